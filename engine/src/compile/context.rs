@@ -1,0 +1,67 @@
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::expr::{CompileError, CompileErrorKind, Compiler, Expr, Names, Template};
+use crate::load::SpanIndex;
+
+/// What the compiler carries while it walks one flow: where each node was
+/// written, and the problems found so far (all are reported in one pass).
+pub struct Ctx<'a> {
+    pub spans: &'a SpanIndex,
+    pub compiler: Compiler<'a>,
+    pub settings: Vec<String>,
+    pub lookups: Vec<String>,
+    pub problems: Vec<Diagnostic>,
+}
+
+impl Ctx<'_> {
+    pub fn error(&mut self, d: Diagnostic) {
+        self.problems.push(d);
+    }
+
+    /// Compiles the expression written at `pointer`, with `roots` in scope.
+    pub fn expr(&mut self, pointer: &str, text: &str, roots: &[&str]) -> Option<Expr> {
+        let names = Names { roots, settings: &self.settings, lookups: &self.lookups };
+        match self.compiler.expr(text, &names) {
+            Ok((e, warnings)) => {
+                self.report(pointer, warnings);
+                Some(e)
+            }
+            Err(errors) => {
+                self.report(pointer, errors);
+                None
+            }
+        }
+    }
+
+    pub fn template(&mut self, pointer: &str, text: &str, roots: &[&str]) -> Option<Template> {
+        let names = Names { roots, settings: &self.settings, lookups: &self.lookups };
+        match self.compiler.template(text, &names) {
+            Ok((t, warnings)) => {
+                self.report(pointer, warnings);
+                Some(t)
+            }
+            Err(errors) => {
+                self.report(pointer, errors);
+                None
+            }
+        }
+    }
+
+    fn report(&mut self, pointer: &str, problems: Vec<CompileError>) {
+        for p in problems {
+            let mut d = Diagnostic::error(p.message).at(self.spans.text_loc(pointer, p.offset, p.len));
+            if p.kind == CompileErrorKind::Warning {
+                d.severity = Severity::Warning;
+            }
+            d.label = p.label;
+            if let Some(h) = p.help {
+                d = d.help(h);
+            }
+            self.problems.push(d);
+        }
+    }
+
+    /// `file:line:col` of the key at `pointer`, for block reasons.
+    pub fn origin(&self, pointer: &str) -> String {
+        self.spans.key_loc(pointer).map(|l| l.to_string()).unwrap_or_default()
+    }
+}

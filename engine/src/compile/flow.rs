@@ -1,0 +1,116 @@
+//! The compiled flow: every expression compiled, every reference resolved.
+//! Built once when a flow loads; the run stages only read it.
+
+use std::path::PathBuf;
+
+use minijinja::Value;
+
+use crate::expr::{Expr, Template};
+use crate::model::{ExistsAction, QueryLanguage};
+
+pub struct CompiledFlow {
+    pub name: String,
+    pub path: PathBuf,
+    /// Hash of the merged flow, so runs can say which version they used.
+    pub version: String,
+    pub source: CompiledSource,
+    pub settings: Value,
+    pub lookups: Vec<CompiledLookup>,
+    pub exists: Option<CompiledExists>,
+    pub mapping: Vec<CompiledField>,
+    pub rules: Vec<CompiledRule>,
+    pub target: CompiledTarget,
+    pub after: CompiledAfter,
+}
+
+pub struct CompiledSource {
+    pub system: String,
+    pub get: String,
+    pub query: Vec<(String, String)>,
+    pub records: jmespath::Expression<'static>,
+    pub key: Expr,
+    pub alias: &'static str,
+    pub filter: Option<Expr>,
+}
+
+pub struct CompiledLookup {
+    pub name: String,
+    pub system: String,
+    pub entity: String,
+    pub match_field: String,
+    pub key: Expr,
+    pub each: Option<(Expr, &'static str)>,
+    pub select: Vec<String>,
+    /// One field selected (`select: ID`) rather than several.
+    pub select_one: bool,
+    pub batch: usize,
+    pub required: bool,
+    pub fallback: Option<Expr>,
+    pub missing: Template,
+    pub language: QueryLanguage,
+}
+
+pub struct CompiledExists {
+    pub system: String,
+    pub entity: String,
+    pub match_field: String,
+    pub key: Expr,
+    pub show: Vec<String>,
+    pub then: ExistsAction,
+    pub message: Template,
+    pub language: QueryLanguage,
+    pub batch: usize,
+    /// The target entity's key field, read from a found record for updates.
+    pub id_field: Option<String>,
+}
+
+pub struct CompiledField {
+    pub name: String,
+    pub kind: FieldKind,
+    pub optional: bool,
+    pub when: Option<Expr>,
+    pub create_only: bool,
+    /// `file:line:col` of the field, quoted in block reasons.
+    pub origin: String,
+}
+
+pub enum FieldKind {
+    Value(Expr),
+    Object(Vec<CompiledField>),
+    List { each: Expr, alias: &'static str, fields: Vec<CompiledField> },
+}
+
+pub struct CompiledRule {
+    pub name: String,
+    pub check: Expr,
+    pub each: Option<(Expr, &'static str)>,
+    pub when: Option<Expr>,
+    pub message: Template,
+}
+
+pub struct CompiledTarget {
+    pub system: String,
+    pub entity: String,
+    pub title: String,
+    pub method: String,
+    pub path: String,
+    /// The entity's key field (the ID a created record gets).
+    pub key_field: Option<String>,
+    pub update_method: String,
+    pub update_path: String,
+}
+
+#[derive(Default)]
+pub struct CompiledAfter {
+    pub sent: Vec<CompiledRequest>,
+    pub blocked: Vec<CompiledRequest>,
+    pub skipped: Vec<CompiledRequest>,
+}
+
+pub struct CompiledRequest {
+    pub system: String,
+    pub method: String,
+    pub path: Template,
+    pub when: Option<Expr>,
+    pub body: Vec<CompiledField>,
+}

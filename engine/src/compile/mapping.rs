@@ -1,0 +1,123 @@
+use indexmap::IndexMap;
+use minijinja::Value;
+
+use super::context::Ctx;
+use super::flow::{CompiledField, FieldKind};
+use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::expr::{Expr, names::intern};
+use crate::load::pointer_child;
+use crate::model::{Field, FieldDef, FieldSpec, FieldType};
+
+/// The fields a mapping may write, when the target's catalogue knows them.
+pub struct Schema<'a> {
+    pub title: &'a str,
+    pub fields: &'a IndexMap<String, FieldDef>,
+}
+
+/// Compiles a mapping (or a request body), checking each key against `schema`.
+pub fn compile_fields(ctx: &mut Ctx, pointer: &str, fields: &IndexMap<String, Field>, roots: &[&str], schema: Option<Schema>) -> Vec<CompiledField> {
+    let mut out = Vec::with_capacity(fields.len());
+    for (name, field) in fields {
+        let here = pointer_child(pointer, name);
+        let def = schema.as_ref().and_then(|s| check_key(ctx, &here, name, s));
+        if let Some(f) = compile_field(ctx, &here, name, field, roots, def) {
+            out.push(f);
+        }
+    }
+    if let Some(s) = schema {
+        check_required(ctx, pointer, fields, &s);
+    }
+    out
+}
+
+fn check_key<'a>(ctx: &mut Ctx, pointer: &str, name: &str, schema: &Schema<'a>) -> Option<&'a FieldDef> {
+    match schema.fields.get(name) {
+        Some(def) if def.read_only => {
+            ctx.error(Diagnostic::error(format!("`{name}` is read-only for {}: it is returned, never sent", schema.title)).at(ctx.spans.key_loc(pointer)));
+            None
+        }
+        Some(def) => Some(def),
+        None => {
+            let mut d = Diagnostic::error(format!("unknown field `{name}` for {}", schema.title)).at(ctx.spans.key_loc(pointer));
+            if let Some(near) = did_you_mean(name, schema.fields.keys().map(String::as_str)) {
+                d = d.label(format!("did you mean `{near}`?"));
+            }
+            ctx.error(d);
+            None
+        }
+    }
+}
+
+fn check_required(ctx: &mut Ctx, pointer: &str, fields: &IndexMap<String, Field>, schema: &Schema) {
+    for (name, def) in schema.fields {
+        if def.required && !fields.contains_key(name) {
+            ctx.error(Diagnostic::error(format!("missing required field `{name}` for {}", schema.title)).at(ctx.spans.key_loc(pointer)));
+        }
+    }
+}
+
+fn compile_field(ctx: &mut Ctx, pointer: &str, name: &str, field: &Field, roots: &[&str], def: Option<&FieldDef>) -> Option<CompiledField> {
+    let origin = ctx.origin(pointer);
+    let plain = |kind| CompiledField { name: name.to_string(), kind, optional: false, when: None, create_only: false, origin: origin.clone() };
+    match field {
+        Field::Expr(text) => {
+            let e = ctx.expr(pointer, text, roots)?;
+            check_constant_type(ctx, pointer, name, &e, def);
+            Some(plain(FieldKind::Value(e)))
+        }
+        Field::Number(n) => Some(plain(FieldKind::Value(Expr::constant(Value::from_serialize_number(n))))),
+        Field::Bool(b) => Some(plain(FieldKind::Value(Expr::constant(Value::from(*b))))),
+        Field::Spec(spec) => compile_spec(ctx, pointer, name, spec, roots, def, origin),
+    }
+}
+
+fn compile_spec(ctx: &mut Ctx, pointer: &str, name: &str, spec: &FieldSpec, roots: &[&str], def: Option<&FieldDef>, origin: String) -> Option<CompiledField> {
+    let when = spec.when.as_ref().and_then(|w| ctx.expr(&pointer_child(pointer, "when"), w, roots));
+    let nested = def.and_then(|d| d.fields.as_ref()).map(|fields| Schema { title: name, fields });
+    let kind = match (&spec.value, &spec.constant, &spec.each, &spec.fields) {
+        (Some(text), None, None, None) => FieldKind::Value(ctx.expr(&pointer_child(pointer, "value"), text, roots)?),
+        (None, Some(c), None, None) => FieldKind::Value(Expr::constant(crate::value::from_json(c))),
+        (None, None, Some(each), Some(fields)) => {
+            let alias = intern(spec.alias.as_deref().unwrap_or("item"));
+            let each = ctx.expr(&pointer_child(pointer, "each"), each, roots);
+            let mut inner: Vec<&str> = roots.to_vec();
+            inner.push(alias);
+            let fields = compile_fields(ctx, &pointer_child(pointer, "fields"), fields, &inner, nested);
+            FieldKind::List { each: each?, alias, fields }
+        }
+        (None, None, None, Some(fields)) => FieldKind::Object(compile_fields(ctx, &pointer_child(pointer, "fields"), fields, roots, nested)),
+        _ => {
+            ctx.error(
+                Diagnostic::error(format!("field `{name}` needs exactly one of `value`, `const`, `fields`, or `each` with `fields`"))
+                    .at(ctx.spans.key_loc(pointer)),
+            );
+            return None;
+        }
+    };
+    Some(CompiledField { name: name.to_string(), kind, optional: spec.optional, when, create_only: spec.create_only, origin })
+}
+
+/// A constant of the wrong type is certain to be refused by the target; say so now.
+fn check_constant_type(ctx: &mut Ctx, pointer: &str, name: &str, e: &Expr, def: Option<&FieldDef>) {
+    let (Some(v), Some(def)) = (e.as_const(), def) else { return };
+    let fits = match def.kind {
+        FieldType::Number | FieldType::Integer => v.as_i64().is_some() || v.kind() == minijinja::value::ValueKind::Number,
+        FieldType::Boolean => v.kind() == minijinja::value::ValueKind::Bool,
+        FieldType::List => v.kind() == minijinja::value::ValueKind::Seq,
+        _ => true,
+    };
+    if !fits {
+        ctx.error(Diagnostic::error(format!("`{name}` expects a {:?} value, not {}", def.kind, v)).at(ctx.spans.value_loc(pointer)));
+    }
+}
+
+/// YAML numbers reach us as serde_json numbers; keep integers integers.
+trait FromNumber {
+    fn from_serialize_number(n: &serde_json::Number) -> Value;
+}
+
+impl FromNumber for Value {
+    fn from_serialize_number(n: &serde_json::Number) -> Value {
+        if let Some(i) = n.as_i64() { Value::from(i) } else { Value::from(n.as_f64().unwrap_or_default()) }
+    }
+}

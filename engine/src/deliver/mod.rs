@@ -1,0 +1,36 @@
+//! Deliver: the request that sends a mapped record to the target, as a new
+//! record or as an update of the one the existence check found.
+
+use minijinja::Value;
+
+use crate::compile::CompiledTarget;
+
+/// A request a run sends (or, in a dry-run, would send).
+#[derive(Debug, Clone)]
+pub struct PlannedRequest {
+    pub system: String,
+    pub method: String,
+    pub path: String,
+    pub body: Option<Value>,
+}
+
+impl PlannedRequest {
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut v = serde_json::json!({ "system": self.system, "method": self.method, "path": self.path });
+        if let Some(b) = &self.body {
+            v["body"] = crate::value::to_json(b);
+        }
+        v
+    }
+}
+
+pub fn create(target: &CompiledTarget, payload: Value) -> PlannedRequest {
+    PlannedRequest { system: target.system.clone(), method: target.method.clone(), path: target.path.clone(), body: Some(payload) }
+}
+
+/// An update of the record with `id`; the path shape is the system's
+/// (`update_path` in its YAML, e.g. Exact's `{entity}(guid'{id}')`).
+pub fn update(target: &CompiledTarget, update_method: &str, update_path: &str, id: &str, payload: Value) -> PlannedRequest {
+    let path = update_path.replace("{entity}", &target.path).replace("{id}", id);
+    PlannedRequest { system: target.system.clone(), method: update_method.to_string(), path, body: Some(payload) }
+}

@@ -1,0 +1,320 @@
+use minijinja::{Expression, Value};
+
+use super::env::{ExprEnv, KNOWN_FILTERS, KNOWN_FUNCTIONS};
+use super::path::{PathExpr, parse_path};
+use super::scope::Scope;
+use crate::diagnostic::did_you_mean;
+
+/// A compiled expression and the text it came from.
+pub struct Expr {
+    pub(super) kind: ExprKind,
+    pub text: String,
+    /// Dotted variable paths the expression reads (`order.retailer.reference`).
+    pub(super) vars: Vec<String>,
+}
+
+pub(super) enum ExprKind {
+    Const(Value),
+    Path(PathExpr),
+    Jinja(Expression<'static, 'static>),
+}
+
+impl std::fmt::Debug for Expr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Expr({:?})", self.text)
+    }
+}
+
+impl Expr {
+    pub fn constant(value: Value) -> Expr {
+        Expr { text: value.to_string(), kind: ExprKind::Const(value), vars: Vec::new() }
+    }
+
+    /// The constant value, if the expression needs no record at all.
+    pub fn as_const(&self) -> Option<&Value> {
+        match &self.kind {
+            ExprKind::Const(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// A message with `{{ expression }}` placeholders, compiled once.
+#[derive(Debug)]
+pub struct Template {
+    pub(super) parts: Vec<Part>,
+    pub text: String,
+}
+
+#[derive(Debug)]
+pub(super) enum Part {
+    Text(String),
+    Expr(Expr),
+}
+
+/// A problem found while compiling, positioned within the expression's text
+/// (character offset and length) so the caller can point at it in the file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompileError {
+    pub kind: CompileErrorKind,
+    pub message: String,
+    pub offset: usize,
+    pub len: usize,
+    pub label: Option<String>,
+    pub help: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompileErrorKind {
+    Error,
+    Warning,
+}
+
+/// What names an expression may use where it is written.
+pub struct Names<'a> {
+    /// Variables in scope (`order`, `settings`, `lookup`, `line`, …).
+    pub roots: &'a [&'a str],
+    /// Keys of `settings`.
+    pub settings: &'a [String],
+    /// Names of the flow's look-ups.
+    pub lookups: &'a [String],
+}
+
+pub struct Compiler<'a> {
+    pub env: &'a ExprEnv,
+}
+
+impl Compiler<'_> {
+    /// Compiles one expression, checking every name it uses.
+    pub fn expr(&self, text: &str, names: &Names) -> Result<(Expr, Vec<CompileError>), Vec<CompileError>> {
+        let mut problems = Vec::new();
+        let trimmed = text.trim();
+        if trimmed.is_empty() {
+            return Err(vec![error(0, text.len(), "empty expression".into())]);
+        }
+        let (kind, vars) = if let Some(path) = parse_path(trimmed) {
+            let var = std::iter::once(path.root.to_string()).chain(first_key(&path)).collect::<Vec<_>>().join(".");
+            (ExprKind::Path(path), vec![var])
+        } else {
+            let compiled = self.env.compile(text).map_err(|e| vec![syntax_error(text, &e)])?;
+            let mut vars: Vec<String> = compiled.undeclared_variables(true).into_iter().collect();
+            vars.sort_by_key(|v| text.find(v.as_str()).unwrap_or(usize::MAX));
+            (ExprKind::Jinja(compiled), vars)
+        };
+        for var in &vars {
+            check_name(text, var, names, &mut problems);
+        }
+        self.check_calls(text, &mut problems);
+        check_plus(text, &mut problems);
+        if problems.iter().any(|p| p.kind == CompileErrorKind::Error) {
+            return Err(problems);
+        }
+        let mut expr = Expr { kind, text: text.to_string(), vars };
+        if expr.vars.is_empty()
+            && let Ok(v) = expr.eval(&Scope::new())
+        {
+            expr.kind = ExprKind::Const(v);
+        }
+        Ok((expr, problems))
+    }
+
+    /// Compiles a message with `{{ … }}` placeholders.
+    pub fn template(&self, text: &str, names: &Names) -> Result<(Template, Vec<CompileError>), Vec<CompileError>> {
+        let mut parts = Vec::new();
+        let mut warnings = Vec::new();
+        let mut errors = Vec::new();
+        let mut rest = text;
+        let mut offset = 0;
+        while let Some(start) = rest.find("{{") {
+            let Some(end) = rest[start..].find("}}") else {
+                errors.push(error(offset + start, 2, "`{{` is not closed by `}}`".into()));
+                break;
+            };
+            if start > 0 {
+                parts.push(Part::Text(rest[..start].to_string()));
+            }
+            let inner = &rest[start + 2..start + end];
+            let inner_offset = offset + start + 2;
+            match self.expr(inner, names) {
+                Ok((e, w)) => {
+                    parts.push(Part::Expr(e));
+                    warnings.extend(w.into_iter().map(|p| shift(p, inner_offset)));
+                }
+                Err(es) => errors.extend(es.into_iter().map(|p| shift(p, inner_offset))),
+            }
+            offset += start + end + 2;
+            rest = &rest[start + end + 2..];
+        }
+        if !rest.is_empty() {
+            parts.push(Part::Text(rest.to_string()));
+        }
+        if errors.is_empty() { Ok((Template { parts, text: text.to_string() }, warnings)) } else { Err(errors) }
+    }
+
+    /// Filters, functions and tests are looked up when an expression runs;
+    /// checking their names here reports a typo at load time.
+    fn check_calls(&self, text: &str, problems: &mut Vec<CompileError>) {
+        for call in scan_calls(text) {
+            let (exists, known, what) = match call.kind {
+                CallKind::Filter => (self.env.has_filter(&call.name), KNOWN_FILTERS, "filter"),
+                CallKind::Function => (self.env.has_function(&call.name), KNOWN_FUNCTIONS, "function"),
+                CallKind::Test => (self.env.has_test(&call.name), &[][..], "test"),
+            };
+            if !exists {
+                let mut e = error(call.offset, call.name.chars().count(), format!("unknown {what} `{}`", call.name));
+                e.label = did_you_mean(&call.name, known.iter().copied()).map(|n| format!("did you mean `{n}`?"));
+                problems.push(e);
+            }
+        }
+    }
+}
+
+fn first_key(path: &PathExpr) -> Option<String> {
+    match path.segments.first() {
+        Some(super::path::Segment::Key(k)) => k.as_str().map(str::to_string),
+        _ => None,
+    }
+}
+
+fn shift(mut p: CompileError, by: usize) -> CompileError {
+    p.offset += by;
+    p
+}
+
+fn error(offset: usize, len: usize, message: String) -> CompileError {
+    CompileError { kind: CompileErrorKind::Error, message, offset, len, label: None, help: None }
+}
+
+fn char_offset(text: &str, byte: usize) -> usize {
+    text.get(..byte).map_or(0, |s| s.chars().count())
+}
+
+fn syntax_error(text: &str, e: &minijinja::Error) -> CompileError {
+    let detail = e.detail().unwrap_or("syntax error");
+    let (offset, len) = e.range().map_or((0, text.chars().count()), |r| (char_offset(text, r.start), char_offset(text, r.end).saturating_sub(char_offset(text, r.start))));
+    let mut err = error(offset.min(text.chars().count().saturating_sub(1)), len, format!("expression does not compile: {detail}"));
+    if text.contains('{') && text.contains("{{") {
+        err.help = Some("a mapping value is an expression already; write `order.id`, not `{{ order.id }}`".into());
+    }
+    err
+}
+
+fn check_name(text: &str, var: &str, names: &Names, problems: &mut Vec<CompileError>) {
+    let mut parts = var.split('.');
+    let root = parts.next().unwrap_or_default();
+    let at = char_offset(text, text.find(var).unwrap_or(0));
+    if !names.roots.contains(&root) {
+        let mut e = error(at, root.chars().count(), format!("unknown name `{root}`"));
+        e.label = did_you_mean(root, names.roots.iter().copied()).map(|n| format!("did you mean `{n}`?"));
+        if e.label.is_none() {
+            e.help = Some(format!("names available here: {}", names.roots.join(", ")));
+        }
+        problems.push(e);
+        return;
+    }
+    let Some(second) = parts.next() else { return };
+    let (list, what) = match root {
+        "settings" => (names.settings, "setting"),
+        "lookup" => (names.lookups, "lookup"),
+        _ => return,
+    };
+    if !list.iter().any(|n| n == second) {
+        let at = at + root.chars().count() + 1;
+        let mut e = error(at, second.chars().count(), format!("unknown {what} `{second}`"));
+        e.label = did_you_mean(second, list.iter().map(String::as_str)).map(|n| format!("did you mean `{n}`?"));
+        if e.label.is_none() && !list.is_empty() {
+            e.help = Some(format!("defined {what}s: {}", list.join(", ")));
+        }
+        problems.push(e);
+    }
+}
+
+/// minijinja's `+` fails on text and a number at run time; a string literal
+/// next to `+` is nearly always meant as joining text.
+fn check_plus(text: &str, problems: &mut Vec<CompileError>) {
+    let bytes = text.as_bytes();
+    let mut in_str: Option<u8> = None;
+    let mut last_str_end: Option<usize> = None;
+    for (i, &b) in bytes.iter().enumerate() {
+        match in_str {
+            Some(q) if b == q => {
+                in_str = None;
+                last_str_end = Some(i);
+            }
+            Some(_) => {}
+            None if b == b'"' || b == b'\'' => {
+                in_str = Some(b);
+            }
+            None if b == b'+' => {
+                let before = last_str_end.is_some_and(|e| text[e + 1..i].trim().is_empty());
+                let after = text[i + 1..].trim_start().starts_with(['"', '\'']);
+                if before || after {
+                    problems.push(CompileError {
+                        kind: CompileErrorKind::Warning,
+                        message: "`+` adds numbers; it fails when text meets a number".into(),
+                        offset: char_offset(text, i),
+                        len: 1,
+                        label: Some("use `~` to join text".into()),
+                        help: None,
+                    });
+                }
+            }
+            None => {}
+        }
+    }
+}
+
+enum CallKind {
+    Filter,
+    Function,
+    Test,
+}
+
+struct Call {
+    kind: CallKind,
+    name: String,
+    offset: usize,
+}
+
+/// Finds filter (`| name`), test (`is name`) and function (`name(`) names
+/// outside string literals.
+fn scan_calls(text: &str) -> Vec<Call> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut prev_token = String::new();
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '"' || c == '\'' {
+            i += 1;
+            while i < chars.len() && chars[i] != c {
+                i += 1;
+            }
+            i += 1;
+            prev_token = "str".into();
+            continue;
+        }
+        if c.is_alphabetic() || c == '_' {
+            let start = i;
+            while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
+                i += 1;
+            }
+            let word: String = chars[start..i].iter().collect();
+            let next = chars[i..].iter().find(|c| !c.is_whitespace()).copied();
+            if prev_token == "|" {
+                out.push(Call { kind: CallKind::Filter, name: word.clone(), offset: start });
+            } else if (prev_token == "is" || prev_token == "is not") && word != "not" {
+                out.push(Call { kind: CallKind::Test, name: word.clone(), offset: start });
+            } else if next == Some('(') && prev_token != "." {
+                out.push(Call { kind: CallKind::Function, name: word.clone(), offset: start });
+            }
+            prev_token = if prev_token == "is" && word == "not" { "is not".into() } else { word };
+            continue;
+        }
+        if !c.is_whitespace() {
+            prev_token = c.to_string();
+        }
+        i += 1;
+    }
+    out
+}

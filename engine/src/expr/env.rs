@@ -1,0 +1,80 @@
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use minijinja::{Environment, ErrorKind, Expression, UndefinedBehavior, Value};
+
+/// Filters a system declares in YAML (`filters:` in `mappings/systems/*.yaml`),
+/// as (name, expression over `value`) pairs.
+pub type SystemFilters = Vec<(String, String)>;
+
+/// The minijinja environment every expression of a project is compiled in:
+/// strict undefined handling, flowmap's functions, and the systems' YAML filters.
+///
+/// Compiled expressions borrow their environment, and compiled flows live as
+/// long as the process (or until a reload replaces them), so the environment
+/// is leaked once per project load rather than reference-counted per expression.
+pub struct ExprEnv {
+    env: &'static Environment<'static>,
+    probes: Mutex<HashMap<(char, String), bool>>,
+}
+
+impl ExprEnv {
+    /// Builds the environment. A YAML filter that does not compile is returned
+    /// with its index so the caller can point at its line.
+    pub fn new(filters: &SystemFilters) -> Result<ExprEnv, (usize, minijinja::Error)> {
+        let base: &'static Environment<'static> = Box::leak(Box::new(base_env()));
+        let mut env = base_env();
+        for (i, (name, text)) in filters.iter().enumerate() {
+            let expr: Expression<'static, 'static> = base.compile_expression_owned(text.clone()).map_err(|e| (i, e))?;
+            env.add_filter(name.clone(), move |value: Value| expr.eval(minijinja::context! { value }));
+        }
+        Ok(ExprEnv { env: Box::leak(Box::new(env)), probes: Mutex::new(HashMap::new()) })
+    }
+
+    pub fn compile(&self, text: &str) -> Result<Expression<'static, 'static>, minijinja::Error> {
+        self.env.compile_expression_owned(text.to_string())
+    }
+
+    /// Whether a filter of this name exists. minijinja resolves filters when an
+    /// expression runs; asking once here lets `check` report a misspelt filter
+    /// at load time instead of on the first record.
+    pub fn has_filter(&self, name: &str) -> bool {
+        self.probe('|', name, &format!("none | {name}"), ErrorKind::UnknownFilter)
+    }
+
+    pub fn has_function(&self, name: &str) -> bool {
+        self.probe('(', name, &format!("{name}()"), ErrorKind::UnknownFunction)
+    }
+
+    pub fn has_test(&self, name: &str) -> bool {
+        self.probe('?', name, &format!("none is {name}"), ErrorKind::UnknownTest)
+    }
+
+    fn probe(&self, kind: char, name: &str, probe: &str, unknown: ErrorKind) -> bool {
+        let mut cache = self.probes.lock().unwrap_or_else(|e| e.into_inner());
+        *cache.entry((kind, name.to_string())).or_insert_with(|| match self.env.compile_expression(probe) {
+            Ok(e) => !matches!(e.eval(()), Err(err) if err.kind() == unknown),
+            Err(_) => false,
+        })
+    }
+}
+
+fn base_env() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    super::functions::register(&mut env);
+    env
+}
+
+/// Names offered as suggestions when a filter or function is misspelt: the
+/// built-ins integrators use most, plus flowmap's own.
+pub const KNOWN_FILTERS: &[&str] = &[
+    "abs", "attr", "capitalize", "count", "default", "first", "float", "int", "join", "last", "length", "list", "lower", "map", "max", "min", "replace",
+    "reverse", "round", "select", "selectattr", "reject", "rejectattr", "sort", "split", "string", "sum", "title", "tojson", "trim", "unique", "upper",
+    "odata_string", "odata_guid", "odata_date", "from_odata_date", "lpad", "rpad", "left", "right", "digits", "collapse_spaces", "split_name", "nonempty",
+    "add_days", "to_date", "date_format", "money", "translate",
+];
+
+pub const KNOWN_FUNCTIONS: &[&str] = &[
+    "range", "dict", "namespace", "money_add", "money_sub", "money_mul", "money_div", "money_sum", "money_sum_product", "days_between",
+];

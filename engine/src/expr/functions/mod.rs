@@ -1,0 +1,188 @@
+//! Filters and functions available in mapping expressions.
+//!
+//! Everything here is generic protocol or data-shaping knowledge (OData
+//! literals, text padding, date arithmetic, exact money arithmetic, lookup
+//! tables). Knowledge about one particular system belongs in that system's
+//! YAML, which combines these building blocks.
+//!
+//! Conventions shared by every file:
+//! - errors are `ErrorKind::InvalidOperation` with a message that names the
+//!   offending value (see `show`), so an integrator can find the bad record;
+//! - an undefined input is an `ErrorKind::UndefinedError`, matching the
+//!   strict undefined behaviour the engine runs expressions with;
+//! - numbers that have to become text use `number_text`, so `21`, `21.0`
+//!   and a float read from JSON all give the same text.
+
+use minijinja::value::{Kwargs, ValueKind};
+use minijinja::{Environment, Error, ErrorKind, Value};
+
+mod dates;
+mod money;
+mod odata;
+mod tables;
+mod text;
+
+/// Registers every filter and function of this module on `env`.
+pub fn register(env: &mut Environment<'static>) {
+    odata::register(env);
+    text::register(env);
+    dates::register(env);
+    money::register(env);
+    tables::register(env);
+}
+
+/// An `InvalidOperation` error with the given message.
+fn invalid(message: impl Into<std::borrow::Cow<'static, str>>) -> Error {
+    Error::new(ErrorKind::InvalidOperation, message)
+}
+
+/// Fails on an undefined value the same way strict undefined handling does.
+///
+/// In strict mode minijinja still hands undefined values to filters (so that
+/// `default` can work); the filters here have no sensible answer for them.
+fn reject_undefined(value: &Value) -> Result<(), Error> {
+    if value.is_undefined() {
+        Err(Error::from(ErrorKind::UndefinedError))
+    } else {
+        Ok(())
+    }
+}
+
+/// How a value is named in an error message: strings quoted, numbers as
+/// written, anything else by its kind and (shortened) rendering.
+fn show(value: &Value) -> String {
+    const MAX: usize = 60;
+    let text = match value.kind() {
+        ValueKind::String => format!("{:?}", value.as_str().unwrap_or_default()),
+        ValueKind::Undefined => "undefined".to_owned(),
+        ValueKind::None => "none".to_owned(),
+        ValueKind::Bool if value.is_true() => "true".to_owned(),
+        ValueKind::Bool => "false".to_owned(),
+        ValueKind::Number => value.to_string(),
+        kind => format!("{kind} {value}"),
+    };
+    if text.chars().count() > MAX {
+        let cut: String = text.chars().take(MAX).collect();
+        format!("{cut}…")
+    } else {
+        text
+    }
+}
+
+/// The canonical text of a number, or `None` if the value is not a number.
+///
+/// Integers print as integers. Floats print through Rust's shortest
+/// round-trip formatting, which never uses an exponent and drops a zero
+/// fraction: `21.0` → `21`, `0.21` → `0.21`, `0.1` → `0.1` (not
+/// `0.1000000000000000055…`). That makes the text identical whether a value
+/// came in as `21`, `21.0` or a float parsed from JSON.
+fn number_text(value: &Value) -> Option<String> {
+    if !value.is_number() {
+        return None;
+    }
+    if let Ok(int) = i128::try_from(value.clone()) {
+        return Some(int.to_string());
+    }
+    let float = f64::try_from(value.clone()).ok()?;
+    if float == 0.0 {
+        // Avoid "-0".
+        return Some("0".to_owned());
+    }
+    Some(format!("{float}"))
+}
+
+/// Text from a string (as is) or a number (its canonical text); anything
+/// else is an error naming the value.
+fn text_of(value: &Value) -> Result<String, Error> {
+    reject_undefined(value)?;
+    if let Some(s) = value.as_str() {
+        return Ok(s.to_owned());
+    }
+    number_text(value)
+        .ok_or_else(|| invalid(format!("expected text or a number, got {}", show(value))))
+}
+
+/// An optional parameter that may be passed positionally or by keyword
+/// (`lpad(18, "0")` or `lpad(18, fill="0")`). Giving it both ways is an
+/// error. Callers must still call `kwargs.assert_all_used()`.
+fn optional_arg<'a, T>(
+    positional: Option<T>,
+    kwargs: &'a Kwargs,
+    name: &'a str,
+) -> Result<Option<T>, Error>
+where
+    T: minijinja::value::ArgType<'a, Output = T>,
+{
+    let keyword: Option<T> = if kwargs.has(name) {
+        Some(kwargs.get(name)?)
+    } else {
+        None
+    };
+    match (positional, keyword) {
+        (Some(_), Some(_)) => Err(Error::new(
+            ErrorKind::TooManyArguments,
+            format!("argument {name} given both by position and by keyword"),
+        )),
+        (positional, keyword) => Ok(positional.or(keyword)),
+    }
+}
+
+#[cfg(test)]
+mod test_support {
+    use minijinja::{Environment, Error, UndefinedBehavior, Value};
+
+    /// An environment configured like the engine's, with everything here
+    /// registered.
+    pub fn env() -> Environment<'static> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        super::register(&mut env);
+        env
+    }
+
+    /// Evaluates `expr` against `ctx`.
+    pub fn eval(expr: &str, ctx: Value) -> Result<Value, Error> {
+        env().compile_expression(expr)?.eval(ctx)
+    }
+
+    /// Evaluates `expr` and returns the result as JSON, i.e. exactly what a
+    /// mapping would write into a payload.
+    pub fn json(expr: &str, ctx: Value) -> serde_json::Value {
+        let value = eval(expr, ctx).unwrap_or_else(|err| panic!("{expr}: {err}"));
+        serde_json::to_value(&value).expect("serialisable")
+    }
+
+    /// Evaluates `expr`, expecting an error, and returns its text.
+    pub fn error(expr: &str, ctx: Value) -> String {
+        match eval(expr, ctx) {
+            Ok(value) => panic!("{expr}: expected an error, got {value:?}"),
+            Err(err) => err.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::{error, json};
+    use minijinja::context;
+    use serde_json::json;
+
+    #[test]
+    fn number_text_is_canonical() {
+        assert_eq!(super::number_text(&21.into()), Some("21".into()));
+        assert_eq!(super::number_text(&21.0.into()), Some("21".into()));
+        assert_eq!(super::number_text(&0.21.into()), Some("0.21".into()));
+        assert_eq!(super::number_text(&(-0.0).into()), Some("0".into()));
+        assert_eq!(super::number_text(&"21".into()), None);
+    }
+
+    #[test]
+    fn keyword_and_positional_together_is_an_error() {
+        assert_eq!(
+            error("'7' | lpad(3, '0', fill='0')", context! {}),
+            "too many arguments: argument fill given both by position and by keyword \
+             (in <expression>:1)"
+        );
+        assert_eq!(json("'7' | lpad(3, fill='0')", context! {}), json!("007"));
+    }
+}

@@ -1,0 +1,21 @@
+//! Expressions: minijinja expressions compiled once when a flow loads.
+//!
+//! Most mapping values are plain paths (`line.quantity`) or constants; those
+//! are recognised at compile time and evaluated directly, which is several
+//! times faster than running the minijinja VM per field. Everything else is a
+//! compiled minijinja expression. Evaluation never returns Undefined: a value
+//! that resolves to nothing is an error naming the missing path.
+
+mod compile;
+mod env;
+mod error;
+mod eval;
+pub mod functions;
+pub mod names;
+mod path;
+mod scope;
+
+pub use compile::{CompileError, CompileErrorKind, Compiler, Expr, Names, Template};
+pub use env::{ExprEnv, SystemFilters};
+pub use error::EvalError;
+pub use scope::Scope;

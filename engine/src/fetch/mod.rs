@@ -1,0 +1,31 @@
+//! Fetch: the source records. From an input file (a JSON array, JSON lines,
+//! or a recorded API response), or from the source system's fixture file
+//! filtered by the flow's query, as a live fetch would be.
+
+mod input;
+
+pub use input::{InputError, RecordReader};
+
+use std::path::Path;
+
+use minijinja::Value;
+
+use crate::access::{AccessError, FixtureAccess, read_records};
+use crate::compile::CompiledFlow;
+use crate::run::CallLog;
+
+/// The source records a live run would fetch, answered from `fixtures/`.
+/// Query parameters filter records on the field of the same name
+/// (`status: Invoicing` keeps orders whose `status` is `Invoicing`).
+pub fn from_fixtures(flow: &CompiledFlow, dir: &Path, calls: &mut CallLog) -> Result<(String, Vec<Value>), AccessError> {
+    let file = FixtureAccess::file_of(dir, &flow.source.system, &flow.source.get);
+    let records = read_records(&file, Some(&flow.source.records))?;
+    let query: Vec<String> = flow.source.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let shown = if query.is_empty() { flow.source.get.clone() } else { format!("{}?{}", flow.source.get, query.join("&")) };
+    calls.record(&flow.source.system, "GET", &flow.source.get, "fetch source", || shown.clone());
+    let kept = records
+        .into_iter()
+        .filter(|r| flow.source.query.iter().all(|(k, v)| r.get_attr(k).map(|f| crate::value::key_text(&f) == *v).unwrap_or(false)))
+        .collect();
+    Ok((crate::diagnostic::SourceFile::new(&file, String::new()).display_path(), kept))
+}

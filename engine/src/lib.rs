@@ -1,0 +1,29 @@
+//! flowmap: a declarative integration engine. Flow files (YAML) say where
+//! records come from, how each target field is computed, which look-ups must
+//! succeed, how duplicates are found, where records go and what is written
+//! back. The modules follow the pipeline:
+//!
+//! load → compile → fetch → lookup → map → validate → deliver → write_back
+//!
+//! with `run` driving the stages over batches of records, `access` answering
+//! the stages' questions to systems (fixture files now, HTTP later), and
+//! `report` / `testing` / `cli` around them.
+
+pub mod access;
+pub mod cli;
+pub mod compile;
+pub mod deliver;
+pub mod diagnostic;
+pub mod expr;
+pub mod fetch;
+pub mod load;
+pub mod lookup;
+pub mod map;
+pub mod model;
+pub mod project;
+pub mod report;
+pub mod run;
+pub mod testing;
+pub mod validate;
+pub mod value;
+pub mod write_back;

@@ -1,0 +1,15 @@
+//! Look-up: the keys a record needs answered (customer → Account, SKU → Item,
+//! YourRef → existing order), asked in batches, each key once per run.
+
+mod query;
+mod resolver;
+
+pub use query::query_text;
+pub use resolver::{Answer, Resolver};
+
+pub use resolver::Question;
+
+/// The question a look-up asks.
+pub fn lookup_question<'a>(l: &'a crate::compile::CompiledLookup, purpose: &'a str) -> Question<'a> {
+    Question { purpose, system: &l.system, entity: &l.entity, field: &l.match_field, select: &l.select, batch: l.batch, language: l.language }
+}

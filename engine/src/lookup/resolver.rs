@@ -1,0 +1,88 @@
+use std::collections::HashMap;
+
+use minijinja::Value;
+
+use super::query::query_text;
+use crate::access::{Access, AccessError, FindQuery};
+use crate::model::QueryLanguage;
+use crate::run::CallLog;
+
+/// What a key resolved to: the found record, nothing, or an access failure.
+#[derive(Debug, Clone)]
+pub enum Answer {
+    Found(Value),
+    NotFound,
+    Failed(AccessError),
+}
+
+/// One kind of question: records of an entity matched on a field.
+pub struct Question<'a> {
+    pub purpose: &'a str,
+    pub system: &'a str,
+    pub entity: &'a str,
+    pub field: &'a str,
+    pub select: &'a [String],
+    pub batch: usize,
+    pub language: QueryLanguage,
+}
+
+/// Answers keys in batches and remembers every answer for the rest of the
+/// run, so a customer shared by a thousand orders is asked about once.
+/// Questions about the same entity field share one cache (a slot), whatever
+/// look-up asked them.
+#[derive(Default)]
+pub struct Resolver {
+    slots: HashMap<(String, String, String), usize>,
+    caches: Vec<HashMap<String, Answer>>,
+}
+
+impl Resolver {
+    /// The cache slot of an entity field; ask once per flow, not per record.
+    pub fn slot(&mut self, system: &str, entity: &str, field: &str) -> usize {
+        let next = self.caches.len();
+        let slot = *self.slots.entry((system.to_string(), entity.to_string(), field.to_string())).or_insert(next);
+        if slot == next {
+            self.caches.push(HashMap::new());
+        }
+        slot
+    }
+
+    /// Makes sure every key in `keys` has an answer, asking only for the new ones.
+    pub fn resolve(&mut self, slot: usize, q: &Question, keys: impl IntoIterator<Item = String>, access: &mut dyn Access, calls: &mut CallLog) {
+        let cache = &mut self.caches[slot];
+        let mut new: Vec<String> = Vec::new();
+        for k in keys {
+            if !cache.contains_key(&k) && !new.contains(&k) {
+                new.push(k);
+            }
+        }
+        for chunk in new.chunks(q.batch) {
+            calls.record(q.system, "GET", q.entity, q.purpose, || query_text(q.language, q.entity, q.field, chunk, q.select));
+            let found = access.find(&FindQuery { system: q.system, entity: q.entity, field: q.field, keys: chunk, select: q.select });
+            match found {
+                Ok(records) => {
+                    for k in chunk {
+                        cache.insert(k.clone(), Answer::NotFound);
+                    }
+                    for r in records {
+                        if let Ok(v) = r.get_attr(q.field) {
+                            let k = crate::value::key_text(&v);
+                            if chunk.contains(&k) {
+                                cache.insert(k, Answer::Found(r));
+                            }
+                        }
+                    }
+                }
+                Err(e) => {
+                    for k in chunk {
+                        cache.insert(k.clone(), Answer::Failed(e.clone()));
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn answer(&self, slot: usize, key: &str) -> Option<&Answer> {
+        self.caches[slot].get(key)
+    }
+}

@@ -1,0 +1,101 @@
+//! Map: computes the target payload from the compiled mapping, one record at a time.
+
+use minijinja::Value;
+
+use crate::compile::{CompiledField, FieldKind};
+use crate::expr::{EvalError, Scope};
+use crate::value::is_empty;
+
+/// A field that could not be computed for this record.
+#[derive(Debug, Clone)]
+pub struct FieldError {
+    /// Where in the payload, e.g. `SalesOrderLines[2].Item`.
+    pub field: String,
+    /// `file:line:col` of the field in the flow.
+    pub origin: String,
+    pub error: EvalError,
+}
+
+impl FieldError {
+    /// The block reason: short for missing data, with the flow position for
+    /// expression failures (those are bugs in the flow, not in the record).
+    pub fn reason(&self) -> String {
+        match &self.error {
+            EvalError::Missing(_) => format!("{} ({})", self.error, self.field),
+            other => format!("{} ({}): {other}", self.field, self.origin),
+        }
+    }
+
+    pub fn is_about_lookup(&self) -> bool {
+        matches!(&self.error, EvalError::Missing(p) if p.starts_with("lookup."))
+    }
+}
+
+/// Which fields to write: all of them for a new record, all but the
+/// create-only ones for an update.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Create,
+    Update,
+}
+
+/// Evaluates `fields` into a map. Problems are collected, not returned early,
+/// so a blocked record lists every reason at once.
+pub fn map_fields(fields: &[CompiledField], scope: &mut Scope, purpose: Purpose, prefix: &str, errors: &mut Vec<FieldError>) -> Value {
+    let mut out: Vec<(&str, Value)> = Vec::with_capacity(fields.len());
+    for f in fields {
+        if f.create_only && purpose == Purpose::Update {
+            continue;
+        }
+        let path = if prefix.is_empty() { f.name.clone() } else { format!("{prefix}.{}", f.name) };
+        let fail = |error: EvalError, errors: &mut Vec<FieldError>| errors.push(FieldError { field: path.clone(), origin: f.origin.clone(), error });
+        if let Some(when) = &f.when {
+            match when.eval_opt(scope) {
+                Ok(Some(v)) if v.is_true() => {}
+                Ok(_) => continue,
+                Err(e) => {
+                    fail(e, errors);
+                    continue;
+                }
+            }
+        }
+        let value = match &f.kind {
+            FieldKind::Value(e) => match e.eval(scope) {
+                Ok(v) => v,
+                Err(EvalError::Missing(_)) if f.optional => continue,
+                Err(e) => {
+                    fail(e, errors);
+                    continue;
+                }
+            },
+            FieldKind::Object(inner) => map_fields(inner, scope, purpose, &path, errors),
+            FieldKind::List { each, alias, fields } => match each.eval(scope) {
+                Ok(list) => map_list(&list, alias, fields, scope, purpose, &path, errors),
+                Err(EvalError::Missing(_)) if f.optional => continue,
+                Err(e) => {
+                    fail(e, errors);
+                    continue;
+                }
+            },
+        };
+        if f.optional && is_empty(&value) {
+            continue;
+        }
+        out.push((f.name.as_str(), value));
+    }
+    Value::from_iter(out)
+}
+
+fn map_list(list: &Value, alias: &'static str, fields: &[CompiledField], scope: &mut Scope, purpose: Purpose, path: &str, errors: &mut Vec<FieldError>) -> Value {
+    let Ok(items) = list.try_iter() else {
+        errors.push(FieldError { field: path.to_string(), origin: String::new(), error: EvalError::Failed(format!("`each` gave {} instead of a list", list.kind())) });
+        return Value::from(Vec::<Value>::new());
+    };
+    let mut out = Vec::with_capacity(list.len().unwrap_or(0));
+    for (i, item) in items.enumerate() {
+        scope.push(alias, item);
+        out.push(map_fields(fields, scope, purpose, &format!("{path}[{i}]"), errors));
+        scope.pop();
+    }
+    Value::from(out)
+}

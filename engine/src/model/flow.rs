@@ -1,0 +1,212 @@
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use super::Field;
+
+/// A flow file: where records come from, how each target field is computed,
+/// which look-ups must succeed, how duplicates are found, where the record goes
+/// and what is written back.
+///
+/// A customer flow may `extends` a default flow and override any part; only
+/// the merged flow needs to be complete.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FlowFile {
+    /// The flow's name (unique within a project).
+    pub flow: Option<String>,
+    /// What the flow does, for people.
+    pub description: Option<String>,
+    /// A flow file (relative to this one) whose definition this file adapts.
+    pub extends: Option<String>,
+    /// Dotted paths removed from the extended flow, e.g. `mapping.Description` or `rules.positive_quantity`.
+    #[serde(default)]
+    pub remove: Vec<String>,
+    pub source: Option<Source>,
+    /// Per-customer values: warehouse IDs, default journal, tables (VAT rate → VAT code) …
+    #[serde(default)]
+    pub settings: IndexMap<String, serde_json::Value>,
+    /// Named checks against the target system; a missing required key blocks the record.
+    #[serde(default)]
+    pub lookups: IndexMap<String, Lookup>,
+    /// The idempotency check: is this record already in the target?
+    pub exists: Option<Exists>,
+    /// Target field → how it is computed.
+    #[serde(default)]
+    pub mapping: IndexMap<String, Field>,
+    /// Named validations; a failing rule blocks the record with its message.
+    #[serde(default)]
+    pub rules: IndexMap<String, Rule>,
+    pub target: Option<Target>,
+    /// What is written back to the source after delivery, a block, or a skip.
+    pub after: Option<After>,
+}
+
+/// Where the records come from.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    /// A system declared under `mappings/systems/`.
+    pub system: String,
+    /// The list endpoint, e.g. `/orders`.
+    pub get: String,
+    /// Query parameters sent with the request, e.g. `{ status: Invoicing }`.
+    #[serde(default)]
+    pub query: IndexMap<String, serde_json::Value>,
+    /// JMESPath selecting the records in a response (default: the system's `records`).
+    pub records: Option<String>,
+    /// Expression giving the record's key (used in reports, the audit trail and tests).
+    pub key: String,
+    /// Name the record is known by in expressions (default `record`).
+    #[serde(rename = "as")]
+    pub alias: Option<String>,
+    /// Expression; records for which it is false are ignored (not blocked).
+    #[serde(rename = "where")]
+    pub filter: Option<String>,
+}
+
+/// A named look-up: for each record (or each element of `each`), a key is
+/// matched against a field of a target entity and the selected value is
+/// available to the mapping as `lookup.<name>`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Lookup {
+    pub system: String,
+    /// Entity path, e.g. `crm/Accounts`.
+    pub entity: String,
+    /// The entity field compared with the key, e.g. `Code`.
+    #[serde(rename = "match")]
+    pub match_field: String,
+    /// Expression giving the key.
+    pub key: String,
+    /// Expression giving a list; one key per element (then `lookup.<name>[key]`).
+    pub each: Option<String>,
+    /// Name of the element of `each` (default `item`).
+    #[serde(rename = "as")]
+    pub alias: Option<String>,
+    /// Field(s) taken from the found record (default: the whole record).
+    pub select: Option<Selection>,
+    /// Keys per request (default: the system's `batch`).
+    pub batch: Option<u32>,
+    /// When false, a missing key leaves `lookup.<name>` empty instead of blocking.
+    #[serde(default = "yes")]
+    pub required: bool,
+    /// Expression used when the key is not found (e.g. `settings.default_debtor`).
+    pub fallback: Option<String>,
+    /// Block message, a template with `key` (and the record) in scope.
+    pub missing: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Selection {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// The idempotency check, asked before delivery.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Exists {
+    pub system: String,
+    pub entity: String,
+    /// The entity field compared with the key, e.g. `YourRef`.
+    #[serde(rename = "match")]
+    pub match_field: String,
+    /// Expression giving the key; `out` is the mapped payload. An empty key skips the check.
+    pub key: String,
+    /// Fields shown from the found record (default: all).
+    #[serde(default)]
+    pub show: Vec<String>,
+    /// `skip` (default) stops the record; `update` sends it as an update of the found record.
+    #[serde(default)]
+    pub then: ExistsAction,
+    /// Message for a skipped record, a template with `key` and `found` in scope.
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExistsAction {
+    #[default]
+    Skip,
+    Update,
+}
+
+/// A named validation of the record.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// Expression that must be true.
+    pub check: String,
+    /// Expression giving a list; the check runs for each element.
+    pub each: Option<String>,
+    /// Name of the element of `each` (default `item`).
+    #[serde(rename = "as")]
+    pub alias: Option<String>,
+    /// Only check when this expression is true.
+    pub when: Option<String>,
+    /// Block message, a template with the record (and the element) in scope.
+    pub message: String,
+}
+
+/// Where the mapped record goes.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    pub system: String,
+    /// Entity path, e.g. `salesorder/SalesOrders`; mapping keys are checked against its fields.
+    pub entity: String,
+    /// HTTP method for a new record (default POST).
+    pub method: Option<String>,
+    /// Request path when it differs from the entity path.
+    pub path: Option<String>,
+}
+
+/// Requests written back to the source system.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct After {
+    /// After a successful delivery (`result` is the target's answer).
+    pub sent: Option<Requests>,
+    /// After a block (`reasons` is the list of block reasons).
+    pub blocked: Option<Requests>,
+    /// After a skip because the record already exists (`found` is the found record).
+    pub skipped: Option<Requests>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Requests {
+    One(Request),
+    Many(Vec<Request>),
+}
+
+impl Requests {
+    pub fn as_slice(&self) -> &[Request] {
+        match self {
+            Requests::One(r) => std::slice::from_ref(r),
+            Requests::Many(v) => v,
+        }
+    }
+}
+
+/// One request: system, method, path and a body mapped like `mapping`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Request {
+    pub system: String,
+    pub method: String,
+    /// Path; `{{ … }}` placeholders are templates.
+    pub path: String,
+    /// Entity whose fields the body is checked against (default: the path).
+    pub entity: Option<String>,
+    /// Only sent when this expression is true.
+    pub when: Option<String>,
+    #[serde(default)]
+    pub body: indexmap::IndexMap<String, Field>,
+}

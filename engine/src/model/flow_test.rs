@@ -1,0 +1,56 @@
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+/// Flow tests (`<name>.test.yaml` beside `<name>.flow.yaml`): records in,
+/// the expected payload or block reasons out. Run with `flowmap test`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TestFile {
+    /// The flow under test, relative to this file.
+    pub flow: String,
+    /// Fixture folder answering look-ups and existence checks (default: the project's `fixtures/`).
+    pub fixtures: Option<String>,
+    /// Settings overriding the flow's for every case.
+    #[serde(default)]
+    pub settings: IndexMap<String, serde_json::Value>,
+    pub cases: Vec<TestCase>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TestCase {
+    pub name: String,
+    #[serde(flatten)]
+    pub input: CaseInput,
+    /// Settings overriding the flow's for this case.
+    #[serde(default)]
+    pub settings: IndexMap<String, serde_json::Value>,
+    pub expect: Expectation,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum CaseInput {
+    /// The source record, inline.
+    Inline { record: serde_json::Value },
+    /// A record taken by key from a fixture file (relative to this file).
+    FromFile { from: String, key: serde_json::Value },
+}
+
+/// Exactly one outcome is expected.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Expectation {
+    /// The exact payload sent to the target.
+    pub ready: Option<serde_json::Value>,
+    /// Every block reason, in order.
+    pub blocked: Option<Vec<String>>,
+    /// The skip message.
+    pub skipped: Option<String>,
+    /// The record is filtered out by the source's `where`.
+    #[serde(default)]
+    pub ignored: bool,
+    /// Requests written back to the source (method, path and body), when checked.
+    pub writes_back: Option<Vec<serde_json::Value>>,
+}

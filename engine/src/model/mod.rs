@@ -1,0 +1,15 @@
+//! The shapes of the YAML files integrators write. These types are the single
+//! source of the JSON Schemas in `schemas/` (generated with schemars), and of the
+//! typed flow the compiler reads after the schema check has passed.
+
+mod field;
+mod flow;
+mod system;
+mod catalogue;
+mod flow_test;
+
+pub use catalogue::{Catalogue, EntityDef, FieldDef, FieldType};
+pub use field::{Field, FieldSpec};
+pub use flow::{After, Exists, ExistsAction, FlowFile, Lookup, Request, Requests, Rule, Selection, Source, Target};
+pub use flow_test::{CaseInput, Expectation, TestCase, TestFile};
+pub use system::{QueryLanguage, SystemDef};

@@ -1,0 +1,72 @@
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+/// A system flowmap talks to, declared once in `mappings/systems/<name>.yaml`
+/// and referenced by name from flows. Everything that is knowledge about the
+/// system (hosts, paging, quirks) lives here rather than in Rust.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SystemDef {
+    /// The name flows use, e.g. `exact`.
+    pub system: String,
+    /// Human name, e.g. `Exact Online`.
+    pub title: String,
+    /// Base URL of the API; `{placeholders}` are filled from the connection.
+    pub base_url: String,
+    /// Named alternatives for `base_url` (e.g. Exact's regional hosts).
+    #[serde(default)]
+    pub regions: IndexMap<String, String>,
+    /// Authentication kind: oauth2_authorization_code, oauth2_client_credentials, bearer, api_key, basic.
+    pub auth: String,
+    /// How look-up and existence queries are written.
+    pub query: QueryLanguage,
+    /// Paging style: odata_next, page_param, xero_page, qbo_startposition, none.
+    #[serde(default)]
+    pub paging: Option<String>,
+    /// Rows per page.
+    pub page_size: Option<u32>,
+    /// Default number of keys per look-up request.
+    #[serde(default = "default_batch")]
+    pub batch: u32,
+    /// JMESPath selecting the records in a list response, e.g. `d.results || d`.
+    pub records: String,
+    /// Entity catalogue (fields per entity), relative to this file.
+    pub catalogue: String,
+    /// Method of an update of an existing record (default PUT).
+    #[serde(default = "default_update_method")]
+    pub update_method: String,
+    /// Path of an update; `{entity}` and `{id}` are filled in (default `{entity}/{id}`).
+    #[serde(default = "default_update_path")]
+    pub update_path: String,
+    /// Filters defined as expressions over `value`, e.g. `exact_code: 'value | string | trim | lpad(18)'`.
+    #[serde(default)]
+    pub filters: IndexMap<String, String>,
+}
+
+fn default_update_method() -> String {
+    "PUT".into()
+}
+
+fn default_update_path() -> String {
+    "{entity}/{id}".into()
+}
+
+fn default_batch() -> u32 {
+    25
+}
+
+/// The query language a system's look-ups are written in. These are protocols,
+/// so their escaping rules live in Rust.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum QueryLanguage {
+    /// OData v2/v3: `$filter=Code eq 'A' or Code eq 'B'` with `'` doubled.
+    Odata,
+    /// Xero's `where` parameter: `ContactNumber=="A" OR ContactNumber=="B"`.
+    XeroWhere,
+    /// QuickBooks' SQL-like query: `select * from Item where Sku in ('A','B')`.
+    QboSql,
+    /// Plain query parameters, one request per key: `?reference=A`.
+    Params,
+}

@@ -1,0 +1,104 @@
+//! A project: the folder holding `mappings/` (flows and system definitions),
+//! `schemas/` (entity catalogues) and `fixtures/`. Systems are loaded once and
+//! shared by every flow compiled in the project.
+
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+
+use crate::diagnostic::{Diagnostic, Location, Span};
+use crate::expr::{ExprEnv, SystemFilters};
+use crate::load::{SchemaKind, load_typed};
+use crate::model::{Catalogue, EntityDef, SystemDef};
+
+pub struct System {
+    pub def: SystemDef,
+    pub catalogue: Catalogue,
+    pub file: PathBuf,
+    /// `def.records`, compiled.
+    pub records: jmespath::Expression<'static>,
+}
+
+impl System {
+    pub fn entity(&self, path: &str) -> Option<&EntityDef> {
+        self.catalogue.entities.get(path)
+    }
+}
+
+pub struct Project {
+    pub root: PathBuf,
+    pub systems: IndexMap<String, System>,
+    pub env: ExprEnv,
+}
+
+impl Project {
+    /// The nearest folder at or above `start` that has `mappings/systems/`.
+    pub fn discover(start: &Path) -> Option<PathBuf> {
+        let start = start.canonicalize().ok()?;
+        let mut dir = if start.is_dir() { start.as_path() } else { start.parent()? };
+        loop {
+            if dir.join("mappings").join("systems").is_dir() {
+                return Some(dir.to_path_buf());
+            }
+            dir = dir.parent()?;
+        }
+    }
+
+    pub fn fixtures_dir(&self) -> PathBuf {
+        self.root.join("fixtures")
+    }
+
+    /// Loads every system definition and its catalogue; all problems are reported together.
+    pub fn load(root: &Path) -> Result<Project, Vec<Diagnostic>> {
+        let dir = root.join("mappings").join("systems");
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map_err(|e| vec![Diagnostic::error(format!("cannot read {}: {e}", dir.display()))])?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+            .collect();
+        files.sort();
+        let mut problems = Vec::new();
+        let mut systems = IndexMap::new();
+        let mut filters: SystemFilters = Vec::new();
+        let mut filter_locs = Vec::new();
+        for file in files {
+            match load_system(&file) {
+                Ok((system, doc)) => {
+                    for (i, (name, text)) in system.def.filters.iter().enumerate() {
+                        filters.push((name.clone(), text.clone()));
+                        filter_locs.push(doc.spans.value_loc(&format!("/filters/{}", name.replace('/', "~1"))).or_else(|| doc.spans.value_loc(&format!("/filters/{i}"))));
+                    }
+                    systems.insert(system.def.system.clone(), system);
+                }
+                Err(mut p) => problems.append(&mut p),
+            }
+        }
+        let env = match ExprEnv::new(&filters) {
+            Ok(env) => Some(env),
+            Err((i, e)) => {
+                problems.push(Diagnostic::error(format!("filter `{}` does not compile: {}", filters[i].0, e.detail().unwrap_or("syntax error"))).at(filter_locs[i].clone()));
+                None
+            }
+        };
+        match env {
+            Some(env) if problems.is_empty() => Ok(Project { root: root.to_path_buf(), systems, env }),
+            _ => Err(problems),
+        }
+    }
+}
+
+fn load_system(file: &Path) -> Result<(System, crate::load::Document), Vec<Diagnostic>> {
+    let (def, doc) = load_typed::<SystemDef>(file, SchemaKind::System)?;
+    let records = jmespath::compile(&def.records).map_err(|e| vec![Diagnostic::error(format!("`records` is not a valid JMESPath expression: {e}")).at(doc.spans.value_loc("/records"))])?;
+    let catalogue_path = file.parent().unwrap_or(Path::new(".")).join(&def.catalogue);
+    if !catalogue_path.is_file() {
+        return Err(vec![Diagnostic::error(format!("the catalogue `{}` does not exist", def.catalogue)).at(doc.spans.value_loc("/catalogue"))]);
+    }
+    let (catalogue, _) = load_typed::<Catalogue>(&catalogue_path, SchemaKind::Catalogue)?;
+    Ok((System { def, catalogue, file: file.to_path_buf(), records }, doc))
+}
+
+/// The first line of a file, for problems that concern the file as a whole.
+pub fn file_start(file: &std::sync::Arc<crate::diagnostic::SourceFile>) -> Option<Location> {
+    Some(Location::new(file, Span::point(1, 0)))
+}

@@ -1,0 +1,374 @@
+use minijinja::Value;
+
+use super::calls::CallLog;
+use super::outcome::{Outcome, Status};
+use crate::access::Access;
+use crate::compile::{CompiledFlow, CompiledLookup};
+use crate::deliver::{self, PlannedRequest};
+use crate::expr::{EvalError, Scope};
+use crate::lookup::{Answer, Resolver, lookup_question};
+use crate::map::{FieldError, Purpose, map_fields};
+use crate::model::ExistsAction;
+use crate::validate::check_rules;
+use crate::value::{is_empty, key_text};
+use crate::write_back;
+
+/// Runs a compiled flow over batches of records against some `Access`.
+/// Keys of a whole batch are asked together (batched, cached for the run),
+/// so the number of calls grows with distinct keys, not with records.
+pub struct Runner<'f> {
+    flow: &'f CompiledFlow,
+    access: &'f mut dyn Access,
+    resolver: Resolver,
+    pub calls: CallLog,
+    settings: Value,
+    lookup_slots: Vec<usize>,
+    exists_slot: Option<usize>,
+}
+
+/// The keys one look-up needs for one record.
+enum Keys {
+    One(Option<String>),
+    Many(Vec<(String, Value)>),
+}
+
+/// One record on its way through the stages.
+struct Work {
+    position: usize,
+    key: String,
+    record: Value,
+    ignored: bool,
+    reasons: Vec<String>,
+    keys: Vec<Keys>,
+    lookup: Value,
+    out: Value,
+    exists_key: Option<String>,
+}
+
+impl<'f> Runner<'f> {
+    pub fn new(flow: &'f CompiledFlow, access: &'f mut dyn Access) -> Self {
+        let mut resolver = Resolver::default();
+        let lookup_slots = flow.lookups.iter().map(|l| resolver.slot(&l.system, &l.entity, &l.match_field)).collect();
+        let exists_slot = flow.exists.as_ref().map(|x| resolver.slot(&x.system, &x.entity, &x.match_field));
+        Runner { flow, access, resolver, calls: CallLog::default(), settings: flow.settings.clone(), lookup_slots, exists_slot }
+    }
+
+    /// Replaces the flow's settings (flow tests override some of them).
+    pub fn with_settings(mut self, settings: Value) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// Processes a batch of (position, record) pairs.
+    pub fn run_batch(&mut self, records: Vec<(usize, Value)>) -> Vec<Outcome> {
+        let mut work: Vec<Work> = records.into_iter().map(|(position, record)| self.prepare(position, record)).collect();
+        self.resolve_lookups(&work);
+        for w in work.iter_mut().filter(|w| !w.ignored) {
+            self.map_and_check(w);
+        }
+        self.resolve_exists(&work);
+        work.into_iter().map(|w| self.finish(w)).collect()
+    }
+
+    fn base_scope(&self, record: &Value) -> Scope {
+        let mut scope = Scope::new();
+        scope.push("settings", self.settings.clone());
+        scope.push(self.flow.source.alias, record.clone());
+        scope
+    }
+
+    /// Key, filter and look-up keys of one record.
+    fn prepare(&self, position: usize, record: Value) -> Work {
+        let mut scope = self.base_scope(&record);
+        let mut reasons = Vec::new();
+        let key = match self.flow.source.key.eval(&scope) {
+            Ok(k) => key_text(&k),
+            Err(e) => {
+                reasons.push(format!("{e} (record key)"));
+                format!("#{position}")
+            }
+        };
+        let ignored = match &self.flow.source.filter {
+            Some(f) => match f.eval_opt(&scope) {
+                Ok(Some(v)) => !v.is_true(),
+                Ok(None) => true,
+                Err(e) => {
+                    reasons.push(format!("{e} (source `where`)"));
+                    false
+                }
+            },
+            None => false,
+        };
+        let keys = if ignored { Vec::new() } else { self.flow.lookups.iter().map(|l| lookup_keys(l, &mut scope, &mut reasons)).collect() };
+        Work { position, key, record, ignored, reasons, keys, lookup: Value::UNDEFINED, out: Value::UNDEFINED, exists_key: None }
+    }
+
+    fn resolve_lookups(&mut self, work: &[Work]) {
+        for (i, l) in self.flow.lookups.iter().enumerate() {
+            let keys = work.iter().filter(|w| !w.ignored).flat_map(|w| match &w.keys[i] {
+                Keys::One(k) => k.iter().cloned().collect::<Vec<_>>(),
+                Keys::Many(ks) => ks.iter().map(|(k, _)| k.clone()).collect(),
+            });
+            let purpose = format!("lookup {}", l.name);
+            let q = lookup_question(l, &purpose);
+            self.resolver.resolve(self.lookup_slots[i], &q, keys, &mut *self.access, &mut self.calls);
+        }
+    }
+
+    /// Look-up values, mapping and rules for one record.
+    fn map_and_check(&self, w: &mut Work) {
+        let mut scope = self.base_scope(&w.record);
+        let mut lookup_reasons = Vec::new();
+        let mut values: Vec<(&str, Value)> = Vec::with_capacity(self.flow.lookups.len());
+        for (i, l) in self.flow.lookups.iter().enumerate() {
+            let slot = self.lookup_slots[i];
+            let v = match &w.keys[i] {
+                Keys::One(None) => continue,
+                Keys::One(Some(k)) => self.lookup_value(l, slot, k, None, &mut scope, &mut lookup_reasons),
+                Keys::Many(ks) => {
+                    let mut map: Vec<(String, Value)> = Vec::with_capacity(ks.len());
+                    for (k, element) in ks {
+                        if map.iter().any(|(seen, _)| seen == k) {
+                            continue;
+                        }
+                        if let Some(v) = self.lookup_value(l, slot, k, Some(element), &mut scope, &mut lookup_reasons) {
+                            map.push((k.clone(), v));
+                        }
+                    }
+                    Some(Value::from_iter(map))
+                }
+            };
+            if let Some(v) = v {
+                values.push((l.name.as_str(), v));
+            }
+        }
+        w.lookup = Value::from_iter(values);
+        scope.push("lookup", w.lookup.clone());
+
+        let mut errors: Vec<FieldError> = Vec::new();
+        w.out = map_fields(&self.flow.mapping, &mut scope, Purpose::Create, "", &mut errors);
+        let lookup_failed = !lookup_reasons.is_empty();
+        w.reasons.append(&mut lookup_reasons);
+        // A field reading a look-up that already failed would only repeat its reason.
+        w.reasons.extend(errors.iter().filter(|e| !(lookup_failed && e.is_about_lookup())).map(FieldError::reason));
+
+        scope.push("out", w.out.clone());
+        w.reasons.extend(check_rules(&self.flow.rules, &mut scope));
+        if let Some(x) = &self.flow.exists {
+            w.exists_key = match x.key.eval_opt(&scope) {
+                Ok(Some(k)) if !is_empty(&k) => Some(key_text(&k)),
+                Ok(_) => None,
+                Err(e) => {
+                    w.reasons.push(format!("{e} (existence check key)"));
+                    None
+                }
+            };
+        }
+    }
+
+    /// The value of one look-up key, or None (with a reason when required).
+    fn lookup_value(&self, l: &CompiledLookup, slot: usize, key: &str, element: Option<&Value>, scope: &mut Scope, reasons: &mut Vec<String>) -> Option<Value> {
+        match self.resolver.answer(slot, key) {
+            Some(Answer::Found(record)) => Some(select(l, record)),
+            Some(Answer::Failed(e)) => {
+                reasons.push(format!("lookup {} of {key}: {e}", l.name));
+                None
+            }
+            Some(Answer::NotFound) | None => {
+                if let Some((_, alias)) = &l.each
+                    && let Some(el) = element
+                {
+                    scope.push(alias, el.clone());
+                }
+                scope.push("key", Value::from(key));
+                let result = match &l.fallback {
+                    Some(f) => match f.eval(scope) {
+                        Ok(v) => Some(v),
+                        Err(e) => {
+                            reasons.push(format!("lookup {} fallback: {e}", l.name));
+                            None
+                        }
+                    },
+                    None => {
+                        if l.required {
+                            let msg = l.missing.render_lossy(scope);
+                            if !reasons.contains(&msg) {
+                                reasons.push(msg);
+                            }
+                        }
+                        None
+                    }
+                };
+                scope.pop();
+                if l.each.is_some() && element.is_some() {
+                    scope.pop();
+                }
+                result
+            }
+        }
+    }
+
+    fn resolve_exists(&mut self, work: &[Work]) {
+        let (Some(x), Some(slot)) = (&self.flow.exists, self.exists_slot) else { return };
+        let keys = work.iter().filter_map(|w| w.exists_key.clone());
+        let q = crate::lookup::Question {
+            purpose: "exists",
+            system: &x.system,
+            entity: &x.entity,
+            field: &x.match_field,
+            select: &x.show,
+            batch: x.batch,
+            language: x.language,
+        };
+        self.resolver.resolve(slot, &q, keys, &mut *self.access, &mut self.calls);
+    }
+
+    fn finish(&mut self, mut w: Work) -> Outcome {
+        let mut outcome = Outcome { position: w.position, key: w.key.clone(), status: Status::Ignored, request: None, reasons: Vec::new(), message: None, found: None, write_backs: Vec::new() };
+        if w.ignored {
+            return outcome;
+        }
+        let mut scope = self.base_scope(&w.record);
+        scope.push("lookup", w.lookup.clone());
+        scope.push("out", w.out.clone());
+
+        let found = match (&self.flow.exists, self.exists_slot, &w.exists_key) {
+            (Some(_), Some(slot), Some(k)) => match self.resolver.answer(slot, k) {
+                Some(Answer::Found(r)) => Some(r.clone()),
+                Some(Answer::Failed(e)) => {
+                    w.reasons.push(format!("existence check of {k}: {e}"));
+                    None
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        let exists = self.flow.exists.as_ref();
+        if let (Some(x), Some(found)) = (exists, &found)
+            && x.then == ExistsAction::Skip
+        {
+            scope.push("key", Value::from(w.exists_key.clone().unwrap_or_default()));
+            scope.push("found", found.clone());
+            outcome.status = Status::Skipped;
+            outcome.message = Some(x.message.render_lossy(&scope));
+            outcome.found = Some(shown(found, &x.show));
+            let (writes, problems) = write_back::plan(&self.flow.after.skipped, &mut scope);
+            outcome.write_backs = self.count(writes);
+            outcome.reasons = problems;
+            return outcome;
+        }
+
+        if w.reasons.is_empty() {
+            let request = match (exists, &found) {
+                (Some(x), Some(found)) => {
+                    let id = x.id_field.as_deref().and_then(|f| found.get_attr(f).ok()).map(|v| key_text(&v)).unwrap_or_default();
+                    let mut errors = Vec::new();
+                    let payload = map_fields(&self.flow.mapping, &mut scope, Purpose::Update, "", &mut errors);
+                    deliver::update(&self.flow.target, &self.flow.target.update_method, &self.flow.target.update_path, &id, payload)
+                }
+                _ => deliver::create(&self.flow.target, w.out.clone()),
+            };
+            scope.push("result", self.assumed_result(&w.out, found.as_ref()));
+            let (writes, problems) = write_back::plan(&self.flow.after.sent, &mut scope);
+            scope.pop();
+            if problems.is_empty() {
+                self.calls.record(&request.system, &request.method, &self.flow.target.path, "deliver", || request.path.clone());
+                outcome.status = Status::Ready;
+                outcome.request = Some(request);
+                outcome.write_backs = self.count(writes);
+                return outcome;
+            }
+            w.reasons.extend(problems);
+        }
+
+        dedupe(&mut w.reasons);
+        outcome.status = Status::Blocked;
+        scope.push("reasons", Value::from(w.reasons.clone()));
+        let (writes, problems) = write_back::plan(&self.flow.after.blocked, &mut scope);
+        outcome.write_backs = self.count(writes);
+        w.reasons.extend(problems);
+        outcome.reasons = w.reasons;
+        outcome
+    }
+
+    /// In a dry-run nothing is created, so `result` is the payload with the
+    /// target's key field marked as assigned by the target.
+    fn assumed_result(&self, out: &Value, found: Option<&Value>) -> Value {
+        if let Some(f) = found {
+            return f.clone();
+        }
+        let mut entries: Vec<(Value, Value)> = out.try_iter().into_iter().flatten().map(|k| (k.clone(), out.get_item(&k).unwrap_or_default())).collect();
+        if let Some(k) = &self.flow.target.key_field {
+            entries.push((Value::from(k.as_str()), Value::from(format!("(new {k} from {})", self.flow.target.system))));
+        }
+        Value::from_iter(entries)
+    }
+
+    fn count(&mut self, writes: Vec<PlannedRequest>) -> Vec<PlannedRequest> {
+        for r in &writes {
+            self.calls.record(&r.system, &r.method, &r.path, "write back", || r.path.clone());
+        }
+        writes
+    }
+}
+
+fn lookup_keys(l: &CompiledLookup, scope: &mut Scope, reasons: &mut Vec<String>) -> Keys {
+    let one = |scope: &Scope, reasons: &mut Vec<String>| match l.key.eval(scope) {
+        Ok(k) if !is_empty(&k) => Some(key_text(&k)),
+        Ok(_) => {
+            reasons.push(format!("the key of lookup `{}` is empty (`{}`)", l.name, l.key.text.trim()));
+            None
+        }
+        Err(e) => {
+            reasons.push(format!("{e} (lookup {})", l.name));
+            None
+        }
+    };
+    match &l.each {
+        None => Keys::One(one(scope, reasons)),
+        Some((each, alias)) => {
+            let list = match each.eval(scope) {
+                Ok(list) => list,
+                Err(e) => {
+                    reasons.push(format!("{e} (lookup {})", l.name));
+                    return Keys::Many(Vec::new());
+                }
+            };
+            let mut keys = Vec::new();
+            for element in list.try_iter().into_iter().flatten() {
+                scope.push(alias, element.clone());
+                if let Some(k) = one(scope, reasons) {
+                    keys.push((k, element));
+                }
+                scope.pop();
+            }
+            Keys::Many(keys)
+        }
+    }
+}
+
+fn select(l: &CompiledLookup, record: &Value) -> Value {
+    if l.select_one {
+        return record.get_attr(&l.select[0]).unwrap_or_default();
+    }
+    shown(record, &l.select)
+}
+
+/// The chosen fields of a record (all of them when none are chosen).
+fn shown(record: &Value, fields: &[String]) -> Value {
+    if fields.is_empty() {
+        return record.clone();
+    }
+    Value::from_iter(fields.iter().map(|f| (f.as_str(), record.get_attr(f).unwrap_or_default())))
+}
+
+fn dedupe(reasons: &mut Vec<String>) {
+    let mut seen = std::collections::HashSet::new();
+    reasons.retain(|r| seen.insert(r.clone()));
+}
+
+impl From<EvalError> for String {
+    fn from(e: EvalError) -> String {
+        e.to_string()
+    }
+}

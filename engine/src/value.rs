@@ -1,0 +1,26 @@
+//! Conversions between serde_json values (files, fixtures, reports) and
+//! minijinja values (what expressions compute with).
+
+use minijinja::Value;
+
+pub fn from_json(v: &serde_json::Value) -> Value {
+    Value::from(minijinja::value::Serde(v))
+}
+
+pub fn to_json(v: &Value) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}
+
+/// The text a key is matched by: strings as they are, numbers in their
+/// canonical form (so 10023 and "10023" find the same record).
+pub fn key_text(v: &Value) -> String {
+    match v.as_str() {
+        Some(s) => s.to_string(),
+        None => v.to_string(),
+    }
+}
+
+/// True for values an optional field leaves out: none, empty text, empty list or map.
+pub fn is_empty(v: &Value) -> bool {
+    v.is_none() || v.is_undefined() || v.as_str().is_some_and(|s| s.trim().is_empty()) || (matches!(v.kind(), minijinja::value::ValueKind::Seq | minijinja::value::ValueKind::Map) && v.len() == Some(0))
+}

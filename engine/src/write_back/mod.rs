@@ -1,0 +1,37 @@
+//! Write back: the requests that tell the source what happened (LNB order
+//! Closed, or Blocked with every reason).
+
+use crate::compile::CompiledRequest;
+use crate::deliver::PlannedRequest;
+use crate::expr::Scope;
+use crate::map::{FieldError, Purpose, map_fields};
+
+/// The write-back requests for one record; problems computing them are returned as reasons.
+pub fn plan(requests: &[CompiledRequest], scope: &mut Scope) -> (Vec<PlannedRequest>, Vec<String>) {
+    let mut planned = Vec::new();
+    let mut problems = Vec::new();
+    for r in requests {
+        if let Some(when) = &r.when {
+            match when.eval_opt(scope) {
+                Ok(Some(v)) if v.is_true() => {}
+                Ok(_) => continue,
+                Err(e) => {
+                    problems.push(format!("write-back {} {}: {e}", r.method, r.path.text));
+                    continue;
+                }
+            }
+        }
+        let path = match r.path.render(scope) {
+            Ok(p) => p,
+            Err(e) => {
+                problems.push(format!("write-back {} {}: {e}", r.method, r.path.text));
+                continue;
+            }
+        };
+        let mut errors: Vec<FieldError> = Vec::new();
+        let body = map_fields(&r.body, scope, Purpose::Create, "", &mut errors);
+        problems.extend(errors.iter().map(|e| format!("write-back {} {path}: {}", r.method, e.reason())));
+        planned.push(PlannedRequest { system: r.system.clone(), method: r.method.clone(), path, body: (!r.body.is_empty()).then_some(body) });
+    }
+    (planned, problems)
+}
