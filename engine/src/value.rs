@@ -24,3 +24,9 @@ pub fn key_text(v: &Value) -> String {
 pub fn is_empty(v: &Value) -> bool {
     v.is_none() || v.is_undefined() || v.as_str().is_some_and(|s| s.trim().is_empty()) || (matches!(v.kind(), minijinja::value::ValueKind::Seq | minijinja::value::ValueKind::Map) && v.len() == Some(0))
 }
+
+/// A map value keeping insertion order (payload field order is what users wrote).
+pub fn map<K: Into<Value>>(entries: impl IntoIterator<Item = (K, Value)>) -> Value {
+    let map: indexmap::IndexMap<Value, Value> = entries.into_iter().map(|(k, v)| (k.into(), v)).collect();
+    Value::from_object(map)
+}

@@ -1,1 +1,125 @@
-//! todo
+//! The `flowmap` command line: raw arguments (clap) are resolved into a
+//! project and a list of files, then handed to one command module each.
+
+mod bench;
+mod check;
+mod dry_run;
+mod paths;
+mod schema;
+mod test;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(name = "flowmap", version, about = "Declarative integration engine for Exact Online and partner systems")]
+pub struct Args {
+    /// When to colour the output.
+    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
+    /// The project folder (the one holding mappings/); found from the files given when omitted.
+    #[arg(long, global = true)]
+    pub root: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check flow files: YAML, schema, expressions, references, target fields.
+    Check {
+        /// Flow files or folders (default: every *.flow.yaml under mappings/).
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Run a flow over records without touching any system; shows every payload and block reason.
+    DryRun {
+        /// The flow file.
+        flow: PathBuf,
+        /// Records: a JSON array, JSON lines, or a recorded API response (default: the source's fixture file).
+        #[arg(long)]
+        input: Option<PathBuf>,
+        /// Folder of recorded answers for look-ups and existence checks (default: the project's fixtures/).
+        #[arg(long)]
+        fixtures: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Run flow tests (*.test.yaml) and show a diff for each failure.
+    Test {
+        /// Test files or folders (default: every *.test.yaml under mappings/).
+        paths: Vec<PathBuf>,
+    },
+    /// Write the JSON Schemas of flow, test, system and catalogue files to schemas/.
+    Schema {
+        /// Only check that the files in schemas/ are up to date.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Measure dry-run throughput on a generated data set of LNB orders.
+    Bench {
+        /// Number of orders.
+        #[arg(long, default_value_t = 100_000)]
+        orders: usize,
+        /// Lines per order.
+        #[arg(long, default_value_t = 5)]
+        lines: usize,
+        /// Also time jq doing the same mapping, when jq is installed.
+        #[arg(long)]
+        jq: bool,
+        /// Where the generated files go (default: a temporary folder).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    /// One JSON object per line (dry-run only): streams, for large inputs.
+    Jsonl,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+pub fn main() -> ExitCode {
+    let args = Args::parse();
+    match args.color {
+        ColorWhen::Always => anstream::ColorChoice::Always.write_global(),
+        ColorWhen::Never => anstream::ColorChoice::Never.write_global(),
+        ColorWhen::Auto => {}
+    }
+    let root = args.root.clone();
+    let result = match args.command {
+        Command::Check { paths, format } => check::run(root, paths, format),
+        Command::DryRun { flow, input, fixtures, format } => dry_run::run(root, flow, input, fixtures, format),
+        Command::Test { paths } => test::run(root, paths),
+        Command::Schema { check } => schema::run(root, check),
+        Command::Bench { orders, lines, jq, dir } => bench::run(orders, lines, jq, dir),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            let _ = std::io::Write::write_all(&mut anstream::stderr(), crate::diagnostic::render_text(&crate::diagnostic::Diagnostic::error(message)).as_bytes());
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Prints diagnostics to stderr as text.
+fn print_diagnostics(diagnostics: &[crate::diagnostic::Diagnostic]) {
+    use std::io::Write;
+    let mut err = anstream::stderr();
+    for d in diagnostics {
+        let _ = writeln!(err, "{}", crate::diagnostic::render_text(d));
+    }
+}

@@ -141,7 +141,7 @@ mod tests {
         let mut s = Scope::new();
         let order: Value = serde_json::from_str(r#"{"retailer":{"reference":"10023"},"lines":[{"sku":"A"}]}"#).unwrap();
         s.push("order", order);
-        s.push("lookup", Value::from_iter([("item", Value::from_iter([("A", "guid-a")]))]));
+        s.push("lookup", crate::value::map([("item", crate::value::map([("A", Value::from("guid-a"))]))]));
         s.push("line", serde_json::from_str(r#"{"sku":"A"}"#).unwrap());
         s
     }

@@ -29,6 +29,6 @@ impl Scope {
 
     /// The whole scope as a minijinja context (later bindings win).
     pub fn to_context(&self) -> Value {
-        Value::from_iter(self.vars.iter().map(|(n, v)| (*n, v.clone())))
+        crate::value::map(self.vars.iter().map(|(n, v)| (*n, v.clone())))
     }
 }

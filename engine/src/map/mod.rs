@@ -83,7 +83,7 @@ pub fn map_fields(fields: &[CompiledField], scope: &mut Scope, purpose: Purpose,
         }
         out.push((f.name.as_str(), value));
     }
-    Value::from_iter(out)
+    crate::value::map(out)
 }
 
 fn map_list(list: &Value, alias: &'static str, fields: &[CompiledField], scope: &mut Scope, purpose: Purpose, path: &str, errors: &mut Vec<FieldError>) -> Value {

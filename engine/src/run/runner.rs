@@ -135,14 +135,14 @@ impl<'f> Runner<'f> {
                             map.push((k.clone(), v));
                         }
                     }
-                    Some(Value::from_iter(map))
+                    Some(crate::value::map(map))
                 }
             };
             if let Some(v) = v {
                 values.push((l.name.as_str(), v));
             }
         }
-        w.lookup = Value::from_iter(values);
+        w.lookup = crate::value::map(values);
         scope.push("lookup", w.lookup.clone());
 
         let mut errors: Vec<FieldError> = Vec::new();
@@ -301,7 +301,7 @@ impl<'f> Runner<'f> {
         if let Some(k) = &self.flow.target.key_field {
             entries.push((Value::from(k.as_str()), Value::from(format!("(new {k} from {})", self.flow.target.system))));
         }
-        Value::from_iter(entries)
+        crate::value::map(entries)
     }
 
     fn count(&mut self, writes: Vec<PlannedRequest>) -> Vec<PlannedRequest> {
@@ -359,7 +359,7 @@ fn shown(record: &Value, fields: &[String]) -> Value {
     if fields.is_empty() {
         return record.clone();
     }
-    Value::from_iter(fields.iter().map(|f| (f.as_str(), record.get_attr(f).unwrap_or_default())))
+    crate::value::map(fields.iter().map(|f| (f.as_str(), record.get_attr(f).unwrap_or_default())))
 }
 
 fn dedupe(reasons: &mut Vec<String>) {

@@ -1,0 +1,58 @@
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use super::{Format, paths};
+use crate::compile::compile_file;
+use crate::diagnostic::{Diagnostic, render_json, render_text};
+
+/// `flowmap check`: every problem of every flow in one pass.
+pub fn run(root: Option<PathBuf>, files: Vec<PathBuf>, format: Format) -> Result<ExitCode, String> {
+    let root = paths::project_root(root, files.first().map(PathBuf::as_path))?;
+    let flows = paths::collect(&root, &files, ".flow.yaml")?;
+    let mut diagnostics: Vec<Diagnostic> = Vec::new();
+    let mut results = Vec::new();
+    match paths::load_project(&root) {
+        Err(problems) => diagnostics.extend(problems),
+        Ok(project) => {
+            for flow in &flows {
+                let (ok, mut found) = match compile_file(&project, flow) {
+                    Ok((_, warnings)) => (true, warnings),
+                    Err(problems) => (false, problems),
+                };
+                results.push((flow.clone(), ok));
+                diagnostics.append(&mut found);
+            }
+        }
+    }
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    let warnings = diagnostics.len() - errors;
+    match format {
+        Format::Text | Format::Jsonl => {
+            let mut out = anstream::stdout();
+            for d in &diagnostics {
+                let _ = writeln!(out, "{}", render_text(d));
+            }
+            let flows_word = if flows.len() == 1 { "flow" } else { "flows" };
+            let verdict = match (errors, warnings) {
+                (0, 0) => "no problems".to_string(),
+                (e, w) => format!("{e} error{}, {w} warning{}", plural(e), plural(w)),
+            };
+            let _ = writeln!(out, "checked {} {flows_word}: {verdict}", flows.len());
+        }
+        Format::Json => {
+            let doc = serde_json::json!({
+                "flows": results.iter().map(|(f, ok)| serde_json::json!({"file": crate::diagnostic::SourceFile::new(f, String::new()).display_path(), "ok": ok})).collect::<Vec<_>>(),
+                "errors": errors,
+                "warnings": warnings,
+                "diagnostics": diagnostics.iter().map(render_json).collect::<Vec<_>>(),
+            });
+            let _ = writeln!(anstream::stdout(), "{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        }
+    }
+    Ok(if errors > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

@@ -1,0 +1,119 @@
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use minijinja::Value;
+
+use super::{Format, paths, print_diagnostics};
+use crate::access::FixtureAccess;
+use crate::compile::{CompiledFlow, compile_file};
+use crate::fetch::{InputError, RecordReader, from_fixtures};
+use crate::project::Project;
+use crate::report::{render_outcome, render_summary};
+use crate::run::{CallLog, Outcome, Runner, Summary};
+
+/// Records are pushed through the stages this many at a time: enough to
+/// batch look-ups well, small enough to keep memory flat on long inputs.
+pub const BATCH: usize = 500;
+
+/// `flowmap dry-run`: the flow over fixture or file records, touching nothing.
+pub fn run(root: Option<PathBuf>, flow: PathBuf, input: Option<PathBuf>, fixtures: Option<PathBuf>, format: Format) -> Result<ExitCode, String> {
+    let root = paths::project_root(root, Some(&flow))?;
+    let project = match paths::load_project(&root) {
+        Ok(p) => p,
+        Err(problems) => {
+            print_diagnostics(&problems);
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let compiled = match compile_file(&project, &flow) {
+        Ok((c, warnings)) => {
+            print_diagnostics(&warnings);
+            c
+        }
+        Err(problems) => {
+            print_diagnostics(&problems);
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let fixtures = fixtures.unwrap_or_else(|| project.fixtures_dir());
+    let mut out = anstream::stdout();
+    let mut emit = |o: Result<Outcome, InputError>| {
+        let line = match (format, o) {
+            (Format::Text, Ok(o)) => render_outcome(&o),
+            (Format::Text, Err(e)) => format!("✘ unreadable {e}\n"),
+            (_, Ok(o)) => o.to_json().to_string() + "\n",
+            (_, Err(e)) => serde_json::json!({"status": "unreadable", "error": e.0}).to_string() + "\n",
+        };
+        let _ = out.write_all(line.as_bytes());
+    };
+    if format == Format::Text {
+        let _ = writeln!(anstream::stdout(), "dry-run of {} ({}, version {})\n", compiled.name, crate::diagnostic::SourceFile::new(&compiled.path, String::new()).display_path(), compiled.version);
+    }
+    let result = execute(&project, &compiled, input.as_deref(), &fixtures, &mut emit)?;
+    drop(emit);
+    match format {
+        Format::Text => {
+            let _ = write!(anstream::stdout(), "{}", render_summary(&result.summary, &result.calls, result.unreadable));
+        }
+        Format::Jsonl | Format::Json => {
+            let doc = serde_json::json!({
+                "summary": {"ready": result.summary.ready, "blocked": result.summary.blocked, "skipped": result.summary.skipped, "ignored": result.summary.ignored, "unreadable": result.unreadable},
+                "calls": result.calls.to_json(),
+                "flow": compiled.name,
+                "version": compiled.version,
+            });
+            let _ = writeln!(anstream::stdout(), "{doc}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub struct DryRunResult {
+    pub summary: Summary,
+    pub calls: CallLog,
+    pub unreadable: u64,
+}
+
+/// Runs `flow` over the input (or the source's fixture), handing each outcome
+/// to `emit` as soon as its batch is done.
+pub fn execute(project: &Project, flow: &CompiledFlow, input: Option<&Path>, fixtures: &Path, emit: &mut dyn FnMut(Result<Outcome, InputError>)) -> Result<DryRunResult, String> {
+    let mut calls = CallLog::default();
+    let records: Box<dyn Iterator<Item = Result<Value, InputError>>> = match input {
+        Some(path) => Box::new(RecordReader::open(path, &flow.source.records).map_err(|e| e.0)?),
+        None => Box::new(from_fixtures(flow, fixtures, &mut calls).map_err(|e| e.0)?.1.into_iter().map(Ok)),
+    };
+    let page_size = project.systems.get(&flow.source.system).and_then(|s| s.def.page_size).unwrap_or(100).max(1) as usize;
+    let mut access = FixtureAccess::new(project, fixtures);
+    let mut runner = Runner::new(flow, &mut access);
+    runner.calls = calls;
+    let mut summary = Summary::default();
+    let mut unreadable = 0;
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut position = 0;
+    for item in records {
+        position += 1;
+        if input.is_some() && position % page_size == 1 {
+            let get = &flow.source.get;
+            runner.calls.record(&flow.source.system, "GET", get, "fetch source", || get.clone());
+        }
+        match item {
+            Ok(record) => batch.push((position, record)),
+            Err(e) => {
+                unreadable += 1;
+                emit(Err(e));
+            }
+        }
+        if batch.len() == BATCH {
+            for o in runner.run_batch(std::mem::take(&mut batch)) {
+                summary.add(o.status);
+                emit(Ok(o));
+            }
+        }
+    }
+    for o in runner.run_batch(batch) {
+        summary.add(o.status);
+        emit(Ok(o));
+    }
+    Ok(DryRunResult { summary, calls: runner.calls, unreadable })
+}
