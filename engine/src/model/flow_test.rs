@@ -21,21 +21,16 @@ pub struct TestFile {
 #[serde(deny_unknown_fields)]
 pub struct TestCase {
     pub name: String,
-    #[serde(flatten)]
-    pub input: CaseInput,
+    /// The source record, inline.
+    pub record: Option<serde_json::Value>,
+    /// A fixture file (relative to this file) to take the record from, by `key`.
+    pub from: Option<String>,
+    /// The source key of the record in `from`.
+    pub key: Option<serde_json::Value>,
     /// Settings overriding the flow's for this case.
     #[serde(default)]
     pub settings: IndexMap<String, serde_json::Value>,
     pub expect: Expectation,
-}
-
-#[derive(Debug, Clone, Deserialize, JsonSchema)]
-#[serde(untagged)]
-pub enum CaseInput {
-    /// The source record, inline.
-    Inline { record: serde_json::Value },
-    /// A record taken by key from a fixture file (relative to this file).
-    FromFile { from: String, key: serde_json::Value },
 }
 
 /// Exactly one outcome is expected.

@@ -11,5 +11,5 @@ mod flow_test;
 pub use catalogue::{Catalogue, EntityDef, FieldDef, FieldType};
 pub use field::{Field, FieldSpec};
 pub use flow::{After, Exists, ExistsAction, FlowFile, Lookup, Request, Requests, Rule, Selection, Source, Target};
-pub use flow_test::{CaseInput, Expectation, TestCase, TestFile};
+pub use flow_test::{Expectation, TestCase, TestFile};
 pub use system::{QueryLanguage, SystemDef};

@@ -39,6 +39,8 @@ struct Work {
     record: Value,
     ignored: bool,
     reasons: Vec<String>,
+    /// A look-up key could not be computed or a look-up found nothing.
+    lookup_failed: bool,
     keys: Vec<Keys>,
     lookup: Value,
     out: Value,
@@ -99,8 +101,10 @@ impl<'f> Runner<'f> {
             },
             None => false,
         };
+        let before = reasons.len();
         let keys = if ignored { Vec::new() } else { self.flow.lookups.iter().map(|l| lookup_keys(l, &mut scope, &mut reasons)).collect() };
-        Work { position, key, record, ignored, reasons, keys, lookup: Value::UNDEFINED, out: Value::UNDEFINED, exists_key: None }
+        let lookup_failed = reasons.len() > before;
+        Work { position, key, record, ignored, reasons, lookup_failed, keys, lookup: Value::UNDEFINED, out: Value::UNDEFINED, exists_key: None }
     }
 
     fn resolve_lookups(&mut self, work: &[Work]) {
@@ -147,7 +151,7 @@ impl<'f> Runner<'f> {
 
         let mut errors: Vec<FieldError> = Vec::new();
         w.out = map_fields(&self.flow.mapping, &mut scope, Purpose::Create, "", &mut errors);
-        let lookup_failed = !lookup_reasons.is_empty();
+        let lookup_failed = w.lookup_failed || !lookup_reasons.is_empty();
         w.reasons.append(&mut lookup_reasons);
         // A field reading a look-up that already failed would only repeat its reason.
         w.reasons.extend(errors.iter().filter(|e| !(lookup_failed && e.is_about_lookup())).map(FieldError::reason));

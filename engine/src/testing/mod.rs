@@ -1,1 +1,8 @@
-//! todo
+//! Flow tests: `<name>.test.yaml` files with records in and the expected
+//! payload, block reasons or skip message out, run against fixture answers.
+
+mod compare;
+mod runner;
+
+pub use compare::{diff_text, normalise};
+pub use runner::{CaseResult, FileResult, run_test_file};

@@ -1,0 +1,42 @@
+use anstyle::{AnsiColor, Style};
+use serde_json::Value;
+
+const RED: Style = AnsiColor::Red.on_default();
+const GREEN: Style = AnsiColor::Green.on_default();
+
+/// Numbers compare by value (`49` equals `49.0`): fixtures and YAML write
+/// whole amounts without decimals, computed amounts may be floats.
+pub fn normalise(v: &Value) -> Value {
+    match v {
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 9e15 => Value::from(f as i64),
+            _ => v.clone(),
+        },
+        Value::Array(a) => Value::Array(a.iter().map(normalise).collect()),
+        Value::Object(o) => Value::Object(o.iter().map(|(k, v)| (k.clone(), normalise(v))).collect()),
+        _ => v.clone(),
+    }
+}
+
+/// A line diff of two values' pretty JSON: `-` expected, `+` actual.
+pub fn diff_text(expected: &Value, actual: &Value) -> String {
+    let e = serde_json::to_string_pretty(&normalise(expected)).unwrap_or_default() + "\n";
+    let a = serde_json::to_string_pretty(&normalise(actual)).unwrap_or_default() + "\n";
+    diff_lines(&e, &a)
+}
+
+pub fn diff_lines(expected: &str, actual: &str) -> String {
+    let mut out = String::new();
+    for change in similar::TextDiff::from_lines(expected, actual).iter_all_changes() {
+        let (sign, style) = match change.tag() {
+            similar::ChangeTag::Delete => ("-", RED),
+            similar::ChangeTag::Insert => ("+", GREEN),
+            similar::ChangeTag::Equal => (" ", Style::new()),
+        };
+        out.push_str(&format!("{style}{sign} {}{style:#}", change.value()));
+        if !change.value().ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    out
+}
