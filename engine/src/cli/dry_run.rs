@@ -38,7 +38,13 @@ pub fn run(root: Option<PathBuf>, flow: PathBuf, input: Option<PathBuf>, fixture
     };
     let fixtures = fixtures.unwrap_or_else(|| project.fixtures_dir());
     let mut out = anstream::stdout();
+    let mut header = (format == Format::Text).then(|| {
+        format!("dry-run of {} ({}, version {})\n\n", compiled.name, crate::diagnostic::SourceFile::new(&compiled.path, String::new()).display_path(), compiled.version)
+    });
     let mut emit = |o: Result<Outcome, InputError>| {
+        if let Some(h) = header.take() {
+            let _ = out.write_all(h.as_bytes());
+        }
         let line = match (format, o) {
             (Format::Text, Ok(o)) => render_outcome(&o),
             (Format::Text, Err(e)) => format!("✘ unreadable {e}\n"),
@@ -47,9 +53,6 @@ pub fn run(root: Option<PathBuf>, flow: PathBuf, input: Option<PathBuf>, fixture
         };
         let _ = out.write_all(line.as_bytes());
     };
-    if format == Format::Text {
-        let _ = writeln!(anstream::stdout(), "dry-run of {} ({}, version {})\n", compiled.name, crate::diagnostic::SourceFile::new(&compiled.path, String::new()).display_path(), compiled.version);
-    }
     let result = execute(&project, &compiled, input.as_deref(), &fixtures, &mut emit)?;
     drop(emit);
     match format {
@@ -87,33 +90,48 @@ pub fn execute(project: &Project, flow: &CompiledFlow, input: Option<&Path>, fix
     let mut access = FixtureAccess::new(project, fixtures);
     let mut runner = Runner::new(flow, &mut access);
     runner.calls = calls;
-    let mut summary = Summary::default();
-    let mut unreadable = 0;
+    let mut result = DryRunResult { summary: Summary::default(), calls: CallLog::default(), unreadable: 0 };
     let mut batch = Vec::with_capacity(BATCH);
-    let mut position = 0;
-    for item in records {
-        position += 1;
-        if input.is_some() && position % page_size == 1 {
-            let get = &flow.source.get;
-            runner.calls.record(&flow.source.system, "GET", get, "fetch source", || get.clone());
+    for (i, item) in records.enumerate() {
+        let position = i + 1;
+        if input.is_some() && i % page_size == 0 {
+            runner.calls.record(&flow.source.system, "GET", &flow.source.get, "fetch source", || crate::fetch::source_request(flow));
         }
-        match item {
-            Ok(record) => batch.push((position, record)),
-            Err(e) => {
-                unreadable += 1;
-                emit(Err(e));
-            }
-        }
+        batch.push((position, item));
         if batch.len() == BATCH {
-            for o in runner.run_batch(std::mem::take(&mut batch)) {
-                summary.add(o.status);
-                emit(Ok(o));
-            }
+            run_batch(&mut runner, std::mem::take(&mut batch), &mut result, emit);
         }
     }
-    for o in runner.run_batch(batch) {
-        summary.add(o.status);
+    run_batch(&mut runner, batch, &mut result, emit);
+    result.calls = runner.calls;
+    Ok(result)
+}
+
+/// Runs the readable records of a batch and emits every item in input
+/// order, unreadable ones where they stood.
+fn run_batch(runner: &mut Runner, batch: Vec<(usize, Result<Value, InputError>)>, result: &mut DryRunResult, emit: &mut dyn FnMut(Result<Outcome, InputError>)) {
+    let mut errors = Vec::new();
+    let records: Vec<(usize, Value)> = batch
+        .into_iter()
+        .filter_map(|(p, item)| match item {
+            Ok(r) => Some((p, r)),
+            Err(e) => {
+                errors.push((p, e));
+                None
+            }
+        })
+        .collect();
+    let mut errors = errors.into_iter().peekable();
+    for o in runner.run_batch(records) {
+        while let Some((_, e)) = errors.next_if(|(p, _)| *p < o.position) {
+            result.unreadable += 1;
+            emit(Err(e));
+        }
+        result.summary.add(o.status);
         emit(Ok(o));
     }
-    Ok(DryRunResult { summary, calls: runner.calls, unreadable })
+    for (_, e) in errors {
+        result.unreadable += 1;
+        emit(Err(e));
+    }
 }

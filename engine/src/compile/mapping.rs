@@ -10,7 +10,7 @@ use crate::model::{Field, FieldDef, FieldSpec, FieldType};
 
 /// The fields a mapping may write, when the target's catalogue knows them.
 pub struct Schema<'a> {
-    pub title: &'a str,
+    pub title: String,
     pub fields: &'a IndexMap<String, FieldDef>,
 }
 
@@ -20,7 +20,8 @@ pub fn compile_fields(ctx: &mut Ctx, pointer: &str, fields: &IndexMap<String, Fi
     for (name, field) in fields {
         let here = pointer_child(pointer, name);
         let def = schema.as_ref().and_then(|s| check_key(ctx, &here, name, s));
-        if let Some(f) = compile_field(ctx, &here, name, field, roots, def) {
+        let parent = schema.as_ref().map(|s| s.title.as_str()).unwrap_or_default();
+        if let Some(f) = compile_field(ctx, &here, name, field, roots, def, parent) {
             out.push(f);
         }
     }
@@ -56,7 +57,7 @@ fn check_required(ctx: &mut Ctx, pointer: &str, fields: &IndexMap<String, Field>
     }
 }
 
-fn compile_field(ctx: &mut Ctx, pointer: &str, name: &str, field: &Field, roots: &[&str], def: Option<&FieldDef>) -> Option<CompiledField> {
+fn compile_field(ctx: &mut Ctx, pointer: &str, name: &str, field: &Field, roots: &[&str], def: Option<&FieldDef>, parent: &str) -> Option<CompiledField> {
     let origin = ctx.origin(pointer);
     let plain = |kind| CompiledField { name: name.to_string(), kind, optional: false, when: None, create_only: false, origin: origin.clone() };
     match field {
@@ -67,13 +68,14 @@ fn compile_field(ctx: &mut Ctx, pointer: &str, name: &str, field: &Field, roots:
         }
         Field::Number(n) => Some(plain(FieldKind::Value(Expr::constant(Value::from_serialize_number(n))))),
         Field::Bool(b) => Some(plain(FieldKind::Value(Expr::constant(Value::from(*b))))),
-        Field::Spec(spec) => compile_spec(ctx, pointer, name, spec, roots, def, origin),
+        Field::Spec(spec) => compile_spec(ctx, pointer, name, spec, roots, def, parent, origin),
     }
 }
 
-fn compile_spec(ctx: &mut Ctx, pointer: &str, name: &str, spec: &FieldSpec, roots: &[&str], def: Option<&FieldDef>, origin: String) -> Option<CompiledField> {
+#[allow(clippy::too_many_arguments)]
+fn compile_spec(ctx: &mut Ctx, pointer: &str, name: &str, spec: &FieldSpec, roots: &[&str], def: Option<&FieldDef>, parent: &str, origin: String) -> Option<CompiledField> {
     let when = spec.when.as_ref().and_then(|w| ctx.expr(&pointer_child(pointer, "when"), w, roots));
-    let nested = def.and_then(|d| d.fields.as_ref()).map(|fields| Schema { title: name, fields });
+    let nested = def.and_then(|d| d.fields.as_ref()).map(|fields| Schema { title: format!("`{name}` of {parent}"), fields });
     let kind = match (&spec.value, &spec.constant, &spec.each, &spec.fields) {
         (Some(text), None, None, None) => FieldKind::Value(ctx.expr(&pointer_child(pointer, "value"), text, roots)?),
         (None, Some(c), None, None) => FieldKind::Value(Expr::constant(crate::value::from_json(c))),

@@ -32,7 +32,7 @@ pub fn compile_flow(project: &Project, loaded: &LoadedFlow) -> Result<(CompiledF
         compiler: Compiler { env: &project.env },
         settings: flow.settings.keys().cloned().collect(),
         lookups: flow.lookups.keys().cloned().collect(),
-        problems: Vec::new(),
+        problems: loaded.problems.clone(),
     };
     let compiled = build(project, loaded, &flow, &mut ctx);
     let problems = ctx.problems;
@@ -129,7 +129,7 @@ fn build(project: &Project, loaded: &LoadedFlow, flow: &FlowFile, ctx: &mut Ctx)
     let target_entity = target_system.and_then(|s| entity_field(ctx, s, "/target/entity", &target.entity, None));
     let title = target_entity.map(|e| e.title.clone()).unwrap_or_else(|| target.entity.clone());
     let map_roots = [alias, "settings", "lookup"];
-    let schema = target_entity.map(|e| Schema { title: &e.title, fields: &e.fields });
+    let schema = target_entity.map(|e| Schema { title: e.title.clone(), fields: &e.fields });
     let mapping = compile_fields(ctx, "/mapping", &flow.mapping, &map_roots, schema);
 
     // Rules.
@@ -251,7 +251,7 @@ fn request(project: &Project, ctx: &mut Ctx, at: &str, r: &Request, roots: &[&st
     }
     let path = ctx.template(&format!("{at}/path"), &r.path, roots);
     let when = r.when.as_ref().map(|w| ctx.expr(&format!("{at}/when"), w, roots));
-    let schema = entity.map(|e| Schema { title: &e.title, fields: &e.fields });
+    let schema = entity.map(|e| Schema { title: e.title.clone(), fields: &e.fields });
     let body = compile_fields(ctx, &format!("{at}/body"), &r.body, roots, schema);
     Some(CompiledRequest { system: r.system.clone(), method: r.method.to_uppercase(), path: path?, when: when.flatten(), body })
 }

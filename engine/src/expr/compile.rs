@@ -162,7 +162,9 @@ impl Compiler<'_> {
             };
             if !exists {
                 let mut e = error(call.offset, call.name.chars().count(), format!("unknown {what} `{}`", call.name));
-                e.label = did_you_mean(&call.name, known.iter().copied()).map(|n| format!("did you mean `{n}`?"));
+                let extra = if matches!(call.kind, CallKind::Filter) { self.env.system_filters.as_slice() } else { &[] };
+                let candidates = known.iter().copied().chain(extra.iter().map(String::as_str));
+                e.label = did_you_mean(&call.name, candidates).map(|n| format!("did you mean `{n}`?"));
                 problems.push(e);
             }
         }

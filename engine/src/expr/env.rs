@@ -15,6 +15,8 @@ pub type SystemFilters = Vec<(String, String)>;
 /// is leaked once per project load rather than reference-counted per expression.
 pub struct ExprEnv {
     env: &'static Environment<'static>,
+    /// Names of the systems' YAML filters, offered as suggestions.
+    pub system_filters: Vec<String>,
     probes: Mutex<HashMap<(char, String), bool>>,
 }
 
@@ -28,7 +30,8 @@ impl ExprEnv {
             let expr: Expression<'static, 'static> = base.compile_expression_owned(text.clone()).map_err(|e| (i, e))?;
             env.add_filter(name.clone(), move |value: Value| expr.eval(minijinja::context! { value }));
         }
-        Ok(ExprEnv { env: Box::leak(Box::new(env)), probes: Mutex::new(HashMap::new()) })
+        let system_filters = filters.iter().map(|(n, _)| n.clone()).collect();
+        Ok(ExprEnv { env: Box::leak(Box::new(env)), system_filters, probes: Mutex::new(HashMap::new()) })
     }
 
     pub fn compile(&self, text: &str) -> Result<Expression<'static, 'static>, minijinja::Error> {

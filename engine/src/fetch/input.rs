@@ -41,7 +41,7 @@ impl RecordReader {
         }
         let mut text = String::new();
         reader.read_to_string(&mut text).map_err(|e| InputError(format!("cannot read {name}: {e}")))?;
-        let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| InputError(format!("{name}:{}:{}: not JSON: {e}", e.line(), e.column())))?;
+        let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| not_json(&name, e.line(), &e))?;
         let list = match json {
             serde_json::Value::Array(items) => items,
             other => {
@@ -80,11 +80,18 @@ impl Iterator for RecordReader {
                     Ok(0) => return None,
                     Ok(_) if buf.trim().is_empty() => continue,
                     Ok(_) => {
-                        return Some(serde_json::from_str::<Value>(buf).map_err(|e| InputError(format!("{name}:{}:{}: not JSON: {e}", line, e.column()))));
+                        return Some(serde_json::from_str::<Value>(buf).map_err(|e| not_json(name, *line, &e)));
                     }
                     Err(e) => return Some(Err(InputError(format!("{name}:{line}: {e}")))),
                 }
             },
         }
     }
+}
+
+/// `file:line:col: not JSON: what`, without serde_json's own "at line … column …".
+pub fn not_json(name: &str, line: usize, e: &serde_json::Error) -> InputError {
+    let text = e.to_string();
+    let what = text.split(" at line ").next().unwrap_or(&text);
+    InputError(format!("{name}:{line}:{}: not JSON: {what}", e.column()))
 }

@@ -4,7 +4,7 @@
 
 mod input;
 
-pub use input::{InputError, RecordReader};
+pub use input::{InputError, RecordReader, not_json};
 
 use std::path::Path;
 
@@ -20,12 +20,16 @@ use crate::run::CallLog;
 pub fn from_fixtures(flow: &CompiledFlow, dir: &Path, calls: &mut CallLog) -> Result<(String, Vec<Value>), AccessError> {
     let file = FixtureAccess::file_of(dir, &flow.source.system, &flow.source.get);
     let records = read_records(&file, Some(&flow.source.records))?;
-    let query: Vec<String> = flow.source.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    let shown = if query.is_empty() { flow.source.get.clone() } else { format!("{}?{}", flow.source.get, query.join("&")) };
-    calls.record(&flow.source.system, "GET", &flow.source.get, "fetch source", || shown.clone());
+    calls.record(&flow.source.system, "GET", &flow.source.get, "fetch source", || source_request(flow));
     let kept = records
         .into_iter()
         .filter(|r| flow.source.query.iter().all(|(k, v)| r.get_attr(k).map(|f| crate::value::key_text(&f) == *v).unwrap_or(false)))
         .collect();
     Ok((crate::diagnostic::SourceFile::new(&file, String::new()).display_path(), kept))
+}
+
+/// The source request as a live run sends it: path and query.
+pub fn source_request(flow: &CompiledFlow) -> String {
+    let query: Vec<String> = flow.source.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    if query.is_empty() { flow.source.get.clone() } else { format!("{}?{}", flow.source.get, query.join("&")) }
 }

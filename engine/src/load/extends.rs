@@ -18,6 +18,9 @@ pub struct LoadedFlow {
     pub spans: SpanIndex,
     /// Every file that took part, most specific first.
     pub files: Vec<PathBuf>,
+    /// Problems found while merging (e.g. a `remove` of nothing) that do not
+    /// stop the flow from being checked further.
+    pub problems: Vec<Diagnostic>,
 }
 
 /// Loads a flow file and the chain of flows it extends, each checked against
@@ -54,7 +57,7 @@ fn load_chain(path: &Path, chain: &mut Vec<PathBuf>) -> Result<LoadedFlow, Vec<D
 
     let Document { value, spans, .. } = doc;
     let loaded = match base {
-        None => LoadedFlow { path: path.to_path_buf(), value, spans, files: vec![path.to_path_buf()] },
+        None => LoadedFlow { path: path.to_path_buf(), value, spans, files: vec![path.to_path_buf()], problems: Vec::new() },
         Some(base) => merge(path, base, value, spans)?,
     };
     Ok(loaded)
@@ -76,16 +79,16 @@ fn resolve_base(path: &Path, rel: &str, doc: &Document, chain: &[PathBuf]) -> Re
 /// Overlays `value` on `base`: mappings merge key by key, anything else is
 /// replaced; then the overlay's `remove` paths are deleted.
 fn merge(path: &Path, base: LoadedFlow, mut value: Value, spans: SpanIndex) -> Result<LoadedFlow, Vec<Diagnostic>> {
+    // (Kept fallible: later merge rules may refuse a combination outright.)
     let removals: Vec<String> = value.get("remove").and_then(Value::as_array).map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default();
     if let Some(obj) = value.as_object_mut() {
         obj.remove("extends");
         obj.remove("remove");
     }
-    let LoadedFlow { value: mut merged, spans: mut merged_spans, mut files, .. } = base;
+    let LoadedFlow { value: mut merged, spans: mut merged_spans, mut files, mut problems, .. } = base;
     overlay(&mut merged, value, "", &mut merged_spans);
     merged_spans.extend(without(&spans, &["/extends", "/remove"]));
 
-    let mut problems = Vec::new();
     for (i, dotted) in removals.iter().enumerate() {
         let pointer = pointer_from_dotted(dotted);
         if !remove_at(&mut merged, &pointer) {
@@ -101,11 +104,8 @@ fn merge(path: &Path, base: LoadedFlow, mut value: Value, spans: SpanIndex) -> R
             merged_spans.remove_subtree(&pointer);
         }
     }
-    if !problems.is_empty() {
-        return Err(problems);
-    }
     files.insert(0, path.to_path_buf());
-    Ok(LoadedFlow { path: path.to_path_buf(), value: merged, spans: merged_spans, files })
+    Ok(LoadedFlow { path: path.to_path_buf(), value: merged, spans: merged_spans, files, problems })
 }
 
 fn overlay(base: &mut Value, over: Value, pointer: &str, spans: &mut SpanIndex) {

@@ -154,7 +154,8 @@ fn known_properties(schema: &Value, schema_path: &str) -> Vec<String> {
 fn expected(kind: &TypeKind) -> String {
     match kind {
         TypeKind::Single(t) => article(*t),
-        TypeKind::Multiple(set) => set.iter().map(article).collect::<Vec<_>>().join(" or "),
+        // `Option<T>` fields accept null; saying so only distracts.
+        TypeKind::Multiple(set) => set.iter().filter(|t| *t != JsonType::Null).map(article).collect::<Vec<_>>().join(" or "),
     }
 }
 
