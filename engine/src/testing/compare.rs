@@ -33,10 +33,8 @@ pub fn diff_lines(expected: &str, actual: &str) -> String {
             similar::ChangeTag::Insert => ("+", GREEN),
             similar::ChangeTag::Equal => (" ", Style::new()),
         };
-        out.push_str(&format!("{style}{sign} {}{style:#}", change.value()));
-        if !change.value().ends_with('\n') {
-            out.push('\n');
-        }
+        // The style is reset before the line break, so no escape code starts the next line.
+        out.push_str(&format!("{style}{sign} {}{style:#}\n", change.value().trim_end_matches('\n')));
     }
     out
 }

@@ -1,0 +1,244 @@
+//! `flowmap check` on broken flow files: the exact text a user sees.
+
+mod common;
+
+use common::flowmap;
+use pretty_assertions::assert_eq;
+
+fn check(file: &str) -> (i32, String) {
+    let run = flowmap(&["check", file]);
+    (run.code, run.stdout)
+}
+
+#[test]
+fn quoted_plus() {
+    let (code, text) = check("tests/broken/quoted-plus.flow.yaml");
+    assert_eq!(code, 1);
+    assert_eq!(
+        text,
+        r#"error: invalid YAML: invalid trailing content after double-quoted scalar
+ --> tests/broken/quoted-plus.flow.yaml:5:17
+  |
+5 |   YourRef: "PO" + order.line.id
+  |                 ^ the value goes on after the quoted string
+  = help: quote the whole expression and join text with `~`: YourRef: '"PO" ~ order.line.id'
+
+checked 1 flow: 1 error, 0 warnings
+"#
+    );
+}
+
+#[test]
+fn unknown_keys() {
+    let (code, text) = check("tests/broken/unknown-keys.flow.yaml");
+    assert_eq!(code, 1);
+    assert_eq!(
+        text,
+        r#"error: unknown key `wher` in `source`
+ --> tests/broken/unknown-keys.flow.yaml:2:71
+  |
+2 | source: { system: lnb, get: /orders, as: order, key: order.reference, wher: order.status }
+  |                                                                       ^^^^ did you mean `where`?
+
+error: missing `match` in `lookups.account`
+ --> tests/broken/unknown-keys.flow.yaml:4:3
+  |
+4 |   account: { system: exact, entity: crm/Accounts, mach: Code, key: order.retailer.reference }
+  |   ^^^^^^^
+
+error: unknown key `mach` in `lookups.account`
+ --> tests/broken/unknown-keys.flow.yaml:4:51
+  |
+4 |   account: { system: exact, entity: crm/Accounts, mach: Code, key: order.retailer.reference }
+  |                                                   ^^^^ did you mean `match`?
+
+error: unknown key `methd` in `target`
+ --> tests/broken/unknown-keys.flow.yaml:5:58
+  |
+5 | target: { system: exact, entity: salesorder/SalesOrders, methd: POST }
+  |                                                          ^^^^^ did you mean `method`?
+
+error: unknown key `exits`
+ --> tests/broken/unknown-keys.flow.yaml:8:1
+  |
+8 | exits: { system: exact }
+  | ^^^^^ did you mean `exists`?
+
+checked 1 flow: 5 errors, 0 warnings
+"#
+    );
+}
+
+#[test]
+fn wrong_types() {
+    let (code, text) = check("tests/broken/wrong-types.flow.yaml");
+    assert_eq!(code, 1);
+    assert_eq!(
+        text,
+        r#"error: `source.key` must be text, found a list
+ --> tests/broken/wrong-types.flow.yaml:6:8
+  |
+6 |   key: [order.reference]
+  |        ^^^^^^^^^^^^^^^^
+
+error: `lookups.item.batch` must be a whole number, found text
+ --> tests/broken/wrong-types.flow.yaml:8:86
+  |
+8 |   item: { system: exact, entity: logistics/Items, match: Code, key: line.sku, batch: many }
+  |                                                                                      ^^^^
+
+error: `exists.then` must be one of `skip`, `update`
+ --> tests/broken/wrong-types.flow.yaml:9:98
+  |
+9 | exists: { system: exact, entity: salesorder/SalesOrders, match: YourRef, key: out.YourRef, then: skipp }
+  |                                                                                                  ^^^^^ did you mean `skip`?
+
+checked 1 flow: 3 errors, 0 warnings
+"#
+    );
+}
+
+#[test]
+fn bad_expressions() {
+    let (code, text) = check("tests/broken/bad-expressions.flow.yaml");
+    assert_eq!(code, 1);
+    assert_eq!(
+        text,
+        r#"error: unknown filter `exact_cod`
+ --> tests/broken/bad-expressions.flow.yaml:6:96
+  |
+6 |   account: { system: exact, entity: crm/Accounts, match: Code, key: order.retailer.reference | exact_cod, select: ID }
+  |                                                                                                ^^^^^^^^^ did you mean `exact_code`?
+
+error: unknown lookup `acount`
+ --> tests/broken/bad-expressions.flow.yaml:9:21
+  |
+9 |   OrderedBy: lookup.acount
+  |                     ^^^^^^ did you mean `account`?
+
+error: unknown setting `warehous`
+  --> tests/broken/bad-expressions.flow.yaml:10:25
+   |
+10 |   WarehouseID: settings.warehous.in_stock
+   |                         ^^^^^^^^ did you mean `warehouse`?
+
+error: unknown name `ordr`
+  --> tests/broken/bad-expressions.flow.yaml:11:20
+   |
+11 |   YourRef: '"PO" ~ ordr.line.id'
+   |                    ^^^^ did you mean `order`?
+
+error: expression does not compile: unexpected end of input, expected expression
+  --> tests/broken/bad-expressions.flow.yaml:12:25
+   |
+12 |   Description: order.id +
+   |                         ^
+
+checked 1 flow: 5 errors, 0 warnings
+"#
+    );
+}
+
+#[test]
+fn unknown_references() {
+    let (code, text) = check("tests/broken/unknown-references.flow.yaml");
+    assert_eq!(code, 1);
+    assert_eq!(
+        text,
+        r#"error: unknown system `lnbb`
+ --> tests/broken/unknown-references.flow.yaml:2:19
+  |
+2 | source: { system: lnbb, get: /orders, as: order, key: order.reference }
+  |                   ^^^^ did you mean `lnb`?
+
+error: unknown entity `logistics/Item` in Exact Online
+ --> tests/broken/unknown-references.flow.yaml:4:34
+  |
+4 |   item: { system: exact, entity: logistics/Item, match: Code, key: order.id }
+  |                                  ^^^^^^^^^^^^^^ did you mean `logistics/Items`?
+
+error: unknown field `YourRf` for Exact SalesOrder
+ --> tests/broken/unknown-references.flow.yaml:9:3
+  |
+9 |   YourRf: order.reference
+  |   ^^^^^^ did you mean `YourRef`?
+
+error: unknown field `Quantty` for `SalesOrderLines` of Exact SalesOrder
+  --> tests/broken/unknown-references.flow.yaml:10:76
+   |
+10 |   SalesOrderLines: { each: order.lines, as: line, fields: { Item: line.id, Quantty: line.quantity } }
+   |                                                                            ^^^^^^^ did you mean `Quantity`?
+
+error: unknown field `YourReff` for Exact SalesOrder
+ --> tests/broken/unknown-references.flow.yaml:5:65
+  |
+5 | exists: { system: exact, entity: salesorder/SalesOrders, match: YourReff, key: out.YourRef }
+  |                                                                 ^^^^^^^^ did you mean `YourRef`?
+
+checked 1 flow: 5 errors, 0 warnings
+"#
+    );
+}
+
+#[test]
+fn extends_missing() {
+    let (code, text) = check("tests/broken/extends-missing.flow.yaml");
+    assert_eq!(code, 1);
+    assert_eq!(
+        text,
+        r#"error: the extended flow `../../mappings/lnb-exact/order.flow.yaml` does not exist
+ --> tests/broken/extends-missing.flow.yaml:1:10
+  |
+1 | extends: ../../mappings/lnb-exact/order.flow.yaml
+  |          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ no such file
+
+checked 1 flow: 1 error, 0 warnings
+"#
+    );
+}
+
+#[test]
+fn extends_cycle() {
+    let (code, text) = check("tests/broken/cycle-a.flow.yaml");
+    assert_eq!(code, 1);
+    assert_eq!(
+        text,
+        r#"error: `extends` forms a cycle: tests/broken/cycle-a.flow.yaml → tests/broken/cycle-b.flow.yaml → tests/broken/cycle-a.flow.yaml
+ --> tests/broken/cycle-b.flow.yaml:1:10
+  |
+1 | extends: cycle-a.flow.yaml
+  |          ^^^^^^^^^^^^^^^^^
+
+checked 1 flow: 1 error, 0 warnings
+"#
+    );
+}
+
+#[test]
+fn bad_override_points_at_the_overriding_file() {
+    let (code, text) = check("tests/broken/bad-override.flow.yaml");
+    assert_eq!(code, 1);
+    assert_eq!(
+        text,
+        r#"error: nothing to remove at `mapping.Curency` in the extended flow
+ --> tests/broken/bad-override.flow.yaml:4:10
+  |
+4 | remove: [mapping.Curency]
+  |          ^^^^^^^^^^^^^^^ did you mean `Currency`?
+
+warning: `+` adds numbers; it fails when text meets a number
+ --> tests/broken/bad-override.flow.yaml:6:18
+  |
+6 |   YourRef: '"PO" + order.line.id'
+  |                  ^ use `~` to join text
+
+error: unknown field `Descripton` for Exact SalesOrder
+ --> tests/broken/bad-override.flow.yaml:7:3
+  |
+7 |   Descripton: order.reference
+  |   ^^^^^^^^^^ did you mean `Description`?
+
+checked 1 flow: 2 errors, 1 warning
+"#
+    );
+}

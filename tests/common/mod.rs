@@ -1,0 +1,33 @@
+//! Runs the real `flowmap` binary from the repository root, colour off, and
+//! returns what a user sees.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::Command;
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("engine/ has a parent").to_path_buf()
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub fn flowmap(args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_flowmap"))
+        .arg("--color")
+        .arg("never")
+        .args(args)
+        .current_dir(repo_root())
+        .env_remove("CLICOLOR_FORCE")
+        .output()
+        .expect("flowmap runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}

@@ -1,0 +1,63 @@
+//! `flowmap test`: shipped flow tests pass; failures show a diff.
+
+mod common;
+
+use common::flowmap;
+use pretty_assertions::assert_eq;
+
+#[test]
+fn every_shipped_flow_test_passes() {
+    let run = flowmap(&["test"]);
+    assert_eq!(run.stderr, "");
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let last = run.stdout.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{last}");
+    assert!(!run.stdout.contains('✘'), "{}", run.stdout);
+}
+
+#[test]
+fn failures_show_what_differs() {
+    let run = flowmap(&["test", "tests/flow-tests/failing.test.yaml"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stdout,
+        r#"tests/flow-tests/failing.test.yaml
+  ✘ payload differs in one line (tests/flow-tests/failing.test.yaml:5:5)
+      payload differs (- expected, + actual):
+        {
+          "OrderedBy": "5df0d39f-7524-4add-9413-788062e10fbe",
+          "WarehouseID": "28062cd0-893f-4bd7-9f73-e4a0f372a5b4",
+          "YourRef": "PO50001",
+          "Currency": "EUR",
+          "SalesOrderLines": [
+            {
+              "Item": "e53fcc59-2b78-47a3-80c9-0f2554cf1bd1",
+              "Quantity": 12,
+              "UnitPrice": 19.95
+            },
+            {
+              "Item": "59042853-55ee-4754-989e-ce0c8f20840a",
+      -       "Quantity": 10,
+      +       "Quantity": 12,
+              "UnitPrice": 19.95
+            },
+            {
+              "Item": "1032fcc9-64ca-42eb-ada7-0a6840efb32c",
+              "Quantity": 6,
+              "UnitPrice": 49
+            }
+          ]
+        }
+  ✘ expected ready but blocked (tests/flow-tests/failing.test.yaml:18:5)
+      expected ready, got blocked:
+        - Customer 99999 does not exist as an Account in Exact Online
+  ✘ a reason is missing (tests/flow-tests/failing.test.yaml:23:5)
+      block reasons differ (- expected, + actual):
+        Product BAG-XXL-RED does not exist as an Item in Exact Online
+      + Line SWT-NVY-L has quantity 0; it must be more than 0
+  ✔ this one passes
+
+1 passed, 3 failed
+"#
+    );
+}
