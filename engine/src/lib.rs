@@ -10,6 +10,7 @@
 //! `report` / `testing` / `cli` around them.
 
 pub mod access;
+pub mod bench;
 pub mod cli;
 pub mod compile;
 pub mod deliver;

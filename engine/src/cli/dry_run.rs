@@ -37,7 +37,8 @@ pub fn run(root: Option<PathBuf>, flow: PathBuf, input: Option<PathBuf>, fixture
         }
     };
     let fixtures = fixtures.unwrap_or_else(|| project.fixtures_dir());
-    let mut out = anstream::stdout();
+    // JSON carries no colour, so it bypasses anstream's escape-code filter.
+    let mut out: Box<dyn Write> = if format == Format::Text { Box::new(anstream::stdout()) } else { Box::new(std::io::BufWriter::new(std::io::stdout().lock())) };
     let mut header = (format == Format::Text).then(|| {
         format!("dry-run of {} ({}, version {})\n\n", compiled.name, crate::diagnostic::SourceFile::new(&compiled.path, String::new()).display_path(), compiled.version)
     });
@@ -48,7 +49,7 @@ pub fn run(root: Option<PathBuf>, flow: PathBuf, input: Option<PathBuf>, fixture
         let line = match (format, o) {
             (Format::Text, Ok(o)) => render_outcome(&o),
             (Format::Text, Err(e)) => format!("✘ unreadable {e}\n"),
-            (_, Ok(o)) => o.to_json().to_string() + "\n",
+            (_, Ok(o)) => serde_json::to_string(&o).unwrap_or_default() + "\n",
             (_, Err(e)) => serde_json::json!({"status": "unreadable", "error": e.0}).to_string() + "\n",
         };
         let _ = out.write_all(line.as_bytes());
@@ -57,7 +58,7 @@ pub fn run(root: Option<PathBuf>, flow: PathBuf, input: Option<PathBuf>, fixture
     drop(emit);
     match format {
         Format::Text => {
-            let _ = write!(anstream::stdout(), "{}", render_summary(&result.summary, &result.calls, result.unreadable));
+            let _ = write!(out, "{}", render_summary(&result.summary, &result.calls, result.unreadable));
         }
         Format::Jsonl | Format::Json => {
             let doc = serde_json::json!({
@@ -66,9 +67,10 @@ pub fn run(root: Option<PathBuf>, flow: PathBuf, input: Option<PathBuf>, fixture
                 "flow": compiled.name,
                 "version": compiled.version,
             });
-            let _ = writeln!(anstream::stdout(), "{doc}");
+            let _ = writeln!(out, "{doc}");
         }
     }
+    let _ = out.flush();
     Ok(ExitCode::SUCCESS)
 }
 

@@ -16,11 +16,21 @@ pub struct PlannedRequest {
 
 impl PlannedRequest {
     pub fn to_json(&self) -> serde_json::Value {
-        let mut v = serde_json::json!({ "system": self.system, "method": self.method, "path": self.path });
+        serde_json::to_value(self).unwrap_or_default()
+    }
+}
+
+impl serde::Serialize for PlannedRequest {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("system", &self.system)?;
+        m.serialize_entry("method", &self.method)?;
+        m.serialize_entry("path", &self.path)?;
         if let Some(b) = &self.body {
-            v["body"] = crate::value::to_json(b);
+            m.serialize_entry("body", b)?;
         }
-        v
+        m.end()
     }
 }
 

@@ -28,30 +28,37 @@ pub struct Missing(pub String);
 impl PathExpr {
     pub fn eval(&self, scope: &Scope) -> Result<Value, Missing> {
         let mut current = scope.get(self.root).cloned().ok_or_else(|| Missing(self.root.to_string()))?;
-        let mut shown = self.root.to_string();
-        for seg in &self.segments {
+        for (i, seg) in self.segments.iter().enumerate() {
             let next = match seg {
-                Segment::Key(k) => {
-                    shown.push('.');
-                    shown.push_str(k.as_str().unwrap_or_default());
-                    current.get_item(k).ok()
-                }
-                Segment::Index(i) => {
-                    shown.push_str(&format!("[{i}]"));
-                    current.get_item(&Value::from(*i)).ok()
-                }
-                Segment::Dynamic(p) => {
-                    let key = p.eval(scope)?;
-                    shown.push_str(&format!("[{}]", display_key(&key)));
-                    current.get_item(&key).ok()
-                }
+                Segment::Key(k) => current.get_item(k).ok(),
+                Segment::Index(n) => current.get_item(&Value::from(*n)).ok(),
+                Segment::Dynamic(p) => current.get_item(&p.eval(scope)?).ok(),
             };
             current = match next {
                 Some(v) if !v.is_undefined() => v,
-                _ => return Err(Missing(shown)),
+                _ => return Err(Missing(self.shown(scope, i + 1))),
             };
         }
         Ok(current)
+    }
+
+    /// The text of the first `n` segments, for the error (built only on failure).
+    fn shown(&self, scope: &Scope, n: usize) -> String {
+        let mut shown = self.root.to_string();
+        for seg in &self.segments[..n] {
+            match seg {
+                Segment::Key(k) => {
+                    shown.push('.');
+                    shown.push_str(k.as_str().unwrap_or_default());
+                }
+                Segment::Index(i) => shown.push_str(&format!("[{i}]")),
+                Segment::Dynamic(p) => match p.eval(scope) {
+                    Ok(key) => shown.push_str(&format!("[{}]", display_key(&key))),
+                    Err(m) => shown.push_str(&format!("[{}]", m.0)),
+                },
+            }
+        }
+        shown
     }
 }
 

@@ -1,4 +1,7 @@
+use std::sync::Arc;
+
 use minijinja::Value;
+use minijinja::value::{Enumerator, Object};
 
 /// The names an expression can see while one record is processed: the record
 /// under its alias, `settings`, `lookup`, loop elements, `out`, `key`, …
@@ -24,11 +27,27 @@ impl Scope {
     }
 
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.vars.iter().rev().find(|(n, _)| *n == name).map(|(_, v)| v)
+        // Interned names usually match by address; fall back to the text.
+        self.vars.iter().rev().find(|(n, _)| std::ptr::eq(n.as_ptr(), name.as_ptr()) || *n == name).map(|(_, v)| v)
     }
 
-    /// The whole scope as a minijinja context (later bindings win).
+    /// The scope as a minijinja context: one allocation, names resolved by
+    /// a scan of a few entries rather than by building a map per evaluation.
     pub fn to_context(&self) -> Value {
-        crate::value::map(self.vars.iter().map(|(n, v)| (*n, v.clone())))
+        Value::from_object(Context(self.vars.clone()))
+    }
+}
+
+#[derive(Debug)]
+struct Context(Vec<(&'static str, Value)>);
+
+impl Object for Context {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let name = key.as_str()?;
+        self.0.iter().rev().find(|(n, _)| *n == name).map(|(_, v)| v.clone())
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Values(self.0.iter().map(|(n, _)| Value::from(*n)).collect())
     }
 }

@@ -80,7 +80,7 @@ impl Iterator for RecordReader {
                     Ok(0) => return None,
                     Ok(_) if buf.trim().is_empty() => continue,
                     Ok(_) => {
-                        return Some(serde_json::from_str::<Value>(buf).map_err(|e| not_json(name, *line, &e)));
+                        return Some(crate::value::parse_json(buf).map_err(|e| not_json(name, *line, &e)));
                     }
                     Err(e) => return Some(Err(InputError(format!("{name}:{line}: {e}")))),
                 }

@@ -50,12 +50,8 @@ impl Resolver {
     /// Makes sure every key in `keys` has an answer, asking only for the new ones.
     pub fn resolve(&mut self, slot: usize, q: &Question, keys: impl IntoIterator<Item = String>, access: &mut dyn Access, calls: &mut CallLog) {
         let cache = &mut self.caches[slot];
-        let mut new: Vec<String> = Vec::new();
-        for k in keys {
-            if !cache.contains_key(&k) && !new.contains(&k) {
-                new.push(k);
-            }
-        }
+        let mut seen = std::collections::HashSet::new();
+        let new: Vec<String> = keys.into_iter().filter(|k| !cache.contains_key(k) && seen.insert(k.clone())).collect();
         for chunk in new.chunks(q.batch) {
             calls.record(q.system, "GET", q.entity, q.purpose, || query_text(q.language, q.entity, q.field, chunk, q.select));
             let found = access.find(&FindQuery { system: q.system, entity: q.entity, field: q.field, keys: chunk, select: q.select });
@@ -64,12 +60,14 @@ impl Resolver {
                     for k in chunk {
                         cache.insert(k.clone(), Answer::NotFound);
                     }
+                    // Every key of the chunk is in the cache now; a record
+                    // answers the key it matches (systems may return extras).
                     for r in records {
-                        if let Ok(v) = r.get_attr(q.field) {
-                            let k = crate::value::key_text(&v);
-                            if chunk.contains(&k) {
-                                cache.insert(k, Answer::Found(r));
-                            }
+                        if let Ok(v) = r.get_attr(q.field)
+                            && let Some(slot) = cache.get_mut(&crate::value::key_text(&v))
+                            && matches!(slot, Answer::NotFound)
+                        {
+                            *slot = Answer::Found(r);
                         }
                     }
                 }

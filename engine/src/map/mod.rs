@@ -47,8 +47,9 @@ pub fn map_fields(fields: &[CompiledField], scope: &mut Scope, purpose: Purpose,
         if f.create_only && purpose == Purpose::Update {
             continue;
         }
-        let path = if prefix.is_empty() { f.name.clone() } else { format!("{prefix}.{}", f.name) };
-        let fail = |error: EvalError, errors: &mut Vec<FieldError>| errors.push(FieldError { field: path.clone(), origin: f.origin.clone(), error });
+        // The field's place in the payload is only spelled out when it failed.
+        let path = || if prefix.is_empty() { f.name.clone() } else { format!("{prefix}.{}", f.name) };
+        let fail = |error: EvalError, errors: &mut Vec<FieldError>| errors.push(FieldError { field: path(), origin: f.origin.clone(), error });
         if let Some(when) = &f.when {
             match when.eval_opt(scope) {
                 Ok(Some(v)) if v.is_true() => {}
@@ -68,9 +69,9 @@ pub fn map_fields(fields: &[CompiledField], scope: &mut Scope, purpose: Purpose,
                     continue;
                 }
             },
-            FieldKind::Object(inner) => map_fields(inner, scope, purpose, &path, errors),
+            FieldKind::Object(inner) => map_fields(inner, scope, purpose, &path(), errors),
             FieldKind::List { each, alias, fields } => match each.eval(scope) {
-                Ok(list) => map_list(&list, alias, fields, scope, purpose, &path, errors),
+                Ok(list) => map_list(&list, alias, fields, scope, purpose, &path(), errors),
                 Err(EvalError::Missing(_)) if f.optional => continue,
                 Err(e) => {
                     fail(e, errors);
@@ -94,7 +95,12 @@ fn map_list(list: &Value, alias: &'static str, fields: &[CompiledField], scope: 
     let mut out = Vec::with_capacity(list.len().unwrap_or(0));
     for (i, item) in items.enumerate() {
         scope.push(alias, item);
-        out.push(map_fields(fields, scope, purpose, &format!("{path}[{i}]"), errors));
+        let before = errors.len();
+        out.push(map_fields(fields, scope, purpose, "", errors));
+        // Errors inside the entry get the entry's place as their prefix.
+        for e in &mut errors[before..] {
+            e.field = format!("{path}[{i}].{}", e.field);
+        }
         scope.pop();
     }
     Value::from(out)

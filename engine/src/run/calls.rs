@@ -15,11 +15,13 @@ pub struct CallStat {
 
 impl CallLog {
     /// Counts one call; `example` is only computed for the first of its group.
+    /// There are a handful of groups, so a scan without allocating beats hashing.
     pub fn record(&mut self, system: &str, method: &str, path: &str, purpose: &str, example: impl FnOnce() -> String) {
-        let key = (system.to_string(), method.to_string(), path.to_string(), purpose.to_string());
-        match self.stats.get_mut(&key) {
-            Some(s) => s.count += 1,
+        let found = self.stats.iter_mut().find(|((s, m, p, u), _)| s == system && m == method && p == path && u == purpose);
+        match found {
+            Some((_, s)) => s.count += 1,
             None => {
+                let key = (system.to_string(), method.to_string(), path.to_string(), purpose.to_string());
                 self.stats.insert(key, CallStat { count: 1, example: example() });
             }
         }

@@ -41,23 +41,35 @@ pub struct Outcome {
 
 impl Outcome {
     pub fn to_json(&self) -> serde_json::Value {
-        let mut v = serde_json::json!({ "position": self.position, "key": self.key, "status": self.status.as_str() });
+        serde_json::to_value(self).unwrap_or_default()
+    }
+}
+
+/// Written straight to the output stream (no intermediate JSON tree): this
+/// is on the hot path of every dry-run.
+impl serde::Serialize for Outcome {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("position", &self.position)?;
+        m.serialize_entry("key", &self.key)?;
+        m.serialize_entry("status", self.status.as_str())?;
         if let Some(r) = &self.request {
-            v["request"] = r.to_json();
+            m.serialize_entry("request", r)?;
         }
         if !self.reasons.is_empty() {
-            v["reasons"] = serde_json::json!(self.reasons);
+            m.serialize_entry("reasons", &self.reasons)?;
         }
-        if let Some(m) = &self.message {
-            v["message"] = serde_json::json!(m);
+        if let Some(msg) = &self.message {
+            m.serialize_entry("message", msg)?;
         }
         if let Some(f) = &self.found {
-            v["found"] = crate::value::to_json(f);
+            m.serialize_entry("found", f)?;
         }
         if !self.write_backs.is_empty() {
-            v["write_back"] = serde_json::Value::Array(self.write_backs.iter().map(PlannedRequest::to_json).collect());
+            m.serialize_entry("write_back", &self.write_backs)?;
         }
-        v
+        m.end()
     }
 }
 

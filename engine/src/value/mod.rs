@@ -1,10 +1,18 @@
 //! Conversions between serde_json values (files, fixtures, reports) and
 //! minijinja values (what expressions compute with).
 
+mod record;
+
+pub use record::{Record, parse_json};
+
 use minijinja::Value;
 
 pub fn from_json(v: &serde_json::Value) -> Value {
-    Value::from(minijinja::value::Serde(v))
+    match v {
+        serde_json::Value::Object(o) => Value::from_object(Record(o.iter().map(|(k, v)| (Value::from(k.as_str()), from_json(v))).collect())),
+        serde_json::Value::Array(a) => Value::from(a.iter().map(from_json).collect::<Vec<_>>()),
+        other => Value::from(minijinja::value::Serde(other)),
+    }
 }
 
 pub fn to_json(v: &Value) -> serde_json::Value {
@@ -27,6 +35,5 @@ pub fn is_empty(v: &Value) -> bool {
 
 /// A map value keeping insertion order (payload field order is what users wrote).
 pub fn map<K: Into<Value>>(entries: impl IntoIterator<Item = (K, Value)>) -> Value {
-    let map: indexmap::IndexMap<Value, Value> = entries.into_iter().map(|(k, v)| (k.into(), v)).collect();
-    Value::from_object(map)
+    Value::from_object(Record(entries.into_iter().map(|(k, v)| (k.into(), v)).collect()))
 }
