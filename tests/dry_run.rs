@@ -124,14 +124,33 @@ fn default_fixtures_give_every_story_and_batched_calls() {
     let statuses: Vec<(&str, &str)> = records.iter().map(|r| (r["key"].as_str().unwrap(), r["status"].as_str().unwrap())).collect();
     assert_eq!(
         statuses,
-        [("50001", "ready"), ("50002", "ready"), ("50003", "skipped"), ("50004", "blocked"), ("50005", "blocked"), ("50006", "ready"), ("50008", "ready")]
+        [
+            ("50001", "ready"),
+            ("50002", "ready"),
+            ("50003", "skipped"),
+            ("50004", "blocked"),
+            ("50005", "blocked"),
+            ("50006", "ready"),
+            ("50008", "ready")
+        ]
     );
     assert_eq!(summary["summary"], serde_json::json!({"ready": 4, "blocked": 2, "skipped": 1, "ignored": 0, "unreadable": 0}));
     let calls: Vec<(String, u64)> = summary["calls"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| (format!("{} {} {} ({})", c["system"].as_str().unwrap(), c["method"].as_str().unwrap(), c["path"].as_str().unwrap(), c["purpose"].as_str().unwrap()), c["count"].as_u64().unwrap()))
+        .map(|c| {
+            (
+                format!(
+                    "{} {} {} ({})",
+                    c["system"].as_str().unwrap(),
+                    c["method"].as_str().unwrap(),
+                    c["path"].as_str().unwrap(),
+                    c["purpose"].as_str().unwrap()
+                ),
+                c["count"].as_u64().unwrap(),
+            )
+        })
         .collect();
     // Look-ups are batched and cached: one request per entity for the whole run.
     assert_eq!(

@@ -66,7 +66,11 @@ impl Project {
                 Ok((system, doc)) => {
                     for (i, (name, text)) in system.def.filters.iter().enumerate() {
                         filters.push((name.clone(), text.clone()));
-                        filter_locs.push(doc.spans.value_loc(&format!("/filters/{}", name.replace('/', "~1"))).or_else(|| doc.spans.value_loc(&format!("/filters/{i}"))));
+                        filter_locs.push(
+                            doc.spans
+                                .value_loc(&format!("/filters/{}", name.replace('/', "~1")))
+                                .or_else(|| doc.spans.value_loc(&format!("/filters/{i}"))),
+                        );
                     }
                     systems.insert(system.def.system.clone(), system);
                 }
@@ -76,7 +80,10 @@ impl Project {
         let env = match ExprEnv::new(&filters) {
             Ok(env) => Some(env),
             Err((i, e)) => {
-                problems.push(Diagnostic::error(format!("filter `{}` does not compile: {}", filters[i].0, e.detail().unwrap_or("syntax error"))).at(filter_locs[i].clone()));
+                problems.push(
+                    Diagnostic::error(format!("filter `{}` does not compile: {}", filters[i].0, e.detail().unwrap_or("syntax error")))
+                        .at(filter_locs[i].clone()),
+                );
                 None
             }
         };
@@ -89,7 +96,8 @@ impl Project {
 
 fn load_system(file: &Path) -> Result<(System, crate::load::Document), Vec<Diagnostic>> {
     let (def, doc) = load_typed::<SystemDef>(file, SchemaKind::System)?;
-    let records = jmespath::compile(&def.records).map_err(|e| vec![Diagnostic::error(format!("`records` is not a valid JMESPath expression: {e}")).at(doc.spans.value_loc("/records"))])?;
+    let records = jmespath::compile(&def.records)
+        .map_err(|e| vec![Diagnostic::error(format!("`records` is not a valid JMESPath expression: {e}")).at(doc.spans.value_loc("/records"))])?;
     let catalogue_path = file.parent().unwrap_or(Path::new(".")).join(&def.catalogue);
     if !catalogue_path.is_file() {
         return Err(vec![Diagnostic::error(format!("the catalogue `{}` does not exist", def.catalogue)).at(doc.spans.value_loc("/catalogue"))]);

@@ -43,7 +43,8 @@ pub fn generate(dir: &Path, orders: usize, lines: usize) -> std::io::Result<Worl
     let accounts: Vec<serde_json::Value> = (0..ACCOUNTS)
         .map(|i| json!({"ID": guid(1, i), "Code": format!("{:>18}", 100_000 + i), "Name": format!("Retailer {i}"), "Status": "C"}))
         .collect();
-    let items: Vec<serde_json::Value> = (0..ITEMS).map(|i| json!({"ID": guid(2, i), "Code": format!("SKU-{i:05}"), "Description": format!("Item {i}")})).collect();
+    let items: Vec<serde_json::Value> =
+        (0..ITEMS).map(|i| json!({"ID": guid(2, i), "Code": format!("SKU-{i:05}"), "Description": format!("Item {i}")})).collect();
     for (name, list) in [("crm_Accounts", accounts), ("logistics_Items", items), ("salesorder_SalesOrders", Vec::new())] {
         let body = json!({"d": {"results": list}});
         std::fs::write(fixtures.join("exact").join(format!("{name}.json")), body.to_string())?;

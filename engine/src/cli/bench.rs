@@ -42,12 +42,23 @@ pub fn run(orders: usize, lines: usize, jq: bool, dir: Option<PathBuf>) -> Resul
     println!("  time:         {:.3} s", elapsed.as_secs_f64());
     println!("  throughput:   {:.0} orders/s", orders as f64 / elapsed.as_secs_f64());
     println!("  peak memory:  {:.1} MiB (before the run: {:.1} MiB)", rss_after as f64 / 1024.0, rss_before as f64 / 1024.0);
-    println!("  API calls a live run would make: {} ({} look-up/exists requests for {} accounts and {} items)", result.calls.total(), lookups(&result.calls), world.accounts, world.items);
+    println!(
+        "  API calls a live run would make: {} ({} look-up/exists requests for {} accounts and {} items)",
+        result.calls.total(),
+        lookups(&result.calls),
+        world.accounts,
+        world.items
+    );
     if jq {
         match run_jq(&world, &dir) {
             None => println!("jq: not installed (apt-get install jq)"),
             Some(Err(e)) => println!("jq: failed: {e}"),
-            Some(Ok(t)) => println!("jq, same mapping:  {:.3} s, {:.0} orders/s (flowmap is {:.1}× faster)", t.as_secs_f64(), orders as f64 / t.as_secs_f64(), t.as_secs_f64() / elapsed.as_secs_f64()),
+            Some(Ok(t)) => println!(
+                "jq, same mapping:  {:.3} s, {:.0} orders/s (flowmap is {:.1}× faster)",
+                t.as_secs_f64(),
+                orders as f64 / t.as_secs_f64(),
+                t.as_secs_f64() / elapsed.as_secs_f64()
+            ),
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -38,9 +38,15 @@ pub fn run(root: Option<PathBuf>, flow: PathBuf, input: Option<PathBuf>, fixture
     };
     let fixtures = fixtures.unwrap_or_else(|| project.fixtures_dir());
     // JSON carries no colour, so it bypasses anstream's escape-code filter.
-    let mut out: Box<dyn Write> = if format == Format::Text { Box::new(anstream::stdout()) } else { Box::new(std::io::BufWriter::new(std::io::stdout().lock())) };
+    let mut out: Box<dyn Write> =
+        if format == Format::Text { Box::new(anstream::stdout()) } else { Box::new(std::io::BufWriter::new(std::io::stdout().lock())) };
     let mut header = (format == Format::Text).then(|| {
-        format!("dry-run of {} ({}, version {})\n\n", compiled.name, crate::diagnostic::SourceFile::new(&compiled.path, String::new()).display_path(), compiled.version)
+        format!(
+            "dry-run of {} ({}, version {})\n\n",
+            compiled.name,
+            crate::diagnostic::SourceFile::new(&compiled.path, String::new()).display_path(),
+            compiled.version
+        )
     });
     let mut emit = |o: Result<Outcome, InputError>| {
         if let Some(h) = header.take() {
@@ -55,7 +61,6 @@ pub fn run(root: Option<PathBuf>, flow: PathBuf, input: Option<PathBuf>, fixture
         let _ = out.write_all(line.as_bytes());
     };
     let result = execute(&project, &compiled, input.as_deref(), &fixtures, &mut emit)?;
-    drop(emit);
     match format {
         Format::Text => {
             let _ = write!(out, "{}", render_summary(&result.summary, &result.calls, result.unreadable));
@@ -82,7 +87,13 @@ pub struct DryRunResult {
 
 /// Runs `flow` over the input (or the source's fixture), handing each outcome
 /// to `emit` as soon as its batch is done.
-pub fn execute(project: &Project, flow: &CompiledFlow, input: Option<&Path>, fixtures: &Path, emit: &mut dyn FnMut(Result<Outcome, InputError>)) -> Result<DryRunResult, String> {
+pub fn execute(
+    project: &Project,
+    flow: &CompiledFlow,
+    input: Option<&Path>,
+    fixtures: &Path,
+    emit: &mut dyn FnMut(Result<Outcome, InputError>),
+) -> Result<DryRunResult, String> {
     let mut calls = CallLog::default();
     let records: Box<dyn Iterator<Item = Result<Value, InputError>>> = match input {
         Some(path) => Box::new(RecordReader::open(path, &flow.source.records).map_err(|e| e.0)?),
@@ -111,7 +122,12 @@ pub fn execute(project: &Project, flow: &CompiledFlow, input: Option<&Path>, fix
 
 /// Runs the readable records of a batch and emits every item in input
 /// order, unreadable ones where they stood.
-fn run_batch(runner: &mut Runner, batch: Vec<(usize, Result<Value, InputError>)>, result: &mut DryRunResult, emit: &mut dyn FnMut(Result<Outcome, InputError>)) {
+fn run_batch(
+    runner: &mut Runner,
+    batch: Vec<(usize, Result<Value, InputError>)>,
+    result: &mut DryRunResult,
+    emit: &mut dyn FnMut(Result<Outcome, InputError>),
+) {
     let mut errors = Vec::new();
     let records: Vec<(usize, Value)> = batch
         .into_iter()

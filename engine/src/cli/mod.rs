@@ -109,7 +109,10 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(message) => {
-            let _ = std::io::Write::write_all(&mut anstream::stderr(), crate::diagnostic::render_text(&crate::diagnostic::Diagnostic::error(message)).as_bytes());
+            let _ = std::io::Write::write_all(
+                &mut anstream::stderr(),
+                crate::diagnostic::render_text(&crate::diagnostic::Diagnostic::error(message)).as_bytes(),
+            );
             ExitCode::from(2)
         }
     }

@@ -34,7 +34,9 @@ pub fn compile_fields(ctx: &mut Ctx, pointer: &str, fields: &IndexMap<String, Fi
 fn check_key<'a>(ctx: &mut Ctx, pointer: &str, name: &str, schema: &Schema<'a>) -> Option<&'a FieldDef> {
     match schema.fields.get(name) {
         Some(def) if def.read_only => {
-            ctx.error(Diagnostic::error(format!("`{name}` is read-only for {}: it is returned, never sent", schema.title)).at(ctx.spans.key_loc(pointer)));
+            ctx.error(
+                Diagnostic::error(format!("`{name}` is read-only for {}: it is returned, never sent", schema.title)).at(ctx.spans.key_loc(pointer)),
+            );
             None
         }
         Some(def) => Some(def),
@@ -57,7 +59,15 @@ fn check_required(ctx: &mut Ctx, pointer: &str, fields: &IndexMap<String, Field>
     }
 }
 
-fn compile_field(ctx: &mut Ctx, pointer: &str, name: &str, field: &Field, roots: &[&str], def: Option<&FieldDef>, parent: &str) -> Option<CompiledField> {
+fn compile_field(
+    ctx: &mut Ctx,
+    pointer: &str,
+    name: &str,
+    field: &Field,
+    roots: &[&str],
+    def: Option<&FieldDef>,
+    parent: &str,
+) -> Option<CompiledField> {
     let origin = ctx.origin(pointer);
     let plain = |kind| CompiledField { name: name.to_string(), kind, optional: false, when: None, create_only: false, origin: origin.clone() };
     match field {
@@ -73,7 +83,16 @@ fn compile_field(ctx: &mut Ctx, pointer: &str, name: &str, field: &Field, roots:
 }
 
 #[allow(clippy::too_many_arguments)]
-fn compile_spec(ctx: &mut Ctx, pointer: &str, name: &str, spec: &FieldSpec, roots: &[&str], def: Option<&FieldDef>, parent: &str, origin: String) -> Option<CompiledField> {
+fn compile_spec(
+    ctx: &mut Ctx,
+    pointer: &str,
+    name: &str,
+    spec: &FieldSpec,
+    roots: &[&str],
+    def: Option<&FieldDef>,
+    parent: &str,
+    origin: String,
+) -> Option<CompiledField> {
     let when = spec.when.as_ref().and_then(|w| ctx.expr(&pointer_child(pointer, "when"), w, roots));
     let nested = def.and_then(|d| d.fields.as_ref()).map(|fields| Schema { title: format!("`{name}` of {parent}"), fields });
     let kind = match (&spec.value, &spec.constant, &spec.each, &spec.fields) {

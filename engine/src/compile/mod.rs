@@ -26,7 +26,8 @@ pub fn compile_file(project: &Project, path: &Path) -> Result<(CompiledFlow, Vec
 }
 
 pub fn compile_flow(project: &Project, loaded: &LoadedFlow) -> Result<(CompiledFlow, Vec<Diagnostic>), Vec<Diagnostic>> {
-    let flow: FlowFile = serde_json::from_value(loaded.value.clone()).map_err(|e| vec![Diagnostic::error(format!("{e}")).at(loaded.spans.value_loc(""))])?;
+    let flow: FlowFile =
+        serde_json::from_value(loaded.value.clone()).map_err(|e| vec![Diagnostic::error(format!("{e}")).at(loaded.spans.value_loc(""))])?;
     let mut ctx = Ctx {
         spans: &loaded.spans,
         compiler: Compiler { env: &project.env },
@@ -44,7 +45,8 @@ pub fn compile_flow(project: &Project, loaded: &LoadedFlow) -> Result<(CompiledF
 
 fn build(project: &Project, loaded: &LoadedFlow, flow: &FlowFile, ctx: &mut Ctx) -> Option<CompiledFlow> {
     let top = loaded.spans.get("").map(|n| n.file.clone()).and_then(|f| file_start(&f));
-    let missing = |what: &str| Diagnostic::error(format!("the flow has no `{what}` (neither this file nor the flows it extends define it)")).at(top.clone());
+    let missing =
+        |what: &str| Diagnostic::error(format!("the flow has no `{what}` (neither this file nor the flows it extends define it)")).at(top.clone());
     let (name, source, target) = match (&flow.flow, &flow.source, &flow.target) {
         (Some(n), Some(s), Some(t)) => (n, s, t),
         (n, s, t) => {
@@ -68,7 +70,10 @@ fn build(project: &Project, loaded: &LoadedFlow, flow: &FlowFile, ctx: &mut Ctx)
         Some(text) => match jmespath::compile(text) {
             Ok(e) => Some(e),
             Err(e) => {
-                ctx.error(Diagnostic::error(format!("`records` is not a valid JMESPath expression: {}", e.reason)).at(ctx.spans.value_loc("/source/records")));
+                ctx.error(
+                    Diagnostic::error(format!("`records` is not a valid JMESPath expression: {}", e.reason))
+                        .at(ctx.spans.value_loc("/source/records")),
+                );
                 None
             }
         },
@@ -188,7 +193,12 @@ fn build(project: &Project, loaded: &LoadedFlow, flow: &FlowFile, ctx: &mut Ctx)
     let mut requests = |key: &str, list: Option<&crate::model::Requests>, extra: &[&'static str]| -> Vec<CompiledRequest> {
         let mut roots = vec![alias, "settings"];
         roots.extend_from_slice(extra);
-        list.map(|l| l.as_slice()).unwrap_or_default().iter().enumerate().filter_map(|(i, r)| request(project, ctx, &format!("/after/{key}{}", index_suffix(list, i)), r, &roots)).collect()
+        list.map(|l| l.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| request(project, ctx, &format!("/after/{key}{}", index_suffix(list, i)), r, &roots))
+            .collect()
     };
     let after = CompiledAfter {
         sent: requests("sent", after.sent.as_ref(), &["lookup", "out", "result"]),
@@ -263,7 +273,9 @@ fn system<'p>(project: &'p Project, ctx: &mut Ctx, pointer: &str, name: &str) ->
         let mut d = Diagnostic::error(format!("unknown system `{name}`")).at(ctx.spans.value_loc(pointer));
         match did_you_mean(name, project.systems.keys().map(String::as_str)) {
             Some(near) => d = d.label(format!("did you mean `{near}`?")),
-            None => d = d.help(format!("systems are declared in mappings/systems/: {}", project.systems.keys().cloned().collect::<Vec<_>>().join(", "))),
+            None => {
+                d = d.help(format!("systems are declared in mappings/systems/: {}", project.systems.keys().cloned().collect::<Vec<_>>().join(", ")))
+            }
         }
         ctx.error(d);
     }

@@ -193,7 +193,9 @@ fn char_offset(text: &str, byte: usize) -> usize {
 
 fn syntax_error(text: &str, e: &minijinja::Error) -> CompileError {
     let detail = e.detail().unwrap_or("syntax error");
-    let (offset, len) = e.range().map_or((0, text.chars().count()), |r| (char_offset(text, r.start), char_offset(text, r.end).saturating_sub(char_offset(text, r.start))));
+    let (offset, len) = e
+        .range()
+        .map_or((0, text.chars().count()), |r| (char_offset(text, r.start), char_offset(text, r.end).saturating_sub(char_offset(text, r.start))));
     let mut err = error(offset.min(text.chars().count().saturating_sub(1)), len, format!("expression does not compile: {detail}"));
     if text.contains('{') && text.contains("{{") {
         err.help = Some("a mapping value is an expression already; write `order.id`, not `{{ order.id }}`".into());

@@ -70,7 +70,8 @@ fn resolve_base(path: &Path, rel: &str, doc: &Document, chain: &[PathBuf]) -> Re
         return Err(Diagnostic::error(format!("the extended flow `{rel}` does not exist")).at(here).label("no such file"));
     };
     if chain.contains(&canonical) {
-        let cycle: Vec<String> = chain.iter().chain(std::iter::once(&canonical)).map(|p| crate::diagnostic::SourceFile::new(p, String::new()).display_path()).collect();
+        let cycle: Vec<String> =
+            chain.iter().chain(std::iter::once(&canonical)).map(|p| crate::diagnostic::SourceFile::new(p, String::new()).display_path()).collect();
         return Err(Diagnostic::error(format!("`extends` forms a cycle: {}", cycle.join(" → "))).at(here));
     }
     Ok(base_path)
@@ -80,7 +81,8 @@ fn resolve_base(path: &Path, rel: &str, doc: &Document, chain: &[PathBuf]) -> Re
 /// replaced; then the overlay's `remove` paths are deleted.
 fn merge(path: &Path, base: LoadedFlow, mut value: Value, spans: SpanIndex) -> Result<LoadedFlow, Vec<Diagnostic>> {
     // (Kept fallible: later merge rules may refuse a combination outright.)
-    let removals: Vec<String> = value.get("remove").and_then(Value::as_array).map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default();
+    let removals: Vec<String> =
+        value.get("remove").and_then(Value::as_array).map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default();
     if let Some(obj) = value.as_object_mut() {
         obj.remove("extends");
         obj.remove("remove");
@@ -95,7 +97,8 @@ fn merge(path: &Path, base: LoadedFlow, mut value: Value, spans: SpanIndex) -> R
             let parent = pointer_parent(&pointer).unwrap_or("");
             let siblings: Vec<String> = merged.pointer(parent).and_then(Value::as_object).map(|o| o.keys().cloned().collect()).unwrap_or_default();
             let last = pointer_keys(&pointer).last().unwrap_or_default();
-            let mut d = Diagnostic::error(format!("nothing to remove at `{dotted}` in the extended flow")).at(spans.value_loc(&format!("/remove/{i}")));
+            let mut d =
+                Diagnostic::error(format!("nothing to remove at `{dotted}` in the extended flow")).at(spans.value_loc(&format!("/remove/{i}")));
             if let Some(near) = did_you_mean(&last, siblings.iter().map(String::as_str)) {
                 d = d.label(format!("did you mean `{near}`?"));
             }

@@ -23,7 +23,6 @@ pub fn load_typed<T: serde::de::DeserializeOwned>(path: &std::path::Path, kind: 
     if !problems.is_empty() {
         return Err(problems);
     }
-    let typed = serde_json::from_value(doc.value.clone())
-        .map_err(|e| vec![Diagnostic::error(format!("{e}")).at(doc.spans.value_loc(""))])?;
+    let typed = serde_json::from_value(doc.value.clone()).map_err(|e| vec![Diagnostic::error(format!("{e}")).at(doc.spans.value_loc(""))])?;
     Ok((typed, doc))
 }

@@ -83,14 +83,29 @@ fn explain(error: &ValidationError, schema: &Value, spans: &SpanIndex, out: &mut
         ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
             // Untagged alternatives: explain the branch whose shape matched
             // (no type error at this very node); if none did, say what fits.
-            let fitting = context.iter().filter(|branch| !branch.iter().any(|e| e.instance_path().as_str() == pointer && matches!(e.kind(), ValidationErrorKind::Type { .. }))).min_by_key(|branch| branch.len());
+            let fitting = context
+                .iter()
+                .filter(|branch| {
+                    !branch.iter().any(|e| e.instance_path().as_str() == pointer && matches!(e.kind(), ValidationErrorKind::Type { .. }))
+                })
+                .min_by_key(|branch| branch.len());
             match fitting {
                 Some(branch) => branch.iter().for_each(|e| explain(e, schema, spans, out)),
-                None => out.push(Diagnostic::error(format!("`{place}` has the wrong type: expected {}, found {}", alternatives(context), type_name(error.instance()))).at(spans.value_loc(&pointer))),
+                None => out.push(
+                    Diagnostic::error(format!(
+                        "`{place}` has the wrong type: expected {}, found {}",
+                        alternatives(context),
+                        type_name(error.instance())
+                    ))
+                    .at(spans.value_loc(&pointer)),
+                ),
             }
         }
         ValidationErrorKind::Type { kind } => {
-            out.push(Diagnostic::error(format!("`{place}` must be {}, found {}", expected(kind), type_name(error.instance()))).at(spans.value_loc(&pointer)));
+            out.push(
+                Diagnostic::error(format!("`{place}` must be {}, found {}", expected(kind), type_name(error.instance())))
+                    .at(spans.value_loc(&pointer)),
+            );
         }
         ValidationErrorKind::Required { property } => {
             let name = property.as_str().unwrap_or_default();
@@ -100,7 +115,9 @@ fn explain(error: &ValidationError, schema: &Value, spans: &SpanIndex, out: &mut
         ValidationErrorKind::Enum { options } => {
             let names: Vec<&str> = options.as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
             let found = error.instance().as_str().unwrap_or_default().to_string();
-            let mut d = Diagnostic::error(format!("`{place}` must be one of {}", names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "))).at(spans.value_loc(&pointer));
+            let mut d =
+                Diagnostic::error(format!("`{place}` must be one of {}", names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")))
+                    .at(spans.value_loc(&pointer));
             if let Some(near) = did_you_mean(&found, names.iter().copied()) {
                 d = d.label(format!("did you mean `{near}`?"));
             }

@@ -67,7 +67,8 @@ fn convert(node: &MarkedYaml, pointer: &str, key: Option<Span>, file: &Arc<Sourc
         YamlData::Mapping(entries) => {
             let mut out = Map::new();
             for (k, v) in entries {
-                let name = key_text(k).ok_or_else(|| Diagnostic::error("a key must be text or a number").at(Some(Location::new(file, span_of(k)))))?;
+                let name =
+                    key_text(k).ok_or_else(|| Diagnostic::error("a key must be text or a number").at(Some(Location::new(file, span_of(k)))))?;
                 let child = pointer_child(pointer, &name);
                 out.insert(name, convert(v, &child, Some(span_of(k)), file, spans)?);
             }

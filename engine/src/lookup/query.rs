@@ -15,7 +15,8 @@ pub fn query_text(language: QueryLanguage, entity: &str, field: &str, keys: &[St
             format!("{entity}?$filter={filter}{select}")
         }
         QueryLanguage::XeroWhere => {
-            let filter = keys.iter().map(|k| format!("{field}==\"{}\"", k.replace('\\', "\\\\").replace('"', "\\\""))).collect::<Vec<_>>().join(" OR ");
+            let filter =
+                keys.iter().map(|k| format!("{field}==\"{}\"", k.replace('\\', "\\\\").replace('"', "\\\""))).collect::<Vec<_>>().join(" OR ");
             format!("{entity}?where={filter}")
         }
         QueryLanguage::QboSql => {
@@ -48,7 +49,10 @@ mod tests {
             "crm/Accounts?$filter=Code eq 'O''Brien' or Code eq 'x'' or ''1'' eq ''1'&$select=ID,Code"
         );
         let guid = vec!["0b3a6f2e-1c4d-4e5f-8a9b-0c1d2e3f4a5b".to_string()];
-        assert_eq!(query_text(QueryLanguage::Odata, "crm/Accounts", "ID", &guid, &[]), "crm/Accounts?$filter=ID eq guid'0b3a6f2e-1c4d-4e5f-8a9b-0c1d2e3f4a5b'");
+        assert_eq!(
+            query_text(QueryLanguage::Odata, "crm/Accounts", "ID", &guid, &[]),
+            "crm/Accounts?$filter=ID eq guid'0b3a6f2e-1c4d-4e5f-8a9b-0c1d2e3f4a5b'"
+        );
     }
 
     #[test]

@@ -87,9 +87,21 @@ pub fn map_fields(fields: &[CompiledField], scope: &mut Scope, purpose: Purpose,
     crate::value::map(out)
 }
 
-fn map_list(list: &Value, alias: &'static str, fields: &[CompiledField], scope: &mut Scope, purpose: Purpose, path: &str, errors: &mut Vec<FieldError>) -> Value {
+fn map_list(
+    list: &Value,
+    alias: &'static str,
+    fields: &[CompiledField],
+    scope: &mut Scope,
+    purpose: Purpose,
+    path: &str,
+    errors: &mut Vec<FieldError>,
+) -> Value {
     let Ok(items) = list.try_iter() else {
-        errors.push(FieldError { field: path.to_string(), origin: String::new(), error: EvalError::Failed(format!("`each` gave {} instead of a list", list.kind())) });
+        errors.push(FieldError {
+            field: path.to_string(),
+            origin: String::new(),
+            error: EvalError::Failed(format!("`each` gave {} instead of a list", list.kind())),
+        });
         return Value::from(Vec::<Value>::new());
     };
     let mut out = Vec::with_capacity(list.len().unwrap_or(0));

@@ -2,11 +2,11 @@
 //! source of the JSON Schemas in `schemas/` (generated with schemars), and of the
 //! typed flow the compiler reads after the schema check has passed.
 
+mod catalogue;
 mod field;
 mod flow;
-mod system;
-mod catalogue;
 mod flow_test;
+mod system;
 
 pub use catalogue::{Catalogue, EntityDef, FieldDef, FieldType};
 pub use field::{Field, FieldSpec};

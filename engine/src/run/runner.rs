@@ -171,7 +171,15 @@ impl<'f> Runner<'f> {
     }
 
     /// The value of one look-up key, or None (with a reason when required).
-    fn lookup_value(&self, l: &CompiledLookup, slot: usize, key: &str, element: Option<&Value>, scope: &mut Scope, reasons: &mut Vec<String>) -> Option<Value> {
+    fn lookup_value(
+        &self,
+        l: &CompiledLookup,
+        slot: usize,
+        key: &str,
+        element: Option<&Value>,
+        scope: &mut Scope,
+        reasons: &mut Vec<String>,
+    ) -> Option<Value> {
         match self.resolver.answer(slot, key) {
             Some(Answer::Found(record)) => Some(select(l, record)),
             Some(Answer::Failed(e)) => {
@@ -228,7 +236,16 @@ impl<'f> Runner<'f> {
     }
 
     fn finish(&mut self, mut w: Work) -> Outcome {
-        let mut outcome = Outcome { position: w.position, key: w.key.clone(), status: Status::Ignored, request: None, reasons: Vec::new(), message: None, found: None, write_backs: Vec::new() };
+        let mut outcome = Outcome {
+            position: w.position,
+            key: w.key.clone(),
+            status: Status::Ignored,
+            request: None,
+            reasons: Vec::new(),
+            message: None,
+            found: None,
+            write_backs: Vec::new(),
+        };
         if w.ignored {
             return outcome;
         }
@@ -301,7 +318,8 @@ impl<'f> Runner<'f> {
         if let Some(f) = found {
             return f.clone();
         }
-        let mut entries: Vec<(Value, Value)> = out.try_iter().into_iter().flatten().map(|k| (k.clone(), out.get_item(&k).unwrap_or_default())).collect();
+        let mut entries: Vec<(Value, Value)> =
+            out.try_iter().into_iter().flatten().map(|k| (k.clone(), out.get_item(&k).unwrap_or_default())).collect();
         if let Some(k) = &self.flow.target.key_field {
             entries.push((Value::from(k.as_str()), Value::from(format!("(new {k} from {})", self.flow.target.system))));
         }

@@ -48,7 +48,11 @@ pub fn run_test_file(project: &Project, path: &Path) -> Result<FileResult, Vec<D
                 Ok(r) => r,
                 Err(message) => return Err(vec![Diagnostic::error(message).at(doc.spans.value_loc(&pointer_child(&pointer, "key")))]),
             },
-            _ => return Err(vec![Diagnostic::error("a case needs either `record`, or `from` and `key`").at(doc.spans.key_loc(&pointer_child(&pointer, "name")))]),
+            _ => {
+                return Err(vec![
+                    Diagnostic::error("a case needs either `record`, or `from` and `key`").at(doc.spans.key_loc(&pointer_child(&pointer, "name"))),
+                ]);
+            }
         };
         let mut settings = crate::value::to_json(&flow.settings);
         for (k, v) in file.settings.iter().chain(case.settings.iter()) {
@@ -62,7 +66,12 @@ pub fn run_test_file(project: &Project, path: &Path) -> Result<FileResult, Vec<D
 }
 
 /// The record of a fixture file whose source key is `key`.
-fn find_record(file: &Path, selector: &jmespath::Expression<'static>, flow: &crate::compile::CompiledFlow, key: &Value) -> Result<minijinja::Value, String> {
+fn find_record(
+    file: &Path,
+    selector: &jmespath::Expression<'static>,
+    flow: &crate::compile::CompiledFlow,
+    key: &Value,
+) -> Result<minijinja::Value, String> {
     let records = read_records(file, Some(selector)).map_err(|e| e.0)?;
     let wanted = key_text(&from_json(key));
     for r in records {
@@ -114,7 +123,10 @@ fn compare(expect: &Expectation, o: &Outcome) -> Option<String> {
         if o.status != Status::Skipped {
             problems.push(format!("expected skipped, got {}", describe(o)));
         } else if o.message.as_deref() != Some(message.as_str()) {
-            problems.push(format!("skip message differs (- expected, + actual):\n{}", diff_lines(&format!("{message}\n"), &format!("{}\n", o.message.as_deref().unwrap_or_default()))));
+            problems.push(format!(
+                "skip message differs (- expected, + actual):\n{}",
+                diff_lines(&format!("{message}\n"), &format!("{}\n", o.message.as_deref().unwrap_or_default()))
+            ));
         }
     }
     if expect.ignored && o.status != Status::Ignored {

@@ -30,7 +30,10 @@ pub fn key_text(v: &Value) -> String {
 
 /// True for values an optional field leaves out: none, empty text, empty list or map.
 pub fn is_empty(v: &Value) -> bool {
-    v.is_none() || v.is_undefined() || v.as_str().is_some_and(|s| s.trim().is_empty()) || (matches!(v.kind(), minijinja::value::ValueKind::Seq | minijinja::value::ValueKind::Map) && v.len() == Some(0))
+    v.is_none()
+        || v.is_undefined()
+        || v.as_str().is_some_and(|s| s.trim().is_empty())
+        || (matches!(v.kind(), minijinja::value::ValueKind::Seq | minijinja::value::ValueKind::Map) && v.len() == Some(0))
 }
 
 /// A map value keeping insertion order (payload field order is what users wrote).

@@ -19,10 +19,13 @@ impl Object for Record {
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let wanted = key.as_str();
-        self.0.iter().find(|(k, _)| match wanted {
-            Some(w) => k.as_str() == Some(w),
-            None => k == key,
-        }).map(|(_, v)| v.clone())
+        self.0
+            .iter()
+            .find(|(k, _)| match wanted {
+                Some(w) => k.as_str() == Some(w),
+                None => k == key,
+            })
+            .map(|(_, v)| v.clone())
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {

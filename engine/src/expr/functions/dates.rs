@@ -9,9 +9,7 @@
 use std::fmt::Write as _;
 
 use chrono::format::StrftimeItems;
-use chrono::{
-    DateTime, Days, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone as _, Utc,
-};
+use chrono::{DateTime, Days, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone as _, Utc};
 use minijinja::{Environment, Error, Value};
 
 use super::odata::parse_ms_date;
@@ -93,11 +91,7 @@ fn parse_date(text: &str) -> Option<NaiveDate> {
         return None;
     }
     let year = digits(&text[..4])?;
-    NaiveDate::from_ymd_opt(
-        i32::try_from(year).ok()?,
-        digits(&text[5..7])?,
-        digits(&text[8..])?,
-    )
+    NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, digits(&text[5..7])?, digits(&text[8..])?)
 }
 
 fn parse_time(text: &str) -> Option<NaiveTime> {
@@ -119,9 +113,7 @@ fn parse_time(text: &str) -> Option<NaiveTime> {
     }
     let nanos = match fraction {
         None => 0,
-        Some(fraction) if (1..=9).contains(&fraction.len()) => {
-            digits(fraction)? * 10u32.pow(9 - u32::try_from(fraction.len()).ok()?)
-        }
+        Some(fraction) if (1..=9).contains(&fraction.len()) => digits(fraction)? * 10u32.pow(9 - u32::try_from(fraction.len()).ok()?),
         Some(_) => return None,
     };
     NaiveTime::from_hms_nano_opt(hour, minute, second, nanos)
@@ -154,14 +146,10 @@ fn moment_of(value: &Value) -> Result<Option<Moment>, Error> {
     }
     let text = value.as_str().unwrap_or_default();
     let moment = match parse_ms_date(text) {
-        Some(millis) => {
-            DateTime::from_timestamp_millis(millis).map(|utc| Moment::Zoned(utc.into()))
-        }
+        Some(millis) => DateTime::from_timestamp_millis(millis).map(|utc| Moment::Zoned(utc.into())),
         None => parse_iso(text),
     };
-    moment
-        .map(Some)
-        .ok_or_else(|| invalid(format!("{} is not a date ({EXPECTED})", show(value))))
+    moment.map(Some).ok_or_else(|| invalid(format!("{} is not a date ({EXPECTED})", show(value))))
 }
 
 /// Like [`moment_of`] but `none` is an error too.
@@ -178,25 +166,13 @@ fn add_days(value: &Value, days: i64) -> Result<Value, Error> {
         return Ok(Value::from(()));
     }
     let text = value.as_str().map(str::trim).unwrap_or_default();
-    let moment = parse_iso(text).ok_or_else(|| {
-        invalid(format!(
-            "{} is not an ISO date (expected e.g. 2024-03-05 or 2024-03-05T10:20:00)",
-            show(value)
-        ))
-    })?;
+    let moment =
+        parse_iso(text).ok_or_else(|| invalid(format!("{} is not an ISO date (expected e.g. 2024-03-05 or 2024-03-05T10:20:00)", show(value))))?;
     let date = moment.date();
-    let moved = if days >= 0 {
-        date.checked_add_days(Days::new(days.unsigned_abs()))
-    } else {
-        date.checked_sub_days(Days::new(days.unsigned_abs()))
-    }
-    .ok_or_else(|| invalid(format!("{} plus {days} days is out of range", show(value))))?;
+    let moved = if days >= 0 { date.checked_add_days(Days::new(days.unsigned_abs())) } else { date.checked_sub_days(Days::new(days.unsigned_abs())) }
+        .ok_or_else(|| invalid(format!("{} plus {days} days is out of range", show(value))))?;
     // `parse_iso` accepted the text, so its first 10 bytes are the date.
-    Ok(Value::from(format!(
-        "{}{}",
-        moved.format("%Y-%m-%d"),
-        &text[10..]
-    )))
+    Ok(Value::from(format!("{}{}", moved.format("%Y-%m-%d"), &text[10..])))
 }
 
 /// Any accepted date form → `YYYY-MM-DD` (the date as written; `/Date(ms)/`
@@ -227,12 +203,7 @@ fn date_format(value: &Value, format: &str) -> Result<Value, Error> {
     };
     // With a valid pattern the only failure left is asking for an offset
     // (`%z`, `%:z`) of a value that has none.
-    written.map_err(|_| {
-        invalid(format!(
-            "cannot format {} with {format:?}: the value has no time zone offset",
-            show(value)
-        ))
-    })?;
+    written.map_err(|_| invalid(format!("cannot format {} with {format:?}: the value has no time zone offset", show(value))))?;
     Ok(Value::from(out))
 }
 
@@ -264,31 +235,15 @@ mod tests {
             ("2024-01-31", 0, "2024-01-31"),
         ];
         for (date, days, expected) in cases {
-            assert_eq!(
-                json("d | add_days(n)", context! { d => date, n => days }),
-                json!(expected),
-                "{date} + {days}"
-            );
+            assert_eq!(json("d | add_days(n)", context! { d => date, n => days }), json!(expected), "{date} + {days}");
         }
     }
 
     #[test]
     fn add_days_keeps_the_shape_of_a_datetime() {
-        assert_eq!(
-            json("'2024-02-28T23:15:00' | add_days(1)", context! {}),
-            json!("2024-02-29T23:15:00")
-        );
-        assert_eq!(
-            json(
-                "'2024-03-01T08:00:00.250+01:00' | add_days(-1)",
-                context! {}
-            ),
-            json!("2024-02-29T08:00:00.250+01:00")
-        );
-        assert_eq!(
-            json("'2024-03-01T08:00Z' | add_days(30)", context! {}),
-            json!("2024-03-31T08:00Z")
-        );
+        assert_eq!(json("'2024-02-28T23:15:00' | add_days(1)", context! {}), json!("2024-02-29T23:15:00"));
+        assert_eq!(json("'2024-03-01T08:00:00.250+01:00' | add_days(-1)", context! {}), json!("2024-02-29T08:00:00.250+01:00"));
+        assert_eq!(json("'2024-03-01T08:00Z' | add_days(30)", context! {}), json!("2024-03-31T08:00Z"));
         assert_eq!(json("d | add_days(1)", context! { d => () }), json!(null));
     }
 
@@ -299,14 +254,7 @@ mod tests {
             "invalid operation: \"2023-02-29\" is not an ISO date \
              (expected e.g. 2024-03-05 or 2024-03-05T10:20:00) (in <expression>:1)"
         );
-        for bad in [
-            "2024-3-5",
-            "2024-03-05T25:00:00",
-            "2024-03-05T10:20:00+1",
-            "2024-03-05x",
-            "",
-            "20240305",
-        ] {
+        for bad in ["2024-3-5", "2024-03-05T25:00:00", "2024-03-05T10:20:00+1", "2024-03-05x", "", "20240305"] {
             let err = error("d | add_days(1)", context! { d => bad });
             assert!(err.contains("is not an ISO date"), "{bad}: {err}");
         }
@@ -314,26 +262,11 @@ mod tests {
 
     #[test]
     fn to_date_reads_all_forms() {
-        assert_eq!(
-            json("'2024-03-05T23:30:00-02:00' | to_date", context! {}),
-            json!("2024-03-05")
-        );
-        assert_eq!(
-            json("'2024-03-05 10:20:00' | to_date", context! {}),
-            json!("2024-03-05")
-        );
-        assert_eq!(
-            json("'2024-03-05' | to_date", context! {}),
-            json!("2024-03-05")
-        );
-        assert_eq!(
-            json("'/Date(1709596800000)/' | to_date", context! {}),
-            json!("2024-03-05")
-        );
-        assert_eq!(
-            json("'/Date(1552262400000+0000)/' | to_date", context! {}),
-            json!("2019-03-11")
-        );
+        assert_eq!(json("'2024-03-05T23:30:00-02:00' | to_date", context! {}), json!("2024-03-05"));
+        assert_eq!(json("'2024-03-05 10:20:00' | to_date", context! {}), json!("2024-03-05"));
+        assert_eq!(json("'2024-03-05' | to_date", context! {}), json!("2024-03-05"));
+        assert_eq!(json("'/Date(1709596800000)/' | to_date", context! {}), json!("2024-03-05"));
+        assert_eq!(json("'/Date(1552262400000+0000)/' | to_date", context! {}), json!("2019-03-11"));
         assert_eq!(json("d | to_date", context! { d => () }), json!(null));
         assert_eq!(
             error("'tomorrow' | to_date", context! {}),
@@ -349,28 +282,10 @@ mod tests {
 
     #[test]
     fn date_format_uses_strftime() {
-        assert_eq!(
-            json("'2024-03-05' | date_format('%d-%m-%Y')", context! {}),
-            json!("05-03-2024")
-        );
-        assert_eq!(
-            json("'2024-03-05' | date_format('%Y%m%d %H:%M')", context! {}),
-            json!("20240305 00:00")
-        );
-        assert_eq!(
-            json(
-                "'2024-03-05T10:20:30+01:00' | date_format('%H:%M %z')",
-                context! {}
-            ),
-            json!("10:20 +0100")
-        );
-        assert_eq!(
-            json(
-                "'/Date(1709596800000)/' | date_format('%d/%m/%Y %:z')",
-                context! {}
-            ),
-            json!("05/03/2024 +00:00")
-        );
+        assert_eq!(json("'2024-03-05' | date_format('%d-%m-%Y')", context! {}), json!("05-03-2024"));
+        assert_eq!(json("'2024-03-05' | date_format('%Y%m%d %H:%M')", context! {}), json!("20240305 00:00"));
+        assert_eq!(json("'2024-03-05T10:20:30+01:00' | date_format('%H:%M %z')", context! {}), json!("10:20 +0100"));
+        assert_eq!(json("'/Date(1709596800000)/' | date_format('%d/%m/%Y %:z')", context! {}), json!("05/03/2024 +00:00"));
         assert_eq!(
             error("'2024-03-05' | date_format('%Q')", context! {}),
             "invalid operation: \"%Q\" is not a valid date format (in <expression>:1)"
@@ -384,29 +299,11 @@ mod tests {
 
     #[test]
     fn days_between_counts_calendar_days() {
-        assert_eq!(
-            json("days_between('2024-02-01', '2024-03-01')", context! {}),
-            json!(29)
-        );
-        assert_eq!(
-            json("days_between('2023-02-01', '2023-03-01')", context! {}),
-            json!(28)
-        );
-        assert_eq!(
-            json("days_between('2024-03-01', '2024-02-01')", context! {}),
-            json!(-29)
-        );
-        assert_eq!(
-            json("days_between('2024-01-01', '2025-01-01')", context! {}),
-            json!(366)
-        );
-        assert_eq!(
-            json(
-                "days_between('2024-03-05T23:59:00', '/Date(1709683200000)/')",
-                context! {}
-            ),
-            json!(1)
-        );
+        assert_eq!(json("days_between('2024-02-01', '2024-03-01')", context! {}), json!(29));
+        assert_eq!(json("days_between('2023-02-01', '2023-03-01')", context! {}), json!(28));
+        assert_eq!(json("days_between('2024-03-01', '2024-02-01')", context! {}), json!(-29));
+        assert_eq!(json("days_between('2024-01-01', '2025-01-01')", context! {}), json!(366));
+        assert_eq!(json("days_between('2024-03-05T23:59:00', '/Date(1709683200000)/')", context! {}), json!(1));
         assert_eq!(
             error("days_between('2024-02-30', '2024-03-01')", context! {}),
             "invalid operation: \"2024-02-30\" is not a date (expected e.g. 2024-03-05, \

@@ -41,11 +41,7 @@ fn invalid(message: impl Into<std::borrow::Cow<'static, str>>) -> Error {
 /// In strict mode minijinja still hands undefined values to filters (so that
 /// `default` can work); the filters here have no sensible answer for them.
 fn reject_undefined(value: &Value) -> Result<(), Error> {
-    if value.is_undefined() {
-        Err(Error::from(ErrorKind::UndefinedError))
-    } else {
-        Ok(())
-    }
+    if value.is_undefined() { Err(Error::from(ErrorKind::UndefinedError)) } else { Ok(()) }
 }
 
 /// How a value is named in an error message: strings quoted, numbers as
@@ -98,31 +94,19 @@ fn text_of(value: &Value) -> Result<String, Error> {
     if let Some(s) = value.as_str() {
         return Ok(s.to_owned());
     }
-    number_text(value)
-        .ok_or_else(|| invalid(format!("expected text or a number, got {}", show(value))))
+    number_text(value).ok_or_else(|| invalid(format!("expected text or a number, got {}", show(value))))
 }
 
 /// An optional parameter that may be passed positionally or by keyword
 /// (`lpad(18, "0")` or `lpad(18, fill="0")`). Giving it both ways is an
 /// error. Callers must still call `kwargs.assert_all_used()`.
-fn optional_arg<'a, T>(
-    positional: Option<T>,
-    kwargs: &'a Kwargs,
-    name: &'a str,
-) -> Result<Option<T>, Error>
+fn optional_arg<'a, T>(positional: Option<T>, kwargs: &'a Kwargs, name: &'a str) -> Result<Option<T>, Error>
 where
     T: minijinja::value::ArgType<'a, Output = T>,
 {
-    let keyword: Option<T> = if kwargs.has(name) {
-        Some(kwargs.get(name)?)
-    } else {
-        None
-    };
+    let keyword: Option<T> = if kwargs.has(name) { Some(kwargs.get(name)?) } else { None };
     match (positional, keyword) {
-        (Some(_), Some(_)) => Err(Error::new(
-            ErrorKind::TooManyArguments,
-            format!("argument {name} given both by position and by keyword"),
-        )),
+        (Some(_), Some(_)) => Err(Error::new(ErrorKind::TooManyArguments, format!("argument {name} given both by position and by keyword"))),
         (positional, keyword) => Ok(positional.or(keyword)),
     }
 }

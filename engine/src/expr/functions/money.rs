@@ -35,10 +35,9 @@ fn decimal_of(value: &Value) -> Result<Decimal, Error> {
     let parsed = match value.kind() {
         ValueKind::Number => match i128::try_from(value.clone()) {
             Ok(int) => Decimal::try_from_i128_with_scale(int, 0).ok(),
-            Err(_) => f64::try_from(value.clone())
-                .ok()
-                .filter(|float| float.is_finite())
-                .and_then(|float| Decimal::from_str(&format!("{float}")).ok()),
+            Err(_) => {
+                f64::try_from(value.clone()).ok().filter(|float| float.is_finite()).and_then(|float| Decimal::from_str(&format!("{float}")).ok())
+            }
         },
         ValueKind::String => parse_numeric_text(value.as_str().unwrap_or_default()),
         _ => None,
@@ -46,10 +45,7 @@ fn decimal_of(value: &Value) -> Result<Decimal, Error> {
     parsed.ok_or_else(|| {
         if value.is_number() {
             // Beyond ±7.9e28, or NaN/infinity.
-            invalid(format!(
-                "{} is out of range for money arithmetic",
-                show(value)
-            ))
+            invalid(format!("{} is out of range for money arithmetic", show(value)))
         } else {
             invalid(format!("{} is not a number", show(value)))
         }
@@ -84,10 +80,7 @@ fn value_of(decimal: Decimal) -> Value {
     {
         return Value::from(int);
     }
-    let float: f64 = decimal
-        .to_string()
-        .parse()
-        .expect("a decimal's text is a valid float");
+    let float: f64 = decimal.to_string().parse().expect("a decimal's text is a valid float");
     Value::from(float)
 }
 
@@ -96,12 +89,7 @@ fn too_large(function: &str) -> Error {
 }
 
 /// Folds `first` and `rest` with a checked operation.
-fn fold(
-    function: &str,
-    first: &Value,
-    rest: &[Value],
-    op: fn(Decimal, Decimal) -> Option<Decimal>,
-) -> Result<Value, Error> {
+fn fold(function: &str, first: &Value, rest: &[Value], op: fn(Decimal, Decimal) -> Option<Decimal>) -> Result<Value, Error> {
     let mut total = decimal_of(first)?;
     for value in rest {
         total = op(total, decimal_of(value)?).ok_or_else(|| too_large(function))?;
@@ -116,12 +104,7 @@ fn money_add(first: &Value, rest: Rest<Value>) -> Result<Value, Error> {
 
 /// `money_sub(a, b)`: `a - b`.
 fn money_sub(a: &Value, b: &Value) -> Result<Value, Error> {
-    fold(
-        "money_sub",
-        a,
-        std::slice::from_ref(b),
-        Decimal::checked_sub,
-    )
+    fold("money_sub", a, std::slice::from_ref(b), Decimal::checked_sub)
 }
 
 /// `money_mul(a, b, ...)`: the exact product of one or more numbers.
@@ -137,9 +120,7 @@ fn money_div(a: &Value, b: &Value) -> Result<Value, Error> {
     if divisor.is_zero() {
         return Err(invalid(format!("cannot divide {} by zero", show(a))));
     }
-    let quotient = dividend
-        .checked_div(divisor)
-        .ok_or_else(|| too_large("money_div"))?;
+    let quotient = dividend.checked_div(divisor).ok_or_else(|| too_large("money_div"))?;
     Ok(value_of(quotient))
 }
 
@@ -162,10 +143,7 @@ fn items(function: &str, list: &Value) -> Result<Vec<Value>, Error> {
     reject_undefined(list)?;
     match list.kind() {
         ValueKind::Seq | ValueKind::Iterable => Ok(list.try_iter()?.collect()),
-        _ => Err(invalid(format!(
-            "{function} needs a list, got {}",
-            show(list)
-        ))),
+        _ => Err(invalid(format!("{function} needs a list, got {}", show(list)))),
     }
 }
 
@@ -177,9 +155,7 @@ fn number_at(item: &Value, index: usize, attribute: Option<&str>) -> Result<Deci
         for part in attribute.split('.') {
             value = value.get_attr(part)?;
             if value.is_undefined() {
-                return Err(invalid(format!(
-                    "the item at index {index} has no {attribute:?}"
-                )));
+                return Err(invalid(format!("the item at index {index} has no {attribute:?}")));
             }
         }
     }
@@ -195,9 +171,7 @@ fn money_sum(list: &Value, attribute: Option<String>, kwargs: Kwargs) -> Result<
     let mut total = Decimal::ZERO;
     for (index, item) in items("money_sum", list)?.iter().enumerate() {
         let number = number_at(item, index, attribute.as_deref())?;
-        total = total
-            .checked_add(number)
-            .ok_or_else(|| too_large("money_sum"))?;
+        total = total.checked_add(number).ok_or_else(|| too_large("money_sum"))?;
     }
     Ok(value_of(total))
 }
@@ -209,10 +183,7 @@ fn money_sum_product(list: &Value, attr_a: &str, attr_b: &str) -> Result<Value, 
     for (index, item) in items("money_sum_product", list)?.iter().enumerate() {
         let a = number_at(item, index, Some(attr_a))?;
         let b = number_at(item, index, Some(attr_b))?;
-        total = a
-            .checked_mul(b)
-            .and_then(|product| total.checked_add(product))
-            .ok_or_else(|| too_large("money_sum_product"))?;
+        total = a.checked_mul(b).and_then(|product| total.checked_add(product)).ok_or_else(|| too_large("money_sum_product"))?;
     }
     Ok(value_of(total))
 }
@@ -224,13 +195,9 @@ fn money(value: &Value, places: Option<u32>, kwargs: Kwargs) -> Result<Value, Er
     let places = optional_arg(places, &kwargs, "places")?.unwrap_or(2);
     kwargs.assert_all_used()?;
     if places > Decimal::MAX_SCALE {
-        return Err(invalid(format!(
-            "money can round to at most {} places, not {places}",
-            Decimal::MAX_SCALE
-        )));
+        return Err(invalid(format!("money can round to at most {} places, not {places}", Decimal::MAX_SCALE)));
     }
-    let rounded =
-        decimal_of(value)?.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero);
+    let rounded = decimal_of(value)?.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero);
     Ok(value_of(rounded))
 }
 
@@ -244,24 +211,15 @@ mod tests {
     fn no_float_drift() {
         assert_eq!(json("money_add(0.1, 0.2)", context! {}), json!(0.3));
         assert_eq!(json("money_add(0.1, 0.2)", context! {}).to_string(), "0.3");
-        assert_eq!(
-            json("0.1 + 0.2", context! {}).to_string(),
-            "0.30000000000000004"
-        );
+        assert_eq!(json("0.1 + 0.2", context! {}).to_string(), "0.30000000000000004");
         assert_eq!(json("money_sub(1.1, 0.9)", context! {}), json!(0.2));
         assert_eq!(json("money_mul(1.1, 1.1)", context! {}), json!(1.21));
-        assert_eq!(
-            json("money_add(a, b)", context! { a => 0.1, b => 0.7 }),
-            json!(0.8)
-        );
+        assert_eq!(json("money_add(a, b)", context! { a => 0.1, b => 0.7 }), json!(0.8));
     }
 
     #[test]
     fn accepts_ints_floats_and_numeric_strings() {
-        assert_eq!(
-            json("money_add('12.50', 1, 0.25)", context! {}),
-            json!(13.75)
-        );
+        assert_eq!(json("money_add('12.50', 1, 0.25)", context! {}), json!(13.75));
         assert_eq!(json("money_add(' -2.5 ', '+1')", context! {}), json!(-1.5));
         assert_eq!(json("money_add(7)", context! {}), json!(7));
         assert_eq!(json("money_add('0.5', '0.5')", context! {}), json!(1));
@@ -280,10 +238,7 @@ mod tests {
         assert_eq!(json("money_div(10, 4)", context! {}), json!(2.5));
         assert_eq!(json("money_div(1, 3) | money", context! {}), json!(0.33));
         assert_eq!(json("money_div(121, '1.21')", context! {}), json!(100));
-        assert_eq!(
-            error("money_div(10, 0.0)", context! {}),
-            "invalid operation: cannot divide 10 by zero (in <expression>:1)"
-        );
+        assert_eq!(error("money_div(10, 0.0)", context! {}), "invalid operation: cannot divide 10 by zero (in <expression>:1)");
     }
 
     #[test]
@@ -298,10 +253,7 @@ mod tests {
         assert_eq!(json("-2.5 | money(places=0)", context! {}), json!(-3));
         assert_eq!(json("1.23456 | money(3)", context! {}), json!(1.235));
         assert_eq!(json("3 | money", context! {}), json!(3));
-        assert_eq!(
-            error("1 | money(29)", context! {}),
-            "invalid operation: money can round to at most 28 places, not 29 (in <expression>:1)"
-        );
+        assert_eq!(error("1 | money(29)", context! {}), "invalid operation: money can round to at most 28 places, not 29 (in <expression>:1)");
     }
 
     #[test]
@@ -315,27 +267,12 @@ mod tests {
         let ctx = context! { amounts => vec![0.1, 0.2, 0.3], lines => vec![first, second] };
         assert_eq!(json("money_sum(amounts)", ctx.clone()), json!(0.6));
         assert_eq!(json("money_sum(lines, 'amount')", ctx.clone()), json!(0.3));
-        assert_eq!(
-            json("money_sum(lines, attribute='amount')", ctx.clone()),
-            json!(0.3)
-        );
-        assert_eq!(
-            json("money_sum(lines, 'tax.amount')", ctx.clone()),
-            json!(0.8)
-        );
+        assert_eq!(json("money_sum(lines, attribute='amount')", ctx.clone()), json!(0.3));
+        assert_eq!(json("money_sum(lines, 'tax.amount')", ctx.clone()), json!(0.8));
         assert_eq!(json("money_sum([])", ctx.clone()), json!(0));
         // 3 × 0.10 + 0.5 × 19.99 = 0.3 + 9.995
-        assert_eq!(
-            json(
-                "money_sum_product(lines, 'quantity', 'unit_price')",
-                ctx.clone()
-            ),
-            json!(10.295)
-        );
-        assert_eq!(
-            error("money_sum(lines, 'price')", ctx.clone()),
-            "invalid operation: the item at index 0 has no \"price\" (in <expression>:1)"
-        );
+        assert_eq!(json("money_sum_product(lines, 'quantity', 'unit_price')", ctx.clone()), json!(10.295));
+        assert_eq!(error("money_sum(lines, 'price')", ctx.clone()), "invalid operation: the item at index 0 has no \"price\" (in <expression>:1)");
         assert_eq!(
             error(
                 "money_sum_product(lines, 'quantity', 'amount')",
@@ -349,28 +286,17 @@ mod tests {
             "invalid operation: \"n/a\" is not a number (amount of the item at index 1) \
              (in <expression>:1)"
         );
-        assert_eq!(
-            error("money_sum('12')", context! {}),
-            "invalid operation: money_sum needs a list, got \"12\" (in <expression>:1)"
-        );
+        assert_eq!(error("money_sum('12')", context! {}), "invalid operation: money_sum needs a list, got \"12\" (in <expression>:1)");
     }
 
     #[test]
     fn non_numbers_are_named() {
-        assert_eq!(
-            error("money_add(1, 'abc')", context! {}),
-            "invalid operation: \"abc\" is not a number (in <expression>:1)"
-        );
-        for bad in [
-            "''", "'1,50'", "'1_000'", "'1e3'", "'.'", "none", "true", "[1]",
-        ] {
+        assert_eq!(error("money_add(1, 'abc')", context! {}), "invalid operation: \"abc\" is not a number (in <expression>:1)");
+        for bad in ["''", "'1,50'", "'1_000'", "'1e3'", "'.'", "none", "true", "[1]"] {
             let err = error(&format!("money_add({bad}, 1)"), context! {});
             assert!(err.contains("is not a number"), "{bad}: {err}");
         }
-        assert_eq!(
-            error("money_add(missing)", context! {}),
-            "undefined value (in <expression>:1)"
-        );
+        assert_eq!(error("money_add(missing)", context! {}), "undefined value (in <expression>:1)");
         assert_eq!(
             error("money_add(1e30)", context! {}),
             "invalid operation: 1000000000000000000000000000000.0 is out of range for money \

@@ -32,12 +32,10 @@ fn odata_string(value: &Value) -> Result<String, Error> {
 /// so anything that is not exactly a GUID is rejected.
 fn odata_guid(value: &Value) -> Result<String, Error> {
     reject_undefined(value)?;
-    let guid = value.as_str().and_then(normalise_guid).ok_or_else(|| {
-        invalid(format!(
-            "{} is not a valid GUID (expected 8-4-4-4-12 hex digits)",
-            show(value)
-        ))
-    })?;
+    let guid = value
+        .as_str()
+        .and_then(normalise_guid)
+        .ok_or_else(|| invalid(format!("{} is not a valid GUID (expected 8-4-4-4-12 hex digits)", show(value))))?;
     Ok(format!("guid'{guid}'"))
 }
 
@@ -50,10 +48,7 @@ fn normalise_guid(text: &str) -> Option<String> {
     };
     let groups: Vec<&str> = inner.split('-').collect();
     let well_formed = groups.len() == 5
-        && groups
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(group, len)| group.len() == len && group.bytes().all(|b| b.is_ascii_hexdigit()));
+        && groups.iter().zip([8, 4, 4, 4, 12]).all(|(group, len)| group.len() == len && group.bytes().all(|b| b.is_ascii_hexdigit()));
     well_formed.then(|| inner.to_ascii_lowercase())
 }
 
@@ -65,12 +60,8 @@ fn normalise_guid(text: &str) -> Option<String> {
 /// to data that may come from either an OData source or elsewhere.
 fn odata_date(value: &Value) -> Result<String, Error> {
     reject_undefined(value)?;
-    let millis = value
-        .as_str()
-        .and_then(|text| {
-            parse_ms_date(text).or_else(|| parse_iso(text).map(|m| m.utc().timestamp_millis()))
-        })
-        .ok_or_else(|| {
+    let millis =
+        value.as_str().and_then(|text| parse_ms_date(text).or_else(|| parse_iso(text).map(|m| m.utc().timestamp_millis()))).ok_or_else(|| {
             invalid(format!(
                 "{} is not an ISO date or datetime (expected e.g. 2024-03-05 or \
                  2024-03-05T10:20:00)",
@@ -89,9 +80,7 @@ fn from_odata_date(value: &Value, shape: Option<&str>) -> Result<Value, Error> {
         None | Some("datetime") => false,
         Some("date") => true,
         Some(other) => {
-            return Err(invalid(format!(
-                "unknown shape {other:?} for from_odata_date (expected \"date\" or \"datetime\")"
-            )));
+            return Err(invalid(format!("unknown shape {other:?} for from_odata_date (expected \"date\" or \"datetime\")")));
         }
     };
     if value.is_none() {
@@ -101,17 +90,8 @@ fn from_odata_date(value: &Value, shape: Option<&str>) -> Result<Value, Error> {
         .as_str()
         .and_then(parse_ms_date)
         .and_then(DateTime::<Utc>::from_timestamp_millis)
-        .ok_or_else(|| {
-            invalid(format!(
-                "{} is not an OData date (expected e.g. /Date(1709596800000)/)",
-                show(value)
-            ))
-        })?;
-    Ok(Value::from(if date_only {
-        instant.format("%Y-%m-%d").to_string()
-    } else {
-        instant.to_rfc3339_opts(SecondsFormat::AutoSi, true)
-    }))
+        .ok_or_else(|| invalid(format!("{} is not an OData date (expected e.g. /Date(1709596800000)/)", show(value))))?;
+    Ok(Value::from(if date_only { instant.format("%Y-%m-%d").to_string() } else { instant.to_rfc3339_opts(SecondsFormat::AutoSi, true) }))
 }
 
 /// The milliseconds of a `/Date(ms)/` or `/Date(ms+hhmm)/` string.
@@ -123,11 +103,7 @@ pub(super) fn parse_ms_date(text: &str) -> Option<i64> {
     let inner = text.trim().strip_prefix("/Date(")?.strip_suffix(")/")?;
     // The offset sign is searched after the first character so that a
     // negative (pre-1970) millisecond count is not mistaken for an offset.
-    let (millis, offset) = match inner
-        .char_indices()
-        .skip(1)
-        .find(|&(_, c)| c == '+' || c == '-')
-    {
+    let (millis, offset) = match inner.char_indices().skip(1).find(|&(_, c)| c == '+' || c == '-') {
         Some((at, _)) => (&inner[..at], Some(&inner[at + 1..])),
         None => (inner, None),
     };
@@ -152,26 +128,14 @@ mod tests {
 
     #[test]
     fn string_doubles_quotes() {
-        assert_eq!(
-            json("'O\\'Brien' | odata_string", context! {}),
-            json!("'O''Brien'")
-        );
-        assert_eq!(
-            json("name | odata_string", context! { name => "plain" }),
-            json!("'plain'")
-        );
-        assert_eq!(
-            json("name | odata_string", context! { name => "''" }),
-            json!("''''''")
-        );
+        assert_eq!(json("'O\\'Brien' | odata_string", context! {}), json!("'O''Brien'"));
+        assert_eq!(json("name | odata_string", context! { name => "plain" }), json!("'plain'"));
+        assert_eq!(json("name | odata_string", context! { name => "''" }), json!("''''''"));
     }
 
     #[test]
     fn string_keeps_injection_inside_the_literal() {
-        assert_eq!(
-            json("v | odata_string", context! { v => "x' or '1' eq '1" }),
-            json!("'x'' or ''1'' eq ''1'")
-        );
+        assert_eq!(json("v | odata_string", context! { v => "x' or '1' eq '1" }), json!("'x'' or ''1'' eq ''1'"));
     }
 
     #[test]
@@ -183,30 +147,18 @@ mod tests {
 
     #[test]
     fn string_rejects_other_kinds() {
-        assert_eq!(
-            error("v | odata_string", context! { v => () }),
-            "invalid operation: expected text or a number, got none (in <expression>:1)"
-        );
-        assert_eq!(
-            error("missing | odata_string", context! {}),
-            "undefined value (in <expression>:1)"
-        );
+        assert_eq!(error("v | odata_string", context! { v => () }), "invalid operation: expected text or a number, got none (in <expression>:1)");
+        assert_eq!(error("missing | odata_string", context! {}), "undefined value (in <expression>:1)");
     }
 
     #[test]
     fn guid_is_validated_and_normalised() {
         assert_eq!(
-            json(
-                "g | odata_guid",
-                context! { g => "3F2504E0-4F89-11D3-9A0C-0305E82C3301" }
-            ),
+            json("g | odata_guid", context! { g => "3F2504E0-4F89-11D3-9A0C-0305E82C3301" }),
             json!("guid'3f2504e0-4f89-11d3-9a0c-0305e82c3301'")
         );
         assert_eq!(
-            json(
-                "g | odata_guid",
-                context! { g => "{3f2504e0-4f89-11d3-9a0c-0305e82c3301}" }
-            ),
+            json("g | odata_guid", context! { g => "{3f2504e0-4f89-11d3-9a0c-0305e82c3301}" }),
             json!("guid'3f2504e0-4f89-11d3-9a0c-0305e82c3301'")
         );
     }
@@ -240,30 +192,12 @@ mod tests {
 
     #[test]
     fn date_to_microsoft_json() {
-        assert_eq!(
-            json("'2024-03-05' | odata_date", context! {}),
-            json!("/Date(1709596800000)/")
-        );
-        assert_eq!(
-            json("'2024-03-05T10:20:00' | odata_date", context! {}),
-            json!("/Date(1709634000000)/")
-        );
-        assert_eq!(
-            json("'2024-03-05T10:20:00Z' | odata_date", context! {}),
-            json!("/Date(1709634000000)/")
-        );
-        assert_eq!(
-            json("'2024-03-05T11:20:00+01:00' | odata_date", context! {}),
-            json!("/Date(1709634000000)/")
-        );
-        assert_eq!(
-            json("'1969-12-31' | odata_date", context! {}),
-            json!("/Date(-86400000)/")
-        );
-        assert_eq!(
-            json("'/Date(1709596800000+0100)/' | odata_date", context! {}),
-            json!("/Date(1709596800000)/")
-        );
+        assert_eq!(json("'2024-03-05' | odata_date", context! {}), json!("/Date(1709596800000)/"));
+        assert_eq!(json("'2024-03-05T10:20:00' | odata_date", context! {}), json!("/Date(1709634000000)/"));
+        assert_eq!(json("'2024-03-05T10:20:00Z' | odata_date", context! {}), json!("/Date(1709634000000)/"));
+        assert_eq!(json("'2024-03-05T11:20:00+01:00' | odata_date", context! {}), json!("/Date(1709634000000)/"));
+        assert_eq!(json("'1969-12-31' | odata_date", context! {}), json!("/Date(-86400000)/"));
+        assert_eq!(json("'/Date(1709596800000+0100)/' | odata_date", context! {}), json!("/Date(1709596800000)/"));
     }
 
     #[test]
@@ -278,62 +212,23 @@ mod tests {
 
     #[test]
     fn from_microsoft_json() {
-        assert_eq!(
-            json("'/Date(1709596800000)/' | from_odata_date", context! {}),
-            json!("2024-03-05T00:00:00Z")
-        );
-        assert_eq!(
-            json(
-                "'/Date(1552262400000+0000)/' | from_odata_date",
-                context! {}
-            ),
-            json!("2019-03-11T00:00:00Z")
-        );
-        assert_eq!(
-            json(
-                "'/Date(1552262400000+0000)/' | from_odata_date('date')",
-                context! {}
-            ),
-            json!("2019-03-11")
-        );
-        assert_eq!(
-            json("'/Date(1709634000123)/' | from_odata_date", context! {}),
-            json!("2024-03-05T10:20:00.123Z")
-        );
-        assert_eq!(
-            json("'/Date(-86400000)/' | from_odata_date", context! {}),
-            json!("1969-12-31T00:00:00Z")
-        );
-        assert_eq!(
-            json("d | from_odata_date", context! { d => () }),
-            json!(null)
-        );
+        assert_eq!(json("'/Date(1709596800000)/' | from_odata_date", context! {}), json!("2024-03-05T00:00:00Z"));
+        assert_eq!(json("'/Date(1552262400000+0000)/' | from_odata_date", context! {}), json!("2019-03-11T00:00:00Z"));
+        assert_eq!(json("'/Date(1552262400000+0000)/' | from_odata_date('date')", context! {}), json!("2019-03-11"));
+        assert_eq!(json("'/Date(1709634000123)/' | from_odata_date", context! {}), json!("2024-03-05T10:20:00.123Z"));
+        assert_eq!(json("'/Date(-86400000)/' | from_odata_date", context! {}), json!("1969-12-31T00:00:00Z"));
+        assert_eq!(json("d | from_odata_date", context! { d => () }), json!(null));
     }
 
     #[test]
     fn round_trips() {
         for date in ["2024-02-29", "2000-01-01", "1969-07-20", "2099-12-31"] {
-            assert_eq!(
-                json(
-                    "d | odata_date | from_odata_date('date')",
-                    context! { d => date }
-                ),
-                json!(date)
-            );
+            assert_eq!(json("d | odata_date | from_odata_date('date')", context! { d => date }), json!(date));
         }
-        assert_eq!(
-            json(
-                "d | odata_date | from_odata_date",
-                context! { d => "2024-03-05T10:20:30" }
-            ),
-            json!("2024-03-05T10:20:30Z")
-        );
+        assert_eq!(json("d | odata_date | from_odata_date", context! { d => "2024-03-05T10:20:30" }), json!("2024-03-05T10:20:30Z"));
         for ms in ["/Date(1709596800000)/", "/Date(0)/", "/Date(-1)/"] {
             let iso = json("d | from_odata_date", context! { d => ms });
-            assert_eq!(
-                json("d | odata_date", context! { d => Value::from(Serde(iso)) }),
-                json!(ms)
-            );
+            assert_eq!(json("d | odata_date", context! { d => Value::from(Serde(iso)) }), json!(ms));
         }
     }
 
@@ -344,13 +239,7 @@ mod tests {
             "invalid operation: \"2024-03-05\" is not an OData date \
              (expected e.g. /Date(1709596800000)/) (in <expression>:1)"
         );
-        for bad in [
-            "/Date()/",
-            "/Date(12a)/",
-            "/Date(1+01)/",
-            "/Date(1+0100/",
-            "Date(1)",
-        ] {
+        for bad in ["/Date()/", "/Date(12a)/", "/Date(1+01)/", "/Date(1+0100/", "Date(1)"] {
             let err = error("d | from_odata_date", context! { d => bad });
             assert!(err.contains("is not an OData date"), "{bad}: {err}");
         }

@@ -32,12 +32,7 @@ fn key_text(value: &Value) -> Option<String> {
 /// `translate(table, default)`: the table's entry for the value. Without a
 /// default (positional or `default=`), a missing entry is an error listing
 /// the known keys; with one, the default is returned (it may be `none`).
-fn translate(
-    value: &Value,
-    table: &Value,
-    default: &[Value],
-    kwargs: Kwargs,
-) -> Result<Value, Error> {
+fn translate(value: &Value, table: &Value, default: &[Value], kwargs: Kwargs) -> Result<Value, Error> {
     reject_undefined(value)?;
     reject_undefined(table)?;
     // `Option<Value>` would turn an explicit `none` default into "no
@@ -47,19 +42,13 @@ fn translate(
         ([], true) => Some(kwargs.get::<Value>("default")?),
         ([given], false) => Some(given.clone()),
         ([_], true) => {
-            return Err(Error::new(
-                minijinja::ErrorKind::TooManyArguments,
-                "argument default given both by position and by keyword",
-            ));
+            return Err(Error::new(minijinja::ErrorKind::TooManyArguments, "argument default given both by position and by keyword"));
         }
         _ => return Err(Error::from(minijinja::ErrorKind::TooManyArguments)),
     };
     kwargs.assert_all_used()?;
     if table.kind() != ValueKind::Map {
-        return Err(invalid(format!(
-            "the translation table must be a map, got {}",
-            show(table)
-        )));
+        return Err(invalid(format!("the translation table must be a map, got {}", show(table))));
     }
 
     let wanted = key_text(value);
@@ -74,11 +63,7 @@ fn translate(
     if let Some(default) = default {
         return Ok(default);
     }
-    Err(invalid(format!(
-        "no entry for {} in the table ({})",
-        show(value),
-        describe_keys(&mut known)
-    )))
+    Err(invalid(format!("no entry for {} in the table ({})", show(value), describe_keys(&mut known))))
 }
 
 /// `known: a, b, c` (at most [`LISTED_KEYS`] of them) for error messages.
@@ -97,12 +82,7 @@ fn describe_keys(keys: &mut [String]) -> String {
         (None, Some(_)) => std::cmp::Ordering::Greater,
         (None, None) => a.cmp(b),
     });
-    let listed = keys
-        .iter()
-        .take(LISTED_KEYS)
-        .map(|key| if key.is_empty() { "\"\"" } else { key.as_str() })
-        .collect::<Vec<_>>()
-        .join(", ");
+    let listed = keys.iter().take(LISTED_KEYS).map(|key| if key.is_empty() { "\"\"" } else { key.as_str() }).collect::<Vec<_>>().join(", ");
     match keys.len().saturating_sub(LISTED_KEYS) {
         0 => format!("known: {listed}"),
         more => format!("known: {listed} and {more} more"),
@@ -122,51 +102,18 @@ mod tests {
 
     #[test]
     fn numbers_match_by_canonical_text() {
-        for rate in [
-            Value::from(21),
-            Value::from(21.0),
-            Value::from("21"),
-            Value::from(" 21 "),
-        ] {
-            assert_eq!(
-                json(
-                    "rate | translate(codes)",
-                    context! { rate => rate.clone(), codes => vat_codes() }
-                ),
-                json!("2"),
-                "{rate:?}"
-            );
+        for rate in [Value::from(21), Value::from(21.0), Value::from("21"), Value::from(" 21 ")] {
+            assert_eq!(json("rate | translate(codes)", context! { rate => rate.clone(), codes => vat_codes() }), json!("2"), "{rate:?}");
         }
-        assert_eq!(
-            json(
-                "rate | translate(codes)",
-                context! { rate => 0.21, codes => vat_codes() }
-            ),
-            json!("H")
-        );
-        assert_eq!(
-            json("0 | translate(codes)", context! { codes => vat_codes() }),
-            json!("0")
-        );
+        assert_eq!(json("rate | translate(codes)", context! { rate => 0.21, codes => vat_codes() }), json!("H"));
+        assert_eq!(json("0 | translate(codes)", context! { codes => vat_codes() }), json!("0"));
     }
 
     #[test]
     fn table_keys_are_normalised_too() {
         let codes = Value::from(Serde(json!({ " NL ": "Netherlands", "7": "seven" })));
-        assert_eq!(
-            json(
-                "'NL' | translate(codes)",
-                context! { codes => codes.clone() }
-            ),
-            json!("Netherlands")
-        );
-        assert_eq!(
-            json(
-                "7.0 | translate(codes)",
-                context! { codes => codes.clone() }
-            ),
-            json!("seven")
-        );
+        assert_eq!(json("'NL' | translate(codes)", context! { codes => codes.clone() }), json!("Netherlands"));
+        assert_eq!(json("7.0 | translate(codes)", context! { codes => codes.clone() }), json!("seven"));
         assert_eq!(json("7 | translate({7: 'x'})", context! {}), json!("x"));
         assert_eq!(
             error("'007' | translate(codes)", context! { codes }),
@@ -184,10 +131,7 @@ mod tests {
         );
         let many: serde_json::Map<_, _> = (1..=12).map(|i| (i.to_string(), json!(i))).collect();
         assert_eq!(
-            error(
-                "0 | translate(codes)",
-                context! { codes => Value::from(Serde(&many)) }
-            ),
+            error("0 | translate(codes)", context! { codes => Value::from(Serde(&many)) }),
             "invalid operation: no entry for 0 in the table \
              (known: 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 and 2 more) (in <expression>:1)"
         );
@@ -202,10 +146,7 @@ mod tests {
     fn default_is_used_when_missing() {
         let ctx = context! { codes => vat_codes() };
         assert_eq!(json("9 | translate(codes, 'X')", ctx.clone()), json!("X"));
-        assert_eq!(
-            json("9 | translate(codes, default='X')", ctx.clone()),
-            json!("X")
-        );
+        assert_eq!(json("9 | translate(codes, default='X')", ctx.clone()), json!("X"));
         assert_eq!(json("9 | translate(codes, none)", ctx.clone()), json!(null));
         assert_eq!(json("21 | translate(codes, 'X')", ctx.clone()), json!("2"));
         assert_eq!(
@@ -222,12 +163,6 @@ mod tests {
             "invalid operation: the translation table must be a map, got sequence [21] \
              (in <expression>:1)"
         );
-        assert_eq!(
-            error(
-                "21 | translate(settings.missing)",
-                context! { settings => context! {} }
-            ),
-            "undefined value (in <expression>:1)"
-        );
+        assert_eq!(error("21 | translate(settings.missing)", context! { settings => context! {} }), "undefined value (in <expression>:1)");
     }
 }

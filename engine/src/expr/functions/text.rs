@@ -28,13 +28,7 @@ enum Side {
 }
 
 /// Pads `value` with `fill` up to `width` characters; never truncates.
-fn pad(
-    value: &Value,
-    width: usize,
-    fill: Option<String>,
-    kwargs: &Kwargs,
-    side: Side,
-) -> Result<String, Error> {
+fn pad(value: &Value, width: usize, fill: Option<String>, kwargs: &Kwargs, side: Side) -> Result<String, Error> {
     let fill = optional_arg(fill, kwargs, "fill")?;
     kwargs.assert_all_used()?;
     let fill = match fill.as_deref() {
@@ -44,9 +38,7 @@ fn pad(
             match (chars.next(), chars.next()) {
                 (Some(c), None) => c,
                 _ => {
-                    return Err(invalid(format!(
-                        "fill must be a single character, got {fill:?}"
-                    )));
+                    return Err(invalid(format!("fill must be a single character, got {fill:?}")));
                 }
             }
         }
@@ -62,22 +54,12 @@ fn pad(
 
 /// `lpad(width, fill=" ")`: right-aligns to `width` characters, e.g. an
 /// 18-character right-aligned account code: `value | string | trim | lpad(18)`.
-fn lpad(
-    value: &Value,
-    width: usize,
-    fill: Option<String>,
-    kwargs: Kwargs,
-) -> Result<String, Error> {
+fn lpad(value: &Value, width: usize, fill: Option<String>, kwargs: Kwargs) -> Result<String, Error> {
     pad(value, width, fill, &kwargs, Side::Left)
 }
 
 /// `rpad(width, fill=" ")`: left-aligns to `width` characters.
-fn rpad(
-    value: &Value,
-    width: usize,
-    fill: Option<String>,
-    kwargs: Kwargs,
-) -> Result<String, Error> {
+fn rpad(value: &Value, width: usize, fill: Option<String>, kwargs: Kwargs) -> Result<String, Error> {
     pad(value, width, fill, &kwargs, Side::Right)
 }
 
@@ -96,10 +78,7 @@ fn right(value: &Value, count: usize) -> Result<String, Error> {
 /// `digits`: only the ASCII digits 0-9 (phone numbers, postcodes, IBAN
 /// check digits, …).
 fn digits(value: &Value) -> Result<String, Error> {
-    Ok(text_of(value)?
-        .chars()
-        .filter(char::is_ascii_digit)
-        .collect())
+    Ok(text_of(value)?.chars().filter(char::is_ascii_digit).collect())
 }
 
 /// `collapse_spaces`: trimmed, with every run of whitespace (including tabs
@@ -150,17 +129,8 @@ mod tests {
 
     #[test]
     fn lpad_right_aligns_exact_account_codes() {
-        assert_eq!(
-            json(
-                "code | string | trim | lpad(18)",
-                context! { code => " 1300 " }
-            ),
-            json!("              1300")
-        );
-        assert_eq!(
-            json("1300 | lpad(18)", context! {}),
-            json!("              1300")
-        );
+        assert_eq!(json("code | string | trim | lpad(18)", context! { code => " 1300 " }), json!("              1300"));
+        assert_eq!(json("1300 | lpad(18)", context! {}), json!("              1300"));
         assert_eq!(json("7 | lpad(3, '0')", context! {}), json!("007"));
         assert_eq!(json("'abcd' | lpad(2)", context! {}), json!("abcd"));
         assert_eq!(json("'é' | lpad(3, '·')", context! {}), json!("··é"));
@@ -176,18 +146,9 @@ mod tests {
 
     #[test]
     fn pad_errors() {
-        assert_eq!(
-            error("'a' | lpad(3, '00')", context! {}),
-            "invalid operation: fill must be a single character, got \"00\" (in <expression>:1)"
-        );
-        assert_eq!(
-            error("v | lpad(3)", context! { v => () }),
-            "invalid operation: expected text or a number, got none (in <expression>:1)"
-        );
-        assert_eq!(
-            error("'a' | lpad(3, filler='0')", context! {}),
-            "too many arguments: unknown keyword argument 'filler' (in <expression>:1)"
-        );
+        assert_eq!(error("'a' | lpad(3, '00')", context! {}), "invalid operation: fill must be a single character, got \"00\" (in <expression>:1)");
+        assert_eq!(error("v | lpad(3)", context! { v => () }), "invalid operation: expected text or a number, got none (in <expression>:1)");
+        assert_eq!(error("'a' | lpad(3, filler='0')", context! {}), "too many arguments: unknown keyword argument 'filler' (in <expression>:1)");
     }
 
     #[test]
@@ -201,45 +162,24 @@ mod tests {
 
     #[test]
     fn digits_keeps_only_digits() {
-        assert_eq!(
-            json("'+31 (0)20-123 45 67' | digits", context! {}),
-            json!("310201234567")
-        );
+        assert_eq!(json("'+31 (0)20-123 45 67' | digits", context! {}), json!("310201234567"));
         assert_eq!(json("'no digits' | digits", context! {}), json!(""));
         assert_eq!(json("'١٢٣4' | digits", context! {}), json!("4"));
     }
 
     #[test]
     fn collapse_spaces_normalises_whitespace() {
-        assert_eq!(
-            json(
-                "v | collapse_spaces",
-                context! { v => "  Main \t Street\n 12  " }
-            ),
-            json!("Main Street 12")
-        );
+        assert_eq!(json("v | collapse_spaces", context! { v => "  Main \t Street\n 12  " }), json!("Main Street 12"));
         assert_eq!(json("'   ' | collapse_spaces", context! {}), json!(""));
     }
 
     #[test]
     fn split_name_takes_last_word_as_last_name() {
-        assert_eq!(
-            json("'Jan  de Vries' | split_name", context! {}),
-            json!(["Jan de", "Vries"])
-        );
-        assert_eq!(
-            json("'Ada Lovelace' | split_name", context! {}),
-            json!(["Ada", "Lovelace"])
-        );
-        assert_eq!(
-            json("' Cher ' | split_name", context! {}),
-            json!(["", "Cher"])
-        );
+        assert_eq!(json("'Jan  de Vries' | split_name", context! {}), json!(["Jan de", "Vries"]));
+        assert_eq!(json("'Ada Lovelace' | split_name", context! {}), json!(["Ada", "Lovelace"]));
+        assert_eq!(json("' Cher ' | split_name", context! {}), json!(["", "Cher"]));
         assert_eq!(json("'' | split_name", context! {}), json!(["", ""]));
-        assert_eq!(
-            json("('Ada Lovelace' | split_name)[1]", context! {}),
-            json!("Lovelace")
-        );
+        assert_eq!(json("('Ada Lovelace' | split_name)[1]", context! {}), json!("Lovelace"));
     }
 
     #[test]
@@ -262,11 +202,7 @@ mod tests {
             ("map", true),
             ("empty_map", false),
         ] {
-            assert_eq!(
-                json(&format!("{expr} | nonempty"), ctx.clone()),
-                json!(expected),
-                "{expr}"
-            );
+            assert_eq!(json(&format!("{expr} | nonempty"), ctx.clone()), json!(expected), "{expr}");
         }
     }
 }
