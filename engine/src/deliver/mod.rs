@@ -28,7 +28,7 @@ impl serde::Serialize for PlannedRequest {
         m.serialize_entry("method", &self.method)?;
         m.serialize_entry("path", &self.path)?;
         if let Some(b) = &self.body {
-            m.serialize_entry("body", b)?;
+            m.serialize_entry("body", &crate::value::Json(b))?;
         }
         m.end()
     }

@@ -3,6 +3,7 @@ use minijinja::{Expression, Value};
 use super::env::{ExprEnv, KNOWN_FILTERS, KNOWN_FUNCTIONS};
 use super::path::{PathExpr, parse_path};
 use super::scope::Scope;
+use super::simple::{Simple, parse_simple};
 use crate::diagnostic::did_you_mean;
 
 /// A compiled expression and the text it came from.
@@ -16,6 +17,7 @@ pub struct Expr {
 pub(super) enum ExprKind {
     Const(Value),
     Path(PathExpr),
+    Native(Simple),
     Jinja(Expression<'static, 'static>),
 }
 
@@ -99,7 +101,10 @@ impl Compiler<'_> {
             let compiled = self.env.compile(text).map_err(|e| vec![syntax_error(text, &e)])?;
             let mut vars: Vec<String> = compiled.undeclared_variables(true).into_iter().collect();
             vars.sort_by_key(|v| text.find(v.as_str()).unwrap_or(usize::MAX));
-            (ExprKind::Jinja(compiled), vars)
+            match parse_simple(trimmed) {
+                Some(simple) => (ExprKind::Native(simple), vars),
+                None => (ExprKind::Jinja(compiled), vars),
+            }
         };
         for var in &vars {
             check_name(text, var, names, &mut problems);

@@ -10,6 +10,7 @@ impl Expr {
         match &self.kind {
             ExprKind::Const(v) => Ok(v.clone()),
             ExprKind::Path(p) => p.eval(scope).map_err(|m| EvalError::Missing(m.0)),
+            ExprKind::Native(s) => s.eval(scope).map_err(|m| EvalError::Missing(m.0)),
             ExprKind::Jinja(e) => match e.eval(scope.to_context()) {
                 Ok(v) if v.is_undefined() => Err(self.missing(scope)),
                 Ok(v) => Ok(v),

@@ -14,6 +14,7 @@ pub mod functions;
 pub mod names;
 mod path;
 mod scope;
+mod simple;
 
 pub use compile::{CompileError, CompileErrorKind, Compiler, Expr, Names, Template};
 pub use env::{ExprEnv, SystemFilters};

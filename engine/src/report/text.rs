@@ -62,11 +62,11 @@ fn one_line(r: &PlannedRequest) -> String {
 }
 
 fn pretty(v: &minijinja::Value) -> String {
-    serde_json::to_string_pretty(v).unwrap_or_default()
+    serde_json::to_string_pretty(&crate::value::Json(v)).unwrap_or_default()
 }
 
 fn compact(v: &minijinja::Value) -> String {
-    serde_json::to_string(v).unwrap_or_default()
+    serde_json::to_string(&crate::value::Json(v)).unwrap_or_default()
 }
 
 /// Counts and the API calls a live run would make.

@@ -64,7 +64,7 @@ impl serde::Serialize for Outcome {
             m.serialize_entry("message", msg)?;
         }
         if let Some(f) = &self.found {
-            m.serialize_entry("found", f)?;
+            m.serialize_entry("found", &crate::value::Json(f))?;
         }
         if !self.write_backs.is_empty() {
             m.serialize_entry("write_back", &self.write_backs)?;

@@ -3,7 +3,7 @@
 
 mod record;
 
-pub use record::{Record, parse_json};
+pub use record::{Json, Record, parse_json};
 
 use minijinja::Value;
 
@@ -16,7 +16,7 @@ pub fn from_json(v: &serde_json::Value) -> Value {
 }
 
 pub fn to_json(v: &Value) -> serde_json::Value {
-    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+    serde_json::to_value(Json(v)).unwrap_or(serde_json::Value::Null)
 }
 
 /// The text a key is matched by: strings as they are, numbers in their

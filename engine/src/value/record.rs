@@ -117,3 +117,31 @@ impl<'de> Visitor<'de> for JsonVisitor {
         Ok(Value::from_object(Record(entries)))
     }
 }
+
+/// Serialises a value, writing `Record`s entry by entry. minijinja's own
+/// serialisation of a map object looks every key up again (a scan per key);
+/// this walks the entries once.
+pub struct Json<'a>(pub &'a Value);
+
+impl serde::Serialize for Json<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        if let Some(record) = self.0.downcast_object_ref::<Record>() {
+            let mut m = s.serialize_map(Some(record.0.len()))?;
+            for (k, v) in &record.0 {
+                m.serialize_entry(&Json(k), &Json(v))?;
+            }
+            return m.end();
+        }
+        if self.0.kind() == minijinja::value::ValueKind::Seq
+            && let Ok(items) = self.0.try_iter()
+        {
+            let mut seq = s.serialize_seq(self.0.len())?;
+            for item in items {
+                seq.serialize_element(&Json(&item))?;
+            }
+            return seq.end();
+        }
+        self.0.serialize(s)
+    }
+}

@@ -1,0 +1,429 @@
+//! The common shapes of expressions — paths, literals, comparisons, `~`,
+//! `and`/`or`/`not`, `a if c else b`, `is defined` — evaluated natively.
+//!
+//! Every expression is still compiled by minijinja first (so syntax and
+//! names are checked the same way); when it also fits this subset it runs
+//! here instead of in the VM, with the same results: the operators below
+//! use minijinja's own `Value` comparisons, truthiness and display.
+
+use minijinja::Value;
+
+use super::path::{Missing, PathExpr, Segment};
+use super::scope::Scope;
+
+#[derive(Debug, Clone)]
+pub enum Simple {
+    Const(Value),
+    Path(PathExpr),
+    Concat(Vec<Simple>),
+    Compare(Box<Simple>, CmpOp, Box<Simple>),
+    And(Box<Simple>, Box<Simple>),
+    Or(Box<Simple>, Box<Simple>),
+    Not(Box<Simple>),
+    If {
+        then: Box<Simple>,
+        cond: Box<Simple>,
+        otherwise: Box<Simple>,
+    },
+    /// `path is defined` (or, negated, `is not defined`).
+    Defined(PathExpr, bool),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Simple {
+    pub fn eval(&self, scope: &Scope) -> Result<Value, Missing> {
+        Ok(match self {
+            Simple::Const(v) => v.clone(),
+            Simple::Path(p) => p.eval(scope)?,
+            Simple::Concat(parts) => {
+                let mut s = String::new();
+                for p in parts {
+                    let v = p.eval(scope)?;
+                    match v.as_str() {
+                        Some(t) => s.push_str(t),
+                        None => s.push_str(&v.to_string()),
+                    }
+                }
+                Value::from(s)
+            }
+            Simple::Compare(a, op, b) => {
+                let (a, b) = (a.eval(scope)?, b.eval(scope)?);
+                Value::from(match op {
+                    CmpOp::Eq => a == b,
+                    CmpOp::Ne => a != b,
+                    CmpOp::Lt => a < b,
+                    CmpOp::Le => a <= b,
+                    CmpOp::Gt => a > b,
+                    CmpOp::Ge => a >= b,
+                })
+            }
+            Simple::And(a, b) => {
+                let a = a.eval(scope)?;
+                if a.is_true() { b.eval(scope)? } else { a }
+            }
+            Simple::Or(a, b) => {
+                let a = a.eval(scope)?;
+                if a.is_true() { a } else { b.eval(scope)? }
+            }
+            Simple::Not(a) => Value::from(!a.eval(scope)?.is_true()),
+            Simple::If { then, cond, otherwise } => {
+                if cond.eval(scope)?.is_true() {
+                    then.eval(scope)?
+                } else {
+                    otherwise.eval(scope)?
+                }
+            }
+            Simple::Defined(p, want) => Value::from(p.eval(scope).is_ok() == *want),
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Ident(String),
+    Str(String),
+    Int(i64),
+    Float(f64),
+    Dot,
+    LBracket,
+    RBracket,
+    LParen,
+    RParen,
+    Tilde,
+    Cmp(&'static str),
+}
+
+fn tokenize(text: &str) -> Option<Vec<Tok>> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            ' ' | '\t' | '\n' | '\r' => i += 1,
+            '.' => {
+                out.push(Tok::Dot);
+                i += 1;
+            }
+            '[' | ']' | '(' | ')' | '~' => {
+                out.push(match c {
+                    '[' => Tok::LBracket,
+                    ']' => Tok::RBracket,
+                    '(' => Tok::LParen,
+                    ')' => Tok::RParen,
+                    _ => Tok::Tilde,
+                });
+                i += 1;
+            }
+            '\'' | '"' => {
+                let end = chars[i + 1..].iter().position(|&d| d == c)? + i + 1;
+                let s: String = chars[i + 1..end].iter().collect();
+                if s.contains('\\') {
+                    return None;
+                }
+                out.push(Tok::Str(s));
+                i = end + 1;
+            }
+            '=' | '!' | '<' | '>' => {
+                let two: String = chars[i..(i + 2).min(chars.len())].iter().collect();
+                let op = match two.as_str() {
+                    "==" => "==",
+                    "!=" => "!=",
+                    "<=" => "<=",
+                    ">=" => ">=",
+                    _ if c == '<' => "<",
+                    _ if c == '>' => ">",
+                    _ => return None,
+                };
+                i += op.len();
+                out.push(Tok::Cmp(op));
+            }
+            c if c.is_ascii_digit() => {
+                let start = i;
+                while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
+                    i += 1;
+                }
+                let s: String = chars[start..i].iter().collect();
+                if s.contains('.') {
+                    out.push(Tok::Float(s.parse().ok()?));
+                } else {
+                    out.push(Tok::Int(s.parse().ok()?));
+                }
+            }
+            c if c.is_alphabetic() || c == '_' => {
+                let start = i;
+                while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
+                    i += 1;
+                }
+                out.push(Tok::Ident(chars[start..i].iter().collect()));
+            }
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+/// Parses `text` when it fits the subset; None sends it to minijinja.
+pub fn parse_simple(text: &str) -> Option<Simple> {
+    let toks = tokenize(text)?;
+    let mut p = P { toks, i: 0 };
+    let e = p.ternary()?;
+    (p.i == p.toks.len()).then_some(e)
+}
+
+struct P {
+    toks: Vec<Tok>,
+    i: usize,
+}
+
+impl P {
+    fn peek(&self) -> Option<&Tok> {
+        self.toks.get(self.i)
+    }
+
+    fn word(&self, w: &str) -> bool {
+        matches!(self.peek(), Some(Tok::Ident(x)) if x == w)
+    }
+
+    fn ternary(&mut self) -> Option<Simple> {
+        let then = self.or()?;
+        if !self.word("if") {
+            return Some(then);
+        }
+        self.i += 1;
+        let cond = self.or()?;
+        if !self.word("else") {
+            return None;
+        }
+        self.i += 1;
+        let otherwise = self.ternary()?;
+        Some(Simple::If { then: Box::new(then), cond: Box::new(cond), otherwise: Box::new(otherwise) })
+    }
+
+    fn or(&mut self) -> Option<Simple> {
+        let mut a = self.and()?;
+        while self.word("or") {
+            self.i += 1;
+            a = Simple::Or(Box::new(a), Box::new(self.and()?));
+        }
+        Some(a)
+    }
+
+    fn and(&mut self) -> Option<Simple> {
+        let mut a = self.not()?;
+        while self.word("and") {
+            self.i += 1;
+            a = Simple::And(Box::new(a), Box::new(self.not()?));
+        }
+        Some(a)
+    }
+
+    fn not(&mut self) -> Option<Simple> {
+        if self.word("not") {
+            self.i += 1;
+            return Some(Simple::Not(Box::new(self.not()?)));
+        }
+        self.cmp()
+    }
+
+    fn cmp(&mut self) -> Option<Simple> {
+        let a = self.concat()?;
+        if self.word("is") {
+            self.i += 1;
+            let negated = self.word("not");
+            if negated {
+                self.i += 1;
+            }
+            if !self.word("defined") {
+                return None;
+            }
+            self.i += 1;
+            return match a {
+                Simple::Path(p) => Some(Simple::Defined(p, !negated)),
+                _ => None,
+            };
+        }
+        let op = match self.peek() {
+            Some(Tok::Cmp(op)) => *op,
+            _ => return Some(a),
+        };
+        self.i += 1;
+        let b = self.concat()?;
+        let op = match op {
+            "==" => CmpOp::Eq,
+            "!=" => CmpOp::Ne,
+            "<" => CmpOp::Lt,
+            "<=" => CmpOp::Le,
+            ">" => CmpOp::Gt,
+            _ => CmpOp::Ge,
+        };
+        Some(Simple::Compare(Box::new(a), op, Box::new(b)))
+    }
+
+    fn concat(&mut self) -> Option<Simple> {
+        let first = self.atom()?;
+        if self.peek() != Some(&Tok::Tilde) {
+            return Some(first);
+        }
+        let mut parts = vec![first];
+        while self.peek() == Some(&Tok::Tilde) {
+            self.i += 1;
+            parts.push(self.atom()?);
+        }
+        Some(Simple::Concat(parts))
+    }
+
+    fn atom(&mut self) -> Option<Simple> {
+        let t = self.peek()?.clone();
+        self.i += 1;
+        Some(match t {
+            Tok::Str(s) => Simple::Const(Value::from(s)),
+            Tok::Int(n) => Simple::Const(Value::from(n)),
+            Tok::Float(f) => Simple::Const(Value::from(f)),
+            Tok::LParen => {
+                let e = self.ternary()?;
+                if self.peek() != Some(&Tok::RParen) {
+                    return None;
+                }
+                self.i += 1;
+                e
+            }
+            Tok::Ident(w) => match w.as_str() {
+                "true" | "True" => Simple::Const(Value::from(true)),
+                "false" | "False" => Simple::Const(Value::from(false)),
+                "none" | "None" => Simple::Const(Value::from(())),
+                "if" | "else" | "and" | "or" | "not" | "is" | "in" => return None,
+                _ => {
+                    self.i -= 1;
+                    Simple::Path(self.path()?)
+                }
+            },
+            _ => return None,
+        })
+    }
+
+    fn path(&mut self) -> Option<PathExpr> {
+        let Some(Tok::Ident(root)) = self.peek().cloned() else { return None };
+        self.i += 1;
+        // A call (`f(…)`) is not a path.
+        if self.peek() == Some(&Tok::LParen) {
+            return None;
+        }
+        let mut segments = Vec::new();
+        loop {
+            match self.peek() {
+                Some(Tok::Dot) => {
+                    self.i += 1;
+                    match self.peek().cloned() {
+                        Some(Tok::Ident(k)) => segments.push(Segment::Key(Value::from(k))),
+                        Some(Tok::Int(n)) => segments.push(Segment::Index(n)),
+                        _ => return None,
+                    }
+                    self.i += 1;
+                }
+                Some(Tok::LBracket) => {
+                    self.i += 1;
+                    let seg = match self.peek().cloned()? {
+                        Tok::Str(s) => {
+                            self.i += 1;
+                            Segment::Key(Value::from(s))
+                        }
+                        Tok::Int(n) => {
+                            self.i += 1;
+                            Segment::Index(n)
+                        }
+                        Tok::Ident(_) => Segment::Dynamic(self.path()?),
+                        _ => return None,
+                    };
+                    if self.peek() != Some(&Tok::RBracket) {
+                        return None;
+                    }
+                    self.i += 1;
+                    segments.push(seg);
+                }
+                _ => break,
+            }
+        }
+        if self.peek() == Some(&Tok::LParen) {
+            return None;
+        }
+        Some(PathExpr { root: super::names::intern(&root), segments })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use minijinja::{Environment, UndefinedBehavior};
+
+    fn scope() -> (Scope, Value) {
+        let order = crate::value::parse_json(
+            r#"{"id": 7, "ref": "A-1", "qty": 0, "price": 19.95, "note": null, "line": {"id": 7, "preorder": true}, "lines": [{"sku": "X", "quantity": 2}], "flag": false}"#,
+        )
+        .unwrap();
+        let settings = crate::value::parse_json(r#"{"wh": {"pre": "P", "main": "M"}, "empty": ""}"#).unwrap();
+        let mut s = Scope::new();
+        s.push("order", order.clone());
+        s.push("settings", settings.clone());
+        let ctx = crate::value::map([("order", order), ("settings", settings)]);
+        (s, ctx)
+    }
+
+    /// Native and minijinja agree on every expression of the subset.
+    #[test]
+    fn agrees_with_minijinja() {
+        let (s, ctx) = scope();
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        for text in [
+            "order.id",
+            r#""PO" ~ order.line.id"#,
+            "'PO' ~ order.price ~ '-' ~ order.ref",
+            "order.qty > 0",
+            "order.price >= 19.95",
+            "order.id == 7",
+            "order.id != '7'",
+            "order.lines[0].quantity <= 2",
+            "settings.wh.pre if order.line.preorder else settings.wh.main",
+            "settings.wh.pre if order.flag else settings.wh.main",
+            "settings.wh.pre and settings.wh.main",
+            "settings.empty and settings.wh.main",
+            "settings.empty or 'fallback'",
+            "not order.flag",
+            "not (order.qty > 0 or order.flag)",
+            "order.note is defined",
+            "order.missing is not defined",
+            "order.note",
+            "true",
+            "1.5",
+            "order.lines[0]['sku']",
+        ] {
+            let native = parse_simple(text).unwrap_or_else(|| panic!("{text} is in the subset")).eval(&s).map_err(|m| m.0);
+            let vm = env.compile_expression(text).unwrap().eval(ctx.clone()).map_err(|e| e.to_string());
+            assert_eq!(native.map(|v| v.to_string()), vm.map(|v| v.to_string()), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_missing_path_is_named() {
+        let (s, _) = scope();
+        let e = parse_simple(r#""PO" ~ order.line.number"#).unwrap();
+        assert_eq!(e.eval(&s).map_err(|m| m.0), Err("order.line.number".to_string()));
+    }
+
+    #[test]
+    fn the_rest_goes_to_minijinja() {
+        for text in ["order.ref | upper", "f(order)", "order.id + 1", "[1, 2]", "order.id if order.flag", "order.x is none", "'a\\'b'"] {
+            assert!(parse_simple(text).is_none(), "{text}");
+        }
+    }
+}
