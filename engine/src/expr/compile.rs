@@ -106,7 +106,9 @@ impl Compiler<'_> {
                 None => (ExprKind::Jinja(compiled), vars),
             }
         };
-        for var in &vars {
+        // minijinja lists a called function among the variables; it is checked as a function.
+        let called: Vec<String> = scan_calls(text).into_iter().filter(|c| matches!(c.kind, CallKind::Function)).map(|c| c.name).collect();
+        for var in vars.iter().filter(|v| !called.contains(v)) {
             check_name(text, var, names, &mut problems);
         }
         self.check_calls(text, &mut problems);

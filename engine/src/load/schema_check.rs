@@ -102,9 +102,9 @@ fn explain(error: &ValidationError, schema: &Value, spans: &SpanIndex, out: &mut
             }
         }
         ValidationErrorKind::Type { kind } => {
+            let what = if place.is_empty() { "the file".to_string() } else { format!("`{place}`") };
             out.push(
-                Diagnostic::error(format!("`{place}` must be {}, found {}", expected(kind), type_name(error.instance())))
-                    .at(spans.value_loc(&pointer)),
+                Diagnostic::error(format!("{what} must be {}, found {}", expected(kind), type_name(error.instance()))).at(spans.value_loc(&pointer)),
             );
         }
         ValidationErrorKind::Required { property } => {

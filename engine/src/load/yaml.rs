@@ -27,7 +27,11 @@ pub fn parse_yaml(file: Arc<SourceFile>) -> Result<Document, Diagnostic> {
     let mut spans = SpanIndex::default();
     let value = match docs.first() {
         Some(root) => convert(root, "", None, &file, &mut spans)?,
-        None => Value::Object(Map::new()),
+        None => {
+            // An empty file: its problems are reported at its first line.
+            spans.insert(String::new(), NodeLoc { file: Arc::clone(&file), key: None, value: Span::point(1, 0), text_offset: None });
+            Value::Object(Map::new())
+        }
     };
     Ok(Document { file, value, spans })
 }
