@@ -5,17 +5,17 @@ mod common;
 use common::flowmap;
 use pretty_assertions::assert_eq;
 
-fn check(file: &str) -> (i32, String) {
+/// `flowmap check FILE` fails and prints exactly `expected`.
+fn check_fails_with(file: &str, expected: &str) {
     let run = flowmap(&["check", file]);
-    (run.code, run.stdout)
+    assert_eq!(run.code, 1);
+    assert_eq!(run.stdout, expected);
 }
 
 #[test]
 fn quoted_plus() {
-    let (code, text) = check("tests/broken/quoted-plus.flow.yaml");
-    assert_eq!(code, 1);
-    assert_eq!(
-        text,
+    check_fails_with(
+        "tests/broken/quoted-plus.flow.yaml",
         r#"error: invalid YAML: invalid trailing content after double-quoted scalar
  --> tests/broken/quoted-plus.flow.yaml:5:17
   |
@@ -24,16 +24,14 @@ fn quoted_plus() {
   = help: quote the whole expression and join text with `~`: YourRef: '"PO" ~ order.line.id'
 
 checked 1 flow: 1 error, 0 warnings
-"#
+"#,
     );
 }
 
 #[test]
 fn unknown_keys() {
-    let (code, text) = check("tests/broken/unknown-keys.flow.yaml");
-    assert_eq!(code, 1);
-    assert_eq!(
-        text,
+    check_fails_with(
+        "tests/broken/unknown-keys.flow.yaml",
         r#"error: unknown key `wher` in `source`
  --> tests/broken/unknown-keys.flow.yaml:2:71
   |
@@ -65,16 +63,14 @@ error: unknown key `exits`
   | ^^^^^ did you mean `exists`?
 
 checked 1 flow: 5 errors, 0 warnings
-"#
+"#,
     );
 }
 
 #[test]
 fn wrong_types() {
-    let (code, text) = check("tests/broken/wrong-types.flow.yaml");
-    assert_eq!(code, 1);
-    assert_eq!(
-        text,
+    check_fails_with(
+        "tests/broken/wrong-types.flow.yaml",
         r#"error: `source.key` must be text, found a list
  --> tests/broken/wrong-types.flow.yaml:6:8
   |
@@ -94,16 +90,14 @@ error: `exists.then` must be one of `skip`, `update`
   |                                                                                                  ^^^^^ did you mean `skip`?
 
 checked 1 flow: 3 errors, 0 warnings
-"#
+"#,
     );
 }
 
 #[test]
 fn bad_expressions() {
-    let (code, text) = check("tests/broken/bad-expressions.flow.yaml");
-    assert_eq!(code, 1);
-    assert_eq!(
-        text,
+    check_fails_with(
+        "tests/broken/bad-expressions.flow.yaml",
         r#"error: unknown filter `exact_cod`
  --> tests/broken/bad-expressions.flow.yaml:6:96
   |
@@ -135,16 +129,14 @@ error: expression does not compile: unexpected end of input, expected expression
    |                         ^
 
 checked 1 flow: 5 errors, 0 warnings
-"#
+"#,
     );
 }
 
 #[test]
 fn unknown_references() {
-    let (code, text) = check("tests/broken/unknown-references.flow.yaml");
-    assert_eq!(code, 1);
-    assert_eq!(
-        text,
+    check_fails_with(
+        "tests/broken/unknown-references.flow.yaml",
         r#"error: unknown system `lnbb`
  --> tests/broken/unknown-references.flow.yaml:2:19
   |
@@ -176,16 +168,14 @@ error: unknown field `YourReff` for Exact SalesOrder
   |                                                                 ^^^^^^^^ did you mean `YourRef`?
 
 checked 1 flow: 5 errors, 0 warnings
-"#
+"#,
     );
 }
 
 #[test]
 fn extends_missing() {
-    let (code, text) = check("tests/broken/extends-missing.flow.yaml");
-    assert_eq!(code, 1);
-    assert_eq!(
-        text,
+    check_fails_with(
+        "tests/broken/extends-missing.flow.yaml",
         r#"error: the extended flow `../../mappings/lnb-exact/order.flow.yaml` does not exist
  --> tests/broken/extends-missing.flow.yaml:1:10
   |
@@ -193,16 +183,14 @@ fn extends_missing() {
   |          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ no such file
 
 checked 1 flow: 1 error, 0 warnings
-"#
+"#,
     );
 }
 
 #[test]
 fn extends_cycle() {
-    let (code, text) = check("tests/broken/cycle-a.flow.yaml");
-    assert_eq!(code, 1);
-    assert_eq!(
-        text,
+    check_fails_with(
+        "tests/broken/cycle-a.flow.yaml",
         r#"error: `extends` forms a cycle: tests/broken/cycle-a.flow.yaml → tests/broken/cycle-b.flow.yaml → tests/broken/cycle-a.flow.yaml
  --> tests/broken/cycle-b.flow.yaml:1:10
   |
@@ -210,16 +198,14 @@ fn extends_cycle() {
   |          ^^^^^^^^^^^^^^^^^
 
 checked 1 flow: 1 error, 0 warnings
-"#
+"#,
     );
 }
 
 #[test]
 fn bad_override_points_at_the_overriding_file() {
-    let (code, text) = check("tests/broken/bad-override.flow.yaml");
-    assert_eq!(code, 1);
-    assert_eq!(
-        text,
+    check_fails_with(
+        "tests/broken/bad-override.flow.yaml",
         r#"error: nothing to remove at `mapping.Curency` in the extended flow
  --> tests/broken/bad-override.flow.yaml:4:10
   |
@@ -239,6 +225,6 @@ error: unknown field `Descripton` for Exact SalesOrder
   |   ^^^^^^^^^^ did you mean `Description`?
 
 checked 1 flow: 2 errors, 1 warning
-"#
+"#,
     );
 }

@@ -14,7 +14,7 @@ use context::Ctx;
 use mapping::{Schema, compile_fields};
 
 use crate::diagnostic::{Diagnostic, did_you_mean};
-use crate::expr::{Compiler, Expr, names::intern};
+use crate::expr::{Compiler, names::intern};
 use crate::load::{LoadedFlow, load_flow};
 use crate::model::{FlowFile, Request, Selection};
 use crate::project::{Project, System, file_start};
@@ -310,6 +310,3 @@ fn version_of(value: &serde_json::Value) -> String {
     let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
     format!("{hash:016x}")
 }
-
-/// The `Expr` type is used in signatures of this module's users.
-pub type CompiledExpr = Expr;

@@ -5,7 +5,7 @@ use super::outcome::{Outcome, Status};
 use crate::access::Access;
 use crate::compile::{CompiledFlow, CompiledLookup};
 use crate::deliver::{self, PlannedRequest};
-use crate::expr::{EvalError, Scope};
+use crate::expr::Scope;
 use crate::lookup::{Answer, Resolver, lookup_question};
 use crate::map::{FieldError, Purpose, map_fields};
 use crate::model::ExistsAction;
@@ -387,10 +387,4 @@ fn shown(record: &Value, fields: &[String]) -> Value {
 fn dedupe(reasons: &mut Vec<String>) {
     let mut seen = std::collections::HashSet::new();
     reasons.retain(|r| seen.insert(r.clone()));
-}
-
-impl From<EvalError> for String {
-    fn from(e: EvalError) -> String {
-        e.to_string()
-    }
 }
