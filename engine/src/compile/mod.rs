@@ -2,22 +2,32 @@
 //! compiled and every reference (system, entity, field, setting, look-up) is
 //! resolved here, once, so running a record does no checking or parsing.
 
+mod after;
 mod context;
+mod exists;
 mod flow;
+mod lookups;
 mod mapping;
+mod references;
+mod rules;
 
 pub use flow::*;
 
 use std::path::Path;
 
+use after::compile_after;
 use context::Ctx;
+use exists::compile_exists;
+use lookups::compile_lookups;
 use mapping::{Schema, compile_fields};
+use references::{entity_field, system};
+use rules::compile_rules;
 
-use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::diagnostic::Diagnostic;
 use crate::expr::{Compiler, names::intern};
 use crate::load::{LoadedFlow, load_flow};
-use crate::model::{FlowFile, Request, Selection};
-use crate::project::{Project, System, file_start};
+use crate::model::FlowFile;
+use crate::project::{Project, file_start};
 
 /// Loads, merges and compiles a flow file. Warnings come back with the flow.
 pub fn compile_file(project: &Project, path: &Path) -> Result<(CompiledFlow, Vec<Diagnostic>), Vec<Diagnostic>> {
@@ -82,52 +92,7 @@ fn build(project: &Project, loaded: &LoadedFlow, flow: &FlowFile, ctx: &mut Ctx)
     let key = ctx.expr("/source/key", &source.key, &record_roots);
     let filter = source.filter.as_ref().map(|w| ctx.expr("/source/where", w, &record_roots));
 
-    // Look-ups.
-    let mut lookups = Vec::new();
-    for (lname, l) in &flow.lookups {
-        let at = format!("/lookups/{lname}");
-        let sys = system(project, ctx, &format!("{at}/system"), &l.system);
-        if let Some(sys) = sys {
-            entity_field(ctx, sys, &format!("{at}/entity"), &l.entity, Some((&format!("{at}/match"), &l.match_field)));
-        }
-        let each_alias = intern(l.alias.as_deref().unwrap_or("item"));
-        let each = l.each.as_ref().map(|e| ctx.expr(&format!("{at}/each"), e, &record_roots));
-        let key_roots: Vec<&str> = if l.each.is_some() { vec![alias, "settings", each_alias] } else { vec![alias, "settings"] };
-        let key = ctx.expr(&format!("{at}/key"), &l.key, &key_roots);
-        let mut msg_roots = key_roots.clone();
-        msg_roots.push("key");
-        let default_msg = format!("{{{{ key }}}} was not found in {} {} by {}", l.system, l.entity, l.match_field);
-        let missing = match &l.missing {
-            Some(m) => ctx.template(&format!("{at}/missing"), m, &msg_roots),
-            None => ctx.template(&format!("{at}/missing"), &default_msg, &msg_roots),
-        };
-        let fallback = l.fallback.as_ref().map(|f| ctx.expr(&format!("{at}/fallback"), f, &msg_roots));
-        let (select, select_one) = match &l.select {
-            Some(Selection::One(s)) => (vec![s.clone()], true),
-            Some(Selection::Many(v)) => (v.clone(), false),
-            None => (Vec::new(), false),
-        };
-        if let (Some(key), Some(missing), Some(sys)) = (key, missing, sys) {
-            lookups.push(CompiledLookup {
-                name: lname.clone(),
-                system: l.system.clone(),
-                entity: l.entity.clone(),
-                match_field: l.match_field.clone(),
-                key,
-                each: match each {
-                    Some(Some(e)) => Some((e, each_alias)),
-                    _ => None,
-                },
-                select,
-                select_one,
-                batch: l.batch.unwrap_or(sys.def.batch).max(1) as usize,
-                required: l.required,
-                fallback: fallback.flatten(),
-                missing,
-                language: sys.def.query,
-            });
-        }
-    }
+    let lookups = compile_lookups(project, ctx, flow, alias);
 
     // Target and mapping.
     let target_system = system(project, ctx, "/target/system", &target.system);
@@ -137,74 +102,11 @@ fn build(project: &Project, loaded: &LoadedFlow, flow: &FlowFile, ctx: &mut Ctx)
     let schema = target_entity.map(|e| Schema { title: e.title.clone(), fields: &e.fields });
     let mapping = compile_fields(ctx, "/mapping", &flow.mapping, &map_roots, schema);
 
-    // Rules.
-    let mut rules = Vec::new();
-    for (rname, r) in &flow.rules {
-        let at = format!("/rules/{rname}");
-        let each_alias = intern(r.alias.as_deref().unwrap_or("item"));
-        let mut roots = vec![alias, "settings", "lookup", "out"];
-        let each = r.each.as_ref().map(|e| ctx.expr(&format!("{at}/each"), e, &roots));
-        if r.each.is_some() {
-            roots.push(each_alias);
-        }
-        let check = ctx.expr(&format!("{at}/check"), &r.check, &roots);
-        let when = r.when.as_ref().map(|w| ctx.expr(&format!("{at}/when"), w, &roots));
-        let message = ctx.template(&format!("{at}/message"), &r.message, &roots);
-        if let (Some(check), Some(message)) = (check, message) {
-            rules.push(CompiledRule {
-                name: rname.clone(),
-                check,
-                each: match each {
-                    Some(Some(e)) => Some((e, each_alias)),
-                    _ => None,
-                },
-                when: when.flatten(),
-                message,
-            });
-        }
-    }
+    let rules = compile_rules(ctx, flow, alias);
 
-    // Existence check.
-    let exists = flow.exists.as_ref().and_then(|x| {
-        let sys = system(project, ctx, "/exists/system", &x.system)?;
-        let entity = entity_field(ctx, sys, "/exists/entity", &x.entity, Some(("/exists/match", &x.match_field)));
-        let id_field = entity.and_then(|e| e.key.clone());
-        let roots = [alias, "settings", "lookup", "out"];
-        let key = ctx.expr("/exists/key", &x.key, &roots);
-        let default_msg = format!("{} with {} {{{{ key }}}} already exists in {}", x.entity, x.match_field, sys.def.title);
-        let msg_roots = [alias, "settings", "lookup", "out", "key", "found"];
-        let message = ctx.template("/exists/message", x.message.as_deref().unwrap_or(&default_msg), &msg_roots);
-        Some(CompiledExists {
-            system: x.system.clone(),
-            entity: x.entity.clone(),
-            match_field: x.match_field.clone(),
-            key: key?,
-            show: x.show.clone(),
-            then: x.then,
-            message: message?,
-            language: sys.def.query,
-            batch: sys.def.batch as usize,
-            id_field,
-        })
-    });
+    let exists = compile_exists(project, ctx, flow, alias);
 
-    // Write-backs.
-    let after = flow.after.clone().unwrap_or_default();
-    let mut requests = |key: &str, list: Option<&crate::model::Requests>, extra: &[&'static str]| -> Vec<CompiledRequest> {
-        let mut roots = vec![alias, "settings"];
-        roots.extend_from_slice(extra);
-        list.map(|l| l.as_slice())
-            .unwrap_or_default()
-            .iter()
-            .enumerate()
-            .filter_map(|(i, r)| request(project, ctx, &format!("/after/{key}{}", index_suffix(list, i)), r, &roots))
-            .collect()
-    };
-    let after = CompiledAfter {
-        sent: requests("sent", after.sent.as_ref(), &["lookup", "out", "result"]),
-        blocked: requests("blocked", after.blocked.as_ref(), &["reasons"]),
-        skipped: requests("skipped", after.skipped.as_ref(), &["lookup", "out", "found"]),
-    };
+    let after = compile_after(project, ctx, flow, alias);
 
     let settings = crate::value::from_json(&serde_json::Value::Object(flow.settings.clone().into_iter().collect()));
     Some(CompiledFlow {
@@ -241,67 +143,6 @@ fn build(project: &Project, loaded: &LoadedFlow, flow: &FlowFile, ctx: &mut Ctx)
         },
         after,
     })
-}
-
-fn index_suffix(list: Option<&crate::model::Requests>, i: usize) -> String {
-    match list {
-        Some(crate::model::Requests::Many(_)) => format!("/{i}"),
-        _ => String::new(),
-    }
-}
-
-fn request(project: &Project, ctx: &mut Ctx, at: &str, r: &Request, roots: &[&str]) -> Option<CompiledRequest> {
-    let sys = system(project, ctx, &format!("{at}/system"), &r.system);
-    let entity_name = r.entity.clone().unwrap_or_else(|| r.path.trim_start_matches('/').to_string());
-    let entity = sys.and_then(|s| s.entity(&entity_name));
-    if r.entity.is_some()
-        && let Some(s) = sys
-    {
-        entity_field(ctx, s, &format!("{at}/entity"), &entity_name, None);
-    }
-    let path = ctx.template(&format!("{at}/path"), &r.path, roots);
-    let when = r.when.as_ref().map(|w| ctx.expr(&format!("{at}/when"), w, roots));
-    let schema = entity.map(|e| Schema { title: e.title.clone(), fields: &e.fields });
-    let body = compile_fields(ctx, &format!("{at}/body"), &r.body, roots, schema);
-    Some(CompiledRequest { system: r.system.clone(), method: r.method.to_uppercase(), path: path?, when: when.flatten(), body })
-}
-
-/// Resolves a system name, reporting an unknown one with a suggestion.
-fn system<'p>(project: &'p Project, ctx: &mut Ctx, pointer: &str, name: &str) -> Option<&'p System> {
-    let found = project.systems.get(name);
-    if found.is_none() {
-        let mut d = Diagnostic::error(format!("unknown system `{name}`")).at(ctx.spans.value_loc(pointer));
-        match did_you_mean(name, project.systems.keys().map(String::as_str)) {
-            Some(near) => d = d.label(format!("did you mean `{near}`?")),
-            None => {
-                d = d.help(format!("systems are declared in mappings/systems/: {}", project.systems.keys().cloned().collect::<Vec<_>>().join(", ")))
-            }
-        }
-        ctx.error(d);
-    }
-    found
-}
-
-/// Resolves an entity (and optionally one of its fields) in a system's catalogue.
-fn entity_field<'s>(ctx: &mut Ctx, sys: &'s System, pointer: &str, entity: &str, field: Option<(&str, &str)>) -> Option<&'s crate::model::EntityDef> {
-    let Some(def) = sys.entity(entity) else {
-        let mut d = Diagnostic::error(format!("unknown entity `{entity}` in {}", sys.def.title)).at(ctx.spans.value_loc(pointer));
-        if let Some(near) = did_you_mean(entity, sys.catalogue.entities.keys().map(String::as_str)) {
-            d = d.label(format!("did you mean `{near}`?"));
-        }
-        ctx.error(d);
-        return None;
-    };
-    if let Some((fp, fname)) = field
-        && !def.fields.contains_key(fname)
-    {
-        let mut d = Diagnostic::error(format!("unknown field `{fname}` for {}", def.title)).at(ctx.spans.value_loc(fp));
-        if let Some(near) = did_you_mean(fname, def.fields.keys().map(String::as_str)) {
-            d = d.label(format!("did you mean `{near}`?"));
-        }
-        ctx.error(d);
-    }
-    Some(def)
 }
 
 /// A short, stable fingerprint of the merged flow (FNV-1a over its JSON).

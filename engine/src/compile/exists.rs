@@ -1,0 +1,32 @@
+//! The existence check: which target field identifies a record already sent.
+
+use super::context::Ctx;
+use super::flow::CompiledExists;
+use super::references::{entity_field, system};
+use crate::model::FlowFile;
+use crate::project::Project;
+
+pub fn compile_exists(project: &Project, ctx: &mut Ctx, flow: &FlowFile, alias: &'static str) -> Option<CompiledExists> {
+    flow.exists.as_ref().and_then(|x| {
+        let sys = system(project, ctx, "/exists/system", &x.system)?;
+        let entity = entity_field(ctx, sys, "/exists/entity", &x.entity, Some(("/exists/match", &x.match_field)));
+        let id_field = entity.and_then(|e| e.key.clone());
+        let roots = [alias, "settings", "lookup", "out"];
+        let key = ctx.expr("/exists/key", &x.key, &roots);
+        let default_msg = format!("{} with {} {{{{ key }}}} already exists in {}", x.entity, x.match_field, sys.def.title);
+        let msg_roots = [alias, "settings", "lookup", "out", "key", "found"];
+        let message = ctx.template("/exists/message", x.message.as_deref().unwrap_or(&default_msg), &msg_roots);
+        Some(CompiledExists {
+            system: x.system.clone(),
+            entity: x.entity.clone(),
+            match_field: x.match_field.clone(),
+            key: key?,
+            show: x.show.clone(),
+            then: x.then,
+            message: message?,
+            language: sys.def.query,
+            batch: sys.def.batch as usize,
+            id_field,
+        })
+    })
+}

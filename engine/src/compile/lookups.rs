@@ -1,0 +1,59 @@
+//! Look-ups: each named check compiled with its key, list, message and fallback.
+
+use super::context::Ctx;
+use super::flow::CompiledLookup;
+use super::references::{entity_field, system};
+use crate::expr::names::intern;
+use crate::model::{FlowFile, Selection};
+use crate::project::Project;
+
+pub fn compile_lookups(project: &Project, ctx: &mut Ctx, flow: &FlowFile, alias: &'static str) -> Vec<CompiledLookup> {
+    let record_roots = [alias, "settings"];
+    let mut lookups = Vec::new();
+    for (lname, l) in &flow.lookups {
+        let at = format!("/lookups/{lname}");
+        let sys = system(project, ctx, &format!("{at}/system"), &l.system);
+        if let Some(sys) = sys {
+            entity_field(ctx, sys, &format!("{at}/entity"), &l.entity, Some((&format!("{at}/match"), &l.match_field)));
+        }
+        let each_alias = intern(l.alias.as_deref().unwrap_or("item"));
+        let each = l.each.as_ref().map(|e| ctx.expr(&format!("{at}/each"), e, &record_roots));
+        let key_roots: Vec<&str> = if l.each.is_some() { vec![alias, "settings", each_alias] } else { vec![alias, "settings"] };
+        let key = ctx.expr(&format!("{at}/key"), &l.key, &key_roots);
+        let mut msg_roots = key_roots.clone();
+        msg_roots.push("key");
+        let default_msg = format!("{{{{ key }}}} was not found in {} {} by {}", l.system, l.entity, l.match_field);
+        let missing = match &l.missing {
+            Some(m) => ctx.template(&format!("{at}/missing"), m, &msg_roots),
+            None => ctx.template(&format!("{at}/missing"), &default_msg, &msg_roots),
+        };
+        let fallback = l.fallback.as_ref().map(|f| ctx.expr(&format!("{at}/fallback"), f, &msg_roots));
+        let (select, select_one) = match &l.select {
+            Some(Selection::One(s)) => (vec![s.clone()], true),
+            Some(Selection::Many(v)) => (v.clone(), false),
+            None => (Vec::new(), false),
+        };
+        if let (Some(key), Some(missing), Some(sys)) = (key, missing, sys) {
+            lookups.push(CompiledLookup {
+                name: lname.clone(),
+                system: l.system.clone(),
+                entity: l.entity.clone(),
+                match_field: l.match_field.clone(),
+                key,
+                each: match each {
+                    Some(Some(e)) => Some((e, each_alias)),
+                    _ => None,
+                },
+                select,
+                select_one,
+                batch: l.batch.unwrap_or(sys.def.batch).max(1) as usize,
+                required: l.required,
+                fallback: fallback.flatten(),
+                missing,
+                language: sys.def.query,
+            });
+        }
+    }
+
+    lookups
+}
