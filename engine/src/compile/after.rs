@@ -20,7 +20,7 @@ pub fn compile_after(project: &Project, ctx: &mut Ctx, flow: &FlowFile, alias: &
             .collect()
     };
     CompiledAfter {
-        sent: requests("sent", after.sent.as_ref(), &["lookup", "out", "result"]),
+        sent: requests("sent", after.sent.as_ref(), &["lookup", "out", "result", "found"]),
         blocked: requests("blocked", after.blocked.as_ref(), &["reasons"]),
         skipped: requests("skipped", after.skipped.as_ref(), &["lookup", "out", "found"]),
     }

@@ -275,6 +275,9 @@ fn check_plus(text: &str, problems: &mut Vec<CompileError>) {
     }
 }
 
+/// Words of the expression language that may stand before `(` without being a call.
+const KEYWORDS: [&str; 9] = ["and", "or", "not", "if", "else", "in", "is", "true", "false"];
+
 enum CallKind {
     Filter,
     Function,
@@ -316,7 +319,7 @@ fn scan_calls(text: &str) -> Vec<Call> {
                 out.push(Call { kind: CallKind::Filter, name: word.clone(), offset: start });
             } else if (prev_token == "is" || prev_token == "is not") && word != "not" {
                 out.push(Call { kind: CallKind::Test, name: word.clone(), offset: start });
-            } else if next == Some('(') && prev_token != "." {
+            } else if next == Some('(') && prev_token != "." && !KEYWORDS.contains(&word.as_str()) {
                 out.push(Call { kind: CallKind::Function, name: word.clone(), offset: start });
             }
             prev_token = if prev_token == "is" && word == "not" { "is not".into() } else { word };

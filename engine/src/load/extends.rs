@@ -3,7 +3,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::pointer::{pointer_child, pointer_from_dotted, pointer_keys, pointer_parent};
-use super::schema_check::{SchemaKind, check_schema};
+use super::schema_check::{SchemaKind, check_schema, check_schema_partial};
 use super::span_index::SpanIndex;
 use super::yaml::{Document, read_yaml};
 use crate::diagnostic::{Diagnostic, did_you_mean};
@@ -26,12 +26,23 @@ pub struct LoadedFlow {
 /// Loads a flow file and the chain of flows it extends, each checked against
 /// the flow schema; the result is their merge.
 pub fn load_flow(path: &Path) -> Result<LoadedFlow, Vec<Diagnostic>> {
-    load_chain(path, &mut Vec::new())
+    let flow = load_chain(path, &mut Vec::new())?;
+    if flow.files.len() > 1 {
+        // The files of a chain were checked leniently (an override restates
+        // only what it changes); the merged flow must be complete.
+        let problems = check_schema(SchemaKind::Flow, &flow.value, &flow.spans);
+        if !problems.is_empty() {
+            return Err(flow.problems.into_iter().chain(problems).collect());
+        }
+    }
+    Ok(flow)
 }
 
 fn load_chain(path: &Path, chain: &mut Vec<PathBuf>) -> Result<LoadedFlow, Vec<Diagnostic>> {
     let doc = read_yaml(path).map_err(|d| vec![d])?;
-    let mut problems = check_schema(SchemaKind::Flow, &doc.value, &doc.spans);
+    let extends = doc.value.get("extends").is_some();
+    let mut problems =
+        if extends { check_schema_partial(SchemaKind::Flow, &doc.value, &doc.spans) } else { check_schema(SchemaKind::Flow, &doc.value, &doc.spans) };
     let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
     chain.push(canonical);
 

@@ -55,12 +55,37 @@ pub fn schema_json(kind: SchemaKind) -> Value {
 /// Validates `value` against the schema of `kind` and turns every error into a
 /// diagnostic at the key or value it concerns.
 pub fn check_schema(kind: SchemaKind, value: &Value, spans: &SpanIndex) -> Vec<Diagnostic> {
+    check(kind, value, spans, false)
+}
+
+/// Like `check_schema`, but a missing required key is not an error: a file
+/// that `extends` another may restate only the keys it changes. The merged
+/// flow is then checked in full.
+pub fn check_schema_partial(kind: SchemaKind, value: &Value, spans: &SpanIndex) -> Vec<Diagnostic> {
+    check(kind, value, spans, true)
+}
+
+fn check(kind: SchemaKind, value: &Value, spans: &SpanIndex, partial: bool) -> Vec<Diagnostic> {
     let (schema, validator) = kind.compiled();
     let mut out = Vec::new();
     for error in validator.iter_errors(value) {
+        if partial && is_only_required(&error) {
+            continue;
+        }
         explain(&error, schema, spans, &mut out);
     }
     out
+}
+
+/// True for a missing-key error, or an alternative that failed only because of missing keys.
+fn is_only_required(error: &ValidationError) -> bool {
+    match error.kind() {
+        ValidationErrorKind::Required { .. } => true,
+        ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
+            context.iter().any(|branch| !branch.is_empty() && branch.iter().all(is_only_required))
+        }
+        _ => false,
+    }
 }
 
 fn explain(error: &ValidationError, schema: &Value, spans: &SpanIndex, out: &mut Vec<Diagnostic>) {

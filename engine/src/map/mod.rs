@@ -31,6 +31,50 @@ impl FieldError {
     }
 }
 
+/// Block reasons for the fields that failed. The same failure of the same
+/// field in many list entries (a table miss on every line) is one reason,
+/// with the entries shown as `[*]`; a missing value keeps its entry's index.
+pub fn reasons(errors: &[FieldError]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(errors.len());
+    let mut seen: Vec<(String, String)> = Vec::new();
+    for e in errors {
+        if matches!(e.error, EvalError::Missing(_)) {
+            out.push(e.reason());
+            continue;
+        }
+        let group = (e.origin.clone(), e.error.to_string());
+        if seen.contains(&group) {
+            continue;
+        }
+        let repeated = errors.iter().filter(|o| o.origin == group.0 && o.error.to_string() == group.1).count() > 1;
+        let field = if repeated { without_indices(&e.field) } else { e.field.clone() };
+        out.push(FieldError { field, ..e.clone() }.reason());
+        seen.push(group);
+    }
+    out
+}
+
+/// `LineItems[2].TaxType` → `LineItems[*].TaxType`.
+fn without_indices(field: &str) -> String {
+    let mut out = String::with_capacity(field.len());
+    let mut in_index = false;
+    for c in field.chars() {
+        match c {
+            '[' => {
+                in_index = true;
+                out.push_str("[*");
+            }
+            ']' => {
+                in_index = false;
+                out.push(']');
+            }
+            _ if in_index => {}
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 /// Which fields to write: all of them for a new record, all but the
 /// create-only ones for an update.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -45,7 +45,7 @@ pub fn render_outcome(o: &Outcome) -> String {
             }
         }
         Status::Ignored => {
-            let _ = writeln!(out, "  {DIM}filtered out by the source's `where`{DIM:#}");
+            let _ = writeln!(out, "  {DIM}filtered out by the source's query or `where`{DIM:#}");
         }
     }
     for w in &o.write_backs {

@@ -28,7 +28,10 @@ pub struct Runner<'f> {
 
 /// The keys one look-up needs for one record.
 enum Keys {
+    /// The key, or None when it could not be computed (a reason says why).
     One(Option<String>),
+    /// The key is empty and the look-up is optional or has a fallback.
+    Empty,
     Many(Vec<(String, Value)>),
 }
 
@@ -90,17 +93,26 @@ impl<'f> Runner<'f> {
                 format!("#{position}")
             }
         };
-        let ignored = match &self.flow.source.filter {
-            Some(f) => match f.eval_opt(&scope) {
-                Ok(Some(v)) => !v.is_true(),
-                Ok(None) => true,
-                Err(e) => {
-                    reasons.push(format!("{e} (source `where`)"));
-                    false
-                }
-            },
-            None => false,
-        };
+        // The source query filters on the server in a live run; records given
+        // directly (flow tests, --input) that the query would not return are ignored too.
+        let outside_query = self
+            .flow
+            .source
+            .query
+            .iter()
+            .any(|(field, wanted)| record.get_attr(field).ok().filter(|v| !v.is_undefined()).is_some_and(|v| key_text(&v) != *wanted));
+        let ignored = outside_query
+            || match &self.flow.source.filter {
+                Some(f) => match f.eval_opt(&scope) {
+                    Ok(Some(v)) => !v.is_true(),
+                    Ok(None) => true,
+                    Err(e) => {
+                        reasons.push(format!("{e} (source `where`)"));
+                        false
+                    }
+                },
+                None => false,
+            };
         let before = reasons.len();
         let keys = if ignored { Vec::new() } else { self.flow.lookups.iter().map(|l| lookup_keys(l, &mut scope, &mut reasons)).collect() };
         let lookup_failed = reasons.len() > before;
@@ -111,6 +123,7 @@ impl<'f> Runner<'f> {
         for (i, l) in self.flow.lookups.iter().enumerate() {
             let keys = work.iter().filter(|w| !w.ignored).flat_map(|w| match &w.keys[i] {
                 Keys::One(k) => k.iter().cloned().collect::<Vec<_>>(),
+                Keys::Empty => Vec::new(),
                 Keys::Many(ks) => ks.iter().map(|(k, _)| k.clone()).collect(),
             });
             let purpose = format!("lookup {}", l.name);
@@ -128,6 +141,15 @@ impl<'f> Runner<'f> {
             let slot = self.lookup_slots[i];
             let v = match &w.keys[i] {
                 Keys::One(None) => continue,
+                Keys::Empty => match &l.fallback {
+                    Some(f) => {
+                        scope.push("key", Value::from(""));
+                        let v = f.eval(&scope).map_err(|e| lookup_reasons.push(format!("lookup {} fallback: {e}", l.name))).ok();
+                        scope.pop();
+                        v
+                    }
+                    None => continue,
+                },
                 Keys::One(Some(k)) => self.lookup_value(l, slot, k, None, &mut scope, &mut lookup_reasons),
                 Keys::Many(ks) => {
                     let mut map: Vec<(String, Value)> = Vec::with_capacity(ks.len());
@@ -154,7 +176,8 @@ impl<'f> Runner<'f> {
         let lookup_failed = w.lookup_failed || !lookup_reasons.is_empty();
         w.reasons.append(&mut lookup_reasons);
         // A field reading a look-up that already failed would only repeat its reason.
-        w.reasons.extend(errors.iter().filter(|e| !(lookup_failed && e.is_about_lookup())).map(FieldError::reason));
+        errors.retain(|e| !(lookup_failed && e.is_about_lookup()));
+        w.reasons.extend(crate::map::reasons(&errors));
 
         scope.push("out", w.out.clone());
         w.reasons.extend(check_rules(&self.flow.rules, &mut scope));
@@ -289,8 +312,11 @@ impl<'f> Runner<'f> {
                 }
                 _ => deliver::create(&self.flow.target, w.out.clone()),
             };
+            // `found` tells a write-back whether this was an update (the record found) or a creation (none).
+            scope.push("found", found.clone().unwrap_or_else(|| Value::from(())));
             scope.push("result", self.assumed_result(&w.out, found.as_ref()));
             let (writes, problems) = write_back::plan(&self.flow.after.sent, &mut scope);
+            scope.pop();
             scope.pop();
             if problems.is_empty() {
                 self.calls.record(&request.system, &request.method, &self.flow.target.path, "deliver", || request.path.clone());
@@ -335,10 +361,14 @@ impl<'f> Runner<'f> {
 }
 
 fn lookup_keys(l: &CompiledLookup, scope: &mut Scope, reasons: &mut Vec<String>) -> Keys {
+    // An empty key blocks only a required look-up without a fallback.
+    let optional = !l.required || l.fallback.is_some();
     let one = |scope: &Scope, reasons: &mut Vec<String>| match l.key.eval(scope) {
         Ok(k) if !is_empty(&k) => Some(key_text(&k)),
         Ok(_) => {
-            reasons.push(format!("the key of lookup `{}` is empty (`{}`)", l.name, l.key.text.trim()));
+            if !optional {
+                reasons.push(format!("the key of lookup `{}` is empty (`{}`)", l.name, l.key.text.trim()));
+            }
             None
         }
         Err(e) => {
@@ -347,7 +377,14 @@ fn lookup_keys(l: &CompiledLookup, scope: &mut Scope, reasons: &mut Vec<String>)
         }
     };
     match &l.each {
-        None => Keys::One(one(scope, reasons)),
+        None => {
+            let before = reasons.len();
+            match one(scope, reasons) {
+                Some(k) => Keys::One(Some(k)),
+                None if reasons.len() == before => Keys::Empty,
+                None => Keys::One(None),
+            }
+        }
         Some((each, alias)) => {
             let list = match each.eval(scope) {
                 Ok(list) => list,

@@ -89,7 +89,7 @@ fn describe(o: &Outcome) -> String {
         Status::Ready => "ready".into(),
         Status::Blocked => format!("blocked:\n{}", o.reasons.iter().map(|r| format!("  - {r}\n")).collect::<String>()),
         Status::Skipped => format!("skipped: {}", o.message.as_deref().unwrap_or_default()),
-        Status::Ignored => "ignored (filtered out by the source's `where`)".into(),
+        Status::Ignored => "ignored (filtered out by the source's query or `where`)".into(),
     }
 }
 
