@@ -61,3 +61,12 @@ fn failures_show_what_differs() {
 "#
     );
 }
+
+#[test]
+fn engine_behaviour_cases_pass() {
+    // Optional look-ups, fallbacks on empty keys, the source query on given
+    // records, `found` in write-backs, table misses: see the test file.
+    let run = flowmap(&["test", "tests/flow-tests/engine-features.test.yaml"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(run.stdout.ends_with("6 passed, 0 failed\n"), "{}", run.stdout);
+}

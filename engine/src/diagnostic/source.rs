@@ -26,7 +26,8 @@ impl SourceFile {
 }
 
 pub fn display_path(path: &Path) -> String {
-    let relative = std::env::current_dir().ok().and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf));
+    let cwd = std::env::current_dir().ok().map(|d| d.canonicalize().unwrap_or(d));
+    let relative = cwd.and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf));
     relative.unwrap_or_else(|| path.to_path_buf()).display().to_string()
 }
 

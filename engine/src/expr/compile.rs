@@ -332,3 +332,29 @@ fn scan_calls(text: &str) -> Vec<Call> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn compile(text: &str) -> Result<String, Vec<String>> {
+        let env = ExprEnv::new(&Vec::new()).expect("environment");
+        let settings = vec!["currency".to_string()];
+        let names = Names { roots: &["order", "settings"], settings: &settings, lookups: &[] };
+        Compiler { env: &env }.expr(text, &names).map(|(e, _)| e.text).map_err(|es| es.into_iter().map(|e| e.message).collect())
+    }
+
+    #[test]
+    fn keywords_before_a_parenthesis_are_not_calls() {
+        assert!(compile("order.currency or (settings.currency | upper)").is_ok());
+        assert!(compile("not (order.id > 1) and (order.id < 9)").is_ok());
+        assert_eq!(compile("nosuch(order.id)"), Err(vec!["unknown function `nosuch`".to_string()]));
+    }
+
+    #[test]
+    fn names_settings_and_filters_are_checked() {
+        assert_eq!(compile("ordr.id"), Err(vec!["unknown name `ordr`".to_string()]));
+        assert_eq!(compile("settings.curency"), Err(vec!["unknown setting `curency`".to_string()]));
+        assert_eq!(compile("order.id | uper"), Err(vec!["unknown filter `uper`".to_string()]));
+    }
+}

@@ -161,3 +161,26 @@ fn map_list(
     }
     Value::from(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failed(field: &str, origin: &str, why: &str) -> FieldError {
+        FieldError { field: field.into(), origin: origin.into(), error: EvalError::Failed(why.into()) }
+    }
+
+    #[test]
+    fn a_failure_repeated_over_list_entries_is_one_reason() {
+        let errors = vec![
+            failed("LineItems[0].TaxType", "f.yaml:9:7", "no entry for 7"),
+            failed("LineItems[1].TaxType", "f.yaml:9:7", "no entry for 7"),
+            FieldError { field: "LineItems[1].Item".into(), origin: "f.yaml:8:7".into(), error: EvalError::Missing("line.sku".into()) },
+            failed("Reference", "f.yaml:4:3", "bad"),
+        ];
+        assert_eq!(
+            reasons(&errors),
+            ["LineItems[*].TaxType (f.yaml:9:7): no entry for 7", "`line.sku` is missing (LineItems[1].Item)", "Reference (f.yaml:4:3): bad",]
+        );
+    }
+}
