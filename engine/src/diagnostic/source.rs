@@ -7,11 +7,14 @@ use std::sync::Arc;
 pub struct SourceFile {
     pub path: PathBuf,
     pub text: String,
+    /// Byte offset where each line starts, so quoting a line is not a scan of the file.
+    line_starts: Vec<usize>,
 }
 
 impl SourceFile {
     pub fn new(path: impl Into<PathBuf>, text: String) -> Arc<Self> {
-        Arc::new(SourceFile { path: path.into(), text })
+        let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        Arc::new(SourceFile { path: path.into(), text, line_starts })
     }
 
     /// The path as shown to users: relative to the working directory when below it.
@@ -21,7 +24,10 @@ impl SourceFile {
 
     /// The 1-based line `n`, without its line break.
     pub fn line(&self, n: usize) -> Option<&str> {
-        self.text.lines().nth(n.checked_sub(1)?)
+        let start = *self.line_starts.get(n.checked_sub(1)?)?;
+        let end = self.line_starts.get(n).map_or(self.text.len(), |e| e - 1);
+        let line = self.text.get(start..end.max(start))?;
+        Some(line.strip_suffix('\r').unwrap_or(line))
     }
 }
 
