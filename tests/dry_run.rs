@@ -169,3 +169,20 @@ fn default_fixtures_give_every_story_and_batched_calls() {
     assert!(account_query.contains("Code eq '           O''BRIEN'"), "{account_query}");
     assert!(account_query.starts_with("crm/Accounts?$filter=Code eq '             10023' or "), "{account_query}");
 }
+
+fn summary_of(args: &[&str]) -> serde_json::Value {
+    let run = flowmap(args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let last = run.stdout.lines().last().expect("a summary line");
+    serde_json::from_str::<serde_json::Value>(last).expect("JSON")["summary"].clone()
+}
+
+#[test]
+fn inputs_in_every_shape() {
+    // A JSON array (a recorded LNB answer): the record outside the source query is ignored.
+    let array = summary_of(&["dry-run", "mappings/lnb-exact/orders.flow.yaml", "--input", "fixtures/lnb/orders.json", "--format", "json"]);
+    assert_eq!(array, serde_json::json!({"ready": 4, "blocked": 2, "skipped": 1, "ignored": 1, "unreadable": 0}));
+    // A JSON lines file with a single line is one record, not a response to unwrap.
+    let one = summary_of(&["dry-run", "mappings/lnb-exact/orders.flow.yaml", "--input", "tests/inputs/one-order.jsonl", "--format", "json"]);
+    assert_eq!(one, serde_json::json!({"ready": 1, "blocked": 0, "skipped": 0, "ignored": 0, "unreadable": 0}));
+}

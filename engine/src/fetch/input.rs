@@ -26,45 +26,47 @@ pub enum RecordReader {
 }
 
 impl RecordReader {
+    /// Opens an input file and decides its shape:
+    /// - a complete JSON object on the first line, and more lines after it: JSON lines, streamed;
+    /// - one single-line object: a recorded response if the selector finds a list in it, else one record;
+    /// - anything else is read whole: an array of records, or a response the selector unwraps.
     pub fn open(path: &Path, selector: &jmespath::Expression<'static>) -> Result<RecordReader, InputError> {
         let name = SourceFile::new(path, String::new()).display_path();
-        let file = File::open(path).map_err(|e| InputError(format!("cannot read {name}: {e}")))?;
-        let mut reader = BufReader::new(file);
-        let first_line = {
-            let buf = reader.fill_buf().map_err(|e| InputError(format!("cannot read {name}: {e}")))?;
-            let text = String::from_utf8_lossy(&buf[..buf.len().min(64 * 1024)]).to_string();
-            text.lines().find(|l| !l.trim().is_empty()).map(str::to_string).unwrap_or_default()
+        let cannot = |e: std::io::Error| InputError(format!("cannot read {name}: {e}"));
+        let mut reader = BufReader::with_capacity(256 * 1024, File::open(path).map_err(cannot)?);
+        let (first_is_object, more_lines) = {
+            let buf = reader.fill_buf().map_err(cannot)?;
+            let text = String::from_utf8_lossy(buf);
+            let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+            let first = lines.next().unwrap_or_default();
+            let is_object = first.trim_start().starts_with('{') && serde_json::from_str::<serde_json::Value>(first).is_ok();
+            (is_object, lines.next().is_some())
         };
-        let is_lines = first_line.trim_start().starts_with('{') && serde_json::from_str::<serde_json::Value>(&first_line).is_ok();
-        if is_lines && !whole_file_is_one_object(&mut reader)? {
+        if first_is_object && more_lines {
             return Ok(RecordReader::Lines { reader, name, line: 0, buf: String::new() });
         }
         let mut text = String::new();
-        reader.read_to_string(&mut text).map_err(|e| InputError(format!("cannot read {name}: {e}")))?;
+        reader.read_to_string(&mut text).map_err(cannot)?;
         let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| not_json(&name, e.line(), &e))?;
         let list = match json {
             serde_json::Value::Array(items) => items,
-            other => {
-                let found = selector.search(&other).map_err(|e| InputError(format!("{name}: {e}")))?;
-                match serde_json::to_value(&*found).unwrap_or_default() {
-                    serde_json::Value::Array(items) => items,
-                    _ => return Err(InputError(format!("{name}: the source's `records` selector found no list of records in the file"))),
-                }
-            }
+            other => match selected_list(selector, &other) {
+                Some(items) => items,
+                None if first_is_object => vec![other],
+                None => return Err(InputError(format!("{name}: the source's `records` selector found no list of records in the file"))),
+            },
         };
         Ok(RecordReader::Whole { records: list.iter().map(crate::value::from_json).collect::<Vec<_>>().into_iter() })
     }
 }
 
-/// A recorded response may be one pretty-printed object whose first line is
-/// `{`; JSON lines have a complete object on the first line. Checked above;
-/// here we only rule out a single-line file holding one response object with
-/// a list inside, which is not a record stream.
-fn whole_file_is_one_object(reader: &mut BufReader<File>) -> Result<bool, InputError> {
-    let buf = reader.fill_buf().map_err(|e| InputError(e.to_string()))?;
-    let text = String::from_utf8_lossy(buf);
-    let lines = text.lines().filter(|l| !l.trim().is_empty()).count();
-    Ok(lines == 1 && text.contains("[{"))
+/// The list of records the selector finds in a response, if it finds one.
+fn selected_list(selector: &jmespath::Expression<'static>, response: &serde_json::Value) -> Option<Vec<serde_json::Value>> {
+    let found = selector.search(response).ok()?;
+    match serde_json::to_value(&*found).ok()? {
+        serde_json::Value::Array(items) => Some(items),
+        _ => None,
+    }
 }
 
 impl Iterator for RecordReader {
