@@ -55,7 +55,12 @@ pub fn run(root: Option<PathBuf>, flow: PathBuf, input: Option<PathBuf>, fixture
         let line = match (format, o) {
             (Format::Text, Ok(o)) => render_outcome(&o),
             (Format::Text, Err(e)) => format!("✘ unreadable {e}\n"),
-            (_, Ok(o)) => serde_json::to_string(&o).unwrap_or_default() + "\n",
+            (_, Ok(o)) => {
+                // Straight into the buffered output, without an intermediate string.
+                let _ = serde_json::to_writer(&mut out, &o);
+                let _ = out.write_all(b"\n");
+                return;
+            }
             (_, Err(e)) => serde_json::json!({"status": "unreadable", "error": e.0}).to_string() + "\n",
         };
         let _ = out.write_all(line.as_bytes());

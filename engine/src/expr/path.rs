@@ -21,25 +21,64 @@ pub enum Segment {
     Dynamic(PathExpr),
 }
 
+/// A value reached by a path: borrowed from the scope while it can be.
+enum Step<'a> {
+    Borrowed(&'a Value),
+    Owned(Value),
+}
+
+impl<'a> Step<'a> {
+    fn child(self, key: &Value) -> Option<Step<'a>> {
+        match self {
+            Step::Borrowed(v) => match borrowed_child(v, key) {
+                Some(c) => Some(Step::Borrowed(c)),
+                None => owned_child(v, key).map(Step::Owned),
+            },
+            Step::Owned(v) => owned_child(&v, key).map(Step::Owned),
+        }
+    }
+
+    fn into_value(self) -> Value {
+        match self {
+            Step::Borrowed(v) => v.clone(),
+            Step::Owned(v) => v,
+        }
+    }
+}
+
+/// The child of a record or list, by reference.
+fn borrowed_child<'v>(v: &'v Value, key: &Value) -> Option<&'v Value> {
+    if let Some(record) = v.downcast_object_ref::<crate::value::Record>() {
+        return record.get(key.as_str()?);
+    }
+    let items = v.downcast_object_ref::<Vec<Value>>()?;
+    items.get(usize::try_from(key.as_i64()?).ok()?)
+}
+
+/// Any other value's child, through minijinja (negative indices, maps of other kinds…).
+fn owned_child(v: &Value, key: &Value) -> Option<Value> {
+    v.get_item(key).ok().filter(|c| !c.is_undefined())
+}
+
 /// Why a path did not resolve: the text of the part that was found to be
 /// missing, e.g. `order.retailer.reference`.
 pub struct Missing(pub String);
 
 impl PathExpr {
     pub fn eval(&self, scope: &Scope) -> Result<Value, Missing> {
-        let mut current = scope.get(self.root).cloned().ok_or_else(|| Missing(self.root.to_string()))?;
+        let root = scope.get(self.root).ok_or_else(|| Missing(self.root.to_string()))?;
+        // Walk by reference through records and lists (no reference-count
+        // traffic per step); only other kinds of values are looked up by value.
+        let mut current = Step::Borrowed(root);
         for (i, seg) in self.segments.iter().enumerate() {
             let next = match seg {
-                Segment::Key(k) => current.get_item(k).ok(),
-                Segment::Index(n) => current.get_item(&Value::from(*n)).ok(),
-                Segment::Dynamic(p) => current.get_item(&p.eval(scope)?).ok(),
+                Segment::Key(k) => current.child(k),
+                Segment::Index(n) => current.child(&Value::from(*n)),
+                Segment::Dynamic(p) => current.child(&p.eval(scope)?),
             };
-            current = match next {
-                Some(v) if !v.is_undefined() => v,
-                _ => return Err(Missing(self.shown(scope, i + 1))),
-            };
+            current = next.ok_or_else(|| Missing(self.shown(scope, i + 1)))?;
         }
-        Ok(current)
+        Ok(current.into_value())
     }
 
     /// The text of the first `n` segments, for the error (built only on failure).

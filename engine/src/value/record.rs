@@ -12,6 +12,13 @@ use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 #[derive(Debug, Default)]
 pub struct Record(pub Vec<(Value, Value)>);
 
+impl Record {
+    /// The value of `key`, by reference.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.0.iter().find(|(k, _)| k.as_str() == Some(key)).map(|(_, v)| v)
+    }
+}
+
 impl Object for Record {
     fn repr(self: &Arc<Self>) -> ObjectRepr {
         ObjectRepr::Map
