@@ -17,7 +17,8 @@ pub struct Expr {
 pub(super) enum ExprKind {
     Const(Value),
     Path(PathExpr),
-    Native(Simple),
+    /// Evaluated natively; minijinja takes over for what the subset does not handle.
+    Native(Simple, Expression<'static, 'static>),
     Jinja(Expression<'static, 'static>),
 }
 
@@ -101,8 +102,8 @@ impl Compiler<'_> {
             let compiled = self.env.compile(text).map_err(|e| vec![syntax_error(text, &e)])?;
             let mut vars: Vec<String> = compiled.undeclared_variables(true).into_iter().collect();
             vars.sort_by_key(|v| text.find(v.as_str()).unwrap_or(usize::MAX));
-            match parse_simple(trimmed) {
-                Some(simple) => (ExprKind::Native(simple), vars),
+            match parse_simple(trimmed, &self.env.native_filters) {
+                Some(simple) => (ExprKind::Native(simple, compiled), vars),
                 None => (ExprKind::Jinja(compiled), vars),
             }
         };

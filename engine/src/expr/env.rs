@@ -17,6 +17,8 @@ pub struct ExprEnv {
     env: &'static Environment<'static>,
     /// Names of the systems' YAML filters, offered as suggestions.
     pub system_filters: Vec<String>,
+    /// The YAML filters whose bodies native evaluation can run.
+    pub native_filters: super::simple::NativeFilters,
     probes: Mutex<HashMap<(char, String), bool>>,
 }
 
@@ -31,7 +33,9 @@ impl ExprEnv {
             env.add_filter(name.clone(), move |value: Value| expr.eval(minijinja::context! { value }));
         }
         let system_filters = filters.iter().map(|(n, _)| n.clone()).collect();
-        Ok(ExprEnv { env: Box::leak(Box::new(env)), system_filters, probes: Mutex::new(HashMap::new()) })
+        let none = super::simple::NativeFilters::new();
+        let native_filters = filters.iter().filter_map(|(n, text)| Some((n.clone(), super::simple::parse_simple(text, &none)?))).collect();
+        Ok(ExprEnv { env: Box::leak(Box::new(env)), system_filters, native_filters, probes: Mutex::new(HashMap::new()) })
     }
 
     pub fn compile(&self, text: &str) -> Result<Expression<'static, 'static>, minijinja::Error> {

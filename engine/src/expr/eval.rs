@@ -3,6 +3,7 @@ use minijinja::Value;
 use super::compile::{Expr, ExprKind, Part, Template};
 use super::error::EvalError;
 use super::scope::Scope;
+use super::simple::Native;
 
 impl Expr {
     /// Evaluates for one record. Never returns Undefined.
@@ -10,13 +11,21 @@ impl Expr {
         match &self.kind {
             ExprKind::Const(v) => Ok(v.clone()),
             ExprKind::Path(p) => p.eval(scope).map_err(|m| EvalError::Missing(m.0)),
-            ExprKind::Native(s) => s.eval(scope).map_err(|m| EvalError::Missing(m.0)),
-            ExprKind::Jinja(e) => match e.eval(scope.to_context()) {
-                Ok(v) if v.is_undefined() => Err(self.missing(scope)),
+            ExprKind::Native(s, e) => match s.eval(scope) {
                 Ok(v) => Ok(v),
-                Err(err) if err.kind() == minijinja::ErrorKind::UndefinedError => Err(self.missing(scope)),
-                Err(err) => Err(EvalError::from_minijinja(&err)),
+                Err(Native::Missing(path)) => Err(EvalError::Missing(path)),
+                Err(Native::Fallback) => self.vm(e, scope),
             },
+            ExprKind::Jinja(e) => self.vm(e, scope),
+        }
+    }
+
+    fn vm(&self, e: &minijinja::Expression<'static, 'static>, scope: &Scope) -> Result<Value, EvalError> {
+        match e.eval(scope.to_context()) {
+            Ok(v) if v.is_undefined() => Err(self.missing(scope)),
+            Ok(v) => Ok(v),
+            Err(err) if err.kind() == minijinja::ErrorKind::UndefinedError => Err(self.missing(scope)),
+            Err(err) => Err(EvalError::from_minijinja(&err)),
         }
     }
 

@@ -1,15 +1,34 @@
 //! The common shapes of expressions — paths, literals, comparisons, `~`,
-//! `and`/`or`/`not`, `a if c else b`, `is defined` — evaluated natively.
+//! `and`/`or`/`not`, `a if c else b`, `is defined`, and the filters
+//! `string`, `trim`, `upper`, `lower`, `length`, `lpad`, `rpad`, `default`
+//! and the systems' YAML filters built from them — evaluated natively.
 //!
 //! Every expression is still compiled by minijinja first (so syntax and
 //! names are checked the same way); when it also fits this subset it runs
 //! here instead of in the VM, with the same results: the operators below
-//! use minijinja's own `Value` comparisons, truthiness and display.
+//! use minijinja's own `Value` comparisons, truthiness and display, and
+//! any case the subset does not handle (a filter given an unusual type, an
+//! error to report) is handed back to minijinja to evaluate (`Native::Fallback`).
+
+use std::collections::HashMap;
 
 use minijinja::Value;
+use minijinja::value::ValueKind;
 
-use super::path::{Missing, PathExpr, Segment};
+use super::path::{PathExpr, Segment};
 use super::scope::Scope;
+
+/// Why native evaluation stopped.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Native {
+    /// A path that resolves to nothing.
+    Missing(String),
+    /// Outside the subset for this value: evaluate with minijinja instead.
+    Fallback,
+}
+
+/// The systems' YAML filters whose bodies are in the subset, by name.
+pub type NativeFilters = HashMap<String, Simple>;
 
 #[derive(Debug, Clone)]
 pub enum Simple {
@@ -27,6 +46,24 @@ pub enum Simple {
     },
     /// `path is defined` (or, negated, `is not defined`).
     Defined(PathExpr, bool),
+    Filter(Box<Simple>, Filter),
+}
+
+#[derive(Debug, Clone)]
+pub enum Filter {
+    String,
+    Trim,
+    Upper,
+    Lower,
+    Length,
+    Pad {
+        width: Box<Simple>,
+        fill: Option<Box<Simple>>,
+        left: bool,
+    },
+    Default(Box<Simple>),
+    /// A system's YAML filter: its body, evaluated with `value` bound to the input.
+    System(Box<Simple>),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -40,10 +77,10 @@ pub enum CmpOp {
 }
 
 impl Simple {
-    pub fn eval(&self, scope: &Scope) -> Result<Value, Missing> {
+    pub fn eval(&self, scope: &Scope) -> Result<Value, Native> {
         Ok(match self {
             Simple::Const(v) => v.clone(),
-            Simple::Path(p) => p.eval(scope)?,
+            Simple::Path(p) => p.eval(scope).map_err(|m| Native::Missing(m.0))?,
             Simple::Concat(parts) => {
                 let mut s = String::new();
                 for p in parts {
@@ -83,7 +120,53 @@ impl Simple {
                 }
             }
             Simple::Defined(p, want) => Value::from(p.eval(scope).is_ok() == *want),
+            Simple::Filter(input, Filter::Default(fallback)) => match input.eval(scope) {
+                Err(Native::Missing(_)) => fallback.eval(scope)?,
+                other => other?,
+            },
+            Simple::Filter(input, filter) => apply(filter, input.eval(scope)?, scope)?,
         })
+    }
+}
+
+fn apply(filter: &Filter, v: Value, scope: &Scope) -> Result<Value, Native> {
+    let text = |f: fn(&str) -> String| v.as_str().map(|s| Value::from(f(s))).ok_or(Native::Fallback);
+    match filter {
+        Filter::String if v.as_str().is_some() => Ok(v),
+        Filter::String if v.kind() == ValueKind::Number => Ok(Value::from(v.to_string())),
+        Filter::Trim => text(|s| s.trim().to_string()),
+        Filter::Upper => text(str::to_uppercase),
+        Filter::Lower => text(str::to_lowercase),
+        Filter::Length => {
+            let n = match v.as_str() {
+                Some(s) => Some(s.chars().count()),
+                None => {
+                    v.downcast_object_ref::<crate::value::Record>().map(|r| r.0.len()).or_else(|| v.downcast_object_ref::<Vec<Value>>().map(Vec::len))
+                }
+            };
+            n.map(Value::from).ok_or(Native::Fallback)
+        }
+        Filter::Pad { width, fill, left } => {
+            let width = usize::try_from(width.eval(scope)?.as_i64().ok_or(Native::Fallback)?).map_err(|_| Native::Fallback)?;
+            let fill = match fill {
+                None => ' ',
+                Some(f) => {
+                    let f = f.eval(scope)?;
+                    let mut chars = f.as_str().ok_or(Native::Fallback)?.chars();
+                    match (chars.next(), chars.next()) {
+                        (Some(c), None) => c,
+                        _ => return Err(Native::Fallback),
+                    }
+                }
+            };
+            super::functions::pad_text(&v, width, fill, *left).map(Value::from).map_err(|_| Native::Fallback)
+        }
+        Filter::System(body) => {
+            let mut inner = Scope::new();
+            inner.push("value", v);
+            body.eval(&inner).map_err(|_| Native::Fallback)
+        }
+        _ => Err(Native::Fallback),
     }
 }
 
@@ -99,6 +182,8 @@ enum Tok {
     LParen,
     RParen,
     Tilde,
+    Pipe,
+    Comma,
     Cmp(&'static str),
 }
 
@@ -114,12 +199,14 @@ fn tokenize(text: &str) -> Option<Vec<Tok>> {
                 out.push(Tok::Dot);
                 i += 1;
             }
-            '[' | ']' | '(' | ')' | '~' => {
+            '[' | ']' | '(' | ')' | '~' | '|' | ',' => {
                 out.push(match c {
                     '[' => Tok::LBracket,
                     ']' => Tok::RBracket,
                     '(' => Tok::LParen,
                     ')' => Tok::RParen,
+                    '|' => Tok::Pipe,
+                    ',' => Tok::Comma,
                     _ => Tok::Tilde,
                 });
                 i += 1;
@@ -173,19 +260,21 @@ fn tokenize(text: &str) -> Option<Vec<Tok>> {
 }
 
 /// Parses `text` when it fits the subset; None sends it to minijinja.
-pub fn parse_simple(text: &str) -> Option<Simple> {
+/// `system` holds the systems' YAML filters that are themselves in the subset.
+pub fn parse_simple(text: &str, system: &NativeFilters) -> Option<Simple> {
     let toks = tokenize(text)?;
-    let mut p = P { toks, i: 0 };
+    let mut p = P { toks, i: 0, system };
     let e = p.ternary()?;
     (p.i == p.toks.len()).then_some(e)
 }
 
-struct P {
+struct P<'a> {
     toks: Vec<Tok>,
     i: usize,
+    system: &'a NativeFilters,
 }
 
-impl P {
+impl P<'_> {
     fn peek(&self) -> Option<&Tok> {
         self.toks.get(self.i)
     }
@@ -270,16 +359,68 @@ impl P {
     }
 
     fn concat(&mut self) -> Option<Simple> {
-        let first = self.atom()?;
+        let first = self.postfix()?;
         if self.peek() != Some(&Tok::Tilde) {
             return Some(first);
         }
         let mut parts = vec![first];
         while self.peek() == Some(&Tok::Tilde) {
             self.i += 1;
-            parts.push(self.atom()?);
+            parts.push(self.postfix()?);
         }
         Some(Simple::Concat(parts))
+    }
+
+    /// An atom and its filters: `x | trim | lpad(18)` (filters bind tightest).
+    fn postfix(&mut self) -> Option<Simple> {
+        let mut e = self.atom()?;
+        while self.peek() == Some(&Tok::Pipe) {
+            self.i += 1;
+            let Some(Tok::Ident(name)) = self.peek().cloned() else { return None };
+            self.i += 1;
+            let args = self.args()?;
+            let filter = match (name.as_str(), args.len()) {
+                ("string", 0) => Filter::String,
+                ("trim", 0) => Filter::Trim,
+                ("upper", 0) => Filter::Upper,
+                ("lower", 0) => Filter::Lower,
+                ("length", 0) => Filter::Length,
+                ("default", 1) => Filter::Default(Box::new(args.into_iter().next()?)),
+                ("lpad" | "rpad", 1 | 2) => {
+                    let mut args = args.into_iter();
+                    let width = Box::new(args.next()?);
+                    Filter::Pad { width, fill: args.next().map(Box::new), left: name == "lpad" }
+                }
+                (other, 0) => Filter::System(Box::new(self.system.get(other)?.clone())),
+                _ => return None,
+            };
+            e = Simple::Filter(Box::new(e), filter);
+        }
+        Some(e)
+    }
+
+    /// Positional arguments of a filter, if it has parentheses.
+    fn args(&mut self) -> Option<Vec<Simple>> {
+        if self.peek() != Some(&Tok::LParen) {
+            return Some(Vec::new());
+        }
+        self.i += 1;
+        let mut args = Vec::new();
+        if self.peek() == Some(&Tok::RParen) {
+            self.i += 1;
+            return Some(args);
+        }
+        loop {
+            args.push(self.ternary()?);
+            match self.peek()? {
+                Tok::Comma => self.i += 1,
+                Tok::RParen => {
+                    self.i += 1;
+                    return Some(args);
+                }
+                _ => return None,
+            }
+        }
     }
 
     fn atom(&mut self) -> Option<Simple> {
@@ -363,7 +504,6 @@ impl P {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use minijinja::{Environment, UndefinedBehavior};
 
     fn scope() -> (Scope, Value) {
         let order = crate::value::parse_json(
@@ -382,8 +522,11 @@ mod tests {
     #[test]
     fn agrees_with_minijinja() {
         let (s, ctx) = scope();
-        let mut env = Environment::new();
-        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        // The project's environment: strict, flowmap's functions, a YAML filter.
+        let env = crate::expr::ExprEnv::new(&vec![("exact_code".to_string(), "value | string | trim | lpad(18)".to_string())]).unwrap();
+        let system = env.native_filters.clone();
+        assert!(system.contains_key("exact_code"), "the YAML filter's body is in the subset");
+        let mut fell_back = Vec::new();
         for text in [
             "order.id",
             r#""PO" ~ order.line.id"#,
@@ -406,24 +549,49 @@ mod tests {
             "true",
             "1.5",
             "order.lines[0]['sku']",
+            "order.id | string",
+            "order.price | string",
+            "order.ref | lower | upper",
+            "' x ' | trim",
+            "order.lines | length > 0",
+            "order.ref | length",
+            "order.line | length",
+            "order.id | lpad(6)",
+            "order.ref | rpad(5, '.')",
+            "order.id | exact_code",
+            "order.ref | exact_code",
+            "order.missing | default('d')",
+            "order.note | default('d')",
+            "'PO' ~ order.id | string",
+            "order.price | lpad(3, 'xx')",
+            "order.line | upper",
         ] {
-            let native = parse_simple(text).unwrap_or_else(|| panic!("{text} is in the subset")).eval(&s).map_err(|m| m.0);
-            let vm = env.compile_expression(text).unwrap().eval(ctx.clone()).map_err(|e| e.to_string());
-            assert_eq!(native.map(|v| v.to_string()), vm.map(|v| v.to_string()), "{text}");
+            let native = parse_simple(text, &system).unwrap_or_else(|| panic!("{text} is in the subset")).eval(&s);
+            let vm = env.compile(text).unwrap().eval(ctx.clone());
+            match native {
+                Ok(v) => assert_eq!(Some(v.to_string()), vm.ok().map(|v| v.to_string()), "{text}"),
+                // Outside the subset for these values: minijinja evaluates it, whatever it says.
+                Err(Native::Fallback) => fell_back.push(text),
+                Err(Native::Missing(m)) => assert!(vm.is_err(), "{text}: native says {m} is missing, minijinja gave a value"),
+            }
         }
+        // Only the unusual cases go back to minijinja: a two-character fill, `upper` on a map.
+        assert_eq!(fell_back, ["order.price | lpad(3, 'xx')", "order.line | upper"]);
     }
 
     #[test]
     fn a_missing_path_is_named() {
         let (s, _) = scope();
-        let e = parse_simple(r#""PO" ~ order.line.number"#).unwrap();
-        assert_eq!(e.eval(&s).map_err(|m| m.0), Err("order.line.number".to_string()));
+        let e = parse_simple(r#""PO" ~ order.line.number"#, &NativeFilters::new()).unwrap();
+        assert_eq!(e.eval(&s), Err(Native::Missing("order.line.number".to_string())));
     }
 
     #[test]
     fn the_rest_goes_to_minijinja() {
-        for text in ["order.ref | upper", "f(order)", "order.id + 1", "[1, 2]", "order.id if order.flag", "order.x is none", "'a\\'b'"] {
-            assert!(parse_simple(text).is_none(), "{text}");
+        for text in
+            ["order.ref | title", "f(order)", "order.id + 1", "[1, 2]", "order.id if order.flag", "order.x is none", "'a\\'b'", "x | trim('a')"]
+        {
+            assert!(parse_simple(text, &NativeFilters::new()).is_none(), "{text}");
         }
     }
 }

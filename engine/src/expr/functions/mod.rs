@@ -22,6 +22,8 @@ mod odata;
 mod tables;
 mod text;
 
+pub(crate) use text::pad_text;
+
 /// Registers every filter and function of this module on `env`.
 pub fn register(env: &mut Environment<'static>) {
     odata::register(env);

@@ -43,13 +43,16 @@ fn pad(value: &Value, width: usize, fill: Option<String>, kwargs: &Kwargs, side:
             }
         }
     };
+    pad_text(value, width, fill, matches!(side, Side::Left))
+}
+
+/// The padding itself; native evaluation (`expr/simple.rs`) calls it too, so
+/// both paths give the same text and the same errors.
+pub(crate) fn pad_text(value: &Value, width: usize, fill: char, left: bool) -> Result<String, Error> {
     let text = text_of(value)?;
     let missing = width.saturating_sub(text.chars().count());
     let padding: String = std::iter::repeat_n(fill, missing).collect();
-    Ok(match side {
-        Side::Left => padding + &text,
-        Side::Right => text + &padding,
-    })
+    Ok(if left { padding + &text } else { text + &padding })
 }
 
 /// `lpad(width, fill=" ")`: right-aligns to `width` characters, e.g. an
