@@ -228,3 +228,24 @@ checked 1 flow: 2 errors, 1 warning
 "#,
     );
 }
+
+#[test]
+fn selected_and_shown_fields_are_checked() {
+    check_fails_with(
+        "tests/broken/select-fields.flow.yaml",
+        r#"error: unknown field `IDD` for Exact Account
+ --> tests/broken/select-fields.flow.yaml:5:23
+  |
+5 |   account: { select: [IDD, Name] }
+  |                       ^^^ did you mean `ID`?
+
+error: unknown field `OrderNumbr` for Exact SalesOrder
+ --> tests/broken/select-fields.flow.yaml:6:27
+  |
+6 | exists: { show: [OrderID, OrderNumbr] }
+  |                           ^^^^^^^^^^ did you mean `OrderNumber`?
+
+checked 1 flow: 2 errors, 0 warnings
+"#,
+    );
+}

@@ -21,7 +21,7 @@ pub fn compile_after(project: &Project, ctx: &mut Ctx, flow: &FlowFile, alias: &
     };
     CompiledAfter {
         sent: requests("sent", after.sent.as_ref(), &["lookup", "out", "result", "found"]),
-        blocked: requests("blocked", after.blocked.as_ref(), &["reasons"]),
+        blocked: requests("blocked", after.blocked.as_ref(), &["lookup", "reasons"]),
         skipped: requests("skipped", after.skipped.as_ref(), &["lookup", "out", "found"]),
     }
 }

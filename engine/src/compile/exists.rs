@@ -2,7 +2,7 @@
 
 use super::context::Ctx;
 use super::flow::CompiledExists;
-use super::references::{entity_field, system};
+use super::references::{entity_field, known_fields, system};
 use crate::model::FlowFile;
 use crate::project::Project;
 
@@ -10,6 +10,9 @@ pub fn compile_exists(project: &Project, ctx: &mut Ctx, flow: &FlowFile, alias: 
     flow.exists.as_ref().and_then(|x| {
         let sys = system(project, ctx, "/exists/system", &x.system)?;
         let entity = entity_field(ctx, sys, "/exists/entity", &x.entity, Some(("/exists/match", &x.match_field)));
+        if let Some(def) = entity {
+            known_fields(ctx, def, "/exists/show", &x.show, true);
+        }
         let id_field = entity.and_then(|e| e.key.clone());
         let roots = [alias, "settings", "lookup", "out"];
         let key = ctx.expr("/exists/key", &x.key, &roots);

@@ -2,7 +2,7 @@
 
 use super::context::Ctx;
 use super::flow::CompiledLookup;
-use super::references::{entity_field, system};
+use super::references::{entity_field, known_fields, system};
 use crate::expr::names::intern;
 use crate::model::{FlowFile, Selection};
 use crate::project::Project;
@@ -13,8 +13,14 @@ pub fn compile_lookups(project: &Project, ctx: &mut Ctx, flow: &FlowFile, alias:
     for (lname, l) in &flow.lookups {
         let at = format!("/lookups/{lname}");
         let sys = system(project, ctx, &format!("{at}/system"), &l.system);
-        if let Some(sys) = sys {
-            entity_field(ctx, sys, &format!("{at}/entity"), &l.entity, Some((&format!("{at}/match"), &l.match_field)));
+        if let Some(sys) = sys
+            && let Some(def) = entity_field(ctx, sys, &format!("{at}/entity"), &l.entity, Some((&format!("{at}/match"), &l.match_field)))
+        {
+            match &l.select {
+                Some(Selection::One(one)) => known_fields(ctx, def, &format!("{at}/select"), std::slice::from_ref(one), false),
+                Some(Selection::Many(many)) => known_fields(ctx, def, &format!("{at}/select"), many, true),
+                None => {}
+            }
         }
         let each_alias = intern(l.alias.as_deref().unwrap_or("item"));
         let each = l.each.as_ref().map(|e| ctx.expr(&format!("{at}/each"), e, &record_roots));

@@ -36,14 +36,29 @@ pub fn entity_field<'s>(
         ctx.error(d);
         return None;
     };
-    if let Some((fp, fname)) = field
-        && !def.fields.contains_key(fname)
-    {
-        let mut d = Diagnostic::error(format!("unknown field `{fname}` for {}", def.title)).at(ctx.spans.value_loc(fp));
-        if let Some(near) = did_you_mean(fname, def.fields.keys().map(String::as_str)) {
-            d = d.label(format!("did you mean `{near}`?"));
-        }
-        ctx.error(d);
+    if let Some((fp, fname)) = field {
+        known_field(ctx, def, fp, fname);
     }
     Some(def)
+}
+
+/// Reports `name` at `pointer` when it is not a field of the entity.
+pub fn known_field(ctx: &mut Ctx, def: &crate::model::EntityDef, pointer: &str, name: &str) {
+    if def.fields.contains_key(name) {
+        return;
+    }
+    let mut d = Diagnostic::error(format!("unknown field `{name}` for {}", def.title)).at(ctx.spans.value_loc(pointer));
+    if let Some(near) = did_you_mean(name, def.fields.keys().map(String::as_str)) {
+        d = d.label(format!("did you mean `{near}`?"));
+    }
+    ctx.error(d);
+}
+
+/// Checks the fields a look-up selects or an existence check shows: a
+/// single name at `pointer`, or a list whose items are at `pointer/i`.
+pub fn known_fields(ctx: &mut Ctx, def: &crate::model::EntityDef, pointer: &str, names: &[String], listed: bool) {
+    for (i, name) in names.iter().enumerate() {
+        let at = if listed { format!("{pointer}/{i}") } else { pointer.to_string() };
+        known_field(ctx, def, &at, name);
+    }
 }
