@@ -80,6 +80,12 @@ impl Resolver {
         }
     }
 
+    /// Drops a slot's answers: existence-check keys are unique per record, so
+    /// keeping them for the run would only make memory grow with the input.
+    pub fn forget(&mut self, slot: usize) {
+        self.caches[slot].clear();
+    }
+
     pub fn answer(&self, slot: usize, key: &str) -> Option<&Answer> {
         self.caches[slot].get(key)
     }

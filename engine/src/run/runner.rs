@@ -245,6 +245,7 @@ impl<'f> Runner<'f> {
 
     fn resolve_exists(&mut self, work: &[Work]) {
         let (Some(x), Some(slot)) = (&self.flow.exists, self.exists_slot) else { return };
+        self.resolver.forget(slot);
         let keys = work.iter().filter_map(|w| w.exists_key.clone());
         let q = crate::lookup::Question {
             purpose: "exists",
