@@ -10,7 +10,7 @@ use crate::compile::compile_file;
 /// `flowmap bench`: generate orders, dry-run the LNB → Exact orders flow over
 /// them (JSON lines in and out, look-ups from in-memory fixtures), report
 /// orders/s and peak memory, and time jq doing the same mapping.
-pub fn run(orders: usize, lines: usize, jq: bool, dir: Option<PathBuf>) -> Result<ExitCode, String> {
+pub fn run(orders: usize, lines: usize, runs: usize, jq: bool, dir: Option<PathBuf>) -> Result<ExitCode, String> {
     let root = paths::project_root(None, None)?;
     let project = paths::load_project(&root).map_err(|p| p.iter().map(|d| d.message.clone()).collect::<Vec<_>>().join("; "))?;
     let flow_path = root.join("mappings/lnb-exact/orders.flow.yaml");
@@ -22,25 +22,36 @@ pub fn run(orders: usize, lines: usize, jq: bool, dir: Option<PathBuf>) -> Resul
     let world = generate(&dir, orders, lines).map_err(|e| e.to_string())?;
     let rss_before = peak_rss_kib().unwrap_or(0);
 
-    let out_path = dir.join("flowmap-out.jsonl");
-    let mut out = BufWriter::new(std::fs::File::create(&out_path).map_err(|e| e.to_string())?);
-    let started = Instant::now();
-    let result = super::dry_run::execute(&project, &flow, Some(&world.orders), &world.fixtures, &mut |o| {
-        let _ = match o {
-            Ok(o) => serde_json::to_writer(&mut out, &o),
-            Err(e) => serde_json::to_writer(&mut out, &serde_json::json!({"status": "unreadable", "error": e.0})),
-        };
-        let _ = out.write_all(b"\n");
-    })?;
-    out.flush().map_err(|e| e.to_string())?;
-    let elapsed = started.elapsed();
+    // Timings on a shared machine vary from run to run; the median of
+    // several runs over the same data is what is reported.
+    let mut times = Vec::with_capacity(runs);
+    let mut last = None;
+    for _ in 0..runs.max(1) {
+        let out_path = dir.join("flowmap-out.jsonl");
+        let mut out = BufWriter::new(std::fs::File::create(&out_path).map_err(|e| e.to_string())?);
+        let started = Instant::now();
+        let result = super::dry_run::execute(&project, &flow, Some(&world.orders), &world.fixtures, &mut |o| {
+            let _ = match o {
+                Ok(o) => serde_json::to_writer(&mut out, &o),
+                Err(e) => serde_json::to_writer(&mut out, &serde_json::json!({"status": "unreadable", "error": e.0})),
+            };
+            let _ = out.write_all(b"\n");
+        })?;
+        out.flush().map_err(|e| e.to_string())?;
+        times.push(started.elapsed());
+        last = Some(result);
+    }
+    let result = last.expect("at least one run");
+    times.sort();
+    let elapsed = times[times.len() / 2];
     let rss_after = peak_rss_kib().unwrap_or(0);
 
     let s = &result.summary;
     println!("flowmap dry-run of {} over {orders} orders × {lines} lines (JSON lines in and out, one thread)", flow.name);
     println!("  records:      {} ready, {} blocked, {} skipped", s.ready, s.blocked, s.skipped);
-    println!("  time:         {:.3} s", elapsed.as_secs_f64());
-    println!("  throughput:   {:.0} orders/s", orders as f64 / elapsed.as_secs_f64());
+    let shown: Vec<String> = times.iter().map(|t| format!("{:.0}", orders as f64 / t.as_secs_f64())).collect();
+    println!("  time:         {:.3} s (median of {} runs)", elapsed.as_secs_f64(), times.len());
+    println!("  throughput:   {:.0} orders/s (runs: {} orders/s)", orders as f64 / elapsed.as_secs_f64(), shown.join(", "));
     println!("  peak memory:  {:.1} MiB (before the run: {:.1} MiB)", rss_after as f64 / 1024.0, rss_before as f64 / 1024.0);
     println!(
         "  API calls a live run would make: {} ({} look-up/exists requests for {} accounts and {} items)",

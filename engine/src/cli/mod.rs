@@ -67,6 +67,9 @@ pub enum Command {
         /// Lines per order.
         #[arg(long, default_value_t = 5)]
         lines: usize,
+        /// Timed runs over the same data; the median is reported.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
         /// Also time jq doing the same mapping, when jq is installed.
         #[arg(long)]
         jq: bool,
@@ -104,7 +107,7 @@ pub fn main() -> ExitCode {
         Command::DryRun { flow, input, fixtures, format } => dry_run::run(root, flow, input, fixtures, format),
         Command::Test { paths } => test::run(root, paths),
         Command::Schema { check } => schema::run(root, check),
-        Command::Bench { orders, lines, jq, dir } => bench::run(orders, lines, jq, dir),
+        Command::Bench { orders, lines, runs, jq, dir } => bench::run(orders, lines, runs, jq, dir),
     };
     match result {
         Ok(code) => code,

@@ -114,3 +114,21 @@ pub struct CompiledRequest {
     pub when: Option<Expr>,
     pub body: Vec<CompiledField>,
 }
+
+impl CompiledRequest {
+    /// Whether any part of the request reads the variable `root`.
+    pub fn reads(&self, root: &str) -> bool {
+        self.path.reads(root) || self.when.as_ref().is_some_and(|w| w.reads(root)) || fields_read(&self.body, root)
+    }
+}
+
+fn fields_read(fields: &[CompiledField], root: &str) -> bool {
+    fields.iter().any(|f| {
+        f.when.as_ref().is_some_and(|w| w.reads(root))
+            || match &f.kind {
+                FieldKind::Value(e) => e.reads(root),
+                FieldKind::Object(inner) => fields_read(inner, root),
+                FieldKind::List { each, fields, .. } => each.reads(root) || fields_read(fields, root),
+            }
+    })
+}

@@ -40,6 +40,17 @@ impl Expr {
             _ => None,
         }
     }
+
+    /// Whether the expression reads the variable `root` (`result`, `found`, …).
+    pub fn reads(&self, root: &str) -> bool {
+        self.vars.iter().any(|v| v.split('.').next() == Some(root))
+    }
+}
+
+impl Template {
+    pub fn reads(&self, root: &str) -> bool {
+        self.parts.iter().any(|p| matches!(p, Part::Expr(e) if e.reads(root)))
+    }
 }
 
 /// A message with `{{ expression }}` placeholders, compiled once.

@@ -24,6 +24,8 @@ pub struct Runner<'f> {
     settings: Value,
     lookup_slots: Vec<usize>,
     exists_slot: Option<usize>,
+    /// Whether the `sent` write-backs read `result` (building it costs a copy of the payload).
+    sent_reads_result: bool,
 }
 
 /// The keys one look-up needs for one record.
@@ -55,7 +57,8 @@ impl<'f> Runner<'f> {
         let mut resolver = Resolver::default();
         let lookup_slots = flow.lookups.iter().map(|l| resolver.slot(&l.system, &l.entity, &l.match_field)).collect();
         let exists_slot = flow.exists.as_ref().map(|x| resolver.slot(&x.system, &x.entity, &x.match_field));
-        Runner { flow, access, resolver, calls: CallLog::default(), settings: flow.settings.clone(), lookup_slots, exists_slot }
+        let sent_reads_result = flow.after.sent.iter().any(|r| r.reads("result"));
+        Runner { flow, access, resolver, calls: CallLog::default(), settings: flow.settings.clone(), lookup_slots, exists_slot, sent_reads_result }
     }
 
     /// Replaces the flow's settings (flow tests override some of them).
@@ -315,7 +318,8 @@ impl<'f> Runner<'f> {
             };
             // `found` tells a write-back whether this was an update (the record found) or a creation (none).
             scope.push("found", found.clone().unwrap_or_else(|| Value::from(())));
-            scope.push("result", self.assumed_result(&w.out, found.as_ref()));
+            let result = if self.sent_reads_result { self.assumed_result(&w.out, found.as_ref()) } else { Value::UNDEFINED };
+            scope.push("result", result);
             let (writes, problems) = write_back::plan(&self.flow.after.sent, &mut scope);
             scope.pop();
             scope.pop();
