@@ -3,7 +3,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::pointer::{pointer_child, pointer_from_dotted, pointer_keys, pointer_parent};
-use super::schema_check::{SchemaKind, check_schema, check_schema_partial};
+use super::schema_check::{SchemaKind, check_schema};
 use super::span_index::SpanIndex;
 use super::yaml::{Document, read_yaml};
 use crate::diagnostic::{Diagnostic, did_you_mean};
@@ -41,8 +41,8 @@ pub fn load_flow(path: &Path) -> Result<LoadedFlow, Vec<Diagnostic>> {
 fn load_chain(path: &Path, chain: &mut Vec<PathBuf>) -> Result<LoadedFlow, Vec<Diagnostic>> {
     let doc = read_yaml(path).map_err(|d| vec![d])?;
     let extends = doc.value.get("extends").is_some();
-    let mut problems =
-        if extends { check_schema_partial(SchemaKind::Flow, &doc.value, &doc.spans) } else { check_schema(SchemaKind::Flow, &doc.value, &doc.spans) };
+    let kind = if extends { SchemaKind::FlowOverride } else { SchemaKind::Flow };
+    let mut problems = check_schema(kind, &doc.value, &doc.spans);
     let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
     chain.push(canonical);
 

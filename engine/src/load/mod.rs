@@ -9,7 +9,7 @@ mod yaml;
 
 pub use extends::{LoadedFlow, load_flow};
 pub use pointer::{pointer_child, pointer_from_dotted, pointer_parent};
-pub use schema_check::{SchemaKind, check_schema, check_schema_partial, schema_json};
+pub use schema_check::{SchemaKind, check_schema, schema_json};
 pub use span_index::{NodeLoc, SpanIndex};
 pub use yaml::{Document, parse_yaml, read_yaml};
 

@@ -13,18 +13,22 @@ use crate::model::{Catalogue, FlowFile, SystemDef, TestFile};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SchemaKind {
     Flow,
+    /// A flow that `extends` another: the same keys, none of them required
+    /// (an override restates only what it changes; the merged flow is checked as `Flow`).
+    FlowOverride,
     FlowTest,
     System,
     Catalogue,
 }
 
 impl SchemaKind {
-    pub const ALL: [SchemaKind; 4] = [SchemaKind::Flow, SchemaKind::FlowTest, SchemaKind::System, SchemaKind::Catalogue];
+    pub const ALL: [SchemaKind; 5] = [SchemaKind::Flow, SchemaKind::FlowOverride, SchemaKind::FlowTest, SchemaKind::System, SchemaKind::Catalogue];
 
     /// File name under `schemas/`.
     pub fn file_name(self) -> &'static str {
         match self {
             SchemaKind::Flow => "flow.schema.json",
+            SchemaKind::FlowOverride => "flow-override.schema.json",
             SchemaKind::FlowTest => "flow-test.schema.json",
             SchemaKind::System => "system.schema.json",
             SchemaKind::Catalogue => "catalogue.schema.json",
@@ -32,7 +36,7 @@ impl SchemaKind {
     }
 
     fn compiled(self) -> &'static (Value, Validator) {
-        static CELLS: [OnceLock<(Value, Validator)>; 4] = [OnceLock::new(), OnceLock::new(), OnceLock::new(), OnceLock::new()];
+        static CELLS: [OnceLock<(Value, Validator)>; 5] = [const { OnceLock::new() }; 5];
         CELLS[self as usize].get_or_init(|| {
             let schema = schema_json(self);
             let validator = jsonschema::validator_for(&schema).expect("generated schemas are valid");
@@ -44,48 +48,40 @@ impl SchemaKind {
 /// The JSON Schema of a file kind, as written to `schemas/`.
 pub fn schema_json(kind: SchemaKind) -> Value {
     let schema = match kind {
-        SchemaKind::Flow => schemars::schema_for!(FlowFile),
+        SchemaKind::Flow | SchemaKind::FlowOverride => schemars::schema_for!(FlowFile),
         SchemaKind::FlowTest => schemars::schema_for!(TestFile),
         SchemaKind::System => schemars::schema_for!(SystemDef),
         SchemaKind::Catalogue => schemars::schema_for!(Catalogue),
     };
-    serde_json::to_value(schema).expect("schemas serialise")
+    let mut json = serde_json::to_value(schema).expect("schemas serialise");
+    if kind == SchemaKind::FlowOverride {
+        drop_required(&mut json);
+        json["title"] = Value::from("FlowOverride");
+        json["description"] = Value::from("A flow file that `extends` another and restates only what it changes. The merged flow must be complete.");
+    }
+    json
+}
+
+fn drop_required(v: &mut Value) {
+    match v {
+        Value::Object(o) => {
+            o.shift_remove("required");
+            o.values_mut().for_each(drop_required);
+        }
+        Value::Array(a) => a.iter_mut().for_each(drop_required),
+        _ => {}
+    }
 }
 
 /// Validates `value` against the schema of `kind` and turns every error into a
 /// diagnostic at the key or value it concerns.
 pub fn check_schema(kind: SchemaKind, value: &Value, spans: &SpanIndex) -> Vec<Diagnostic> {
-    check(kind, value, spans, false)
-}
-
-/// Like `check_schema`, but a missing required key is not an error: a file
-/// that `extends` another may restate only the keys it changes. The merged
-/// flow is then checked in full.
-pub fn check_schema_partial(kind: SchemaKind, value: &Value, spans: &SpanIndex) -> Vec<Diagnostic> {
-    check(kind, value, spans, true)
-}
-
-fn check(kind: SchemaKind, value: &Value, spans: &SpanIndex, partial: bool) -> Vec<Diagnostic> {
     let (schema, validator) = kind.compiled();
     let mut out = Vec::new();
     for error in validator.iter_errors(value) {
-        if partial && is_only_required(&error) {
-            continue;
-        }
         explain(&error, schema, spans, &mut out);
     }
     out
-}
-
-/// True for a missing-key error, or an alternative that failed only because of missing keys.
-fn is_only_required(error: &ValidationError) -> bool {
-    match error.kind() {
-        ValidationErrorKind::Required { .. } => true,
-        ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
-            context.iter().any(|branch| !branch.is_empty() && branch.iter().all(is_only_required))
-        }
-        _ => false,
-    }
 }
 
 fn explain(error: &ValidationError, schema: &Value, spans: &SpanIndex, out: &mut Vec<Diagnostic>) {
