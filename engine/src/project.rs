@@ -64,13 +64,9 @@ impl Project {
         for file in files {
             match load_system(&file) {
                 Ok((system, doc)) => {
-                    for (i, (name, text)) in system.def.filters.iter().enumerate() {
+                    for (name, text) in &system.def.filters {
                         filters.push((name.clone(), text.clone()));
-                        filter_locs.push(
-                            doc.spans
-                                .value_loc(&format!("/filters/{}", name.replace('/', "~1")))
-                                .or_else(|| doc.spans.value_loc(&format!("/filters/{i}"))),
-                        );
+                        filter_locs.push(doc.spans.value_loc(&crate::load::pointer_child("/filters", name)));
                     }
                     systems.insert(system.def.system.clone(), system);
                 }

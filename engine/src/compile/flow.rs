@@ -33,6 +33,24 @@ pub struct CompiledSource {
     pub filter: Option<Expr>,
 }
 
+impl CompiledSource {
+    /// How a record stands against the source query: `Some(true)` when every
+    /// query field is present and equal, `Some(false)` when one is present and
+    /// differs, `None` when some are absent (a live source would not have
+    /// returned it; a record given directly is given the benefit of the doubt).
+    pub fn query_match(&self, record: &Value) -> Option<bool> {
+        let mut all_present = true;
+        for (field, wanted) in &self.query {
+            match record.get_attr(field).ok().filter(|v| !v.is_undefined()) {
+                Some(v) if crate::value::key_text(&v) != *wanted => return Some(false),
+                Some(_) => {}
+                None => all_present = false,
+            }
+        }
+        all_present.then_some(true)
+    }
+}
+
 pub struct CompiledLookup {
     pub name: String,
     pub system: String,

@@ -21,10 +21,7 @@ pub fn from_fixtures(flow: &CompiledFlow, dir: &Path, calls: &mut CallLog) -> Re
     let file = FixtureAccess::file_of(dir, &flow.source.system, &flow.source.get);
     let records = read_records(&file, Some(&flow.source.records))?;
     calls.record(&flow.source.system, "GET", &flow.source.get, "fetch source", || source_request(flow));
-    let kept = records
-        .into_iter()
-        .filter(|r| flow.source.query.iter().all(|(k, v)| r.get_attr(k).map(|f| crate::value::key_text(&f) == *v).unwrap_or(false)))
-        .collect();
+    let kept = records.into_iter().filter(|r| flow.source.query_match(r) == Some(true)).collect();
     Ok((crate::diagnostic::SourceFile::new(&file, String::new()).display_path(), kept))
 }
 

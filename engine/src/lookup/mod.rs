@@ -13,3 +13,8 @@ pub use resolver::Question;
 pub fn lookup_question<'a>(l: &'a crate::compile::CompiledLookup, purpose: &'a str) -> Question<'a> {
     Question { purpose, system: &l.system, entity: &l.entity, field: &l.match_field, select: &l.select, batch: l.batch, language: l.language }
 }
+
+/// The question an existence check asks.
+pub fn exists_question(x: &crate::compile::CompiledExists) -> Question<'_> {
+    Question { purpose: "exists", system: &x.system, entity: &x.entity, field: &x.match_field, select: &x.show, batch: x.batch, language: x.language }
+}

@@ -6,7 +6,7 @@ use crate::access::Access;
 use crate::compile::{CompiledFlow, CompiledLookup};
 use crate::deliver::{self, PlannedRequest};
 use crate::expr::Scope;
-use crate::lookup::{Answer, Resolver, lookup_question};
+use crate::lookup::{Answer, Resolver, exists_question, lookup_question};
 use crate::map::{FieldError, Purpose, map_fields};
 use crate::model::ExistsAction;
 use crate::validate::check_rules;
@@ -98,12 +98,7 @@ impl<'f> Runner<'f> {
         };
         // The source query filters on the server in a live run; records given
         // directly (flow tests, --input) that the query would not return are ignored too.
-        let outside_query = self
-            .flow
-            .source
-            .query
-            .iter()
-            .any(|(field, wanted)| record.get_attr(field).ok().filter(|v| !v.is_undefined()).is_some_and(|v| key_text(&v) != *wanted));
+        let outside_query = self.flow.source.query_match(&record) == Some(false);
         let ignored = outside_query
             || match &self.flow.source.filter {
                 Some(f) => match f.eval_opt(&scope) {
@@ -144,15 +139,8 @@ impl<'f> Runner<'f> {
             let slot = self.lookup_slots[i];
             let v = match &w.keys[i] {
                 Keys::One(None) => continue,
-                Keys::Empty => match &l.fallback {
-                    Some(f) => {
-                        scope.push("key", Value::from(""));
-                        let v = f.eval(&scope).map_err(|e| lookup_reasons.push(format!("lookup {} fallback: {e}", l.name))).ok();
-                        scope.pop();
-                        v
-                    }
-                    None => continue,
-                },
+                // An empty key is only kept for optional look-ups: the fallback, or nothing.
+                Keys::Empty => self.not_found(l, "", None, &mut scope, &mut lookup_reasons),
                 Keys::One(Some(k)) => self.lookup_value(l, slot, k, None, &mut scope, &mut lookup_reasons),
                 Keys::Many(ks) => {
                     let mut map: Vec<(String, Value)> = Vec::with_capacity(ks.len());
@@ -212,53 +200,40 @@ impl<'f> Runner<'f> {
                 reasons.push(format!("lookup {} of {key}: {e}", l.name));
                 None
             }
-            Some(Answer::NotFound) | None => {
-                if let Some((_, alias)) = &l.each
-                    && let Some(el) = element
-                {
-                    scope.push(alias, el.clone());
-                }
-                scope.push("key", Value::from(key));
-                let result = match &l.fallback {
-                    Some(f) => match f.eval(scope) {
-                        Ok(v) => Some(v),
-                        Err(e) => {
-                            reasons.push(format!("lookup {} fallback: {e}", l.name));
-                            None
-                        }
-                    },
-                    None => {
-                        if l.required {
-                            let msg = l.missing.render_lossy(scope);
-                            if !reasons.contains(&msg) {
-                                reasons.push(msg);
-                            }
-                        }
-                        None
-                    }
-                };
-                scope.pop();
-                if l.each.is_some() && element.is_some() {
-                    scope.pop();
-                }
-                result
-            }
+            Some(Answer::NotFound) | None => self.not_found(l, key, element, scope, reasons),
         }
+    }
+
+    /// A key the look-up did not find: the fallback if there is one, else a
+    /// reason when the look-up is required. `key` and the list element are in
+    /// scope for the fallback and the message.
+    fn not_found(&self, l: &CompiledLookup, key: &str, element: Option<&Value>, scope: &mut Scope, reasons: &mut Vec<String>) -> Option<Value> {
+        let element = l.each.as_ref().map(|(_, alias)| *alias).zip(element);
+        if let Some((alias, el)) = element {
+            scope.push(alias, el.clone());
+        }
+        scope.push("key", Value::from(key));
+        let result = match &l.fallback {
+            Some(f) => f.eval(scope).map_err(|e| reasons.push(format!("lookup {} fallback: {e}", l.name))).ok(),
+            None => {
+                if l.required {
+                    reasons.push(l.missing.render_lossy(scope));
+                }
+                None
+            }
+        };
+        scope.pop();
+        if element.is_some() {
+            scope.pop();
+        }
+        result
     }
 
     fn resolve_exists(&mut self, work: &[Work]) {
         let (Some(x), Some(slot)) = (&self.flow.exists, self.exists_slot) else { return };
         self.resolver.forget(slot);
         let keys = work.iter().filter_map(|w| w.exists_key.clone());
-        let q = crate::lookup::Question {
-            purpose: "exists",
-            system: &x.system,
-            entity: &x.entity,
-            field: &x.match_field,
-            select: &x.show,
-            batch: x.batch,
-            language: x.language,
-        };
+        let q = exists_question(x);
         self.resolver.resolve(slot, &q, keys, &mut *self.access, &mut self.calls);
     }
 
