@@ -39,6 +39,11 @@ impl Expr {
         }
     }
 
+    /// A condition (`when`, `where`): true only for a true value; a missing value is false.
+    pub fn holds(&self, scope: &Scope) -> Result<bool, EvalError> {
+        Ok(self.eval_opt(scope)?.is_some_and(|v| v.is_true()))
+    }
+
     /// Finds which of the expression's paths does not resolve, to name it.
     fn missing(&self, scope: &Scope) -> EvalError {
         for var in &self.vars {

@@ -95,9 +95,9 @@ pub fn map_fields(fields: &[CompiledField], scope: &mut Scope, purpose: Purpose,
         let path = || if prefix.is_empty() { f.name.clone() } else { format!("{prefix}.{}", f.name) };
         let fail = |error: EvalError, errors: &mut Vec<FieldError>| errors.push(FieldError { field: path(), origin: f.origin.clone(), error });
         if let Some(when) = &f.when {
-            match when.eval_opt(scope) {
-                Ok(Some(v)) if v.is_true() => {}
-                Ok(_) => continue,
+            match when.holds(scope) {
+                Ok(true) => {}
+                Ok(false) => continue,
                 Err(e) => {
                     fail(e, errors);
                     continue;

@@ -101,9 +101,8 @@ impl<'f> Runner<'f> {
         let outside_query = self.flow.source.query_match(&record) == Some(false);
         let ignored = outside_query
             || match &self.flow.source.filter {
-                Some(f) => match f.eval_opt(&scope) {
-                    Ok(Some(v)) => !v.is_true(),
-                    Ok(None) => true,
+                Some(f) => match f.holds(&scope) {
+                    Ok(kept) => !kept,
                     Err(e) => {
                         reasons.push(format!("{e} (source `where`)"));
                         false

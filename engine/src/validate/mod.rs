@@ -26,9 +26,9 @@ pub fn check_rules(rules: &[CompiledRule], scope: &mut Scope) -> Vec<String> {
 
 fn check_one(rule: &CompiledRule, scope: &Scope, reasons: &mut Vec<String>) {
     if let Some(when) = &rule.when {
-        match when.eval_opt(scope) {
-            Ok(Some(v)) if v.is_true() => {}
-            Ok(_) => return,
+        match when.holds(scope) {
+            Ok(true) => {}
+            Ok(false) => return,
             Err(e) => {
                 reasons.push(format!("rule `{}`: {e}", rule.name));
                 return;

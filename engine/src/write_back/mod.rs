@@ -12,9 +12,9 @@ pub fn plan(requests: &[CompiledRequest], scope: &mut Scope) -> (Vec<PlannedRequ
     let mut problems = Vec::new();
     for r in requests {
         if let Some(when) = &r.when {
-            match when.eval_opt(scope) {
-                Ok(Some(v)) if v.is_true() => {}
-                Ok(_) => continue,
+            match when.holds(scope) {
+                Ok(true) => {}
+                Ok(false) => continue,
                 Err(e) => {
                     problems.push(format!("write-back {} {}: {e}", r.method, r.path.text));
                     continue;
