@@ -1,4 +1,4 @@
-use crate::diagnostic::{Diagnostic, Severity};
+use crate::diagnostic::Diagnostic;
 use crate::expr::{CompileError, CompileErrorKind, Compiler, Expr, Names, Template};
 use crate::load::SpanIndex;
 
@@ -48,10 +48,11 @@ impl Ctx<'_> {
 
     fn report(&mut self, pointer: &str, problems: Vec<CompileError>) {
         for p in problems {
-            let mut d = Diagnostic::error(p.message).at(self.spans.text_loc(pointer, p.offset, p.len));
-            if p.kind == CompileErrorKind::Warning {
-                d.severity = Severity::Warning;
-            }
+            let d = match p.kind {
+                CompileErrorKind::Warning => Diagnostic::warning(p.message),
+                CompileErrorKind::Error => Diagnostic::error(p.message),
+            };
+            let mut d = d.at(self.spans.text_loc(pointer, p.offset, p.len));
             d.label = p.label;
             if let Some(h) = p.help {
                 d = d.help(h);

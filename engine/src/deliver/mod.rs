@@ -40,7 +40,7 @@ pub fn create(target: &CompiledTarget, payload: Value) -> PlannedRequest {
 
 /// An update of the record with `id`; the path shape is the system's
 /// (`update_path` in its YAML, e.g. Exact's `{entity}(guid'{id}')`).
-pub fn update(target: &CompiledTarget, update_method: &str, update_path: &str, id: &str, payload: Value) -> PlannedRequest {
-    let path = update_path.replace("{entity}", &target.path).replace("{id}", id);
-    PlannedRequest { system: target.system.clone(), method: update_method.to_string(), path, body: Some(payload) }
+pub fn update(target: &CompiledTarget, id: &str, payload: Value) -> PlannedRequest {
+    let path = target.update_path.replace("{entity}", &target.path).replace("{id}", id);
+    PlannedRequest { system: target.system.clone(), method: target.update_method.clone(), path, body: Some(payload) }
 }

@@ -52,11 +52,6 @@ impl Diagnostic {
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
-
-    /// `file:line:col`, or the bare message's context when there is no location.
-    pub fn position(&self) -> Option<String> {
-        self.location.as_ref().map(|l| l.to_string())
-    }
 }
 
 /// Returns the closest candidate to `name`, if it is close enough to be a typo.

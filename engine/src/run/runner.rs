@@ -286,7 +286,7 @@ impl<'f> Runner<'f> {
                     let id = x.id_field.as_deref().and_then(|f| found.get_attr(f).ok()).map(|v| key_text(&v)).unwrap_or_default();
                     let mut errors = Vec::new();
                     let payload = map_fields(&self.flow.mapping, &mut scope, Purpose::Update, "", &mut errors);
-                    deliver::update(&self.flow.target, &self.flow.target.update_method, &self.flow.target.update_path, &id, payload)
+                    deliver::update(&self.flow.target, &id, payload)
                 }
                 _ => deliver::create(&self.flow.target, w.out.clone()),
             };
