@@ -17,6 +17,7 @@ pub mod deliver;
 pub mod diagnostic;
 pub mod expr;
 pub mod fetch;
+pub mod http;
 pub mod load;
 pub mod lookup;
 pub mod map;

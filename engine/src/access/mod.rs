@@ -1,10 +1,12 @@
 //! Access: how the run stages ask systems for data. The stages only speak
 //! this trait, so the same compiled flow runs against recorded fixture files
-//! (dry-run, tests, benchmark) or, later, live HTTP connections.
+//! (dry-run, tests, benchmark) or live HTTP connections.
 
 mod fixtures;
+mod http;
 
 pub use fixtures::{FixtureAccess, read_records};
+pub use http::{Asker, HttpAccess};
 
 use minijinja::Value;
 
@@ -27,6 +29,33 @@ impl std::fmt::Display for AccessError {
     }
 }
 
+/// A listing of a whole entity (a bulk endpoint), asked page by page.
+#[derive(Debug, Clone)]
+pub struct ListQuery<'a> {
+    pub system: &'a str,
+    pub entity: &'a str,
+    /// The field answers are matched on (always listed).
+    pub field: &'a str,
+    pub select: &'a [String],
+}
+
+pub struct Page {
+    pub records: Vec<Value>,
+    /// Where the next page is; None after the last.
+    pub next: Option<String>,
+}
+
 pub trait Access {
     fn find(&mut self, query: &FindQuery) -> Result<Vec<Value>, AccessError>;
+
+    /// Several questions at once; an access that can ask concurrently does.
+    fn find_many(&mut self, queries: &[FindQuery]) -> Vec<Result<Vec<Value>, AccessError>> {
+        queries.iter().map(|q| self.find(q)).collect()
+    }
+
+    /// A page of the entity's bulk listing, or None when the system has no
+    /// bulk listing of it. `cursor` is the `next` of the previous page.
+    fn list_page(&mut self, _query: &ListQuery, _cursor: Option<&str>) -> Option<Result<Page, AccessError>> {
+        None
+    }
 }

@@ -3,10 +3,16 @@
 
 mod bench;
 mod check;
+mod connect;
 mod dry_run;
+mod journal;
+mod live_setup;
 mod paths;
+mod run;
 mod schema;
 mod test;
+
+pub use live_setup::LiveOptions;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -22,6 +28,8 @@ pub struct Args {
     /// The project folder (the one holding mappings/); found from the files given when omitted.
     #[arg(long, global = true)]
     pub root: Option<PathBuf>,
+    #[command(flatten)]
+    pub live: LiveOptions,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -58,6 +66,52 @@ pub enum Command {
         /// Only check that the files in schemas/ are up to date.
         #[arg(long)]
         check: bool,
+    },
+    /// Store a connection's credentials (encrypted); for OAuth, sign in and consent.
+    Connect {
+        /// The connection's name in the connections file (e.g. exact, lnb).
+        name: String,
+        /// The OAuth client id (else $FLOWMAP_CLIENT_ID, else asked).
+        #[arg(long)]
+        client_id: Option<String>,
+    },
+    /// Run a flow against the live systems: fetch, look up, map, deliver, write back, journal.
+    Run {
+        /// The flow file.
+        flow: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Run records again from the journal: chosen keys, or every failed, blocked or unknown one.
+    Replay {
+        /// The flow file.
+        flow: PathBuf,
+        /// A record key (repeatable).
+        #[arg(long = "key", required_unless_present = "failed")]
+        keys: Vec<String>,
+        /// Every record whose last status is failed, blocked or unknown.
+        #[arg(long, conflicts_with = "keys")]
+        failed: bool,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// List runs, newest first.
+    Runs {
+        /// Only runs of this flow (its name).
+        flow: Option<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// A record's whole history: every event, payload, answer and reason.
+    Show {
+        /// The flow's name or file.
+        flow: String,
+        /// The record's key.
+        key: String,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
     },
     /// Measure dry-run throughput on a generated data set of LNB orders.
     Bench {
@@ -108,6 +162,11 @@ pub fn main() -> ExitCode {
         Command::Test { paths } => test::run(root, paths),
         Command::Schema { check } => schema::run(root, check),
         Command::Bench { orders, lines, runs, jq, dir } => bench::run(orders, lines, runs, jq, dir),
+        Command::Connect { name, client_id } => connect::run(root, &args.live, name, client_id),
+        Command::Run { flow, format } => run::run(root, &args.live, flow, crate::run::Records::Fetch, format != Format::Text),
+        Command::Replay { flow, keys, failed, format } => replay(root, &args.live, flow, keys, failed, format != Format::Text),
+        Command::Runs { flow, limit, format } => journal::runs(root, &args.live, flow, limit, format != Format::Text),
+        Command::Show { flow, key, format } => journal::show(root, &args.live, flow, key, format != Format::Text),
     };
     match result {
         Ok(code) => code,
@@ -119,6 +178,24 @@ pub fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `flowmap replay`: the chosen keys, or every record whose last status is failed, blocked or unknown.
+fn replay(root: Option<PathBuf>, live: &LiveOptions, flow: PathBuf, keys: Vec<String>, failed: bool, json: bool) -> Result<ExitCode, String> {
+    let keys = if failed {
+        let name = journal::flow_name(root.clone(), &flow.to_string_lossy())?;
+        let project_root = paths::project_root(root.clone(), Some(&flow))?;
+        let state = flowmap_state::State::open(&live.state_path(&project_root)).map_err(|e| e.to_string())?;
+        let rows = state.records(&name, &["failed", "blocked", "unknown"]).map_err(|e| e.to_string())?;
+        if rows.is_empty() {
+            println!("no failed, blocked or unknown records in flow {name}");
+            return Ok(ExitCode::SUCCESS);
+        }
+        rows.into_iter().map(|r| r.key).collect()
+    } else {
+        keys
+    };
+    run::run(root, live, flow, crate::run::Records::Stored(keys), json)
 }
 
 /// Prints diagnostics to stderr as text.

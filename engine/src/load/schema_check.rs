@@ -19,10 +19,12 @@ pub enum SchemaKind {
     FlowTest,
     System,
     Catalogue,
+    Connections,
 }
 
 impl SchemaKind {
-    pub const ALL: [SchemaKind; 5] = [SchemaKind::Flow, SchemaKind::FlowOverride, SchemaKind::FlowTest, SchemaKind::System, SchemaKind::Catalogue];
+    pub const ALL: [SchemaKind; 6] =
+        [SchemaKind::Flow, SchemaKind::FlowOverride, SchemaKind::FlowTest, SchemaKind::System, SchemaKind::Catalogue, SchemaKind::Connections];
 
     /// File name under `schemas/`.
     pub fn file_name(self) -> &'static str {
@@ -32,11 +34,12 @@ impl SchemaKind {
             SchemaKind::FlowTest => "flow-test.schema.json",
             SchemaKind::System => "system.schema.json",
             SchemaKind::Catalogue => "catalogue.schema.json",
+            SchemaKind::Connections => "connections.schema.json",
         }
     }
 
     fn compiled(self) -> &'static (Value, Validator) {
-        static CELLS: [OnceLock<(Value, Validator)>; 5] = [const { OnceLock::new() }; 5];
+        static CELLS: [OnceLock<(Value, Validator)>; 6] = [const { OnceLock::new() }; 6];
         CELLS[self as usize].get_or_init(|| {
             let schema = schema_json(self);
             let validator = jsonschema::validator_for(&schema).expect("generated schemas are valid");
@@ -52,6 +55,7 @@ pub fn schema_json(kind: SchemaKind) -> Value {
         SchemaKind::FlowTest => schemars::schema_for!(TestFile),
         SchemaKind::System => schemars::schema_for!(SystemDef),
         SchemaKind::Catalogue => schemars::schema_for!(Catalogue),
+        SchemaKind::Connections => schemars::schema_for!(crate::model::ConnectionsFile),
     };
     let mut json = serde_json::to_value(schema).expect("schemas serialise");
     if kind == SchemaKind::FlowOverride {

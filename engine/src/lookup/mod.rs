@@ -4,17 +4,17 @@
 mod query;
 mod resolver;
 
-pub use query::query_text;
+pub use query::{odata_select, query_parts, query_text};
 pub use resolver::{Answer, Resolver};
 
 pub use resolver::Question;
 
 /// The question a look-up asks.
 pub fn lookup_question<'a>(l: &'a crate::compile::CompiledLookup, purpose: &'a str) -> Question<'a> {
-    Question { purpose, system: &l.system, entity: &l.entity, field: &l.match_field, select: &l.select, batch: l.batch, language: l.language }
+    Question { purpose, system: &l.system, entity: &l.entity, field: &l.match_field, select: &l.select, batch: l.batch, language: l.language, prefetch: true }
 }
 
 /// The question an existence check asks.
 pub fn exists_question(x: &crate::compile::CompiledExists) -> Question<'_> {
-    Question { purpose: "exists", system: &x.system, entity: &x.entity, field: &x.match_field, select: &x.show, batch: x.batch, language: x.language }
+    Question { purpose: "exists", system: &x.system, entity: &x.entity, field: &x.match_field, select: &x.show, batch: x.batch, language: x.language, prefetch: false }
 }

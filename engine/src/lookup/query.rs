@@ -1,30 +1,45 @@
 use crate::model::QueryLanguage;
 
-/// The request a live run would send for one batch of keys, in the system's
-/// query language, with every literal escaped. Shown by dry-run and used by
-/// the HTTP access later.
-pub fn query_text(language: QueryLanguage, entity: &str, field: &str, keys: &[String], select: &[String]) -> String {
+/// The request a live run sends for one batch of keys, in the system's query
+/// language, with every literal escaped: a path relative to the base URL and
+/// its query parameters (not yet URL-encoded; the HTTP client encodes them).
+pub fn query_parts(language: QueryLanguage, entity: &str, field: &str, keys: &[String], select: &[String]) -> (String, Vec<(String, String)>) {
     match language {
         QueryLanguage::Odata => {
             let filter = keys.iter().map(|k| format!("{field} eq {}", odata_literal(k))).collect::<Vec<_>>().join(" or ");
-            let mut select: Vec<&str> = select.iter().map(String::as_str).collect();
-            if !select.contains(&field) && !select.is_empty() {
-                select.push(field);
+            let mut query = vec![("$filter".to_string(), filter)];
+            if !select.is_empty() {
+                query.push(("$select".to_string(), odata_select(select, field)));
             }
-            let select = if select.is_empty() { String::new() } else { format!("&$select={}", select.join(",")) };
-            format!("{entity}?$filter={filter}{select}")
+            (entity.to_string(), query)
         }
         QueryLanguage::XeroWhere => {
             let filter =
                 keys.iter().map(|k| format!("{field}==\"{}\"", k.replace('\\', "\\\\").replace('"', "\\\""))).collect::<Vec<_>>().join(" OR ");
-            format!("{entity}?where={filter}")
+            (entity.to_string(), vec![("where".to_string(), filter)])
         }
         QueryLanguage::QboSql => {
             let list = keys.iter().map(|k| format!("'{}'", k.replace('\\', "\\\\").replace('\'', "\\'"))).collect::<Vec<_>>().join(",");
-            format!("query?query=select * from {entity} where {field} in ({list})")
+            ("query".to_string(), vec![("query".to_string(), format!("select * from {entity} where {field} in ({list})"))])
         }
-        QueryLanguage::Params => format!("{entity}?{field}={}", keys.join(",")),
+        QueryLanguage::Params => (entity.to_string(), vec![(field.to_string(), keys.join(","))]),
     }
+}
+
+/// `$select` always names the matched field too: answers are matched to keys by it.
+pub fn odata_select(select: &[String], field: &str) -> String {
+    let mut fields: Vec<&str> = select.iter().map(String::as_str).collect();
+    if !fields.contains(&field) {
+        fields.push(field);
+    }
+    fields.join(",")
+}
+
+/// The same request as text, as dry-run shows it.
+pub fn query_text(language: QueryLanguage, entity: &str, field: &str, keys: &[String], select: &[String]) -> String {
+    let (path, query) = query_parts(language, entity, field, keys, select);
+    let query: Vec<String> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!("{path}?{}", query.join("&"))
 }
 
 /// An OData literal: GUIDs as `guid'…'`, everything else as a string with `'` doubled.

@@ -3,7 +3,7 @@ use std::collections::HashMap;
 use minijinja::Value;
 
 use super::query::query_text;
-use crate::access::{Access, AccessError, FindQuery};
+use crate::access::{Access, AccessError, FindQuery, ListQuery};
 use crate::model::QueryLanguage;
 use crate::run::CallLog;
 
@@ -24,6 +24,10 @@ pub struct Question<'a> {
     pub select: &'a [String],
     pub batch: usize,
     pub language: QueryLanguage,
+    /// Whether listing the whole entity may replace batched questions when
+    /// that costs fewer calls (look-ups; not existence checks, whose entity
+    /// grows without bound).
+    pub prefetch: bool,
 }
 
 /// Answers keys in batches and remembers every answer for the rest of the
@@ -34,6 +38,8 @@ pub struct Question<'a> {
 pub struct Resolver {
     slots: HashMap<(String, String, String), usize>,
     caches: Vec<HashMap<String, Answer>>,
+    /// Slots whose entity was listed whole: a key not in the cache does not exist.
+    complete: Vec<bool>,
 }
 
 impl Resolver {
@@ -43,6 +49,7 @@ impl Resolver {
         let slot = *self.slots.entry((system.to_string(), entity.to_string(), field.to_string())).or_insert(next);
         if slot == next {
             self.caches.push(HashMap::new());
+            self.complete.push(false);
         }
         slot
     }
@@ -51,13 +58,31 @@ impl Resolver {
     pub fn resolve(&mut self, slot: usize, q: &Question, keys: impl IntoIterator<Item = String>, access: &mut dyn Access, calls: &mut CallLog) {
         let cache = &mut self.caches[slot];
         let mut seen = std::collections::HashSet::new();
-        let new: Vec<String> = keys.into_iter().filter(|k| !cache.contains_key(k) && seen.insert(k.clone())).collect();
-        for chunk in new.chunks(q.batch) {
+        let mut new: Vec<String> = keys.into_iter().filter(|k| !cache.contains_key(k) && seen.insert(k.clone())).collect();
+        if new.is_empty() {
+            return;
+        }
+        if !self.complete[slot] && q.prefetch && new.len() > q.batch {
+            self.complete[slot] = prefetch(cache, q, new.len().div_ceil(q.batch) - 1, access, calls);
+            new.retain(|k| !cache.contains_key(k));
+        }
+        if self.complete[slot] {
+            for k in new {
+                cache.insert(k, Answer::NotFound);
+            }
+            return;
+        }
+        let chunks: Vec<&[String]> = new.chunks(q.batch).collect();
+        for chunk in &chunks {
             calls.record(q.system, "GET", q.entity, q.purpose, || query_text(q.language, q.entity, q.field, chunk, q.select));
-            let found = access.find(&FindQuery { system: q.system, entity: q.entity, field: q.field, keys: chunk, select: q.select });
+        }
+        let questions: Vec<FindQuery> =
+            chunks.iter().map(|chunk| FindQuery { system: q.system, entity: q.entity, field: q.field, keys: chunk, select: q.select }).collect();
+        let answers = access.find_many(&questions);
+        for (chunk, found) in chunks.iter().zip(answers) {
             match found {
                 Ok(records) => {
-                    for k in chunk {
+                    for k in chunk.iter() {
                         cache.insert(k.clone(), Answer::NotFound);
                     }
                     // Every key of the chunk is in the cache now; a record
@@ -72,7 +97,7 @@ impl Resolver {
                     }
                 }
                 Err(e) => {
-                    for k in chunk {
+                    for k in chunk.iter() {
                         cache.insert(k.clone(), Answer::Failed(e.clone()));
                     }
                 }
@@ -89,4 +114,30 @@ impl Resolver {
     pub fn answer(&self, slot: usize, key: &str) -> Option<&Answer> {
         self.caches[slot].get(key)
     }
+}
+
+/// Lists the whole entity while that is cheaper than asking for the keys:
+/// at most `budget` pages (one fewer than the batched questions would cost).
+/// Returns whether the listing was complete.
+fn prefetch(cache: &mut HashMap<String, Answer>, q: &Question, budget: usize, access: &mut dyn Access, calls: &mut CallLog) -> bool {
+    let list = ListQuery { system: q.system, entity: q.entity, field: q.field, select: q.select };
+    let mut cursor: Option<String> = None;
+    for _ in 0..budget {
+        let Some(page) = access.list_page(&list, cursor.as_deref()) else { return false };
+        calls.record(q.system, "GET", q.entity, "bulk listing", || format!("bulk listing of {} (all records, page by page)", q.entity));
+        let Ok(page) = page else { return false };
+        for r in page.records {
+            if let Ok(v) = r.get_attr(q.field)
+                && !v.is_undefined()
+                && !v.is_none()
+            {
+                cache.entry(crate::value::key_text(&v)).or_insert(Answer::Found(r));
+            }
+        }
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return true,
+        }
+    }
+    false
 }

@@ -3,13 +3,17 @@
 //! typed flow the compiler reads after the schema check has passed.
 
 mod catalogue;
+mod connections;
 mod field;
 mod flow;
 mod flow_test;
 mod system;
+mod system_http;
 
+pub use connections::{ConnectionDef, ConnectionsFile, ParamValue};
 pub use catalogue::{Catalogue, EntityDef, FieldDef, FieldType};
 pub use field::{Field, FieldSpec};
 pub use flow::{After, Exists, ExistsAction, FlowFile, Lookup, Request, Requests, Rule, Selection, Source, Target};
 pub use flow_test::{Expectation, TestCase, TestFile};
 pub use system::{QueryLanguage, SystemDef};
+pub use system_http::{AuthDef, BulkDef, DiscoverDef, HttpDef, PagingDef, RateLimitDef, ResetUnit, TokenBody};

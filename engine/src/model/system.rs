@@ -2,6 +2,8 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use super::system_http::{AuthDef, HttpDef, PagingDef};
+
 /// A system flowmap talks to, declared once in `mappings/systems/<name>.yaml`
 /// and referenced by name from flows. Everything that is knowledge about the
 /// system (hosts, paging, quirks) lives here rather than in Rust.
@@ -12,18 +14,21 @@ pub struct SystemDef {
     pub system: String,
     /// Human name, e.g. `Exact Online`.
     pub title: String,
-    /// Base URL of the API; `{placeholders}` are filled from the connection.
+    /// Base URL of the API: `{host}` is the connection's host (from `regions` or its own `host`);
+    /// other `{placeholders}` come from the connection or from `http.discover`.
     pub base_url: String,
-    /// Named alternatives for `base_url` (e.g. Exact's regional hosts).
+    /// The host when the system has a single one.
+    #[serde(default)]
+    pub host: Option<String>,
+    /// Named hosts (e.g. Exact's regional instances); a connection picks one with `region`.
     #[serde(default)]
     pub regions: IndexMap<String, String>,
-    /// Authentication kind: oauth2_authorization_code, oauth2_client_credentials, bearer, api_key, basic.
-    pub auth: String,
+    /// How requests are authenticated.
+    pub auth: AuthDef,
     /// How look-up and existence queries are written.
     pub query: QueryLanguage,
-    /// Paging style: odata_next, page_param, xero_page, qbo_startposition, none.
-    #[serde(default)]
-    pub paging: Option<String>,
+    /// How list answers are paged.
+    pub paging: PagingDef,
     /// Rows per page.
     pub page_size: Option<u32>,
     /// Default number of keys per look-up request.
@@ -39,6 +44,9 @@ pub struct SystemDef {
     /// Path of an update; `{entity}` and `{id}` are filled in (default `{entity}/{id}`).
     #[serde(default = "default_update_path")]
     pub update_path: String,
+    /// Headers, rate limits, error bodies, bulk listings.
+    #[serde(default)]
+    pub http: HttpDef,
     /// Filters defined as expressions over `value`, e.g. `exact_code: 'value | string | trim | lpad(18)'`.
     #[serde(default)]
     pub filters: IndexMap<String, String>,

@@ -2,9 +2,11 @@
 //! deliver → write back) over batches of records.
 
 mod calls;
+mod live;
 mod outcome;
 mod runner;
 
 pub use calls::{CallLog, CallStat};
-pub use outcome::{Outcome, Status, Summary};
+pub use live::{Ending, Live, LiveReport, Records};
+pub use outcome::{Context, Outcome, Status, Summary};
 pub use runner::Runner;

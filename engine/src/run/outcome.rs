@@ -37,6 +37,23 @@ pub struct Outcome {
     pub message: Option<String>,
     pub found: Option<Value>,
     pub write_backs: Vec<PlannedRequest>,
+    /// Some reason is a failed call (a look-up that could not be asked), not
+    /// the data: a live run retries the record later instead of blocking it.
+    pub transient: bool,
+    /// What a live run needs to plan write-backs after delivery (kept only when asked for).
+    pub context: Option<Box<Context>>,
+}
+
+/// The record, its look-ups and its mapped payload, for planning write-backs
+/// from the target's real answer.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub record: Value,
+    pub lookup: Value,
+    pub out: Value,
+    pub found: Option<Value>,
+    /// The existence-check key (e.g. the YourRef), to settle a write whose answer was lost.
+    pub exists_key: Option<String>,
 }
 
 impl Outcome {

@@ -1,7 +1,7 @@
 use minijinja::Value;
 
 use super::calls::CallLog;
-use super::outcome::{Outcome, Status};
+use super::outcome::{Context, Outcome, Status};
 use crate::access::Access;
 use crate::compile::{CompiledFlow, CompiledLookup};
 use crate::deliver::{self, PlannedRequest};
@@ -12,6 +12,9 @@ use crate::model::ExistsAction;
 use crate::validate::check_rules;
 use crate::value::{is_empty, key_text};
 use crate::write_back;
+
+/// Marks a reason that comes from a failed call rather than from the data.
+const TRANSIENT: &str = "\u{0}transient:";
 
 /// Runs a compiled flow over batches of records against some `Access`.
 /// Keys of a whole batch are asked together (batched, cached for the run),
@@ -26,6 +29,8 @@ pub struct Runner<'f> {
     exists_slot: Option<usize>,
     /// Whether the `sent` write-backs read `result` (building it costs a copy of the payload).
     sent_reads_result: bool,
+    /// Live runs keep each record's context, to plan write-backs after delivery.
+    keep_context: bool,
 }
 
 /// The keys one look-up needs for one record.
@@ -50,6 +55,8 @@ struct Work {
     lookup: Value,
     out: Value,
     exists_key: Option<String>,
+    /// A reason comes from a call that failed, not from the data.
+    transient: bool,
 }
 
 impl<'f> Runner<'f> {
@@ -58,7 +65,27 @@ impl<'f> Runner<'f> {
         let lookup_slots = flow.lookups.iter().map(|l| resolver.slot(&l.system, &l.entity, &l.match_field)).collect();
         let exists_slot = flow.exists.as_ref().map(|x| resolver.slot(&x.system, &x.entity, &x.match_field));
         let sent_reads_result = flow.after.sent.iter().any(|r| r.reads("result"));
-        Runner { flow, access, resolver, calls: CallLog::default(), settings: flow.settings.clone(), lookup_slots, exists_slot, sent_reads_result }
+        Runner {
+            flow,
+            access,
+            resolver,
+            calls: CallLog::default(),
+            settings: flow.settings.clone(),
+            lookup_slots,
+            exists_slot,
+            sent_reads_result,
+            keep_context: false,
+        }
+    }
+
+    /// Keeps each outcome's context (live runs plan write-backs from the target's answer).
+    pub fn keeping_context(mut self) -> Self {
+        self.keep_context = true;
+        self
+    }
+
+    pub fn settings(&self) -> &Value {
+        &self.settings
     }
 
     /// Replaces the flow's settings (flow tests override some of them).
@@ -113,7 +140,19 @@ impl<'f> Runner<'f> {
         let before = reasons.len();
         let keys = if ignored { Vec::new() } else { self.flow.lookups.iter().map(|l| lookup_keys(l, &mut scope, &mut reasons)).collect() };
         let lookup_failed = reasons.len() > before;
-        Work { position, key, record, ignored, reasons, lookup_failed, keys, lookup: Value::UNDEFINED, out: Value::UNDEFINED, exists_key: None }
+        Work {
+            position,
+            key,
+            record,
+            ignored,
+            reasons,
+            lookup_failed,
+            keys,
+            lookup: Value::UNDEFINED,
+            out: Value::UNDEFINED,
+            exists_key: None,
+            transient: false,
+        }
     }
 
     fn resolve_lookups(&mut self, work: &[Work]) {
@@ -164,6 +203,12 @@ impl<'f> Runner<'f> {
         let mut errors: Vec<FieldError> = Vec::new();
         w.out = map_fields(&self.flow.mapping, &mut scope, Purpose::Create, "", &mut errors);
         let lookup_failed = w.lookup_failed || !lookup_reasons.is_empty();
+        for r in lookup_reasons.iter_mut() {
+            if let Some(plain) = r.strip_prefix(TRANSIENT) {
+                *r = plain.to_string();
+                w.transient = true;
+            }
+        }
         w.reasons.append(&mut lookup_reasons);
         // A field reading a look-up that already failed would only repeat its reason.
         errors.retain(|e| !(lookup_failed && e.is_about_lookup()));
@@ -196,7 +241,7 @@ impl<'f> Runner<'f> {
         match self.resolver.answer(slot, key) {
             Some(Answer::Found(record)) => Some(select(l, record)),
             Some(Answer::Failed(e)) => {
-                reasons.push(format!("lookup {} of {key}: {e}", l.name));
+                reasons.push(format!("{TRANSIENT}lookup {} of {key}: {e}", l.name));
                 None
             }
             Some(Answer::NotFound) | None => self.not_found(l, key, element, scope, reasons),
@@ -246,6 +291,8 @@ impl<'f> Runner<'f> {
             message: None,
             found: None,
             write_backs: Vec::new(),
+            transient: false,
+            context: None,
         };
         if w.ignored {
             return outcome;
@@ -259,12 +306,23 @@ impl<'f> Runner<'f> {
                 Some(Answer::Found(r)) => Some(r.clone()),
                 Some(Answer::Failed(e)) => {
                     w.reasons.push(format!("existence check of {k}: {e}"));
+                    w.transient = true;
                     None
                 }
                 _ => None,
             },
             _ => None,
         };
+        outcome.transient = w.transient;
+        if self.keep_context {
+            outcome.context = Some(Box::new(Context {
+                record: w.record.clone(),
+                lookup: w.lookup.clone(),
+                out: w.out.clone(),
+                found: found.clone(),
+                exists_key: w.exists_key.clone(),
+            }));
+        }
         let exists = self.flow.exists.as_ref();
         if let (Some(x), Some(found)) = (exists, &found)
             && x.then == ExistsAction::Skip

@@ -1,6 +1,10 @@
 //! Write back: the requests that tell the source what happened (LNB order
 //! Closed, or Blocked with every reason).
 
+mod execute;
+
+pub use execute::execute;
+
 use crate::compile::CompiledRequest;
 use crate::deliver::PlannedRequest;
 use crate::expr::Scope;

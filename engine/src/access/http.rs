@@ -1,0 +1,139 @@
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use minijinja::Value;
+
+use super::{Access, AccessError, FindQuery, ListQuery, Page};
+use crate::http::{CallError, Cursor, Lister, Registry};
+use crate::lookup::query_parts;
+use crate::model::{BulkDef, PagingDef, QueryLanguage};
+use crate::project::Project;
+
+/// What is needed to ask a system questions.
+struct SystemInfo {
+    language: QueryLanguage,
+    paging: PagingDef,
+    page_size: usize,
+    records: jmespath::Expression<'static>,
+    bulk: Option<BulkDef>,
+    /// Every field of each entity, for OData's mandatory `$select`.
+    fields: HashMap<String, Vec<String>>,
+}
+
+/// Asks live systems for records matching keys: the query in the system's
+/// language (literals escaped), `$select` always sent on OData, every page read.
+pub struct Asker {
+    registry: Arc<Registry>,
+    systems: HashMap<String, SystemInfo>,
+}
+
+impl Asker {
+    pub fn new(project: &Project, registry: Arc<Registry>) -> Self {
+        let systems = project
+            .systems
+            .iter()
+            .map(|(name, s)| {
+                let fields = s.catalogue.entities.iter().map(|(e, def)| (e.clone(), def.fields.keys().cloned().collect())).collect();
+                let info = SystemInfo {
+                    language: s.def.query,
+                    paging: s.def.paging.clone(),
+                    page_size: s.def.page_size.unwrap_or(100) as usize,
+                    records: s.records.clone(),
+                    bulk: s.def.http.bulk.clone(),
+                    fields,
+                };
+                (name.clone(), info)
+            })
+            .collect();
+        Asker { registry, systems }
+    }
+
+    fn info(&self, system: &str) -> Result<&SystemInfo, CallError> {
+        self.systems.get(system).ok_or_else(|| CallError::Stop { message: format!("unknown system `{system}`") })
+    }
+
+    /// With no fields chosen, all the catalogue knows of the entity: OData questions always carry `$select`.
+    fn select(info: &SystemInfo, entity: &str, select: &[String]) -> Vec<String> {
+        if !select.is_empty() || info.language != QueryLanguage::Odata {
+            return select.to_vec();
+        }
+        info.fields.get(entity).cloned().unwrap_or_default()
+    }
+
+    /// Records of `entity` whose `field` is one of `keys`.
+    pub async fn find(&self, system: &str, entity: &str, field: &str, keys: &[String], select: &[String]) -> Result<Vec<serde_json::Value>, CallError> {
+        let info = self.info(system)?;
+        let select = Self::select(info, entity, select);
+        let (path, query) = query_parts(info.language, entity, field, keys, &select);
+        let conn = self.registry.connection(system).await?;
+        let lister = Lister { conn: &conn, paging: &info.paging, page_size: info.page_size, records: &info.records };
+        lister.all(&conn.url(&path), &query).await
+    }
+
+    /// One page of the entity's bulk listing; None when the system has none for it.
+    pub async fn bulk_page(&self, q: &ListQuery<'_>, cursor: Option<&str>) -> Option<Result<(Vec<serde_json::Value>, Option<String>), CallError>> {
+        let info = self.systems.get(q.system)?;
+        let bulk = info.bulk.as_ref().filter(|b| b.entities.iter().any(|e| e == q.entity))?;
+        let mut select = Self::select(info, q.entity, q.select);
+        if !select.iter().any(|f| f == q.field) {
+            select.push(q.field.to_string());
+        }
+        let path = bulk.path.replace("{entity}", q.entity);
+        let cursor = cursor.map(|c| Cursor::Link(c.to_string())).unwrap_or(Cursor::First);
+        let asked = async {
+            let conn = self.registry.connection(q.system).await?;
+            let lister = Lister { conn: &conn, paging: &info.paging, page_size: bulk.page_size as usize, records: &info.records };
+            let (list, next) = lister.page(&conn.url(&path), &[("$select".to_string(), select.join(","))], &cursor).await?;
+            let next = match next {
+                Some(Cursor::Link(l)) => Some(l),
+                _ => None,
+            };
+            Ok((list, next))
+        };
+        Some(asked.await)
+    }
+}
+
+/// The `Access` of live runs. The run stages are synchronous; the questions
+/// of one stage are asked concurrently on the tokio runtime this blocks on
+/// (each connection bounds how many are in flight).
+pub struct HttpAccess {
+    rt: tokio::runtime::Handle,
+    asker: Arc<Asker>,
+    /// Set when a call said the run cannot go on (consent lost, daily budget spent).
+    stop: Arc<Mutex<Option<String>>>,
+}
+
+impl HttpAccess {
+    pub fn new(asker: Arc<Asker>, rt: tokio::runtime::Handle, stop: Arc<Mutex<Option<String>>>) -> Self {
+        HttpAccess { rt, asker, stop }
+    }
+
+    fn note(&self, e: CallError) -> AccessError {
+        if let CallError::Stop { message } = &e {
+            let mut stop = self.stop.lock().unwrap_or_else(|p| p.into_inner());
+            stop.get_or_insert_with(|| message.clone());
+        }
+        AccessError(e.to_string())
+    }
+}
+
+impl Access for HttpAccess {
+    fn find(&mut self, q: &FindQuery) -> Result<Vec<Value>, AccessError> {
+        self.find_many(std::slice::from_ref(q)).pop().unwrap_or_else(|| Ok(Vec::new()))
+    }
+
+    fn find_many(&mut self, queries: &[FindQuery]) -> Vec<Result<Vec<Value>, AccessError>> {
+        let asker = &self.asker;
+        let answers = self.rt.block_on(futures_util::future::join_all(queries.iter().map(|q| asker.find(q.system, q.entity, q.field, q.keys, q.select))));
+        answers.into_iter().map(|a| a.map(|list| list.iter().map(crate::value::from_json).collect()).map_err(|e| self.note(e))).collect()
+    }
+
+    fn list_page(&mut self, q: &ListQuery, cursor: Option<&str>) -> Option<Result<Page, AccessError>> {
+        let asked = self.rt.block_on(self.asker.bulk_page(q, cursor))?;
+        Some(match asked {
+            Ok((list, next)) => Ok(Page { records: list.iter().map(crate::value::from_json).collect(), next }),
+            Err(e) => Err(self.note(e)),
+        })
+    }
+}

@@ -1,0 +1,153 @@
+//! `flowmap connect NAME`: stores a connection's credentials (encrypted) and,
+//! for OAuth2 authorization code, walks the user through consent: prints the
+//! consent URL, takes the redirect on a loopback callback, trades the code
+//! for tokens and stores them.
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::live_setup::{LiveOptions, runtime};
+use crate::http::auth::exchange_code;
+use crate::http::{ServerClock, host_of_def};
+use crate::model::AuthDef;
+
+/// The default loopback address the consent page sends the user back to.
+const DEFAULT_REDIRECT: &str = "http://127.0.0.1:53682/callback";
+
+pub fn run(root: Option<PathBuf>, options: &LiveOptions, name: String, client_id: Option<String>) -> Result<ExitCode, String> {
+    let setup = options.open(root, None, true)?;
+    let vault = setup.vault.clone().ok_or("no encryption key")?;
+    let def = setup.registry.definition(&name).cloned().ok_or_else(|| format!("no connection named `{name}` in the connections file"))?;
+    let system_name = def.system.clone().unwrap_or_else(|| name.clone());
+    let system = setup.project.systems.get(&system_name).ok_or_else(|| format!("unknown system `{system_name}`"))?;
+    let put = |secret: &str, value: &str| setup.state.put_secret(&vault, &name, secret, value).map_err(|e| e.to_string());
+    let rt = runtime()?;
+    match &system.def.auth {
+        AuthDef::Oauth2AuthorizationCode { authorize_url, token_url, lifetime_seconds, scope, .. } => {
+            let id = ask(&setup, &name, "client_id", client_id, "FLOWMAP_CLIENT_ID")?;
+            let secret = ask(&setup, &name, "client_secret", None, "FLOWMAP_CLIENT_SECRET")?;
+            put("client_id", &id)?;
+            put("client_secret", &secret)?;
+            let host = host_of_def(&name, &def, &system.def)?;
+            let redirect = def.redirect_uri.clone().unwrap_or_else(|| DEFAULT_REDIRECT.to_string());
+            let state = random_hex(16);
+            let mut url = reqwest::Url::parse(&authorize_url.replace("{host}", &host)).map_err(|e| format!("authorize_url: {e}"))?;
+            url.query_pairs_mut()
+                .append_pair("client_id", &id)
+                .append_pair("redirect_uri", &redirect)
+                .append_pair("response_type", "code")
+                .append_pair("state", &state)
+                .append_pair("force_login", "0");
+            if let Some(s) = scope {
+                url.query_pairs_mut().append_pair("scope", s);
+            }
+            let tokens = rt.block_on(async {
+                let code = consent(&url, &redirect, &state).await?;
+                let clock = ServerClock::new(def.clock_speed.unwrap_or(1.0));
+                let http = reqwest::Client::new();
+                exchange_code(&http, &clock, &token_url.replace("{host}", &host), &code, &redirect, &id, &secret, *lifetime_seconds)
+                    .await
+                    .map_err(|e| e.to_string())
+            })?;
+            let lock = setup.state.lock_tokens(&name).map_err(|e| e.to_string())?;
+            lock.store(&vault, &tokens).map_err(|e| e.to_string())?;
+            // A discovered value (the division) belongs to the account that consented,
+            // which may be another one now: it is found again.
+            for param in system.def.http.discover.keys() {
+                setup.state.set_setting(&name, param, "").map_err(|e| e.to_string())?;
+            }
+            let conn = rt.block_on(setup.registry.connection(&name)).map_err(|e| e.to_string())?;
+            println!("connected `{name}` ({}); requests go to {}", system.def.title, conn.base_url);
+        }
+        AuthDef::Oauth2ClientCredentials { .. } => {
+            let id = ask(&setup, &name, "client_id", client_id, "FLOWMAP_CLIENT_ID")?;
+            let secret = ask(&setup, &name, "client_secret", None, "FLOWMAP_CLIENT_SECRET")?;
+            put("client_id", &id)?;
+            put("client_secret", &secret)?;
+            let conn = rt.block_on(setup.registry.connection(&name)).map_err(|e| e.to_string())?;
+            rt.block_on(conn.check_auth()).map_err(|e| e.to_string())?;
+            println!("connected `{name}` ({}); the client credentials were accepted", system.def.title);
+        }
+        AuthDef::Bearer {} => {
+            put("token", &ask(&setup, &name, "token", None, "FLOWMAP_TOKEN")?)?;
+            println!("stored the token of `{name}`");
+        }
+        AuthDef::ApiKey { .. } => {
+            put("api_key", &ask(&setup, &name, "api_key", None, "FLOWMAP_API_KEY")?)?;
+            println!("stored the API key of `{name}`");
+        }
+        AuthDef::Basic {} => {
+            put("username", &ask(&setup, &name, "username", None, "FLOWMAP_USERNAME")?)?;
+            put("password", &ask(&setup, &name, "password", None, "FLOWMAP_PASSWORD")?)?;
+            println!("stored the user name and password of `{name}`");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A credential: the flag, else the environment variable, else the stored one, else asked on stdin.
+fn ask(setup: &super::live_setup::LiveSetup, name: &str, what: &str, given: Option<String>, env: &str) -> Result<String, String> {
+    if let Some(v) = given.or_else(|| std::env::var(env).ok()).filter(|v| !v.trim().is_empty()) {
+        return Ok(v.trim().to_string());
+    }
+    if let Some(vault) = &setup.vault
+        && let Ok(Some(v)) = setup.state.secret(vault, name, what)
+    {
+        return Ok(v);
+    }
+    eprint!("{what} of `{name}` (or set {env}): ");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| e.to_string())?;
+    let v = line.trim().to_string();
+    if v.is_empty() { Err(format!("no {what} given")) } else { Ok(v) }
+}
+
+/// Prints the consent URL and waits for the redirect on the loopback callback.
+async fn consent(url: &reqwest::Url, redirect: &str, state: &str) -> Result<String, String> {
+    let callback = reqwest::Url::parse(redirect).map_err(|e| format!("redirect_uri: {e}"))?;
+    let host = callback.host_str().unwrap_or("");
+    if !matches!(host, "127.0.0.1" | "localhost" | "[::1]") {
+        return Err(format!("redirect_uri must be a loopback address (127.0.0.1), not {host}"));
+    }
+    let port = callback.port_or_known_default().unwrap_or(80);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
+    println!("Open this address in a browser, sign in and allow access:\n\n  {url}\n\nWaiting for the redirect to {redirect} …");
+    let _ = std::io::stdout().flush();
+    let wait = async {
+        loop {
+            let (mut socket, _) = listener.accept().await.map_err(|e| e.to_string())?;
+            let mut buffer = vec![0u8; 8192];
+            let n = socket.read(&mut buffer).await.unwrap_or(0);
+            let head = String::from_utf8_lossy(&buffer[..n]).to_string();
+            let target = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+            let Ok(asked) = callback.join(&target) else { continue };
+            if asked.path() != callback.path() {
+                let _ = socket.write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
+                continue;
+            }
+            let pairs: Vec<(String, String)> = asked.query_pairs().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+            let (page, result) = match (get("code"), get("state"), get("error")) {
+                (_, _, Some(error)) => ("Access was not granted; you can close this page.", Err(format!("consent was refused: {error}"))),
+                (Some(code), Some(s), None) if s == state => ("flowmap is connected; you can close this page.", Ok(code)),
+                _ => ("This answer does not belong to the consent flowmap asked for.", Err("the redirect did not carry this consent's state".to_string())),
+            };
+            let html = format!("<!doctype html><title>flowmap</title><p>{page}</p>");
+            let answer = format!("HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{html}", html.len());
+            let _ = socket.write_all(answer.as_bytes()).await;
+            return result;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(600), wait).await.map_err(|_| "no redirect came within 10 minutes".to_string())?
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut b = vec![0u8; bytes];
+    let _ = getrandom::fill(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}

@@ -1,0 +1,98 @@
+//! `flowmap runs` and `flowmap show FLOW KEY`: the audit trail, read back.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use flowmap_state::State;
+
+use super::live_setup::LiveOptions;
+use super::paths;
+use crate::http::format_utc;
+
+fn open_state(root: Option<PathBuf>, options: &LiveOptions) -> Result<State, String> {
+    let root = paths::project_root(root, None)?;
+    let path = options.state_path(&root);
+    if !path.exists() {
+        return Err(format!("no state file at {}: nothing has run yet", path.display()));
+    }
+    State::open(&path).map_err(|e| e.to_string())
+}
+
+pub fn runs(root: Option<PathBuf>, options: &LiveOptions, flow: Option<String>, limit: usize, json: bool) -> Result<ExitCode, String> {
+    let state = open_state(root, options)?;
+    let rows = state.runs(flow.as_deref(), limit).map_err(|e| e.to_string())?;
+    if json {
+        for r in &rows {
+            println!("{}", serde_json::to_string(r).unwrap_or_default());
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if rows.is_empty() {
+        println!("no runs");
+    }
+    for r in rows {
+        let s = &r.summary;
+        let n = |k: &str| s.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
+        println!(
+            "{:>4}  {}  {:<8} {:<9} {}  sent {} · reconciled {} · skipped {} · blocked {} · failed {} · unknown {}",
+            r.id,
+            format_utc(r.started_at_ms),
+            r.mode,
+            r.status,
+            r.flow,
+            n("sent"),
+            n("reconciled"),
+            n("skipped"),
+            n("blocked"),
+            n("failed"),
+            n("unknown")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A record's whole history. FLOW is the flow's name or its file.
+pub fn show(root: Option<PathBuf>, options: &LiveOptions, flow: String, key: String, json: bool) -> Result<ExitCode, String> {
+    let state = open_state(root.clone(), options)?;
+    let name = flow_name(root, &flow)?;
+    let rows = state.history(&name, &key).map_err(|e| e.to_string())?;
+    if rows.is_empty() {
+        return Err(format!("the journal has nothing on `{key}` in flow {name}"));
+    }
+    if json {
+        for r in &rows {
+            println!("{}", serde_json::to_string(r).unwrap_or_default());
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Ok(Some(now)) = state.record_state(&name, &key) {
+        let id = now.target_id.map(|t| format!(", target id {t}")).unwrap_or_default();
+        println!("{name} {key}: {} after {} delivery attempt(s){id}", now.status, now.attempts);
+    }
+    for r in rows {
+        let run = r.run.map(|r| format!("run {r}")).unwrap_or_default();
+        let detail = r.detail.map(|d| format!("  {d}")).unwrap_or_default();
+        println!("  {}  {run:<7} {:<17}{detail}", format_utc(r.at_ms), r.event);
+        for reason in &r.reasons {
+            println!("      - {reason}");
+        }
+        if let Some(id) = &r.target_id {
+            println!("      target id {id}");
+        }
+        if let Some(p) = &r.payload {
+            println!("      payload {p}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `lnb-orders-to-exact`, or the name inside a flow file.
+pub fn flow_name(root: Option<PathBuf>, flow: &str) -> Result<String, String> {
+    let path = Path::new(flow);
+    if !path.is_file() {
+        return Ok(flow.to_string());
+    }
+    let root = paths::project_root(root, Some(path))?;
+    let project = paths::load_project(&root).map_err(|_| "the project does not load".to_string())?;
+    super::live_setup::compile(&project, path).map(|c| c.name)
+}

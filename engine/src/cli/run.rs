@@ -1,0 +1,84 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use super::live_setup::{LiveOptions, compile, runtime};
+use crate::run::{Live, LiveReport, Records};
+
+/// `flowmap run FLOW` and `flowmap replay FLOW`: the flow against the live systems.
+pub fn run(root: Option<PathBuf>, options: &LiveOptions, flow: PathBuf, records: Records, json: bool) -> Result<ExitCode, String> {
+    let setup = options.open(root, Some(&flow), false)?;
+    let compiled = compile(&setup.project, &flow)?;
+    let rt = runtime()?;
+    let live = Live { project: &setup.project, flow: &compiled, registry: setup.registry.clone(), state: setup.state.clone(), rt: &rt };
+    let mode = if matches!(records, Records::Fetch) { "run" } else { "replay" };
+    let bar = progress_bar(json);
+    let report = live.run(mode, records, &mut |done, total| {
+        if let Some(b) = &bar {
+            b.set_length(total);
+            b.set_position(done);
+        }
+    })?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    if json {
+        println!("{}", serde_json::to_string(&report).unwrap_or_default());
+    } else {
+        print!("{}", render(&compiled.name, mode, &report));
+    }
+    let failed = report.failed + report.unknown > 0 || report.stopped.is_some();
+    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+/// A bar on a terminal; nothing when the output is piped or JSON.
+fn progress_bar(json: bool) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if json || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {pos}/{len} records [{bar:30}] {elapsed}") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    Some(bar)
+}
+
+pub fn render(flow: &str, mode: &str, r: &LiveReport) -> String {
+    let mut out = String::new();
+    let ended = match &r.stopped {
+        Some(_) => "stopped",
+        None => "completed",
+    };
+    out.push_str(&format!("{mode} {} of {flow}: {ended} in {:.1} s\n", r.run, r.elapsed_ms as f64 / 1000.0));
+    if let Some(why) = &r.stopped {
+        out.push_str(&format!("  stopped: {why}\n"));
+    }
+    let counts = [
+        ("fetched", r.fetched),
+        ("sent", r.sent),
+        ("reconciled", r.reconciled),
+        ("skipped", r.skipped),
+        ("blocked", r.blocked),
+        ("failed", r.failed),
+        ("unknown", r.unknown),
+        ("ignored", r.ignored),
+    ];
+    let shown: Vec<String> = counts.iter().filter(|(_, n)| *n > 0).map(|(k, n)| format!("{n} {k}")).collect();
+    out.push_str(&format!("  {}\n", if shown.is_empty() { "no records".to_string() } else { shown.join(", ") }));
+    if r.write_backs_failed > 0 {
+        out.push_str(&format!("  {} write-backs failed (they are repeated by the next run)\n", r.write_backs_failed));
+    }
+    for (key, what, reasons) in &r.problems {
+        out.push_str(&format!("  {what} {key}\n"));
+        for reason in reasons {
+            out.push_str(&format!("    - {reason}\n"));
+        }
+    }
+    let calls: Vec<String> = r.calls.iter().map(|(c, n)| format!("{c} {n}")).collect();
+    out.push_str(&format!(
+        "  API calls: {}; waited {:.1} s on rate limits\n",
+        if calls.is_empty() { "none".to_string() } else { calls.join(", ") },
+        r.waited_on_rate_limits_ms as f64 / 1000.0
+    ));
+    out
+}

@@ -1,0 +1,221 @@
+//! One connection to one system account: every call goes through `call`,
+//! which authenticates, keeps to the rate budget, retries what is safe to
+//! retry, and never repeats a write whose outcome is unknown.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+
+use super::auth::Auth;
+use super::limits::RateBudget;
+use super::retry::{backoff, retry_after_ms};
+use super::{CallError, ServerClock, redact};
+
+/// 429s are not failures of the call; they get more patience than errors.
+const MAX_RATE_LIMITED: u32 = 20;
+
+pub struct Connection {
+    pub name: String,
+    pub system: String,
+    /// The base URL with every placeholder filled in, no trailing slash.
+    pub base_url: String,
+    /// Scheme and authority: `__next` links are only followed on this host.
+    pub host: String,
+    pub(super) http: reqwest::Client,
+    pub(super) auth: Auth,
+    pub budget: RateBudget,
+    pub clock: ServerClock,
+    pub(super) slots: Semaphore,
+    pub(super) headers: Vec<(String, String)>,
+    pub(super) write_headers: Vec<(String, String)>,
+    pub(super) error_message: Option<jmespath::Expression<'static>>,
+    pub(super) retries: u32,
+    pub(super) timeout: Duration,
+    /// HTTP requests sent (retries included).
+    pub calls: AtomicU64,
+}
+
+/// A successful answer.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub body: serde_json::Value,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+impl Connection {
+    /// An absolute URL for a path relative to the base URL (absolute URLs pass through).
+    pub fn url(&self, path: &str) -> String {
+        if path.starts_with("http://") || path.starts_with("https://") {
+            return path.to_string();
+        }
+        format!("{}/{}", self.base_url, path.trim_start_matches('/'))
+    }
+
+    /// Makes sure the credentials work (buys a token where the auth kind uses one).
+    pub async fn check_auth(&self) -> Result<(), CallError> {
+        self.auth.credential(&self.http, &self.clock).await.map(|_| ())
+    }
+
+    pub async fn get(&self, url: &str, query: &[(String, String)]) -> Result<Answer, CallError> {
+        self.call("GET", url, query, None).await
+    }
+
+    pub async fn call(&self, method: &str, url: &str, query: &[(String, String)], body: Option<&serde_json::Value>) -> Result<Answer, CallError> {
+        let write = method != "GET";
+        let _slot = self.slots.acquire().await.map_err(|_| CallError::Stop { message: "the connection is closed".into() })?;
+        let mut credential = self.auth.credential(&self.http, &self.clock).await?;
+        let (mut failures, mut rate_limited, mut renewed) = (0u32, 0u32, false);
+        let what = || redact(&format!("{method} {url}"));
+        loop {
+            self.budget.acquire(&self.clock).await?;
+            let request = self.request(method, url, query, body, &credential, write)?;
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            let answer = match request.send().await {
+                Ok(a) => a,
+                Err(e) => {
+                    // A request that never connected cannot have been applied.
+                    let left = e.is_connect();
+                    if write && !left {
+                        return Err(CallError::Unknown { message: redact(&format!("{} got no answer ({})", what(), describe(&e))) });
+                    }
+                    if failures >= self.retries {
+                        return Err(CallError::Unavailable { message: redact(&format!("{} failed {} times; last: {}", what(), failures + 1, describe(&e))) });
+                    }
+                    failures += 1;
+                    tokio::time::sleep(backoff(failures)).await;
+                    continue;
+                }
+            };
+            if let Some(date) = answer.headers().get("date").and_then(|d| d.to_str().ok()) {
+                self.clock.observe_date(date);
+            }
+            let status = answer.status().as_u16();
+            let headers = answer.headers().clone();
+            let header = |h: &str| headers.get(h).and_then(|v| v.to_str().ok()).map(str::to_string);
+            if status != 429 {
+                self.budget.observe(header, &self.clock);
+            }
+            let text = match answer.text().await {
+                Ok(t) => t,
+                Err(e) if write => {
+                    return Err(CallError::Unknown { message: redact(&format!("{} lost its answer ({})", what(), describe(&e))) });
+                }
+                Err(_) => String::new(),
+            };
+            let body = if text.trim().is_empty() { serde_json::Value::Null } else { serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)) };
+            match status {
+                200..=299 => return Ok(Answer { status, body, headers }),
+                401 if !renewed => {
+                    renewed = true;
+                    credential = self.auth.renew(&credential, &self.http, &self.clock).await?;
+                }
+                429 => {
+                    let until = self.budget.spent(header, &self.clock)?;
+                    if rate_limited >= MAX_RATE_LIMITED {
+                        return Err(CallError::Unavailable { message: format!("{} was refused with 429 {} times", what(), rate_limited + 1) });
+                    }
+                    rate_limited += 1;
+                    let now = self.clock.now_ms();
+                    let after = header("retry-after").and_then(|v| retry_after_ms(&v, now));
+                    let wait = match (after, until) {
+                        (Some(a), Some(u)) => self.clock.real_duration(a.max(u - now)),
+                        (Some(a), None) => self.clock.real_duration(a),
+                        (None, Some(u)) => self.clock.real_wait_until(u + 1000),
+                        (None, None) => backoff(rate_limited),
+                    };
+                    tokio::time::sleep(wait).await;
+                }
+                // A gateway timeout on a write says nothing about whether it was applied.
+                504 if write => {
+                    return Err(CallError::Unknown { message: format!("{} timed out at a gateway (HTTP 504)", what()) });
+                }
+                500..=599 if !write || status != 500 => {
+                    if failures >= self.retries {
+                        return Err(CallError::Unavailable { message: format!("{} failed {} times; last: HTTP {status} {}", what(), failures + 1, self.message(&body)) });
+                    }
+                    failures += 1;
+                    tokio::time::sleep(backoff(failures)).await;
+                }
+                _ => return Err(CallError::Refused { status, message: self.message(&body) }),
+            }
+        }
+    }
+
+    fn request(
+        &self,
+        method: &str,
+        url: &str,
+        query: &[(String, String)],
+        body: Option<&serde_json::Value>,
+        credential: &super::auth::Credential,
+        write: bool,
+    ) -> Result<reqwest::RequestBuilder, CallError> {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|_| CallError::Stop { message: format!("unknown HTTP method {method}") })?;
+        let mut r = self.http.request(method, url).timeout(self.timeout);
+        if !query.is_empty() {
+            r = r.query(query);
+        }
+        if let Some((k, v)) = &credential.query {
+            r = r.query(&[(k, v)]);
+        }
+        for (k, v) in &self.headers {
+            r = r.header(k, v);
+        }
+        if write {
+            for (k, v) in &self.write_headers {
+                r = r.header(k, v);
+            }
+        }
+        if let Some((k, v)) = &credential.header {
+            r = r.header(k, v);
+        }
+        if let Some(b) = body {
+            r = r.body(b.to_string());
+        }
+        Ok(r)
+    }
+
+    /// The system's own words for an error (e.g. Exact's localized, CRLF-joined
+    /// `error.message.value`), on one line.
+    pub fn message(&self, body: &serde_json::Value) -> String {
+        let found = self.error_message.as_ref().and_then(|e| e.search(body).ok()).and_then(|v| v.as_string().cloned());
+        let text = match found {
+            Some(t) => t,
+            None => match body {
+                serde_json::Value::String(s) => s.chars().take(300).collect(),
+                serde_json::Value::Null => "no details in the answer".to_string(),
+                other => other.to_string().chars().take(300).collect(),
+            },
+        };
+        let lines: Vec<&str> = text.split(['\r', '\n']).map(str::trim).filter(|l| !l.is_empty()).collect();
+        redact(&lines.join("; "))
+    }
+}
+
+/// A reqwest error in words, without the URL (which may carry a token).
+fn describe(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else if e.is_body() || e.is_decode() {
+        "the answer broke off"
+    } else {
+        "the connection failed"
+    };
+    let mut source = std::error::Error::source(e);
+    let mut detail = String::new();
+    while let Some(s) = source {
+        detail = s.to_string();
+        source = s.source();
+    }
+    if detail.is_empty() { kind.to_string() } else { format!("{kind}: {detail}") }
+}

@@ -1,0 +1,22 @@
+//! HTTP to the systems: connections, authentication (OAuth2 authorization
+//! code and client credentials, bearer, API key, basic), the server's clock,
+//! rate-limit budgets, retries, paging, and redaction of secrets.
+
+pub mod auth;
+mod base64;
+mod clock;
+mod connection;
+mod error;
+mod limits;
+mod paging;
+mod redact;
+mod registry;
+mod retry;
+mod token_answer;
+
+pub use clock::{ServerClock, format_utc, local_epoch_ms};
+pub use connection::{Answer, Connection};
+pub use error::CallError;
+pub use paging::{Cursor, Lister};
+pub use redact::{redact, register_secret};
+pub use registry::{Registry, host_of_def};

@@ -1,0 +1,101 @@
+//! Lists that come in pages: OData's `__next` links (Exact) and page-number
+//! parameters with `X-Pagination-*` headers (Le New Black).
+
+use super::connection::{Answer, Connection};
+use super::{CallError, redact};
+use crate::model::PagingDef;
+
+/// Where the next page is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cursor {
+    /// The first page: the request as given.
+    First,
+    /// OData `__next`: an absolute URL holding the whole query.
+    Link(String),
+    /// A page number.
+    Page(u32),
+}
+
+/// How one system's lists are read.
+pub struct Lister<'a> {
+    pub conn: &'a Connection,
+    pub paging: &'a PagingDef,
+    pub page_size: usize,
+    pub records: &'a jmespath::Expression<'static>,
+}
+
+impl Lister<'_> {
+    /// One page of records and where the next one is (None: this was the last).
+    pub async fn page(&self, url: &str, query: &[(String, String)], cursor: &Cursor) -> Result<(Vec<serde_json::Value>, Option<Cursor>), CallError> {
+        let answer = match (cursor, self.paging) {
+            (Cursor::Link(next), _) => self.conn.get(next, &[]).await?,
+            (Cursor::Page(n), PagingDef::PageParam { param, .. }) => {
+                let mut q = query.to_vec();
+                q.push((param.clone(), n.to_string()));
+                self.conn.get(url, &q).await?
+            }
+            _ => self.conn.get(url, query).await?,
+        };
+        let records = self.records_of(&answer)?;
+        let next = self.next(&answer, cursor, records.len())?;
+        Ok((records, next))
+    }
+
+    /// Every record, page after page.
+    pub async fn all(&self, url: &str, query: &[(String, String)]) -> Result<Vec<serde_json::Value>, CallError> {
+        let mut out = Vec::new();
+        let mut cursor = match self.paging {
+            PagingDef::PageParam { .. } => Cursor::Page(1),
+            _ => Cursor::First,
+        };
+        loop {
+            let (mut records, next) = self.page(url, query, &cursor).await?;
+            out.append(&mut records);
+            match next {
+                Some(n) => cursor = n,
+                None => return Ok(out),
+            }
+        }
+    }
+
+    fn records_of(&self, answer: &Answer) -> Result<Vec<serde_json::Value>, CallError> {
+        let found = self.records.search(&answer.body).map_err(|e| CallError::Refused { status: answer.status, message: format!("the answer has no records: {e}") })?;
+        match serde_json::to_value(&*found).unwrap_or_default() {
+            serde_json::Value::Array(items) => Ok(items),
+            serde_json::Value::Null => Ok(Vec::new()),
+            other => Ok(vec![other]),
+        }
+    }
+
+    fn next(&self, answer: &Answer, cursor: &Cursor, got: usize) -> Result<Option<Cursor>, CallError> {
+        match self.paging {
+            PagingDef::OdataNext { next } => {
+                let expr = jmespath::compile(next).map_err(|e| CallError::Stop { message: format!("paging.next: {e}") })?;
+                let link = expr.search(&answer.body).ok().and_then(|v| v.as_string().cloned());
+                match link {
+                    // A link to another host would carry our token there.
+                    Some(l) if !l.starts_with(&self.conn.host) => {
+                        Err(CallError::Refused { status: answer.status, message: redact(&format!("the next-page link points to another host: {l}")) })
+                    }
+                    Some(l) => Ok(Some(Cursor::Link(l))),
+                    None => Ok(None),
+                }
+            }
+            PagingDef::PageParam { has_more_header, .. } => {
+                let n = match cursor {
+                    Cursor::Page(n) => *n,
+                    _ => 1,
+                };
+                let more = match has_more_header.as_deref().and_then(|h| answer.header(h)) {
+                    Some(v) => v.trim().eq_ignore_ascii_case("true") || v.trim() == "1",
+                    None => got >= self.page_size && got > 0,
+                };
+                Ok(more.then_some(Cursor::Page(n + 1)))
+            }
+            PagingDef::None {} => Ok(None),
+            PagingDef::XeroPage {} | PagingDef::QboStartposition {} => {
+                Err(CallError::Stop { message: format!("live paging of connection `{}` (Xero/QuickBooks style) is not implemented yet", self.conn.name) })
+            }
+        }
+    }
+}

@@ -1,0 +1,232 @@
+//! The connections of a run, built on first use from `connections.yaml`, the
+//! system definitions, and the secrets stored by `flowmap connect`.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use flowmap_state::{State, Vault};
+use tokio::sync::Mutex;
+
+use super::auth::{Auth, AuthorizationCode, ClientCredentials, Credential, bearer};
+use super::connection::Connection;
+use super::limits::RateBudget;
+use super::{CallError, ServerClock};
+use crate::diagnostic::Diagnostic;
+use crate::load::{SchemaKind, load_typed};
+use crate::model::{AuthDef, ConnectionDef, ConnectionsFile};
+use crate::project::{Project, System};
+
+pub struct Registry {
+    pub file: ConnectionsFile,
+    pub state: Arc<State>,
+    vault: Option<Arc<Vault>>,
+    systems: HashMap<String, (crate::model::SystemDef, String)>,
+    open: Mutex<HashMap<String, Arc<Connection>>>,
+}
+
+impl Registry {
+    pub fn load(project: &Project, file: &Path, state: Arc<State>, vault: Option<Arc<Vault>>) -> Result<Registry, Vec<Diagnostic>> {
+        let (file, doc) = load_typed::<ConnectionsFile>(file, SchemaKind::Connections)?;
+        let mut problems = Vec::new();
+        for (name, c) in &file.connections {
+            let system = c.system.clone().unwrap_or_else(|| name.clone());
+            let at = doc.spans.value_loc(&crate::load::pointer_child("/connections", name));
+            match project.systems.get(&system) {
+                None => problems.push(Diagnostic::error(format!("connection `{name}`: unknown system `{system}`")).at(at)),
+                Some(s) => {
+                    if let Err(e) = host_of(name, c, s) {
+                        problems.push(Diagnostic::error(e).at(at));
+                    }
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let systems = project.systems.iter().map(|(n, s)| (n.clone(), (s.def.clone(), s.def.records.clone()))).collect();
+        Ok(Registry { file, state, vault, systems, open: Mutex::new(HashMap::new()) })
+    }
+
+    pub fn definition(&self, name: &str) -> Option<&ConnectionDef> {
+        self.file.connections.get(name)
+    }
+
+    /// The connection a flow's `system: X` uses: the one named X.
+    pub async fn connection(&self, name: &str) -> Result<Arc<Connection>, CallError> {
+        let mut open = self.open.lock().await;
+        if let Some(c) = open.get(name) {
+            return Ok(c.clone());
+        }
+        let conn = Arc::new(self.build(name).await?);
+        open.insert(name.to_string(), conn.clone());
+        Ok(conn)
+    }
+
+    /// Connections opened so far.
+    pub async fn opened(&self) -> Vec<Arc<Connection>> {
+        let mut list: Vec<_> = self.open.lock().await.values().cloned().collect();
+        list.sort_by(|a, b| a.name.cmp(&b.name));
+        list
+    }
+
+    fn vault(&self) -> Result<&Arc<Vault>, CallError> {
+        self.vault.as_ref().ok_or_else(|| CallError::Stop { message: "no encryption key: run `flowmap connect` first or set FLOWMAP_KEY".into() })
+    }
+
+    fn secret(&self, connection: &str, name: &str) -> Result<String, CallError> {
+        let vault = self.vault()?;
+        match self.state.secret(vault, connection, name) {
+            Ok(Some(s)) => Ok(s),
+            Ok(None) => Err(CallError::Stop { message: format!("connection `{connection}` has no {name}: run `flowmap connect {connection}`") }),
+            Err(e) => Err(CallError::Stop { message: e.to_string() }),
+        }
+    }
+
+    async fn build(&self, name: &str) -> Result<Connection, CallError> {
+        let def = self.file.connections.get(name).ok_or_else(|| CallError::Stop { message: format!("no connection named `{name}` in the connections file") })?;
+        let system_name = def.system.clone().unwrap_or_else(|| name.to_string());
+        let (system, records) = self.systems.get(&system_name).ok_or_else(|| CallError::Stop { message: format!("unknown system `{system_name}`") })?;
+        let host = host_of_def(name, def, system).map_err(|message| CallError::Stop { message })?;
+        let clock = ServerClock::new(def.clock_speed.unwrap_or(1.0));
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| CallError::Stop { message: format!("HTTP client: {e}") })?;
+        let base_without_params = system.base_url.replace("{host}", &host);
+        let auth = self.auth(name, def, system, &host, &base_without_params)?;
+        let error_message = system.http.error_message.as_deref().and_then(|e| jmespath::compile(e).ok());
+        let mut conn = Connection {
+            name: name.to_string(),
+            system: system_name.clone(),
+            base_url: base_without_params.trim_end_matches('/').to_string(),
+            host: host.clone(),
+            http,
+            auth,
+            budget: RateBudget::new(name, &system.http.rate_limits),
+            clock,
+            slots: tokio::sync::Semaphore::new(def.concurrency.unwrap_or(4).max(1) as usize),
+            headers: system.http.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            write_headers: system.http.write_headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            error_message,
+            retries: def.retries.unwrap_or(5),
+            timeout: Duration::from_secs_f64(def.timeout_seconds.unwrap_or(30.0).max(0.1)),
+            calls: Default::default(),
+        };
+        let _ = records;
+        // Placeholders: the connection's own values, else the state's memory of a discovery, else discover now.
+        let mut base = conn.base_url.clone();
+        for (param, how) in &system.http.discover {
+            let marker = format!("{{{param}}}");
+            if !base.contains(&marker) {
+                continue;
+            }
+            let value = match def.params.get(param) {
+                Some(v) => v.to_string(),
+                None => self.discover(&conn, param, how).await?,
+            };
+            base = base.replace(&marker, &value);
+        }
+        for (param, value) in &def.params {
+            base = base.replace(&format!("{{{param}}}"), &value.to_string());
+        }
+        if let Some(missing) = base.split('{').nth(1).and_then(|r| r.split('}').next()) {
+            return Err(CallError::Stop { message: format!("connection `{name}` needs a value for `{missing}` (params: {{ {missing}: … }})") });
+        }
+        conn.base_url = base;
+        Ok(conn)
+    }
+
+    async fn discover(&self, conn: &Connection, param: &str, how: &crate::model::DiscoverDef) -> Result<String, CallError> {
+        if let Ok(Some(v)) = self.state.setting(&conn.name, param)
+            && !v.is_empty()
+        {
+            return Ok(v);
+        }
+        let url = how.get.replace("{host}", &conn.host);
+        let answer = conn.get(&url, &[]).await?;
+        let expr = jmespath::compile(&how.value).map_err(|e| CallError::Stop { message: format!("discover.{param}: {e}") })?;
+        let found = expr.search(&answer.body).map_err(|e| CallError::Stop { message: format!("discover.{param}: {e}") })?;
+        let value = match serde_json::to_value(&*found).unwrap_or_default() {
+            serde_json::Value::String(s) => s,
+            serde_json::Value::Number(n) => n.to_string(),
+            _ => return Err(CallError::Stop { message: format!("connection `{}`: the answer of {url} has no {param}", conn.name) }),
+        };
+        let _ = self.state.set_setting(&conn.name, param, &value);
+        Ok(value)
+    }
+
+    fn auth(&self, name: &str, def: &ConnectionDef, system: &crate::model::SystemDef, host: &str, base: &str) -> Result<Auth, CallError> {
+        let _ = def;
+        let fill = |u: &str| u.replace("{host}", host).replace("{base_url}", base.trim_end_matches('/'));
+        Ok(match &system.auth {
+            AuthDef::Oauth2AuthorizationCode { token_url, lifetime_seconds, min_refresh_seconds, consent_lost, too_early, .. } => {
+                Auth::AuthorizationCode(AuthorizationCode::new(
+                    name,
+                    fill(token_url),
+                    self.secret(name, "client_id")?,
+                    self.secret(name, "client_secret")?,
+                    *lifetime_seconds,
+                    *min_refresh_seconds,
+                    consent_lost.clone(),
+                    too_early.clone(),
+                    self.state.clone(),
+                    self.vault()?.clone(),
+                ))
+            }
+            AuthDef::Oauth2ClientCredentials { token_url, body, token_query, expiry_field, lifetime_seconds } => {
+                Auth::ClientCredentials(ClientCredentials::new(
+                    name,
+                    fill(token_url),
+                    *body,
+                    self.secret(name, "client_id")?,
+                    self.secret(name, "client_secret")?,
+                    token_query.clone(),
+                    expiry_field.clone(),
+                    *lifetime_seconds,
+                ))
+            }
+            AuthDef::Bearer {} => {
+                let token = self.secret(name, "token")?;
+                super::register_secret(&token);
+                Auth::Static(Credential { header: Some(bearer(&token)), query: None, generation: 0 })
+            }
+            AuthDef::ApiKey { header } => {
+                let key = self.secret(name, "api_key")?;
+                super::register_secret(&key);
+                Auth::Static(Credential { header: Some((header.clone(), key)), query: None, generation: 0 })
+            }
+            AuthDef::Basic {} => {
+                let user = self.secret(name, "username")?;
+                let password = self.secret(name, "password")?;
+                super::register_secret(&password);
+                let encoded = super::base64::encode(format!("{user}:{password}").as_bytes());
+                super::register_secret(&encoded);
+                Auth::Static(Credential { header: Some(("Authorization".into(), format!("Basic {encoded}"))), query: None, generation: 0 })
+            }
+        })
+    }
+}
+
+/// The host a connection talks to: its own `host`, its `region`'s, or the system's only one.
+fn host_of(name: &str, c: &ConnectionDef, s: &System) -> Result<String, String> {
+    host_of_def(name, c, &s.def)
+}
+
+pub fn host_of_def(name: &str, c: &ConnectionDef, s: &crate::model::SystemDef) -> Result<String, String> {
+    if let Some(h) = &c.host {
+        return Ok(h.trim_end_matches('/').to_string());
+    }
+    if let Some(region) = &c.region {
+        return s.regions.get(region).cloned().ok_or_else(|| {
+            let known: Vec<&str> = s.regions.keys().map(String::as_str).collect();
+            format!("connection `{name}`: unknown region `{region}` of {} (one of: {})", s.title, known.join(", "))
+        });
+    }
+    if let Some(h) = &s.host {
+        return Ok(h.clone());
+    }
+    let known: Vec<&str> = s.regions.keys().map(String::as_str).collect();
+    Err(format!("connection `{name}` needs a `region` ({}) or a `host`", known.join(", ")))
+}

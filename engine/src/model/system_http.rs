@@ -1,0 +1,172 @@
+//! How flowmap talks HTTP to a system: authentication, paging, rate-limit
+//! headers, error bodies, bulk listings. Declared in the system's YAML; the
+//! protocols themselves (OAuth2, OData paging) are implemented in `http/`.
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+/// How requests are authenticated. Secrets are never written here: they are
+/// stored encrypted by `flowmap connect`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AuthDef {
+    /// OAuth2 authorization code: a user consents once (`flowmap connect`), then refresh tokens rotate.
+    Oauth2AuthorizationCode {
+        /// Consent page; `{host}` is the connection's host.
+        authorize_url: String,
+        /// Token endpoint; `{host}` is the connection's host.
+        token_url: String,
+        /// Lifetime of an access token when the answer does not say (seconds).
+        #[serde(default = "default_lifetime")]
+        lifetime_seconds: u64,
+        /// The system refuses a refresh sooner than this after the last issue (seconds).
+        #[serde(default)]
+        min_refresh_seconds: u64,
+        /// Token-endpoint errors (text found in the answer) that mean the refresh token is
+        /// no longer valid: the connection needs consent again, and retrying cannot help.
+        #[serde(default)]
+        consent_lost: Vec<String>,
+        /// Token-endpoint errors that mean "too early": wait and use the current token.
+        #[serde(default)]
+        too_early: Vec<String>,
+        /// Scope to ask for at consent, when the system uses scopes.
+        #[serde(default)]
+        scope: Option<String>,
+    },
+    /// OAuth2 client credentials: a client id and secret buy a token.
+    Oauth2ClientCredentials {
+        /// Token endpoint; `{base_url}` and `{host}` are filled in.
+        token_url: String,
+        /// How the credentials are sent: `json` or `form`.
+        #[serde(default)]
+        body: TokenBody,
+        /// Send the token in this query parameter instead of an `Authorization: Bearer` header.
+        #[serde(default)]
+        token_query: Option<String>,
+        /// Field of the token answer holding the expiry as an ISO date-time (else `expires_in`).
+        #[serde(default)]
+        expiry_field: Option<String>,
+        /// Lifetime when the answer gives none (seconds).
+        #[serde(default = "default_lifetime")]
+        lifetime_seconds: u64,
+    },
+    /// A fixed bearer token.
+    Bearer {},
+    /// A fixed key in a header.
+    ApiKey {
+        /// The header carrying the key.
+        header: String,
+    },
+    /// HTTP basic authentication with a user name and password.
+    Basic {},
+}
+
+fn default_lifetime() -> u64 {
+    3600
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenBody {
+    #[default]
+    Form,
+    Json,
+}
+
+/// How list answers are paged.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(tag = "style", rename_all = "snake_case", deny_unknown_fields)]
+pub enum PagingDef {
+    /// OData: the answer links the next page (`d.__next`, an absolute URL).
+    OdataNext {
+        /// JMESPath to the next-page link in the answer.
+        next: String,
+    },
+    /// A page number in a query parameter, 1-based; a header says whether more pages follow.
+    PageParam {
+        param: String,
+        /// Header answering `true` when another page follows; without it, a short page is the last.
+        #[serde(default)]
+        has_more_header: Option<String>,
+    },
+    /// Xero: `page=N`, 100 per page, an empty page ends (not yet run live).
+    XeroPage {},
+    /// QuickBooks: `STARTPOSITION`/`MAXRESULTS` in the query (not yet run live).
+    QboStartposition {},
+    /// Everything comes in one answer.
+    None {},
+}
+
+/// A rate-limit budget announced in answer headers.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitDef {
+    /// Name used in messages (`minutely`, `daily`).
+    pub name: String,
+    /// Header with the calls left.
+    pub remaining: String,
+    /// Header with the moment the budget resets.
+    pub reset: String,
+    /// Unit of the reset header: `epoch_ms`, `epoch_seconds` or `seconds` (from now).
+    #[serde(default)]
+    pub reset_unit: ResetUnit,
+    /// When this budget is spent the run stops (saying when it resets) instead of waiting.
+    #[serde(default)]
+    pub stops_run: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ResetUnit {
+    #[default]
+    EpochMs,
+    EpochSeconds,
+    Seconds,
+}
+
+/// A listing of a whole entity at large pages, used instead of batched
+/// look-ups when it costs fewer calls.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkDef {
+    /// Path of the listing; `{entity}` is the entity path.
+    pub path: String,
+    pub page_size: u32,
+    /// Entities that have a bulk listing.
+    pub entities: Vec<String>,
+}
+
+/// A value of the base URL found by asking the system (Exact's division from `current/Me`).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DiscoverDef {
+    /// URL to GET; `{host}` is the connection's host.
+    pub get: String,
+    /// JMESPath to the value in the answer.
+    pub value: String,
+}
+
+/// Everything about HTTP in a system definition.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HttpDef {
+    /// Headers sent with every request.
+    #[serde(default)]
+    pub headers: IndexMap<String, String>,
+    /// Headers sent with every POST, PUT and PATCH.
+    #[serde(default)]
+    pub write_headers: IndexMap<String, String>,
+    /// Rate-limit budgets read from answer headers.
+    #[serde(default)]
+    pub rate_limits: Vec<RateLimitDef>,
+    /// JMESPath to the human message in an error answer.
+    #[serde(default)]
+    pub error_message: Option<String>,
+    /// Listing a whole entity at large pages.
+    #[serde(default)]
+    pub bulk: Option<BulkDef>,
+    /// Base-URL values found by asking the system, unless the connection sets them.
+    #[serde(default)]
+    pub discover: IndexMap<String, DiscoverDef>,
+}

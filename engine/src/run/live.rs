@@ -1,0 +1,441 @@
+//! A live run: the compiled flow against the real systems, with every record's
+//! journey written to the state file. Per record:
+//!
+//! - blocked (with every reason) or skipped (already in the target): journal,
+//!   then the write-backs (LNB order Blocked / Closed);
+//! - ready: journal "sending" with the payload, then deliver, then journal
+//!   "sent" with the target's answer and id, then the write-backs planned from
+//!   that answer;
+//! - a delivery whose answer was lost is never re-sent blind: the existence
+//!   check (YourRef) decides first, now or, after a crash, in the next run;
+//! - a look-up that could not be asked leaves the record for the next run
+//!   ("failed"), without writing anything back.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use flowmap_state::{JournalEntry, State};
+use minijinja::Value;
+
+use super::outcome::{Context, Outcome, Status};
+use super::runner::Runner;
+use crate::access::{Asker, HttpAccess};
+use crate::compile::CompiledFlow;
+use crate::deliver::PlannedRequest;
+use crate::expr::Scope;
+use crate::http::{CallError, Lister, Registry, redact};
+use crate::project::Project;
+
+/// Records per batch: look-ups are asked per batch, and the journal shows progress per record.
+const BATCH: usize = 100;
+/// Deliveries of one record with lost answers before it is left for the next run.
+const MAX_SENDS: u32 = 3;
+
+/// Which records a run takes.
+pub enum Records {
+    /// Fetch them from the source (and first settle any left in doubt by an earlier run).
+    Fetch,
+    /// The source records stored in the journal for these keys (`flowmap replay`).
+    Stored(Vec<String>),
+}
+
+/// How one record ended in this run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    Sent,
+    /// Found in the target after a delivery in doubt: sent once, earlier.
+    Reconciled,
+    Skipped,
+    Blocked,
+    Ignored,
+    /// Not done; the next run (or a replay) tries again.
+    Failed,
+    /// Delivered or not, nobody can tell (no existence check to ask).
+    Unknown,
+}
+
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct LiveReport {
+    pub run: i64,
+    pub fetched: u64,
+    pub sent: u64,
+    pub reconciled: u64,
+    pub skipped: u64,
+    pub blocked: u64,
+    pub ignored: u64,
+    pub failed: u64,
+    pub unknown: u64,
+    pub write_backs_failed: u64,
+    /// HTTP requests per connection (retries included).
+    pub calls: Vec<(String, u64)>,
+    pub waited_on_rate_limits_ms: u64,
+    pub elapsed_ms: u64,
+    /// Why the run stopped early (consent lost, daily budget spent).
+    pub stopped: Option<String>,
+    /// Keys and reasons of records blocked or failed, for the summary.
+    pub problems: Vec<(String, String, Vec<String>)>,
+}
+
+pub struct Live<'a> {
+    pub project: &'a Project,
+    pub flow: &'a CompiledFlow,
+    pub registry: Arc<Registry>,
+    pub state: Arc<State>,
+    pub rt: &'a tokio::runtime::Runtime,
+}
+
+impl Live<'_> {
+    /// Runs the flow; `progress(done, total)` after each batch.
+    pub fn run(&self, mode: &str, records: Records, progress: &mut dyn FnMut(u64, u64)) -> Result<LiveReport, String> {
+        let started = Instant::now();
+        let run = self.state.start_run(&self.flow.name, &self.flow.version, mode).map_err(|e| e.to_string())?;
+        let mut report = LiveReport { run, ..Default::default() };
+        let result = self.run_records(run, records, &mut report, progress);
+        if let Err(message) = &result {
+            report.stopped.get_or_insert_with(|| message.clone());
+        }
+        report.elapsed_ms = started.elapsed().as_millis() as u64;
+        let opened = self.rt.block_on(self.registry.opened());
+        report.calls = opened.iter().map(|c| (c.name.clone(), c.calls.load(std::sync::atomic::Ordering::Relaxed))).collect();
+        report.waited_on_rate_limits_ms = opened.iter().map(|c| c.budget.waited().as_millis() as u64).sum();
+        let status = if report.stopped.is_some() { "stopped" } else { "completed" };
+        let summary = serde_json::to_value(&report).unwrap_or_default();
+        self.state.finish_run(run, status, &summary).map_err(|e| e.to_string())?;
+        Ok(report)
+    }
+
+    fn run_records(&self, run: i64, records: Records, report: &mut LiveReport, progress: &mut dyn FnMut(u64, u64)) -> Result<(), String> {
+        let in_doubt: Vec<String> = self
+            .state
+            .records(&self.flow.name, &["sending", "unknown"])
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|r| r.key)
+            .collect();
+        let mut list: Vec<serde_json::Value> = Vec::new();
+        // Records left in doubt by an earlier run go first, from the journal:
+        // the source may no longer return them, and they must be settled.
+        let (keys, fetch) = match records {
+            Records::Fetch => (in_doubt.clone(), true),
+            Records::Stored(keys) => (keys, false),
+        };
+        for key in &keys {
+            match self.state.last_source(&self.flow.name, key).map_err(|e| e.to_string())? {
+                Some(source) => list.push(source),
+                None => return Err(format!("the journal has no source record of `{key}` in flow {}", self.flow.name)),
+            }
+        }
+        let stored = list.len();
+        if fetch {
+            list.extend(self.fetch()?);
+        }
+        report.fetched = (list.len() - stored) as u64;
+        let total = list.len() as u64;
+        let stop = Arc::new(Mutex::new(None::<String>));
+        let asker = Arc::new(Asker::new(self.project, self.registry.clone()));
+        let mut access = HttpAccess::new(asker.clone(), self.rt.handle().clone(), stop.clone());
+        let mut runner = Runner::new(self.flow, &mut access).keeping_context();
+        let settings = runner.settings().clone();
+        let doubt: HashSet<String> = in_doubt.into_iter().collect();
+        let mut done: HashSet<String> = HashSet::new();
+        let mut position = 0usize;
+        let mut finished = 0u64;
+        let mut rest = list.into_iter();
+        loop {
+            let batch: Vec<(usize, Value)> = rest
+                .by_ref()
+                .take(BATCH)
+                .map(|r| {
+                    position += 1;
+                    (position, crate::value::from_json(&r))
+                })
+                .collect();
+            if batch.is_empty() {
+                return Ok(());
+            }
+            let outcomes = runner.run_batch(batch);
+            if let Some(message) = stop.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+                report.stopped = Some(message);
+                return Ok(());
+            }
+            // A record in doubt is fetched again too; it is settled once.
+            let outcomes: Vec<Outcome> = outcomes.into_iter().filter(|o| o.status == Status::Ignored || done.insert(o.key.clone())).collect();
+            let settle = Settle { live: self, run, asker: &asker, settings: &settings, doubt: &doubt };
+            let endings = self.rt.block_on(futures_util::future::join_all(outcomes.into_iter().map(|o| settle.record(o))));
+            for (ending, key, reasons, write_back_failures, stopped) in endings {
+                count(report, ending, key, reasons);
+                report.write_backs_failed += write_back_failures;
+                if let Some(s) = stopped {
+                    report.stopped.get_or_insert(s);
+                }
+            }
+            finished += BATCH.min((total - finished) as usize) as u64;
+            progress(finished, total);
+            if report.stopped.is_some() {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Every source record the flow's query returns, all pages.
+    fn fetch(&self) -> Result<Vec<serde_json::Value>, String> {
+        let source = &self.flow.source;
+        let system = self.project.systems.get(&source.system).ok_or_else(|| format!("unknown system `{}`", source.system))?;
+        let page_size = system.def.page_size.unwrap_or(100) as usize;
+        self.rt
+            .block_on(async {
+                let conn = self.registry.connection(&source.system).await?;
+                let lister = Lister { conn: &conn, paging: &system.def.paging, page_size, records: &source.records };
+                lister.all(&conn.url(&source.get), &source.query).await
+            })
+            .map_err(|e| format!("fetching {} {}: {e}", source.system, source.get))
+    }
+}
+
+fn count(report: &mut LiveReport, ending: Ending, key: String, reasons: Vec<String>) {
+    match ending {
+        Ending::Sent => report.sent += 1,
+        Ending::Reconciled => report.reconciled += 1,
+        Ending::Skipped => report.skipped += 1,
+        Ending::Ignored => report.ignored += 1,
+        Ending::Blocked => {
+            report.blocked += 1;
+            report.problems.push((key, "blocked".into(), reasons));
+        }
+        Ending::Failed => {
+            report.failed += 1;
+            report.problems.push((key, "failed".into(), reasons));
+        }
+        Ending::Unknown => {
+            report.unknown += 1;
+            report.problems.push((key, "unknown".into(), reasons));
+        }
+    }
+}
+
+/// Settles single records: shared by the records of one batch, which run concurrently.
+struct Settle<'a> {
+    live: &'a Live<'a>,
+    run: i64,
+    asker: &'a Asker,
+    settings: &'a Value,
+    doubt: &'a HashSet<String>,
+}
+
+type Settled = (Ending, String, Vec<String>, u64, Option<String>);
+
+impl Settle<'_> {
+    fn entry(&self, key: &str, event: &str, status: Option<&str>) -> JournalEntry {
+        JournalEntry {
+            run: Some(self.run),
+            flow: self.live.flow.name.clone(),
+            key: key.to_string(),
+            event: event.to_string(),
+            status: status.map(str::to_string),
+            source: None,
+            payload: None,
+            answer: None,
+            target_id: None,
+            reasons: Vec::new(),
+            detail: None,
+        }
+    }
+
+    fn journal(&self, entries: &[JournalEntry]) -> Result<(), String> {
+        self.live.state.record(entries).map_err(|e| format!("the journal could not be written: {e}"))
+    }
+
+    async fn record(&self, o: Outcome) -> Settled {
+        let key = o.key.clone();
+        match self.settle(o).await {
+            Ok(s) => s,
+            // The journal is the one thing a run cannot do without.
+            Err(message) => (Ending::Failed, key, vec![message.clone()], 0, Some(message)),
+        }
+    }
+
+    async fn settle(&self, o: Outcome) -> Result<Settled, String> {
+        let source = o.context.as_ref().map(|c| crate::value::to_json(&c.record));
+        let key = o.key.clone();
+        match o.status {
+            Status::Ignored => Ok((Ending::Ignored, key, Vec::new(), 0, None)),
+            _ if o.transient => {
+                let mut e = self.entry(&key, "failed", Some("failed"));
+                e.source = source;
+                e.reasons = o.reasons.clone();
+                self.journal(&[e])?;
+                Ok((Ending::Failed, key, o.reasons, 0, None))
+            }
+            Status::Skipped => {
+                let reconciled = self.doubt.contains(&key);
+                let (event, status) = if reconciled { ("reconciled", "sent") } else { ("skipped", "skipped") };
+                let mut e = self.entry(&key, event, Some(status));
+                e.source = source;
+                e.answer = o.found.as_ref().map(crate::value::to_json);
+                e.detail = o.message.clone();
+                e.target_id = self.target_id(o.found.as_ref());
+                self.journal(&[e])?;
+                let failures = self.write_back(&key, &o.write_backs).await?;
+                Ok((if reconciled { Ending::Reconciled } else { Ending::Skipped }, key, Vec::new(), failures, None))
+            }
+            Status::Blocked => {
+                let mut e = self.entry(&key, "blocked", Some("blocked"));
+                e.source = source;
+                e.reasons = o.reasons.clone();
+                self.journal(&[e])?;
+                let failures = self.write_back(&key, &o.write_backs).await?;
+                Ok((Ending::Blocked, key, o.reasons, failures, None))
+            }
+            Status::Ready => self.deliver(o, source).await,
+        }
+    }
+
+    async fn deliver(&self, o: Outcome, source: Option<serde_json::Value>) -> Result<Settled, String> {
+        let key = o.key.clone();
+        let (Some(request), Some(ctx)) = (o.request.as_ref(), o.context.as_deref()) else {
+            return Ok((Ending::Failed, key, vec!["nothing to deliver".into()], 0, None));
+        };
+        let body = request.body.as_ref().map(crate::value::to_json);
+        let mut source = source;
+        for attempt in 1..=MAX_SENDS {
+            let mut e = self.entry(&key, "sending", Some("sending"));
+            e.source = source.take();
+            e.payload = body.clone();
+            e.detail = Some(format!("{} {} (attempt {attempt})", request.method, request.path));
+            self.journal(&[e])?;
+            let answer = async {
+                let conn = self.live.registry.connection(&request.system).await?;
+                conn.call(&request.method, &conn.url(&request.path), &[], body.as_ref()).await
+            }
+            .await;
+            match answer {
+                Ok(answer) => {
+                    let result = self.single_record(&request.system, answer.body);
+                    return self.sent(&key, ctx, result, "sent").await;
+                }
+                Err(CallError::Refused { status, message }) => {
+                    let target = &self.live.flow.target;
+                    let reason = format!("{} refused the {}: {message} (HTTP {status})", target.title, target.entity);
+                    return self.refused(&key, ctx, reason).await;
+                }
+                Err(CallError::Unknown { message }) => {
+                    let mut e = self.entry(&key, "unknown_outcome", Some("unknown"));
+                    e.detail = Some(message.clone());
+                    self.journal(&[e])?;
+                    match self.confirm(ctx).await {
+                        Some(Ok(Some(found))) => return self.sent(&key, ctx, found, "reconciled").await,
+                        // Not there: the write was not applied, so sending again is safe.
+                        Some(Ok(None)) => continue,
+                        Some(Err(e)) => return Ok((Ending::Unknown, key, vec![message, format!("the existence check failed: {e}")], 0, stop_of(&e))),
+                        None => {
+                            let why = "the flow has no existence check, so it is not sent again; check the target, then replay".to_string();
+                            return Ok((Ending::Unknown, key, vec![message, why], 0, None));
+                        }
+                    }
+                }
+                Err(e) => {
+                    let mut entry = self.entry(&key, "failed", Some("failed"));
+                    entry.reasons = vec![format!("not sent: {e}")];
+                    self.journal(&[entry])?;
+                    return Ok((Ending::Failed, key, vec![format!("not sent: {e}")], 0, stop_of(&e)));
+                }
+            }
+        }
+        let why = format!("no answer after {MAX_SENDS} deliveries, and the target does not have it");
+        let mut e = self.entry(&key, "failed", Some("failed"));
+        e.reasons = vec![why.clone()];
+        self.journal(&[e])?;
+        Ok((Ending::Failed, key, vec![why], 0, None))
+    }
+
+    /// Delivered (or found delivered): journal, then the `sent` write-backs planned from the real answer.
+    async fn sent(&self, key: &str, ctx: &Context, result: serde_json::Value, event: &str) -> Result<Settled, String> {
+        let result_value = crate::value::from_json(&result);
+        let target_id = self.target_id(Some(&result_value));
+        let mut e = self.entry(key, event, Some("sent"));
+        e.answer = Some(result);
+        e.target_id = target_id;
+        self.journal(&[e])?;
+        let mut scope = self.scope(ctx);
+        scope.push("found", ctx.found.clone().unwrap_or_else(|| Value::from(())));
+        scope.push("result", result_value);
+        let (writes, problems) = crate::write_back::plan(&self.live.flow.after.sent, &mut scope);
+        let mut failures = self.write_back(key, &writes).await?;
+        if !problems.is_empty() {
+            let mut e = self.entry(key, "write_back_failed", None);
+            e.reasons = problems;
+            self.journal(&[e])?;
+            failures += 1;
+        }
+        let ending = if event == "reconciled" { Ending::Reconciled } else { Ending::Sent };
+        Ok((ending, key.to_string(), Vec::new(), failures, None))
+    }
+
+    /// The target refused the payload: a block, with the target's own words as the reason.
+    async fn refused(&self, key: &str, ctx: &Context, reason: String) -> Result<Settled, String> {
+        let mut e = self.entry(key, "blocked", Some("blocked"));
+        e.reasons = vec![reason.clone()];
+        self.journal(&[e])?;
+        let mut scope = self.scope(ctx);
+        scope.push("reasons", Value::from(vec![reason.clone()]));
+        let (writes, _) = crate::write_back::plan(&self.live.flow.after.blocked, &mut scope);
+        let failures = self.write_back(key, &writes).await?;
+        Ok((Ending::Blocked, key.to_string(), vec![reason], failures, None))
+    }
+
+    /// Asks the target whether a delivery in doubt arrived; None without an existence check.
+    async fn confirm(&self, ctx: &Context) -> Option<Result<Option<serde_json::Value>, CallError>> {
+        let x = self.live.flow.exists.as_ref()?;
+        let key = ctx.exists_key.clone()?;
+        let keys = [key.clone()];
+        let found = self.asker.find(&x.system, &x.entity, &x.match_field, &keys, &x.show).await;
+        Some(found.map(|list| list.into_iter().find(|r| r.get(&x.match_field).is_some_and(|v| v.as_str() == Some(key.as_str()) || v.to_string() == key))))
+    }
+
+    async fn write_back(&self, key: &str, writes: &[PlannedRequest]) -> Result<u64, String> {
+        let mut failures = 0;
+        for (what, result) in crate::write_back::execute(&self.live.registry, writes).await {
+            let mut e = self.entry(key, if result.is_ok() { "written_back" } else { "write_back_failed" }, None);
+            e.detail = Some(what);
+            if let Err(err) = result {
+                e.reasons = vec![redact(&err.to_string())];
+                failures += 1;
+            }
+            self.journal(&[e])?;
+        }
+        Ok(failures)
+    }
+
+    fn scope(&self, ctx: &Context) -> Scope {
+        let mut scope = Scope::new();
+        scope.push("settings", self.settings.clone());
+        scope.push(self.live.flow.source.alias, ctx.record.clone());
+        scope.push("lookup", ctx.lookup.clone());
+        scope.push("out", ctx.out.clone());
+        scope
+    }
+
+    fn target_id(&self, record: Option<&Value>) -> Option<String> {
+        let field = self.live.flow.target.key_field.as_deref()?;
+        let v = record?.get_attr(field).ok()?;
+        (!v.is_undefined() && !v.is_none()).then(|| crate::value::key_text(&v))
+    }
+
+    /// The record in a write's answer (Exact: `{"d":{…}}`), via the system's `records` selector.
+    fn single_record(&self, system: &str, body: serde_json::Value) -> serde_json::Value {
+        let Some(s) = self.live.project.systems.get(system) else { return body };
+        match s.records.search(&body).ok().map(|v| serde_json::to_value(&*v).unwrap_or_default()) {
+            Some(serde_json::Value::Object(o)) => serde_json::Value::Object(o),
+            Some(serde_json::Value::Array(mut a)) if a.len() == 1 => a.remove(0),
+            _ => body,
+        }
+    }
+}
+
+fn stop_of(e: &CallError) -> Option<String> {
+    match e {
+        CallError::Stop { message } => Some(message.clone()),
+        _ => None,
+    }
+}
