@@ -96,3 +96,46 @@ pub fn flow_name(root: Option<PathBuf>, flow: &str) -> Result<String, String> {
     let project = paths::load_project(&root).map_err(|_| "the project does not load".to_string())?;
     super::live_setup::compile(&project, path).map(|c| c.name)
 }
+
+/// `flowmap connections [--check]`: what is stored per connection (never the secrets), and whether each works.
+pub fn connections(root: Option<PathBuf>, options: &LiveOptions, check: bool, json: bool) -> Result<ExitCode, String> {
+    let setup = options.open(root, None, false)?;
+    let stored = setup.state.connections().map_err(|e| e.to_string())?;
+    let rt = super::live_setup::runtime()?;
+    let mut failed = false;
+    for name in setup.registry.file.connections.keys() {
+        let row = stored.iter().find(|r| &r.name == name);
+        let secrets = row.map(|r| r.secrets.join(", ")).filter(|s| !s.is_empty()).unwrap_or_else(|| "no credentials".into());
+        let consent = row.and_then(|r| r.needs_consent.clone()).map(|c| format!("; needs consent: {c}")).unwrap_or_default();
+        let verdict = if check {
+            match rt.block_on(check_one(&setup, name)) {
+                Ok(url) => format!("; ok ({url})"),
+                Err(e) => {
+                    failed = true;
+                    format!("; FAILED: {e}")
+                }
+            }
+        } else {
+            String::new()
+        };
+        if json {
+            println!("{}", serde_json::json!({"name": name, "secrets": secrets, "needs_consent": row.and_then(|r| r.needs_consent.clone()), "check": verdict.trim_start_matches("; ")}));
+        } else {
+            println!("{name}: {secrets}{consent}{verdict}");
+        }
+    }
+    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+async fn check_one(setup: &super::live_setup::LiveSetup, name: &str) -> Result<String, crate::http::CallError> {
+    let conn = setup.registry.connection(name).await?;
+    let check = setup.project.systems.get(&conn.system).and_then(|s| s.def.http.check.clone());
+    match check {
+        Some(url) => {
+            let url = url.replace("{host}", &conn.host).replace("{base_url}", &conn.base_url);
+            conn.get(&url, &[]).await?;
+            Ok(conn.base_url.clone())
+        }
+        None => conn.check_auth().await.map(|_| conn.base_url.clone()),
+    }
+}

@@ -95,6 +95,13 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// List the connections and what is stored for each; `--check` calls each one.
+    Connections {
+        #[arg(long)]
+        check: bool,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// List runs, newest first.
     Runs {
         /// Only runs of this flow (its name).
@@ -165,6 +172,7 @@ pub fn main() -> ExitCode {
         Command::Connect { name, client_id } => connect::run(root, &args.live, name, client_id),
         Command::Run { flow, format } => run::run(root, &args.live, flow, crate::run::Records::Fetch, format != Format::Text),
         Command::Replay { flow, keys, failed, format } => replay(root, &args.live, flow, keys, failed, format != Format::Text),
+        Command::Connections { check, format } => journal::connections(root, &args.live, check, format != Format::Text),
         Command::Runs { flow, limit, format } => journal::runs(root, &args.live, flow, limit, format != Format::Text),
         Command::Show { flow, key, format } => journal::show(root, &args.live, flow, key, format != Format::Text),
     };

@@ -169,4 +169,7 @@ pub struct HttpDef {
     /// Base-URL values found by asking the system, unless the connection sets them.
     #[serde(default)]
     pub discover: IndexMap<String, DiscoverDef>,
+    /// A cheap GET proving a connection works (`flowmap connections --check`); `{host}` and `{base_url}` are filled in.
+    #[serde(default)]
+    pub check: Option<String>,
 }

@@ -88,6 +88,7 @@ pub struct Live<'a> {
 impl Live<'_> {
     /// Runs the flow; `progress(done, total)` after each batch.
     pub fn run(&self, mode: &str, records: Records, progress: &mut dyn FnMut(u64, u64)) -> Result<LiveReport, String> {
+        let _lock = self.lock()?;
         let started = Instant::now();
         let run = self.state.start_run(&self.flow.name, &self.flow.version, mode).map_err(|e| e.to_string())?;
         let mut report = LiveReport { run, ..Default::default() };
@@ -175,6 +176,21 @@ impl Live<'_> {
             if report.stopped.is_some() {
                 return Ok(());
             }
+        }
+    }
+
+    /// One run of a flow at a time, across processes: two would fetch the same
+    /// records and both deliver them. The operating system drops the lock when
+    /// the process ends, even by SIGKILL, so a crash leaves nothing to clean up.
+    fn lock(&self) -> Result<std::fs::File, String> {
+        let dir = self.state.path().parent().unwrap_or(std::path::Path::new(".")).join("locks");
+        std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let path = dir.join(format!("{}.lock", self.flow.name));
+        let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) => Err(format!("flow {} is already running in another process", self.flow.name)),
+            Err(std::fs::TryLockError::Error(e)) => Err(format!("cannot lock {}: {e}", path.display())),
         }
     }
 
