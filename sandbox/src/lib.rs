@@ -1,1 +1,26 @@
-//! placeholder
+//! flowmap-sandbox: faithful local emulators of the Exact Online REST API and the Le New Black
+//! wholesale API v2 on loopback ports, for trying flows end to end and for the engine's tests.
+//!
+//! ```no_run
+//! let sandbox = flowmap_sandbox::Sandbox::start(flowmap_sandbox::SandboxConfig::default())?;
+//! println!("{} {}", sandbox.exact_url(), sandbox.lnb_url());
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+mod clock;
+mod config;
+mod control;
+mod core;
+mod exact;
+mod faults;
+mod fixtures;
+mod generate;
+mod http;
+mod lnb;
+mod random;
+mod recorder;
+mod sandbox;
+
+pub use config::{FaultKind, Faults, Generate, Limits, SandboxConfig};
+pub use recorder::RecordedRequest;
+pub use sandbox::Sandbox;

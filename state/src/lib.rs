@@ -1,1 +1,37 @@
-//! placeholder
+//! flowmap's state, in ONE SQLite file: runs, the per-record journal (the
+//! audit trail), each record's current state, connection settings, and
+//! credentials and OAuth tokens encrypted at rest.
+//!
+//! The key that encrypts credentials ([`Vault`]) is kept outside the file, so
+//! the file alone reveals no secret. Nothing secret appears in an error
+//! message or a `Debug` output of this crate.
+//!
+//! Beside the state file SQLite keeps `<file>-wal` and `<file>-shm`, and token
+//! refreshes are serialised with a lock on `<file>-tokenlock` ([`TokenLock`]).
+
+mod clock;
+mod connections;
+mod db;
+mod error;
+mod files;
+mod hex;
+mod journal;
+mod json;
+mod names;
+mod runs;
+mod schema;
+mod secrets;
+mod settings;
+mod state;
+mod token_lock;
+mod tokens;
+mod vault;
+
+pub use connections::ConnectionRow;
+pub use error::{Result, StateError};
+pub use journal::{EVENTS, JournalEntry, JournalRow, RecordRow};
+pub use runs::{RUN_ENDINGS, RUN_MODES, RUNNING, RunRow};
+pub use state::State;
+pub use token_lock::TokenLock;
+pub use tokens::TokenSet;
+pub use vault::{KEY_ENV, Vault};

@@ -1,0 +1,142 @@
+//! `/_sandbox/…` on both ports: the request log, the clock, faults, limits and the data as it
+//! stands, for tests and integrators driving the binary over HTTP. No auth, limits or faults here,
+//! and nothing here is logged.
+
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::config::{FaultKind, Faults, Limits};
+use crate::core::Core;
+use crate::http::request::{ApiRequest, decode_path};
+use crate::http::response::ApiResponse;
+
+pub fn handle(core: &Core, request: &ApiRequest) -> ApiResponse {
+    let path = decode_path(&request.path);
+    let path = path.trim_start_matches("/_sandbox").trim_matches('/');
+    let shared = &core.shared;
+    match (&request.method, path) {
+        (&Method::GET, "requests") => ok(&serde_json::to_value(shared.recorder.all()).unwrap_or_default()),
+        (&Method::DELETE, "requests") => {
+            shared.recorder.clear();
+            ApiResponse::empty(StatusCode::NO_CONTENT)
+        }
+        (&Method::GET, "clock") => clock(core),
+        (&Method::POST, "clock") => set_clock(core, request),
+        (&Method::GET, "faults") => ok(&faults_json(&shared.faults.current())),
+        (&Method::POST, "faults") => set_faults(core, request),
+        (&Method::GET, "limits") => ok(&json!(shared.limits())),
+        (&Method::POST, "limits") => set_limits(core, request),
+        (&Method::GET, "lnb/orders") => ok(&Value::Array(core.lnb.lock().orders.clone())),
+        (&Method::GET, "lnb/invoices") => ok(&Value::Array(core.lnb.lock().invoices.clone())),
+        (&Method::GET, entity) if entity.starts_with("exact/") => match core.exact.records(&entity["exact/".len()..]) {
+            Some(records) => ok(&Value::Array(records)),
+            None => refuse(StatusCode::NOT_FOUND, &format!("no Exact entity `{}`", &entity["exact/".len()..])),
+        },
+        _ => refuse(StatusCode::NOT_FOUND, "unknown sandbox control endpoint"),
+    }
+}
+
+fn ok(value: &Value) -> ApiResponse {
+    ApiResponse::json(StatusCode::OK, value)
+}
+
+fn refuse(status: StatusCode, message: &str) -> ApiResponse {
+    ApiResponse::json(status, &json!({ "error": message }))
+}
+
+fn body(request: &ApiRequest) -> Result<serde_json::Map<String, Value>, ApiResponse> {
+    match request.json() {
+        Some(Value::Object(body)) => Ok(body),
+        _ => Err(refuse(StatusCode::BAD_REQUEST, "send a JSON object")),
+    }
+}
+
+fn clock(core: &Core) -> ApiResponse {
+    ok(&json!({ "now_ms": core.shared.clock.now_ms() }))
+}
+
+/// `{"advance_seconds": N}` and/or `{"speed": S}`.
+fn set_clock(core: &Core, request: &ApiRequest) -> ApiResponse {
+    let body = match body(request) {
+        Ok(body) => body,
+        Err(refused) => return refused,
+    };
+    let advance = body.get("advance_seconds").map(|v| v.as_i64().ok_or("advance_seconds must be an integer"));
+    let speed = body.get("speed").map(|v| v.as_f64().filter(|s| s.is_finite() && *s >= 0.0).ok_or("speed must be a number ≥ 0"));
+    match (advance, speed) {
+        (None, None) => refuse(StatusCode::BAD_REQUEST, "send advance_seconds or speed"),
+        (Some(Err(e)), _) | (_, Some(Err(e))) => refuse(StatusCode::BAD_REQUEST, e),
+        (advance, speed) => {
+            if let Some(Ok(speed)) = speed {
+                core.shared.clock.set_speed(speed);
+            }
+            if let Some(Ok(seconds)) = advance {
+                core.shared.clock.advance(seconds);
+            }
+            clock(core)
+        }
+    }
+}
+
+/// `{"rate":0.2,"kinds":["429","503","timeout","drop_after_write"],"seed":1,"hang_ms":60000}`;
+/// fields left out keep their current value.
+fn set_faults(core: &Core, request: &ApiRequest) -> ApiResponse {
+    let body = match body(request) {
+        Ok(body) => body,
+        Err(refused) => return refused,
+    };
+    let mut faults = core.shared.faults.current();
+    if let Some(rate) = body.get("rate") {
+        match rate.as_f64().filter(|r| (0.0..=1.0).contains(r)) {
+            Some(rate) => faults.rate = rate,
+            None => return refuse(StatusCode::BAD_REQUEST, "rate must be a number from 0 to 1"),
+        }
+    }
+    if let Some(kinds) = body.get("kinds") {
+        let names: Option<Vec<&str>> = kinds.as_array().map(|a| a.iter().filter_map(Value::as_str).collect());
+        match names.map(|n| FaultKind::parse_list(&n.join(","))) {
+            Some(Ok(kinds)) => faults.kinds = kinds,
+            Some(Err(e)) => return refuse(StatusCode::BAD_REQUEST, &e),
+            None => return refuse(StatusCode::BAD_REQUEST, "kinds must be a list of names"),
+        }
+    }
+    for (name, slot) in [("seed", &mut faults.seed), ("hang_ms", &mut faults.hang_ms)] {
+        if let Some(value) = body.get(name) {
+            match value.as_u64() {
+                Some(value) => *slot = value,
+                None => return refuse(StatusCode::BAD_REQUEST, &format!("{name} must be a whole number ≥ 0")),
+            }
+        }
+    }
+    core.shared.faults.set(faults.clone());
+    ok(&faults_json(&faults))
+}
+
+fn faults_json(faults: &Faults) -> Value {
+    json!({ "rate": faults.rate, "kinds": faults.kinds.iter().map(|k| k.name()).collect::<Vec<_>>(), "seed": faults.seed, "hang_ms": faults.hang_ms })
+}
+
+/// `{"minutely":60,"daily":5000,"enabled":true}`; fields left out keep their current value.
+fn set_limits(core: &Core, request: &ApiRequest) -> ApiResponse {
+    let body = match body(request) {
+        Ok(body) => body,
+        Err(refused) => return refused,
+    };
+    let mut limits: Limits = core.shared.limits();
+    for (name, slot) in [("minutely", &mut limits.minutely), ("daily", &mut limits.daily)] {
+        if let Some(value) = body.get(name) {
+            match value.as_u64().and_then(|v| u32::try_from(v).ok()) {
+                Some(value) => *slot = value,
+                None => return refuse(StatusCode::BAD_REQUEST, &format!("{name} must be a whole number ≥ 0")),
+            }
+        }
+    }
+    if let Some(enabled) = body.get("enabled") {
+        match enabled.as_bool() {
+            Some(enabled) => limits.enabled = enabled,
+            None => return refuse(StatusCode::BAD_REQUEST, "enabled must be true or false"),
+        }
+    }
+    core.shared.set_limits(limits);
+    ok(&json!(limits))
+}

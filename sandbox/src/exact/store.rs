@@ -1,0 +1,210 @@
+//! The Exact division's data: one entity set per `service/Entity`, records kept in seed order,
+//! then creation order (the order Exact's paging and skip tokens follow here).
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::{Map, Value, json};
+
+use super::catalogue::{CATALOGUE, EntitySpec};
+
+pub type Record = Map<String, Value>;
+
+pub struct Entity {
+    /// The service in the casing of the fixture or catalogue (`crm`); matched in any casing.
+    pub service: String,
+    pub name: String,
+    pub key: String,
+    pub type_name: String,
+    /// Fields a filter, `$select` or POST may name.
+    pub fields: HashSet<String>,
+    pub lines: Option<Lines>,
+    pub records: Vec<Record>,
+    /// Lowercased key → position in `records`.
+    index: HashMap<String, usize>,
+}
+
+pub struct Lines {
+    pub property: String,
+    pub type_name: String,
+    pub fields: HashSet<String>,
+}
+
+impl Entity {
+    fn from_spec(spec: &EntitySpec) -> Entity {
+        let (service, name) = spec.path.split_once('/').unwrap_or(("", spec.path));
+        let mut entity = Entity::new(service, name);
+        entity.key = spec.key.to_string();
+        entity.type_name = spec.type_name.to_string();
+        entity.fields.extend(spec.all_fields().map(str::to_string));
+        entity.lines = spec.lines.as_ref().map(|l| Lines {
+            property: l.property.to_string(),
+            type_name: l.type_name.to_string(),
+            fields: l.all_fields().map(str::to_string).collect(),
+        });
+        entity
+    }
+
+    fn new(service: &str, name: &str) -> Entity {
+        // Exact's types are the singular of the set: Accounts → Exact.Web.Api.Models.Account.
+        let singular = name.strip_suffix("ies").map(|s| format!("{s}y")).unwrap_or_else(|| name.trim_end_matches('s').to_string());
+        Entity {
+            service: service.to_string(),
+            name: name.to_string(),
+            key: "ID".into(),
+            type_name: format!("Exact.Web.Api.Models.{singular}"),
+            fields: HashSet::new(),
+            lines: None,
+            records: Vec::new(),
+            index: HashMap::new(),
+        }
+    }
+
+    pub fn path(&self) -> String {
+        format!("{}/{}", self.service, self.name)
+    }
+
+    /// The key of a record, as text (GUIDs compare case-insensitively, so the index is lowercased).
+    pub fn key_of(&self, record: &Record) -> Option<String> {
+        match record.get(&self.key)? {
+            Value::String(s) => Some(s.clone()),
+            Value::Null => None,
+            other => Some(other.to_string()),
+        }
+    }
+
+    pub fn position(&self, key: &str) -> Option<usize> {
+        self.index.get(&key.to_ascii_lowercase()).copied()
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Record> {
+        self.position(key).map(|i| &self.records[i])
+    }
+
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Record> {
+        self.position(key).map(|i| &mut self.records[i])
+    }
+
+    pub fn contains(&self, key: &str) -> bool {
+        self.position(key).is_some()
+    }
+
+    pub fn insert(&mut self, record: Record) {
+        if let Some(key) = self.key_of(&record) {
+            self.index.insert(key.to_ascii_lowercase(), self.records.len());
+        }
+        self.fields.extend(record.keys().cloned());
+        self.records.push(record);
+    }
+
+    /// The record as Exact answers it: `__metadata` first, deferred collections pointing here.
+    pub fn served(&self, record: &Record, api_base: &str) -> Record {
+        let uri = match self.key_of(record) {
+            Some(key) => format!("{api_base}/{}({})", self.path(), key_literal(&key)),
+            None => format!("{api_base}/{}", self.path()),
+        };
+        let mut served = Map::new();
+        served.insert("__metadata".into(), json!({ "uri": uri, "type": self.type_name }));
+        for (name, value) in record {
+            let value = match value.get("__deferred") {
+                Some(_) => json!({ "__deferred": { "uri": format!("{uri}/{name}") } }),
+                None => value.clone(),
+            };
+            served.insert(name.clone(), value);
+        }
+        served
+    }
+}
+
+/// `guid'…'` for GUID keys, the plain value otherwise.
+pub fn key_literal(key: &str) -> String {
+    if crate::random::is_guid(key) { format!("guid'{key}'") } else { key.to_string() }
+}
+
+pub struct Store {
+    entities: Vec<Entity>,
+}
+
+impl Store {
+    /// Every catalogue entity, empty.
+    pub fn new() -> Store {
+        Store { entities: CATALOGUE.iter().map(Entity::from_spec).collect() }
+    }
+
+    pub fn find(&self, service: &str, name: &str) -> Option<usize> {
+        self.entities.iter().position(|e| e.service.eq_ignore_ascii_case(service) && e.name == name)
+    }
+
+    pub fn at(&self, index: usize) -> &Entity {
+        &self.entities[index]
+    }
+
+    pub fn at_mut(&mut self, index: usize) -> &mut Entity {
+        &mut self.entities[index]
+    }
+
+    /// `crm/Accounts` (service in any casing).
+    pub fn by_path(&self, path: &str) -> Option<&Entity> {
+        let (service, name) = path.trim_matches('/').split_once('/')?;
+        self.find(service, name).map(|i| &self.entities[i])
+    }
+
+    /// The entity, created empty when neither the catalogue nor earlier seeds have it.
+    pub fn entity_for_seed(&mut self, service: &str, name: &str) -> &mut Entity {
+        let index = match self.find(service, name) {
+            Some(i) => i,
+            None => {
+                self.entities.push(Entity::new(service, name));
+                self.entities.len() - 1
+            }
+        };
+        &mut self.entities[index]
+    }
+
+    /// Adds fixture records (`d.results` of a list answer); their `__metadata.type` names the type.
+    pub fn seed(&mut self, service: &str, name: &str, records: Vec<Value>) -> Result<(), String> {
+        let entity = self.entity_for_seed(service, name);
+        for (i, record) in records.into_iter().enumerate() {
+            let Value::Object(mut record) = record else {
+                return Err(format!("record {i} is not an object"));
+            };
+            if let Some(type_name) = record.shift_remove("__metadata").as_ref().and_then(|m| m.get("type")).and_then(Value::as_str) {
+                entity.type_name = type_name.to_string();
+            }
+            entity.insert(record);
+        }
+        Ok(())
+    }
+
+    pub fn exists(&self, path: &str, key: &str) -> bool {
+        self.by_path(path).is_some_and(|e| e.contains(key))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalogue_entities_exist_empty_and_services_match_in_any_casing() {
+        let store = Store::new();
+        let accounts = store.by_path("CRM/Accounts").expect("catalogue entity");
+        assert!(accounts.records.is_empty());
+        assert_eq!(accounts.type_name, "Exact.Web.Api.Models.Account");
+        assert!(store.by_path("crm/accounts").is_none(), "entity names are case-sensitive");
+    }
+
+    #[test]
+    fn served_records_point_at_this_server() {
+        let mut store = Store::new();
+        let record = json!({"__metadata": {"uri": "https://start.exactonline.nl/x", "type": "Exact.Web.Api.Models.SalesOrder"},
+            "OrderID": "6856708e-0398-494c-b57d-652b0e06f0e3", "SalesOrderLines": {"__deferred": {"uri": "https://start.exactonline.nl/y"}}});
+        store.seed("salesorder", "SalesOrders", vec![record]).unwrap();
+        let orders = store.by_path("salesorder/SalesOrders").unwrap();
+        let served = orders.served(orders.get("6856708E-0398-494C-B57D-652B0E06F0E3").unwrap(), "http://127.0.0.1:1/api/v1/3");
+        let uri = "http://127.0.0.1:1/api/v1/3/salesorder/SalesOrders(guid'6856708e-0398-494c-b57d-652b0e06f0e3')";
+        assert_eq!(served["__metadata"]["uri"], uri);
+        assert_eq!(served["SalesOrderLines"]["__deferred"]["uri"], format!("{uri}/SalesOrderLines"));
+        let keys: Vec<&str> = served.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["__metadata", "OrderID", "SalesOrderLines"], "fields keep their order");
+    }
+}

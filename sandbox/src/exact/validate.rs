@@ -1,0 +1,223 @@
+//! Exact's business checks on a new record, with its Dutch messages: `Verplicht: …` for a missing
+//! field (400) and `Ongeldige referentie: …` / `Ongeldig: …` for a bad reference (500). All
+//! problems are reported at once, joined with CRLF, as Exact does.
+
+use serde_json::Value;
+
+use super::store::{Record, Store};
+
+/// A required field and, when it refers to another entity, that entity.
+struct Field {
+    name: &'static str,
+    label: &'static str,
+    refers_to: Option<&'static str>,
+}
+
+const fn required(name: &'static str, label: &'static str, refers_to: Option<&'static str>) -> Field {
+    Field { name, label, refers_to }
+}
+
+const ACCOUNTS: Option<&str> = Some("crm/Accounts");
+const ITEMS: Option<&str> = Some("logistics/Items");
+const GL_ACCOUNTS: Option<&str> = Some("financial/GLAccounts");
+
+struct Rules {
+    entity: &'static str,
+    header: &'static [Field],
+    /// Optional references: checked only when sent.
+    references: &'static [Field],
+    /// The line collection, the label used when it is missing or empty (`None`: lines optional),
+    /// and the line's required fields.
+    lines: Option<(&'static str, Option<&'static str>, &'static [Field])>,
+}
+
+const RULES: &[Rules] = &[
+    Rules {
+        entity: "salesorder/SalesOrders",
+        header: &[required("OrderedBy", "Besteld door", ACCOUNTS)],
+        references: &[
+            required("DeliverTo", "Afleveren aan", ACCOUNTS),
+            required("InvoiceTo", "Factuur voor", ACCOUNTS),
+            required("WarehouseID", "Magazijn", Some("inventory/Warehouses")),
+        ],
+        lines: Some(("SalesOrderLines", Some("Orderregels"), &[required("Item", "Artikel", ITEMS)])),
+    },
+    Rules {
+        entity: "salesinvoice/SalesInvoices",
+        header: &[required("OrderedBy", "Besteld door", ACCOUNTS), required("Journal", "Dagboek", None)],
+        references: &[
+            required("DeliverTo", "Afleveren aan", ACCOUNTS),
+            required("InvoiceTo", "Factuur voor", ACCOUNTS),
+            required("Warehouse", "Magazijn", Some("inventory/Warehouses")),
+        ],
+        lines: Some(("SalesInvoiceLines", None, &[])),
+    },
+    Rules {
+        entity: "salesentry/SalesEntries",
+        header: &[required("Customer", "Klant", ACCOUNTS), required("Journal", "Dagboek", None)],
+        references: &[],
+        lines: Some(("SalesEntryLines", Some("Boekingsregels"), &[required("GLAccount", "Grootboekrekening", GL_ACCOUNTS)])),
+    },
+    Rules { entity: "crm/Accounts", header: &[required("Name", "Naam", None)], references: &[], lines: None },
+    Rules {
+        entity: "crm/Contacts",
+        header: &[required("Account", "Relatie", ACCOUNTS), required("LastName", "Achternaam", None)],
+        references: &[],
+        lines: None,
+    },
+    Rules {
+        entity: "logistics/Items",
+        header: &[required("Code", "Code", None), required("Description", "Omschrijving", None)],
+        references: &[required("ItemGroup", "Artikelgroep", Some("logistics/ItemGroups"))],
+        lines: None,
+    },
+];
+
+/// Line references that are optional but must exist when sent (invoice lines may omit the item).
+const OPTIONAL_LINE_REFERENCES: &[Field] = &[required("Item", "Artikel", ITEMS), required("GLAccount", "Grootboekrekening", GL_ACCOUNTS)];
+
+/// GL account types that cannot take revenue: receivables, payables, VAT.
+const NOT_REVENUE_TYPES: &[i64] = &[20, 22, 24];
+
+#[derive(Default, Debug, PartialEq, Eq)]
+pub struct Problems {
+    pub messages: Vec<String>,
+    /// A bad reference: Exact answers 500 for these, 400 for missing fields only.
+    pub server_error: bool,
+}
+
+impl Problems {
+    fn missing(&mut self, label: &str) {
+        self.add(format!("Verplicht: {label}"));
+    }
+
+    fn invalid_reference(&mut self, label: &str) {
+        self.server_error = true;
+        self.add(format!("Ongeldige referentie: {label}"));
+    }
+
+    fn invalid(&mut self, label: &str) {
+        self.server_error = true;
+        self.add(format!("Ongeldig: {label}"));
+    }
+
+    fn add(&mut self, message: String) {
+        if !self.messages.contains(&message) {
+            self.messages.push(message);
+        }
+    }
+}
+
+/// Checks a new record of `entity` (`service/Entity` in catalogue casing).
+pub fn check_new(store: &Store, entity: &str, record: &Record) -> Problems {
+    let mut problems = Problems::default();
+    let Some(rules) = RULES.iter().find(|r| r.entity.eq_ignore_ascii_case(entity)) else {
+        return problems;
+    };
+    for field in rules.header {
+        check_field(store, record, field, true, &mut problems);
+    }
+    for field in rules.references {
+        check_field(store, record, field, false, &mut problems);
+    }
+    // A journal is a code ("70"); a GUID there is Exact's classic mistake (#31).
+    if record.get("Journal").and_then(Value::as_str).is_some_and(crate::random::is_guid) {
+        problems.invalid_reference("Journals");
+    }
+    if let Some((property, label, line_fields)) = rules.lines {
+        let lines = record.get(property).and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+        if let (true, Some(label)) = (lines.is_empty(), label) {
+            problems.missing(label);
+        }
+        for line in lines.iter().filter_map(Value::as_object) {
+            for field in line_fields {
+                check_field(store, line, field, true, &mut problems);
+            }
+            for field in OPTIONAL_LINE_REFERENCES {
+                check_field(store, line, field, false, &mut problems);
+            }
+            check_revenue_account(store, line, &mut problems);
+        }
+    }
+    problems
+}
+
+fn check_field(store: &Store, record: &Record, field: &Field, is_required: bool, problems: &mut Problems) {
+    match record.get(field.name).filter(|v| !is_blank(v)) {
+        None if is_required => problems.missing(field.label),
+        None => {}
+        Some(value) => {
+            if let Some(target) = field.refers_to
+                && !value.as_str().is_some_and(|key| store.exists(target, key))
+            {
+                problems.invalid_reference(field.label);
+            }
+        }
+    }
+}
+
+/// Sales entry lines book revenue: an AR, AP or VAT account is refused (#121).
+fn check_revenue_account(store: &Store, line: &Record, problems: &mut Problems) {
+    let account = line.get("GLAccount").and_then(Value::as_str).and_then(|key| store.by_path("financial/GLAccounts")?.get(key));
+    if let Some(kind) = account.and_then(|a| a.get("Type")).and_then(Value::as_i64)
+        && NOT_REVENUE_TYPES.contains(&kind)
+    {
+        problems.invalid("Grootboekrekeningtype");
+    }
+}
+
+fn is_blank(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::String(s) => s.trim().is_empty(),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn store() -> Store {
+        let mut store = Store::new();
+        store.seed("crm", "Accounts", vec![json!({"ID": "5df0d39f-7524-4add-9413-788062e10fbe", "Name": "Lune"})]).unwrap();
+        store.seed("logistics", "Items", vec![json!({"ID": "e53fcc59-2b78-47a3-80c9-0f2554cf1bd1", "Code": "TSH"})]).unwrap();
+        store.seed("financial", "GLAccounts", vec![json!({"ID": "5f82d570-02fd-4a4e-ab19-b91ba371cb55", "Type": 20})]).unwrap();
+        store
+    }
+
+    fn check(entity: &str, record: Value) -> Problems {
+        check_new(&store(), entity, record.as_object().unwrap())
+    }
+
+    #[test]
+    fn missing_fields_are_listed_together_and_are_client_errors() {
+        let problems = check("salesinvoice/SalesInvoices", json!({"YourRef": "x"}));
+        assert_eq!(problems, Problems { messages: vec!["Verplicht: Besteld door".into(), "Verplicht: Dagboek".into()], server_error: false });
+    }
+
+    #[test]
+    fn unknown_references_are_server_errors() {
+        let order =
+            json!({"OrderedBy": "aad12b0b-d65d-4277-9525-c99cf4e7580c", "SalesOrderLines": [{"Item": "8445cccf-7677-4ac2-9d6d-fbd7b865add7"}]});
+        let problems = check("salesorder/SalesOrders", order);
+        assert!(problems.server_error);
+        assert_eq!(problems.messages, vec!["Ongeldige referentie: Besteld door", "Ongeldige referentie: Artikel"]);
+    }
+
+    #[test]
+    fn a_valid_order_passes() {
+        let order =
+            json!({"OrderedBy": "5DF0D39F-7524-4add-9413-788062e10fbe", "SalesOrderLines": [{"Item": "e53fcc59-2b78-47a3-80c9-0f2554cf1bd1"}]});
+        assert_eq!(check("salesorder/SalesOrders", order), Problems::default());
+    }
+
+    #[test]
+    fn sales_entries_refuse_journal_guids_and_receivable_accounts() {
+        let entry = json!({"Customer": "5df0d39f-7524-4add-9413-788062e10fbe", "Journal": "5df0d39f-7524-4add-9413-788062e10fbe",
+            "SalesEntryLines": [{"GLAccount": "5f82d570-02fd-4a4e-ab19-b91ba371cb55", "AmountFC": 1}]});
+        let problems = check("salesentry/SalesEntries", entry);
+        assert_eq!(problems.messages, vec!["Ongeldige referentie: Journals", "Ongeldig: Grootboekrekeningtype"]);
+    }
+}

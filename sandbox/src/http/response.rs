@@ -1,0 +1,60 @@
+//! A finished answer, built synchronously by the emulators and turned into an HTTP response last,
+//! when the sandbox `Date` header is added.
+
+use axum::body::Body;
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::Response;
+use serde_json::Value;
+
+pub struct ApiResponse {
+    pub status: StatusCode,
+    pub headers: Vec<(String, String)>,
+    pub content_type: Option<&'static str>,
+    pub body: Vec<u8>,
+}
+
+impl ApiResponse {
+    pub fn json(status: StatusCode, value: &Value) -> ApiResponse {
+        let body = serde_json::to_vec(value).unwrap_or_default();
+        ApiResponse { status, headers: Vec::new(), content_type: Some("application/json; charset=utf-8"), body }
+    }
+
+    pub fn text(status: StatusCode, content_type: &'static str, text: impl Into<String>) -> ApiResponse {
+        ApiResponse { status, headers: Vec::new(), content_type: Some(content_type), body: text.into().into_bytes() }
+    }
+
+    pub fn empty(status: StatusCode) -> ApiResponse {
+        ApiResponse { status, headers: Vec::new(), content_type: None, body: Vec::new() }
+    }
+
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> ApiResponse {
+        self.headers.push((name.to_string(), value.into()));
+        self
+    }
+
+    pub fn with_headers(mut self, headers: Vec<(String, String)>) -> ApiResponse {
+        self.headers.extend(headers);
+        self
+    }
+
+    /// The HTTP response, stamped with the sandbox clock's `Date`.
+    pub fn into_response(self, date: &str) -> Response {
+        let mut response = Response::new(Body::from(self.body));
+        *response.status_mut() = self.status;
+        let headers = response.headers_mut();
+        if let Some(content_type) = self.content_type {
+            headers.insert(axum::http::header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        }
+        for (name, value) in self.headers {
+            // Header values are built by the sandbox itself; one that is not valid is left out
+            // rather than failing the whole answer.
+            if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+                headers.append(name, value);
+            }
+        }
+        if let Ok(date) = HeaderValue::try_from(date) {
+            headers.insert(axum::http::header::DATE, date);
+        }
+        response
+    }
+}

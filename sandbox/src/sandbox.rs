@@ -1,0 +1,151 @@
+//! A running sandbox: both emulators on loopback, served by a runtime of their own so that sync
+//! and async callers (tests, the CLI) can start one the same way.
+
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::clock::Clock;
+use crate::config::{Faults, Limits, SandboxConfig};
+use crate::core::{Core, Shared, System};
+use crate::exact::store::Store;
+use crate::exact::{Exact, ExactSettings};
+use crate::faults::FaultInjector;
+use crate::lnb::Lnb;
+use crate::recorder::RecordedRequest;
+use crate::{fixtures, generate};
+
+pub struct Sandbox {
+    core: Arc<Core>,
+    exact_port: u16,
+    lnb_port: u16,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Sandbox {
+    /// Loads the data, binds both ports on 127.0.0.1 and serves them on background threads.
+    /// Returns once both ports accept connections.
+    pub fn start(config: SandboxConfig) -> io::Result<Sandbox> {
+        let mut store = Store::new();
+        let mut lnb_data = fixtures::LnbData { orders: Vec::new(), invoices: Vec::new() };
+        if let Some(root) = &config.fixtures {
+            if !root.is_dir() {
+                return Err(io::Error::new(io::ErrorKind::NotFound, format!("fixtures folder {} not found", root.display())));
+            }
+            fixtures::load_exact(root, &mut store)?;
+            lnb_data = fixtures::load_lnb(root)?;
+        }
+        if let Some(plan) = &config.generate {
+            generate::generate(plan, config.division, &mut store, &mut lnb_data.orders);
+        }
+
+        // Bound here, synchronously, so the ports are known (and listening) before we return.
+        let exact_listener = bind(config.exact_port)?;
+        let lnb_listener = bind(config.lnb_port)?;
+        let exact_port = exact_listener.local_addr()?.port();
+        let lnb_port = lnb_listener.local_addr()?.port();
+
+        let shared = Arc::new(Shared::new(Clock::new(config.clock_speed), FaultInjector::new(config.faults.clone()), config.limits));
+        let settings = ExactSettings {
+            client_id: config.client_id.clone(),
+            client_secret: config.client_secret.clone(),
+            division: config.division,
+            base_url: format!("http://127.0.0.1:{exact_port}"),
+        };
+        let core = Arc::new(Core {
+            exact: Exact::new(shared.clone(), settings, store),
+            lnb: Lnb::new(shared.clone(), config.client_id, config.client_secret, config.lnb_page_size, lnb_data.orders, lnb_data.invoices),
+            shared,
+        });
+
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).thread_name("flowmap-sandbox").enable_all().build()?;
+        {
+            // `from_std` must run inside the runtime that will drive the sockets.
+            let _entered = runtime.enter();
+            let exact_listener = tokio::net::TcpListener::from_std(exact_listener)?;
+            let lnb_listener = tokio::net::TcpListener::from_std(lnb_listener)?;
+            runtime.spawn(crate::http::server::serve(exact_listener, crate::http::dispatch::router(core.clone(), System::Exact)));
+            runtime.spawn(crate::http::server::serve(lnb_listener, crate::http::dispatch::router(core.clone(), System::Lnb)));
+        }
+        Ok(Sandbox { core, exact_port, lnb_port, runtime: Some(runtime) })
+    }
+
+    pub fn exact_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.exact_port)
+    }
+
+    pub fn lnb_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.lnb_port)
+    }
+
+    /// Every API request answered so far (not `/_sandbox/` calls), oldest first.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.core.shared.recorder.all()
+    }
+
+    pub fn clear_requests(&self) {
+        self.core.shared.recorder.clear();
+    }
+
+    /// Moves the sandbox clock; negative values move it back.
+    pub fn advance_clock(&self, seconds: i64) {
+        self.core.shared.clock.advance(seconds);
+    }
+
+    pub fn set_clock_speed(&self, speed: f64) {
+        self.core.shared.clock.set_speed(speed);
+    }
+
+    /// The sandbox clock, epoch milliseconds.
+    pub fn now_ms(&self) -> i64 {
+        self.core.shared.clock.now_ms()
+    }
+
+    pub fn set_faults(&self, faults: Faults) {
+        self.core.shared.faults.set(faults);
+    }
+
+    pub fn set_limits(&self, limits: Limits) {
+        self.core.shared.set_limits(limits);
+    }
+
+    /// All records of an Exact entity (`salesorder/SalesOrders`), with `__metadata`; empty for an
+    /// unknown entity.
+    pub fn exact_records(&self, entity: &str) -> Vec<Value> {
+        self.core.exact.records(entity).unwrap_or_default()
+    }
+
+    pub fn lnb_orders(&self) -> Vec<Value> {
+        self.core.lnb.lock().orders.clone()
+    }
+
+    pub fn lnb_invoices(&self) -> Vec<Value> {
+        self.core.lnb.lock().invoices.clone()
+    }
+
+    /// Stops both servers; connections in flight are cut. Dropping the sandbox does the same.
+    pub fn shutdown(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        // `shutdown_background` does not block, so this is safe inside an async test too.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn bind(port: u16) -> io::Result<std::net::TcpListener> {
+    let listener = std::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))?;
+    listener.set_nonblocking(true)?;
+    Ok(listener)
+}

@@ -1,0 +1,200 @@
+//! Recognising a flowmap state file and bringing its tables up to date.
+//!
+//! The file is marked with SQLite's application id (so a stray SQLite file of
+//! another program is never taken for ours, let alone changed) and carries its
+//! schema version in `PRAGMA user_version`. Each migration moves the schema one
+//! version up; later versions are added at the end of [`MIGRATIONS`], never by
+//! editing one that has shipped.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use rusqlite::{Connection, ErrorCode, TransactionBehavior};
+
+use crate::db::{BUSY_TIMEOUT, sqlite_error};
+use crate::error::{Result, StateError};
+
+/// "flmp": the SQLite application id of a flowmap state file.
+const APPLICATION_ID: i32 = 0x666c_6d70;
+
+/// Migration `i` takes the schema from version `i` to version `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: runs, the journal (audit trail), each record's current state,
+    //    connection settings, sealed secrets and sealed tokens.
+    r#"
+    CREATE TABLE runs (
+        -- AUTOINCREMENT: a run id is never reused, so journal rows keep pointing at their own run.
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        flow          TEXT    NOT NULL,
+        version       TEXT    NOT NULL,
+        mode          TEXT    NOT NULL,
+        started_at_ms INTEGER NOT NULL,
+        ended_at_ms   INTEGER,
+        status        TEXT    NOT NULL,
+        summary       TEXT             -- JSON, set when the run finishes
+    );
+    CREATE INDEX runs_by_flow ON runs (flow, id);
+
+    -- Append-only: rows are never updated or deleted; this is the audit trail.
+    CREATE TABLE journal (
+        id        INTEGER PRIMARY KEY AUTOINCREMENT,
+        run       INTEGER REFERENCES runs (id),
+        at_ms     INTEGER NOT NULL,
+        flow      TEXT    NOT NULL,
+        key       TEXT    NOT NULL,
+        event     TEXT    NOT NULL,
+        status    TEXT,
+        source    TEXT,              -- JSON
+        payload   TEXT,              -- JSON
+        answer    TEXT,              -- JSON
+        target_id TEXT,
+        reasons   TEXT    NOT NULL,  -- JSON array of strings
+        detail    TEXT
+    );
+    CREATE INDEX journal_by_record ON journal (flow, key, id);
+
+    CREATE TABLE records (
+        flow          TEXT    NOT NULL,
+        key           TEXT    NOT NULL,
+        status        TEXT    NOT NULL,
+        attempts      INTEGER NOT NULL,
+        target_id     TEXT,
+        reasons       TEXT    NOT NULL,  -- JSON array of strings
+        last_run      INTEGER REFERENCES runs (id),
+        updated_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (flow, key)
+    ) WITHOUT ROWID;
+    CREATE INDEX records_by_status ON records (flow, status);
+
+    CREATE TABLE settings (
+        connection    TEXT    NOT NULL,
+        name          TEXT    NOT NULL,
+        value         TEXT    NOT NULL,
+        updated_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (connection, name)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE secrets (
+        connection    TEXT    NOT NULL,
+        name          TEXT    NOT NULL,
+        sealed        BLOB    NOT NULL,  -- Vault::seal with aad "secret:<connection>:<name>"
+        updated_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (connection, name)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE tokens (
+        connection    TEXT    NOT NULL PRIMARY KEY,
+        sealed        BLOB,              -- Vault::seal with aad "tokens:<connection>"; NULL if never issued
+        -- Copies of what is not secret, so connections can be listed without the key.
+        issued_at_ms  INTEGER,
+        expires_at_ms INTEGER,
+        needs_consent TEXT,
+        updated_at_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    "#,
+];
+
+/// The schema version this build writes and understands.
+pub(crate) const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// What the file says about itself.
+struct Identity {
+    application_id: i32,
+    version: i64,
+    /// Tables, indexes, … of any kind: an unmarked file with some is not empty.
+    objects: i64,
+}
+
+/// Checks that `connection` is a flowmap state file (or an empty file that
+/// becomes one), switches it to WAL and migrates it to [`LATEST_VERSION`].
+pub(crate) fn prepare(connection: &mut Connection, path: &Path) -> Result<()> {
+    // Before anything is written: another program's file must stay untouched.
+    let identity = identity(connection, path)?;
+    check(&identity, path)?;
+    use_wal(connection, path)?;
+    if identity.version == LATEST_VERSION {
+        // Up to date: no write transaction, so `flowmap runs` opening the file
+        // never waits for the writers of a run under way.
+        return Ok(());
+    }
+    migrate(connection, path)
+}
+
+/// Switches the file to WAL, which lets `flowmap runs` and `flowmap show` read
+/// while a run writes. Once a file is in WAL mode it stays so; this is a no-op then.
+fn use_wal(connection: &Connection, path: &Path) -> Result<()> {
+    let deadline = Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match connection.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get::<_, String>(0)) {
+            Ok(mode) if mode.eq_ignore_ascii_case("wal") => return Ok(()),
+            Ok(mode) => {
+                return Err(StateError::new(format!(
+                    "{}: cannot use WAL journal mode (SQLite kept \"{mode}\"); is the file on a network file system? \
+                     keep the state on a local disk",
+                    path.display()
+                )));
+            }
+            // The switch needs the file to itself for a moment (another
+            // process may be opening it too), and SQLite does not wait for
+            // that with the busy timeout: wait here.
+            Err(error) if error.sqlite_error_code() == Some(ErrorCode::DatabaseBusy) && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(error) => return Err(sqlite_error(path, "switching to WAL journal mode")(error)),
+        }
+    }
+}
+
+fn migrate(connection: &mut Connection, path: &Path) -> Result<()> {
+    // IMMEDIATE: two processes opening a new file at once must not both
+    // create the tables; the second waits, then sees the first's work.
+    let transaction =
+        connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sqlite_error(path, "starting the schema migration"))?;
+    let identity = identity(&transaction, path)?;
+    check(&identity, path)?;
+    let from = identity.version;
+    if from == LATEST_VERSION {
+        return Ok(());
+    }
+    for (version, sql) in (from..).zip(MIGRATIONS.iter().skip(usize::try_from(from).unwrap_or(usize::MAX))) {
+        transaction.execute_batch(sql).map_err(sqlite_error(path, format_args!("migrating the schema from version {version} to {}", version + 1)))?;
+    }
+    transaction.pragma_update(None, "application_id", APPLICATION_ID).map_err(sqlite_error(path, "marking the file as flowmap's"))?;
+    transaction.pragma_update(None, "user_version", LATEST_VERSION).map_err(sqlite_error(path, "recording the schema version"))?;
+    transaction.commit().map_err(sqlite_error(path, "committing the schema migration"))
+}
+
+fn identity(connection: &Connection, path: &Path) -> Result<Identity> {
+    // One statement, so one snapshot: read piecemeal, a file that another
+    // process is creating right now could look half-made (no id yet, but tables).
+    connection
+        .query_row(
+            "SELECT (SELECT application_id FROM pragma_application_id()),
+                    (SELECT user_version FROM pragma_user_version()),
+                    (SELECT count(*) FROM sqlite_schema)",
+            [],
+            |row| Ok(Identity { application_id: row.get(0)?, version: row.get(1)?, objects: row.get(2)? }),
+        )
+        .map_err(sqlite_error(path, "reading its header"))
+}
+
+fn check(identity: &Identity, path: &Path) -> Result<()> {
+    let is_new = identity.application_id == 0 && identity.version == 0 && identity.objects == 0;
+    if identity.application_id != APPLICATION_ID && !is_new {
+        return Err(StateError::new(format!(
+            "{} is not a flowmap state file: it is an SQLite database of another program (left unchanged)",
+            path.display()
+        )));
+    }
+    if identity.version > LATEST_VERSION {
+        return Err(StateError::new(format!(
+            "{} was written by a newer flowmap (schema version {}; this flowmap knows up to {LATEST_VERSION}): upgrade flowmap",
+            path.display(),
+            identity.version
+        )));
+    }
+    if identity.version < 0 {
+        return Err(StateError::new(format!("{}: damaged header: schema version {} is negative", path.display(), identity.version)));
+    }
+    Ok(())
+}

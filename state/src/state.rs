@@ -1,0 +1,71 @@
+//! [`State`]: the handle on one state file, shared by all threads of a process.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use rusqlite::Connection;
+
+use crate::db::{connect, sqlite_error};
+use crate::error::{Result, StateError};
+use crate::files::{create_private_dirs, create_private_file_if_missing};
+use crate::schema;
+
+/// The engine's state in one SQLite file: runs, the journal, each record's
+/// current state, connection settings, sealed secrets and tokens.
+///
+/// One `State` per process is enough (it is `Sync`); other processes may open
+/// the same file at the same time. The operations live in the modules that
+/// own their tables (runs, journal, settings, secrets, tokens).
+pub struct State {
+    path: PathBuf,
+    connection: Mutex<Connection>,
+}
+
+impl State {
+    /// Opens the state file at `path`, creating it (and its directories,
+    /// owner-only) if missing, and migrating it to the current schema.
+    ///
+    /// A file that is not a flowmap state file, or one written by a newer
+    /// flowmap, is refused with a message saying so, and left unchanged.
+    pub fn open(path: &Path) -> Result<State> {
+        if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+            create_private_dirs(parent)
+                .map_err(|error| StateError::new(format!("{}: cannot create its directory {}: {error}", path.display(), parent.display())))?;
+        }
+        // The file holds customer data (journal payloads) beside sealed
+        // credentials: owner-only from the start.
+        create_private_file_if_missing(path).map_err(|error| StateError::new(format!("{}: cannot create it: {error}", path.display())))?;
+        let mut connection = connect(path)?;
+        schema::prepare(&mut connection, path)?;
+        Ok(State { path: path.to_path_buf(), connection: Mutex::new(connection) })
+    }
+
+    /// The state file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The shared connection, for one operation at a time.
+    pub(crate) fn connection(&self) -> MutexGuard<'_, Connection> {
+        // A thread that panicked while holding the lock had its transaction
+        // rolled back when the transaction was dropped: the connection is fine.
+        self.connection.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A `map_err` adapter for SQLite errors of this file.
+    pub(crate) fn sqlite_error(&self, doing: impl fmt::Display) -> impl FnOnce(rusqlite::Error) -> StateError {
+        sqlite_error(&self.path, doing)
+    }
+
+    /// An error about this file.
+    pub(crate) fn error(&self, what: impl fmt::Display) -> StateError {
+        StateError::new(format!("{}: {what}", self.path.display()))
+    }
+}
+
+impl fmt::Debug for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("State").field("path", &self.path).finish_non_exhaustive()
+    }
+}
