@@ -121,9 +121,7 @@ async fn consent(url: &reqwest::Url, redirect: &str, state: &str) -> Result<Stri
     let wait = async {
         loop {
             let (mut socket, _) = listener.accept().await.map_err(|e| e.to_string())?;
-            let mut buffer = vec![0u8; 8192];
-            let n = socket.read(&mut buffer).await.unwrap_or(0);
-            let head = String::from_utf8_lossy(&buffer[..n]).to_string();
+            let head = read_head(&mut socket).await;
             let target = head.split_whitespace().nth(1).unwrap_or("/").to_string();
             let Ok(asked) = callback.join(&target) else { continue };
             if asked.path() != callback.path() {
@@ -144,6 +142,23 @@ async fn consent(url: &reqwest::Url, redirect: &str, state: &str) -> Result<Stri
         }
     };
     tokio::time::timeout(Duration::from_secs(600), wait).await.map_err(|_| "no redirect came within 10 minutes".to_string())?
+}
+
+/// The request line and headers: read until the blank line (a request may
+/// arrive in several packets), at most 8 KiB, at most 10 seconds.
+async fn read_head(socket: &mut tokio::net::TcpStream) -> String {
+    let mut head = Vec::new();
+    let mut chunk = [0u8; 1024];
+    let reading = async {
+        while head.len() < 8192 && !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            match socket.read(&mut chunk).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => head.extend_from_slice(&chunk[..n]),
+            }
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(10), reading).await;
+    String::from_utf8_lossy(&head).into_owned()
 }
 
 fn random_hex(bytes: usize) -> String {

@@ -331,8 +331,8 @@ impl Settle<'_> {
                     return self.sent(&key, ctx, result, "sent").await;
                 }
                 Err(CallError::Refused { status, message }) => {
-                    let target = &self.live.flow.target;
-                    let reason = format!("{} refused the {}: {message} (HTTP {status})", target.title, target.entity);
+                    let title = self.live.project.systems.get(&request.system).map_or(request.system.as_str(), |s| s.def.title.as_str());
+                    let reason = format!("{title} refused {} {}: {message} (HTTP {status})", request.method, request.path);
                     return self.refused(&key, ctx, reason).await;
                 }
                 Err(CallError::Unknown { message }) => {

@@ -1,0 +1,176 @@
+//! A world for live tests: the sandbox (emulated Exact Online and Le New
+//! Black) on loopback ports, a temporary folder with a connections file and a
+//! state file, and the real `flowmap` binary run against them.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::Duration;
+
+pub use flowmap_sandbox::{FaultKind, Faults, Generate, Limits, RecordedRequest, Sandbox, SandboxConfig};
+
+use super::{Run, repo_root};
+
+pub struct World {
+    pub sandbox: Sandbox,
+    pub dir: tempfile::TempDir,
+    pub connections: PathBuf,
+    pub state: PathBuf,
+    /// Everything any command printed, for the test that no secret leaks.
+    pub printed: Mutex<Vec<String>>,
+}
+
+/// Fixtures as shipped.
+pub fn fixtures() -> PathBuf {
+    repo_root().join("fixtures")
+}
+
+impl World {
+    /// `tuning` is added to both connections (e.g. `timeout_seconds: 1`).
+    pub fn start(config: SandboxConfig, tuning: &str) -> World {
+        let sandbox = Sandbox::start(config).expect("the sandbox starts");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let connections = dir.path().join("connections.yaml");
+        let redirect = format!("http://127.0.0.1:{}/callback", free_port());
+        let indent = |t: &str| t.lines().map(|l| format!("    {l}\n")).collect::<String>();
+        let text = format!(
+            "connections:\n  exact:\n    host: {}\n    redirect_uri: {redirect}\n{}  lnb:\n    host: {}\n{}",
+            sandbox.exact_url(),
+            indent(tuning),
+            sandbox.lnb_url(),
+            indent(tuning)
+        );
+        std::fs::write(&connections, text).expect("connections file");
+        let state = dir.path().join("state.db");
+        World { sandbox, dir, connections, state, printed: Mutex::new(Vec::new()) }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_flowmap"));
+        c.arg("--color").arg("never").args(args);
+        c.arg("--connections").arg(&self.connections).arg("--state").arg(&self.state);
+        c.current_dir(repo_root()).env_remove("CLICOLOR_FORCE").env_remove("FLOWMAP_KEY");
+        c.env("FLOWMAP_CLIENT_ID", "sandbox-client").env("FLOWMAP_CLIENT_SECRET", "sandbox-secret");
+        c
+    }
+
+    pub fn flowmap(&self, args: &[&str]) -> Run {
+        let out = self.command(args).output().expect("flowmap runs");
+        let run = Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        };
+        self.printed.lock().unwrap().push(format!("{}\n{}", run.stdout, run.stderr));
+        run
+    }
+
+    pub fn spawn(&self, args: &[&str]) -> Child {
+        self.command(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("flowmap starts")
+    }
+
+    /// `flowmap connect` for both systems; Exact's consent is given by following
+    /// the printed URL, as a browser would, to the loopback callback.
+    pub fn connect(&self) {
+        let lnb = self.flowmap(&["connect", "lnb"]);
+        assert_eq!(lnb.code, 0, "{}{}", lnb.stdout, lnb.stderr);
+        let mut child = self.spawn(&["connect", "exact"]);
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut printed = String::new();
+        let url = loop {
+            let mut line = String::new();
+            assert!(out.read_line(&mut line).unwrap() > 0, "connect ended without a URL: {printed}");
+            printed.push_str(&line);
+            if let Some(u) = line.trim().strip_prefix("http://").filter(|_| line.contains("/api/oauth2/auth")) {
+                break format!("http://{u}");
+            }
+        };
+        let (status, headers, _) = http_get(&url);
+        assert_eq!(status, 302, "the sandbox redirects to the callback");
+        let location = headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("location")).map(|(_, v)| v.clone()).expect("a Location");
+        let answer = std::panic::catch_unwind(|| http_get(&location));
+        if answer.is_err() {
+            let _ = child.kill();
+        }
+        out.read_to_string(&mut printed).unwrap();
+        let mut err = String::new();
+        child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+        let (status, _, page) = answer.unwrap_or_else(|_| panic!("the callback failed; connect printed:\n{printed}\n{err}"));
+        assert_eq!((status, page.contains("flowmap is connected")), (200, true), "{page}");
+        assert!(child.wait().unwrap().success(), "{printed}{err}");
+        self.printed.lock().unwrap().push(format!("{printed}\n{err}"));
+    }
+
+    /// Sales orders in the sandbox's Exact, by YourRef.
+    pub fn exact_orders_by_ref(&self) -> std::collections::BTreeMap<String, usize> {
+        let mut count = std::collections::BTreeMap::new();
+        for o in self.sandbox.exact_records("salesorder/SalesOrders") {
+            if let Some(r) = o.get("YourRef").and_then(|v| v.as_str()) {
+                *count.entry(r.to_string()).or_insert(0) += 1;
+            }
+        }
+        count
+    }
+
+    /// LNB order reference → status.
+    pub fn lnb_statuses(&self) -> std::collections::BTreeMap<String, String> {
+        self.sandbox
+            .lnb_orders()
+            .iter()
+            .map(|o| (o["reference"].as_str().unwrap_or_default().to_string(), o["status"].as_str().unwrap_or_default().to_string()))
+            .collect()
+    }
+
+    pub fn requests_to(&self, system: &str, method: &str, path_part: &str) -> Vec<RecordedRequest> {
+        self.sandbox.requests().into_iter().filter(|r| r.system == system && r.method == method && r.path.contains(path_part)).collect()
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A plain HTTP/1.1 GET over loopback: (status, headers, body).
+pub fn http_get(url: &str) -> (u16, Vec<(String, String)>, String) {
+    let rest = url.strip_prefix("http://").expect("http URL");
+    let (authority, path) = rest.split_once('/').map(|(a, p)| (a, format!("/{p}"))).unwrap_or((rest, "/".into()));
+    let mut s = TcpStream::connect(authority).unwrap_or_else(|e| panic!("cannot connect to {authority} ({url}): {e}"));
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n").unwrap_or_else(|e| panic!("cannot send to {url}: {e}"));
+    let mut raw = String::new();
+    let _ = s.read_to_string(&mut raw);
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    let mut lines = head.lines();
+    let status = lines.next().and_then(|l| l.split_whitespace().nth(1)).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let headers = lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_string(), v.trim().to_string())).collect();
+    (status, headers, body.to_string())
+}
+
+/// A copy of the shipped fixtures, with extra LNB orders appended.
+pub fn fixtures_with_orders(dir: &Path, extra: &[serde_json::Value]) -> PathBuf {
+    let to = dir.join("fixtures");
+    copy_dir(&fixtures(), &to);
+    let file = to.join("lnb").join("orders.json");
+    let mut orders: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    orders.extend(extra.iter().cloned());
+    std::fs::write(&file, serde_json::to_string_pretty(&orders).unwrap()).unwrap();
+    to
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}

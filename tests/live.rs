@@ -1,0 +1,129 @@
+//! Live runs against the sandbox: the real binary, real HTTP over loopback,
+//! a real SQLite state file.
+
+mod common;
+
+use common::live::*;
+use pretty_assertions::assert_eq;
+
+const ORDERS: &str = "mappings/lnb-exact/orders.flow.yaml";
+const INVOICES: &str = "mappings/lnb-exact/invoices.flow.yaml";
+
+/// The summary without its timings, which vary.
+fn untimed(text: &str) -> String {
+    text.lines()
+        .map(|l| match (l.find(" in "), l.contains(": completed") || l.contains(": stopped")) {
+            (Some(i), true) => format!("{} in <t>", &l[..i]),
+            _ => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn default_world() -> World {
+    World::start(SandboxConfig { fixtures: Some(fixtures()), ..Default::default() }, "")
+}
+
+#[test]
+fn orders_and_invoices_run_live_end_to_end() {
+    let world = default_world();
+    world.connect();
+    let run = world.flowmap(&["run", ORDERS]);
+    assert_eq!(
+        untimed(&run.stdout),
+        "run 1 of lnb-orders-to-exact: completed in <t>
+  7 fetched, 4 sent, 1 skipped, 2 blocked
+  blocked 50004
+    - Customer 99999 does not exist as an Account in Exact Online
+  blocked 50005
+    - Product BAG-XXL-RED does not exist as an Item in Exact Online
+    - Line SWT-NVY-L has quantity 0; it must be more than 0
+  API calls: exact 7, lnb 8; waited 0.0 s on rate limits"
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // Every order in Invoicing ends Closed (sent or already there) or Blocked with every reason.
+    let statuses = world.lnb_statuses();
+    let expected: Vec<(&str, &str)> =
+        vec![("50001", "Closed"), ("50002", "Closed"), ("50003", "Closed"), ("50004", "Blocked"), ("50005", "Blocked"), ("50006", "Closed"), ("50007", "Confirmed"), ("50008", "Closed")];
+    assert_eq!(statuses.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect::<Vec<_>>(), expected);
+    let blocked = world.sandbox.lnb_orders().into_iter().find(|o| o["reference"] == "50005").unwrap();
+    assert_eq!(blocked["status_reason"], "Product BAG-XXL-RED does not exist as an Item in Exact Online; Line SWT-NVY-L has quantity 0; it must be more than 0");
+    // Each new order once in Exact, with the payload the dry-run shows.
+    let orders = world.exact_orders_by_ref();
+    for r in ["PO50001", "PO50002", "PO50003", "PO50006", "PO50008"] {
+        assert_eq!(orders.get(r), Some(&1), "{r}: {orders:?}");
+    }
+    // Look-ups asked with padded account codes and $select; writes with Prefer.
+    let lookups = world.requests_to("exact", "GET", "crm/Accounts");
+    let filter = lookups[0].query.iter().find(|(k, _)| k == "$filter").map(|(_, v)| v.clone()).unwrap();
+    assert!(filter.contains("Code eq '             10023'"), "{filter}");
+    assert!(lookups[0].query.iter().any(|(k, v)| k == "$select" && v == "ID,Code"), "{:?}", lookups[0].query);
+    let post = &world.requests_to("exact", "POST", "salesorder/SalesOrders")[0];
+    assert!(post.headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("prefer") && v == "return=representation"));
+    // A second run finds nothing left to do.
+    let again = world.flowmap(&["run", ORDERS]);
+    assert_eq!(untimed(&again.stdout), "run 2 of lnb-orders-to-exact: completed in <t>\n  no records\n  API calls: lnb 1; waited 0.0 s on rate limits");
+
+    let invoices = world.flowmap(&["run", INVOICES]);
+    assert_eq!(
+        untimed(&invoices.stdout),
+        "run 3 of lnb-invoices-to-exact: completed in <t>
+  6 fetched, 3 sent, 1 skipped, 1 blocked, 1 ignored
+  blocked INV-2025-0104
+    - no entry for 7 in the table (known: 0, 9, 21) (lookup vat_code)
+  API calls: exact 7, lnb 6; waited 0.0 s on rate limits"
+    );
+    let status: Vec<(String, String)> = world
+        .sandbox
+        .lnb_invoices()
+        .iter()
+        .map(|i| (i["reference_number"].as_str().unwrap().to_string(), i["integration_status"].as_str().unwrap_or("").to_string()))
+        .collect();
+    assert!(status.iter().filter(|(_, s)| s == "Success").count() == 5 && status.iter().any(|(r, s)| r == "INV-2025-0104" && s == "Blocked"), "{status:?}");
+
+    // The audit trail: runs, and one record's whole history.
+    let runs = world.flowmap(&["runs"]);
+    assert_eq!(runs.stdout.lines().count(), 3, "{}", runs.stdout);
+    let show = world.flowmap(&["show", "lnb-orders-to-exact", "50001"]);
+    let events: Vec<&str> = show.stdout.lines().skip(1).filter(|l| l.contains(" run 1 ")).map(|l| l.split_whitespace().nth(5).unwrap_or("")).collect();
+    assert_eq!(events, ["sending", "sent", "written_back"], "{}", show.stdout);
+    assert!(show.stdout.starts_with("lnb-orders-to-exact 50001: sent after 1 delivery attempt(s), target id "), "{}", show.stdout);
+}
+
+#[test]
+fn the_target_refusing_a_payload_blocks_the_record_with_its_own_words() {
+    let world = default_world();
+    world.connect();
+    // The sandbox refuses an order for an account that does not exist, as Exact does (500, Dutch).
+    let run = world.flowmap(&["run", "tests/flows/live-unknown-account.flow.yaml"]);
+    assert!(
+        run.stdout.contains("  blocked 50001\n    - Exact Online refused POST salesorder/SalesOrders: Ongeldige referentie: Besteld door (HTTP 500)\n"),
+        "{}",
+        run.stdout
+    );
+    let order = world.sandbox.lnb_orders().into_iter().find(|o| o["reference"] == "50001").unwrap();
+    assert_eq!((order["status"].as_str(), order["status_reason"].as_str()), (Some("Blocked"), Some("Exact Online refused POST salesorder/SalesOrders: Ongeldige referentie: Besteld door (HTTP 500)")));
+}
+
+#[test]
+fn injection_shaped_keys_are_looked_up_literally() {
+    let dir = tempfile::tempdir().unwrap();
+    let order = |id: i64, retailer: &str| {
+        serde_json::json!({"id": id, "reference": id.to_string(), "status": "Invoicing", "currency": "EUR",
+            "retailer": {"reference": retailer, "name": "Test"}, "line": {"id": id, "name": "SS25", "preorder": false},
+            "lines": [{"sku": "TSH-WHT-M", "name": "Tee", "quantity": 1, "unit_price": 19.95}]})
+    };
+    let fixtures = fixtures_with_orders(dir.path(), &[order(60001, "x' or '1' eq '1"), order(60002, "O'BRIEN")]);
+    let world = World::start(SandboxConfig { fixtures: Some(fixtures), ..Default::default() }, "");
+    world.connect();
+    let run = world.flowmap(&["run", ORDERS]);
+    assert!(run.stdout.contains("  blocked 60001\n    - Customer x' or '1' eq '1 does not exist as an Account in Exact Online\n"), "{}", run.stdout);
+    assert_eq!(world.exact_orders_by_ref().get("PO60002"), Some(&1), "O'BRIEN is found by its escaped, padded code");
+    let filters: Vec<String> = world
+        .requests_to("exact", "GET", "crm/Accounts")
+        .iter()
+        .flat_map(|r| r.query.iter().filter(|(k, _)| k == "$filter").map(|(_, v)| v.clone()))
+        .collect();
+    assert!(filters.iter().any(|f| f.contains("Code eq '   x'' or ''1'' eq ''1'")), "{filters:?}");
+    assert!(filters.iter().any(|f| f.contains("Code eq '           O''BRIEN'")), "{filters:?}");
+}
