@@ -43,11 +43,22 @@ fn orders_and_invoices_run_live_end_to_end() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     // Every order in Invoicing ends Closed (sent or already there) or Blocked with every reason.
     let statuses = world.lnb_statuses();
-    let expected: Vec<(&str, &str)> =
-        vec![("50001", "Closed"), ("50002", "Closed"), ("50003", "Closed"), ("50004", "Blocked"), ("50005", "Blocked"), ("50006", "Closed"), ("50007", "Confirmed"), ("50008", "Closed")];
+    let expected: Vec<(&str, &str)> = vec![
+        ("50001", "Closed"),
+        ("50002", "Closed"),
+        ("50003", "Closed"),
+        ("50004", "Blocked"),
+        ("50005", "Blocked"),
+        ("50006", "Closed"),
+        ("50007", "Confirmed"),
+        ("50008", "Closed"),
+    ];
     assert_eq!(statuses.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect::<Vec<_>>(), expected);
     let blocked = world.sandbox.lnb_orders().into_iter().find(|o| o["reference"] == "50005").unwrap();
-    assert_eq!(blocked["status_reason"], "Product BAG-XXL-RED does not exist as an Item in Exact Online; Line SWT-NVY-L has quantity 0; it must be more than 0");
+    assert_eq!(
+        blocked["status_reason"],
+        "Product BAG-XXL-RED does not exist as an Item in Exact Online; Line SWT-NVY-L has quantity 0; it must be more than 0"
+    );
     // Each new order once in Exact, with the payload the dry-run shows.
     let orders = world.exact_orders_by_ref();
     for r in ["PO50001", "PO50002", "PO50003", "PO50006", "PO50008"] {
@@ -62,7 +73,10 @@ fn orders_and_invoices_run_live_end_to_end() {
     assert!(post.headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("prefer") && v == "return=representation"));
     // A second run finds nothing left to do.
     let again = world.flowmap(&["run", ORDERS]);
-    assert_eq!(untimed(&again.stdout), "run 2 of lnb-orders-to-exact: completed in <t>\n  no records\n  API calls: lnb 1; waited 0.0 s on rate limits");
+    assert_eq!(
+        untimed(&again.stdout),
+        "run 2 of lnb-orders-to-exact: completed in <t>\n  no records\n  API calls: lnb 1; waited 0.0 s on rate limits"
+    );
 
     let invoices = world.flowmap(&["run", INVOICES]);
     assert_eq!(
@@ -79,13 +93,17 @@ fn orders_and_invoices_run_live_end_to_end() {
         .iter()
         .map(|i| (i["reference_number"].as_str().unwrap().to_string(), i["integration_status"].as_str().unwrap_or("").to_string()))
         .collect();
-    assert!(status.iter().filter(|(_, s)| s == "Success").count() == 5 && status.iter().any(|(r, s)| r == "INV-2025-0104" && s == "Blocked"), "{status:?}");
+    assert!(
+        status.iter().filter(|(_, s)| s == "Success").count() == 5 && status.iter().any(|(r, s)| r == "INV-2025-0104" && s == "Blocked"),
+        "{status:?}"
+    );
 
     // The audit trail: runs, and one record's whole history.
     let runs = world.flowmap(&["runs"]);
     assert_eq!(runs.stdout.lines().count(), 3, "{}", runs.stdout);
     let show = world.flowmap(&["show", "lnb-orders-to-exact", "50001"]);
-    let events: Vec<&str> = show.stdout.lines().skip(1).filter(|l| l.contains(" run 1 ")).map(|l| l.split_whitespace().nth(5).unwrap_or("")).collect();
+    let events: Vec<&str> =
+        show.stdout.lines().skip(1).filter(|l| l.contains(" run 1 ")).map(|l| l.split_whitespace().nth(5).unwrap_or("")).collect();
     assert_eq!(events, ["sending", "sent", "written_back"], "{}", show.stdout);
     assert!(show.stdout.starts_with("lnb-orders-to-exact 50001: sent after 1 delivery attempt(s), target id "), "{}", show.stdout);
 }
@@ -97,12 +115,16 @@ fn the_target_refusing_a_payload_blocks_the_record_with_its_own_words() {
     // The sandbox refuses an order for an account that does not exist, as Exact does (500, Dutch).
     let run = world.flowmap(&["run", "tests/flows/live-unknown-account.flow.yaml"]);
     assert!(
-        run.stdout.contains("  blocked 50001\n    - Exact Online refused POST salesorder/SalesOrders: Ongeldige referentie: Besteld door (HTTP 500)\n"),
+        run.stdout
+            .contains("  blocked 50001\n    - Exact Online refused POST salesorder/SalesOrders: Ongeldige referentie: Besteld door (HTTP 500)\n"),
         "{}",
         run.stdout
     );
     let order = world.sandbox.lnb_orders().into_iter().find(|o| o["reference"] == "50001").unwrap();
-    assert_eq!((order["status"].as_str(), order["status_reason"].as_str()), (Some("Blocked"), Some("Exact Online refused POST salesorder/SalesOrders: Ongeldige referentie: Besteld door (HTTP 500)")));
+    assert_eq!(
+        (order["status"].as_str(), order["status_reason"].as_str()),
+        (Some("Blocked"), Some("Exact Online refused POST salesorder/SalesOrders: Ongeldige referentie: Besteld door (HTTP 500)"))
+    );
 }
 
 #[test]

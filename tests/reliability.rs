@@ -88,7 +88,12 @@ fn with_a_fifth_of_calls_failing_a_run_still_sends_every_order_once() {
 }
 
 fn refreshes(world: &World) -> Vec<RecordedRequest> {
-    world.sandbox.requests().into_iter().filter(|r| r.path.ends_with("/oauth2/token") && r.form.iter().any(|(k, v)| k == "grant_type" && v == "refresh_token")).collect()
+    world
+        .sandbox
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/oauth2/token") && r.form.iter().any(|(k, v)| k == "grant_type" && v == "refresh_token"))
+        .collect()
 }
 
 #[test]
@@ -142,7 +147,8 @@ fn two_processes_sharing_the_state_file_never_present_a_refresh_token_twice() {
     let distinct: std::collections::HashSet<&String> = presented.iter().collect();
     assert_eq!(distinct.len(), presented.len(), "a refresh token was presented twice");
     // Neither "Old refresh token used" (401) nor "too early" (400) from the token endpoint.
-    let refused: Vec<u16> = world.sandbox.requests().iter().filter(|r| r.path.ends_with("/oauth2/token") && r.status != 200).map(|r| r.status).collect();
+    let refused: Vec<u16> =
+        world.sandbox.requests().iter().filter(|r| r.path.ends_with("/oauth2/token") && r.status != 200).map(|r| r.status).collect();
     assert_eq!(refused, Vec::<u16>::new());
     assert_no_secrets(&world);
 }
@@ -154,7 +160,10 @@ fn a_spent_minute_is_waited_out_and_a_spent_day_stops_the_run() {
     world.sandbox.set_limits(Limits { minutely: 3, daily: 5000, enabled: true });
     let run = world.flowmap(&["run", ORDERS]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    assert!(world.requests_to("exact", "GET", "").iter().chain(world.requests_to("exact", "POST", "").iter()).all(|r| r.status != 429), "a 429 was earned");
+    assert!(
+        world.requests_to("exact", "GET", "").iter().chain(world.requests_to("exact", "POST", "").iter()).all(|r| r.status != 429),
+        "a 429 was earned"
+    );
     let waited = run.stdout.lines().last().unwrap_or("").to_string();
     assert!(waited.contains("API calls: exact 7, lnb 8; waited ") && !waited.contains("waited 0.0 s"), "{waited}");
 
@@ -166,7 +175,8 @@ fn a_spent_minute_is_waited_out_and_a_spent_day_stops_the_run() {
     assert!(run.stdout.contains("  stopped: the daily rate limit of connection `exact` is spent; it resets at "), "{}", run.stdout);
     assert!(run.stdout.contains(" 00:00:00 UTC\n"), "Exact's day ends at midnight UTC: {}", run.stdout);
     // What was not done stays for the next run: no order was blocked for it.
-    let blocked_for_budget = world.sandbox.lnb_orders().iter().filter(|o| o["status_reason"].as_str().is_some_and(|r| r.contains("rate limit"))).count();
+    let blocked_for_budget =
+        world.sandbox.lnb_orders().iter().filter(|o| o["status_reason"].as_str().is_some_and(|r| r.contains("rate limit"))).count();
     assert_eq!(blocked_for_budget, 0);
 }
 

@@ -9,6 +9,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::Duration;
 
+// Not every test binary that includes this module uses all of these.
+#[allow(unused_imports)]
 pub use flowmap_sandbox::{FaultKind, Faults, Generate, Limits, RecordedRequest, Sandbox, SandboxConfig};
 
 use super::{Run, repo_root};

@@ -61,7 +61,14 @@ impl Asker {
     }
 
     /// Records of `entity` whose `field` is one of `keys`.
-    pub async fn find(&self, system: &str, entity: &str, field: &str, keys: &[String], select: &[String]) -> Result<Vec<serde_json::Value>, CallError> {
+    pub async fn find(
+        &self,
+        system: &str,
+        entity: &str,
+        field: &str,
+        keys: &[String],
+        select: &[String],
+    ) -> Result<Vec<serde_json::Value>, CallError> {
         let info = self.info(system)?;
         let select = Self::select(info, entity, select);
         let (path, query) = query_parts(info.language, entity, field, keys, &select);
@@ -125,7 +132,8 @@ impl Access for HttpAccess {
 
     fn find_many(&mut self, queries: &[FindQuery]) -> Vec<Result<Vec<Value>, AccessError>> {
         let asker = &self.asker;
-        let answers = self.rt.block_on(futures_util::future::join_all(queries.iter().map(|q| asker.find(q.system, q.entity, q.field, q.keys, q.select))));
+        let answers =
+            self.rt.block_on(futures_util::future::join_all(queries.iter().map(|q| asker.find(q.system, q.entity, q.field, q.keys, q.select))));
         answers.into_iter().map(|a| a.map(|list| list.iter().map(crate::value::from_json).collect()).map_err(|e| self.note(e))).collect()
     }
 

@@ -133,10 +133,16 @@ async fn consent(url: &reqwest::Url, redirect: &str, state: &str) -> Result<Stri
             let (page, result) = match (get("code"), get("state"), get("error")) {
                 (_, _, Some(error)) => ("Access was not granted; you can close this page.", Err(format!("consent was refused: {error}"))),
                 (Some(code), Some(s), None) if s == state => ("flowmap is connected; you can close this page.", Ok(code)),
-                _ => ("This answer does not belong to the consent flowmap asked for.", Err("the redirect did not carry this consent's state".to_string())),
+                _ => (
+                    "This answer does not belong to the consent flowmap asked for.",
+                    Err("the redirect did not carry this consent's state".to_string()),
+                ),
             };
             let html = format!("<!doctype html><title>flowmap</title><p>{page}</p>");
-            let answer = format!("HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{html}", html.len());
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{html}",
+                html.len()
+            );
             let _ = socket.write_all(answer.as_bytes()).await;
             return result;
         }

@@ -119,7 +119,10 @@ pub fn connections(root: Option<PathBuf>, options: &LiveOptions, check: bool, js
             String::new()
         };
         if json {
-            println!("{}", serde_json::json!({"name": name, "secrets": secrets, "needs_consent": row.and_then(|r| r.needs_consent.clone()), "check": verdict.trim_start_matches("; ")}));
+            println!(
+                "{}",
+                serde_json::json!({"name": name, "secrets": secrets, "needs_consent": row.and_then(|r| r.needs_consent.clone()), "check": verdict.trim_start_matches("; ")})
+            );
         } else {
             println!("{name}: {secrets}{consent}{verdict}");
         }

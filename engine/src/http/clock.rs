@@ -18,6 +18,10 @@ impl ServerClock {
         ServerClock { speed, anchor: Mutex::new((Instant::now(), local_epoch_ms())) }
     }
 
+    pub fn speed(&self) -> f64 {
+        self.speed
+    }
+
     /// The server's time now, in epoch milliseconds.
     pub fn now_ms(&self) -> i64 {
         let (at, ms) = *self.anchor.lock().unwrap_or_else(|e| e.into_inner());
@@ -32,7 +36,7 @@ impl ServerClock {
         let server = since.as_millis() as i64 + 500;
         let estimate = self.now_ms();
         // A request's own latency, on a fast clock, is worth many server seconds.
-        let tolerance = 1500.0_f64.max(250.0 * self.speed) as i64;
+        let tolerance = 1500.0_f64.max(25.0 * self.speed) as i64;
         if (server - estimate).abs() > tolerance {
             *self.anchor.lock().unwrap_or_else(|e| e.into_inner()) = (Instant::now(), server);
         }

@@ -87,7 +87,9 @@ impl Connection {
                         return Err(CallError::Unknown { message: redact(&format!("{} got no answer ({})", what(), describe(&e))) });
                     }
                     if failures >= self.retries {
-                        return Err(CallError::Unavailable { message: redact(&format!("{} failed {} times; last: {}", what(), failures + 1, describe(&e))) });
+                        return Err(CallError::Unavailable {
+                            message: redact(&format!("{} failed {} times; last: {}", what(), failures + 1, describe(&e))),
+                        });
                     }
                     failures += 1;
                     tokio::time::sleep(backoff(failures)).await;
@@ -110,7 +112,8 @@ impl Connection {
                 }
                 Err(_) => String::new(),
             };
-            let body = if text.trim().is_empty() { serde_json::Value::Null } else { serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)) };
+            let body =
+                if text.trim().is_empty() { serde_json::Value::Null } else { serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)) };
             match status {
                 200..=299 => return Ok(Answer { status, body, headers }),
                 401 if !renewed => {
@@ -139,7 +142,9 @@ impl Connection {
                 }
                 500..=599 if !write || status != 500 => {
                     if failures >= self.retries {
-                        return Err(CallError::Unavailable { message: format!("{} failed {} times; last: HTTP {status} {}", what(), failures + 1, self.message(&body)) });
+                        return Err(CallError::Unavailable {
+                            message: format!("{} failed {} times; last: HTTP {status} {}", what(), failures + 1, self.message(&body)),
+                        });
                     }
                     failures += 1;
                     tokio::time::sleep(backoff(failures)).await;
@@ -158,7 +163,8 @@ impl Connection {
         credential: &super::auth::Credential,
         write: bool,
     ) -> Result<reqwest::RequestBuilder, CallError> {
-        let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|_| CallError::Stop { message: format!("unknown HTTP method {method}") })?;
+        let method =
+            reqwest::Method::from_bytes(method.as_bytes()).map_err(|_| CallError::Stop { message: format!("unknown HTTP method {method}") })?;
         let mut r = self.http.request(method, url).timeout(self.timeout);
         if !query.is_empty() {
             r = r.query(query);

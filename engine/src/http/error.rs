@@ -17,9 +17,10 @@ pub enum CallError {
 impl CallError {
     pub fn message(&self) -> &str {
         match self {
-            CallError::Refused { message, .. } | CallError::Unknown { message } | CallError::Unavailable { message } | CallError::Stop { message } => {
-                message
-            }
+            CallError::Refused { message, .. }
+            | CallError::Unknown { message }
+            | CallError::Unavailable { message }
+            | CallError::Stop { message } => message,
         }
     }
 }

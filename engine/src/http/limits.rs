@@ -10,8 +10,12 @@ use super::CallError;
 use super::clock::{ServerClock, format_utc};
 use crate::model::{RateLimitDef, ResetUnit};
 
-/// Server milliseconds added to a reset before calling again, for clock error.
-const RESET_MARGIN_MS: i64 = 1000;
+/// Server milliseconds added to a reset before calling again, for clock error
+/// (the `Date` header has whole seconds; on a sandbox's fast clock a request's
+/// latency is worth many server milliseconds).
+fn reset_margin_ms(clock: &ServerClock) -> i64 {
+    1000.max((25.0 * clock.speed()) as i64)
+}
 
 #[derive(Debug, Clone, Copy, Default)]
 struct Budget {
@@ -24,7 +28,8 @@ pub struct RateBudget {
     connection: String,
     defs: Vec<RateLimitDef>,
     budgets: Mutex<Vec<Budget>>,
-    waited_ms: std::sync::atomic::AtomicU64,
+    /// Real time spent waiting, counted once when several calls wait together.
+    waited: Mutex<(Duration, Option<std::time::Instant>)>,
 }
 
 impl RateBudget {
@@ -33,13 +38,25 @@ impl RateBudget {
             connection: connection.to_string(),
             defs: defs.to_vec(),
             budgets: Mutex::new(vec![Budget::default(); defs.len()]),
-            waited_ms: Default::default(),
+            waited: Mutex::new((Duration::ZERO, None)),
         }
     }
 
     /// Real time spent waiting for budgets to reset.
     pub fn waited(&self) -> Duration {
-        Duration::from_millis(self.waited_ms.load(std::sync::atomic::Ordering::Relaxed))
+        self.waited.lock().unwrap_or_else(|e| e.into_inner()).0
+    }
+
+    /// Adds a wait from now, minus what overlaps a wait already counted.
+    fn count_wait(&self, wait: Duration) {
+        let now = std::time::Instant::now();
+        let end = now + wait;
+        let mut w = self.waited.lock().unwrap_or_else(|e| e.into_inner());
+        let from = w.1.map_or(now, |until| until.max(now));
+        if end > from {
+            w.0 += end - from;
+            w.1 = Some(end);
+        }
     }
 
     /// Takes one call from every budget, waiting for a reset when one is spent.
@@ -47,8 +64,8 @@ impl RateBudget {
         loop {
             let wait_until = self.try_take(clock)?;
             let Some(until) = wait_until else { return Ok(()) };
-            let wait = clock.real_wait_until(until + RESET_MARGIN_MS);
-            self.waited_ms.fetch_add(wait.as_millis() as u64, std::sync::atomic::Ordering::Relaxed);
+            let wait = clock.real_wait_until(until + reset_margin_ms(clock));
+            self.count_wait(wait);
             tokio::time::sleep(wait).await;
         }
     }
@@ -59,7 +76,7 @@ impl RateBudget {
         let mut budgets = self.budgets.lock().unwrap_or_else(|e| e.into_inner());
         let mut wait: Option<i64> = None;
         for (def, b) in self.defs.iter().zip(budgets.iter_mut()) {
-            if b.reset_ms.is_some_and(|r| now >= r) {
+            if b.reset_ms.is_some_and(|r| now >= r + reset_margin_ms(clock)) {
                 *b = Budget::default();
             }
             if let (Some(left), Some(reset)) = (b.remaining, b.reset_ms)

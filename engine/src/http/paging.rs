@@ -59,7 +59,10 @@ impl Lister<'_> {
     }
 
     fn records_of(&self, answer: &Answer) -> Result<Vec<serde_json::Value>, CallError> {
-        let found = self.records.search(&answer.body).map_err(|e| CallError::Refused { status: answer.status, message: format!("the answer has no records: {e}") })?;
+        let found = self
+            .records
+            .search(&answer.body)
+            .map_err(|e| CallError::Refused { status: answer.status, message: format!("the answer has no records: {e}") })?;
         match serde_json::to_value(&*found).unwrap_or_default() {
             serde_json::Value::Array(items) => Ok(items),
             serde_json::Value::Null => Ok(Vec::new()),
@@ -93,9 +96,9 @@ impl Lister<'_> {
                 Ok(more.then_some(Cursor::Page(n + 1)))
             }
             PagingDef::None {} => Ok(None),
-            PagingDef::XeroPage {} | PagingDef::QboStartposition {} => {
-                Err(CallError::Stop { message: format!("live paging of connection `{}` (Xero/QuickBooks style) is not implemented yet", self.conn.name) })
-            }
+            PagingDef::XeroPage {} | PagingDef::QboStartposition {} => Err(CallError::Stop {
+                message: format!("live paging of connection `{}` (Xero/QuickBooks style) is not implemented yet", self.conn.name),
+            }),
         }
     }
 }

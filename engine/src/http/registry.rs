@@ -85,9 +85,14 @@ impl Registry {
     }
 
     async fn build(&self, name: &str) -> Result<Connection, CallError> {
-        let def = self.file.connections.get(name).ok_or_else(|| CallError::Stop { message: format!("no connection named `{name}` in the connections file") })?;
+        let def = self
+            .file
+            .connections
+            .get(name)
+            .ok_or_else(|| CallError::Stop { message: format!("no connection named `{name}` in the connections file") })?;
         let system_name = def.system.clone().unwrap_or_else(|| name.to_string());
-        let (system, records) = self.systems.get(&system_name).ok_or_else(|| CallError::Stop { message: format!("unknown system `{system_name}`") })?;
+        let (system, records) =
+            self.systems.get(&system_name).ok_or_else(|| CallError::Stop { message: format!("unknown system `{system_name}`") })?;
         let host = host_of_def(name, def, system).map_err(|message| CallError::Stop { message })?;
         let clock = ServerClock::new(def.clock_speed.unwrap_or(1.0));
         let http = reqwest::Client::builder()

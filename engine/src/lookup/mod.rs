@@ -11,10 +11,28 @@ pub use resolver::Question;
 
 /// The question a look-up asks.
 pub fn lookup_question<'a>(l: &'a crate::compile::CompiledLookup, purpose: &'a str) -> Question<'a> {
-    Question { purpose, system: &l.system, entity: &l.entity, field: &l.match_field, select: &l.select, batch: l.batch, language: l.language, prefetch: true }
+    Question {
+        purpose,
+        system: &l.system,
+        entity: &l.entity,
+        field: &l.match_field,
+        select: &l.select,
+        batch: l.batch,
+        language: l.language,
+        prefetch: true,
+    }
 }
 
 /// The question an existence check asks.
 pub fn exists_question(x: &crate::compile::CompiledExists) -> Question<'_> {
-    Question { purpose: "exists", system: &x.system, entity: &x.entity, field: &x.match_field, select: &x.show, batch: x.batch, language: x.language, prefetch: false }
+    Question {
+        purpose: "exists",
+        system: &x.system,
+        entity: &x.entity,
+        field: &x.match_field,
+        select: &x.show,
+        batch: x.batch,
+        language: x.language,
+        prefetch: false,
+    }
 }

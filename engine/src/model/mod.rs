@@ -10,8 +10,8 @@ mod flow_test;
 mod system;
 mod system_http;
 
-pub use connections::{ConnectionDef, ConnectionsFile, ParamValue};
 pub use catalogue::{Catalogue, EntityDef, FieldDef, FieldType};
+pub use connections::{ConnectionDef, ConnectionsFile, ParamValue};
 pub use field::{Field, FieldSpec};
 pub use flow::{After, Exists, ExistsAction, FlowFile, Lookup, Request, Requests, Rule, Selection, Source, Target};
 pub use flow_test::{Expectation, TestCase, TestFile};

@@ -107,13 +107,8 @@ impl Live<'_> {
     }
 
     fn run_records(&self, run: i64, records: Records, report: &mut LiveReport, progress: &mut dyn FnMut(u64, u64)) -> Result<(), String> {
-        let in_doubt: Vec<String> = self
-            .state
-            .records(&self.flow.name, &["sending", "unknown"])
-            .map_err(|e| e.to_string())?
-            .into_iter()
-            .map(|r| r.key)
-            .collect();
+        let in_doubt: Vec<String> =
+            self.state.records(&self.flow.name, &["sending", "unknown"]).map_err(|e| e.to_string())?.into_iter().map(|r| r.key).collect();
         let mut list: Vec<serde_json::Value> = Vec::new();
         // Records left in doubt by an earlier run go first, from the journal:
         // the source may no longer return them, and they must be settled.
@@ -186,7 +181,12 @@ impl Live<'_> {
         let dir = self.state.path().parent().unwrap_or(std::path::Path::new(".")).join("locks");
         std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         let path = dir.join(format!("{}.lock", self.flow.name));
-        let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
         match file.try_lock() {
             Ok(()) => Ok(file),
             Err(std::fs::TryLockError::WouldBlock) => Err(format!("flow {} is already running in another process", self.flow.name)),
@@ -406,7 +406,11 @@ impl Settle<'_> {
         let key = ctx.exists_key.clone()?;
         let keys = [key.clone()];
         let found = self.asker.find(&x.system, &x.entity, &x.match_field, &keys, &x.show).await;
-        Some(found.map(|list| list.into_iter().find(|r| r.get(&x.match_field).is_some_and(|v| v.as_str() == Some(key.as_str()) || v.to_string() == key))))
+        Some(
+            found.map(|list| {
+                list.into_iter().find(|r| r.get(&x.match_field).is_some_and(|v| crate::value::key_text(&crate::value::from_json(v)) == key))
+            }),
+        )
     }
 
     async fn write_back(&self, key: &str, writes: &[PlannedRequest]) -> Result<u64, String> {

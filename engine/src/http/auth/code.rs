@@ -155,7 +155,10 @@ impl AuthorizationCode {
                 let fresh = fresh.clone();
                 tokio::task::spawn_blocking(move || lock.store(&vault, &fresh))
             };
-            store.await.map_err(|e| CallError::Stop { message: format!("token store: {e}") })?.map_err(|e| CallError::Stop { message: e.to_string() })?;
+            store
+                .await
+                .map_err(|e| CallError::Stop { message: format!("token store: {e}") })?
+                .map_err(|e| CallError::Stop { message: e.to_string() })?;
             return Ok(fresh);
         }
         self.refresh_refused(reply, lock, stored, clock)
@@ -204,8 +207,13 @@ pub async fn exchange_code(
     client_secret: &str,
     lifetime_s: u64,
 ) -> Result<TokenSet, CallError> {
-    let fields =
-        [("grant_type", "authorization_code"), ("code", code), ("redirect_uri", redirect_uri), ("client_id", client_id), ("client_secret", client_secret)];
+    let fields = [
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", redirect_uri),
+        ("client_id", client_id),
+        ("client_secret", client_secret),
+    ];
     let reply = post_token(http, clock, token_url, TokenBody::Form, &fields).await?;
     if reply.status != 200 {
         return Err(CallError::Stop { message: format!("the authorization code was refused (HTTP {}): {}", reply.status, token_error(&reply)) });

@@ -27,7 +27,8 @@ pub async fn post_token(
         let request = match body {
             TokenBody::Form => request.form(fields),
             TokenBody::Json => {
-                let map: serde_json::Map<String, serde_json::Value> = fields.iter().map(|(k, v)| (k.to_string(), serde_json::Value::from(*v))).collect();
+                let map: serde_json::Map<String, serde_json::Value> =
+                    fields.iter().map(|(k, v)| (k.to_string(), serde_json::Value::from(*v))).collect();
                 request.header("Content-Type", "application/json").body(serde_json::Value::Object(map).to_string())
             }
         };
