@@ -59,6 +59,13 @@ impl RateBudget {
         }
     }
 
+    /// The run ends: a budget that `stops_run` is spent.
+    fn stopped(&self, def: &RateLimitDef, reset: i64) -> CallError {
+        CallError::Stop {
+            message: format!("the {} rate limit of connection `{}` is spent; it resets at {}", def.name, self.connection, format_utc(reset)),
+        }
+    }
+
     /// Takes one call from every budget, waiting for a reset when one is spent.
     pub async fn acquire(&self, clock: &ServerClock) -> Result<(), CallError> {
         loop {
@@ -83,14 +90,7 @@ impl RateBudget {
                 && left <= 0
             {
                 if def.stops_run {
-                    return Err(CallError::Stop {
-                        message: format!(
-                            "the {} rate limit of connection `{}` is spent; it resets at {}",
-                            def.name,
-                            self.connection,
-                            format_utc(reset)
-                        ),
-                    });
+                    return Err(self.stopped(def, reset));
                 }
                 wait = Some(wait.map_or(reset, |w: i64| w.max(reset)));
             }
@@ -139,14 +139,7 @@ impl RateBudget {
             b.remaining = Some(0);
             if let Some(reset) = b.reset_ms {
                 if def.stops_run {
-                    return Err(CallError::Stop {
-                        message: format!(
-                            "the {} rate limit of connection `{}` is spent; it resets at {}",
-                            def.name,
-                            self.connection,
-                            format_utc(reset)
-                        ),
-                    });
+                    return Err(self.stopped(def, reset));
                 }
                 until = Some(until.map_or(reset, |u: i64| u.max(reset)));
             }
