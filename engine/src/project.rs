@@ -17,6 +17,8 @@ pub struct System {
     pub file: PathBuf,
     /// `def.records`, compiled.
     pub records: jmespath::Expression<'static>,
+    /// The next-page link of OData paging, compiled.
+    pub next_link: Option<jmespath::Expression<'static>>,
 }
 
 impl System {
@@ -94,12 +96,18 @@ fn load_system(file: &Path) -> Result<(System, crate::load::Document), Vec<Diagn
     let (def, doc) = load_typed::<SystemDef>(file, SchemaKind::System)?;
     let records = jmespath::compile(&def.records)
         .map_err(|e| vec![Diagnostic::error(format!("`records` is not a valid JMESPath expression: {e}")).at(doc.spans.value_loc("/records"))])?;
+    let next_link = match &def.paging {
+        crate::model::PagingDef::OdataNext { next } => Some(jmespath::compile(next).map_err(|e| {
+            vec![Diagnostic::error(format!("`paging.next` is not a valid JMESPath expression: {e}")).at(doc.spans.value_loc("/paging/next"))]
+        })?),
+        _ => None,
+    };
     let catalogue_path = file.parent().unwrap_or(Path::new(".")).join(&def.catalogue);
     if !catalogue_path.is_file() {
         return Err(vec![Diagnostic::error(format!("the catalogue `{}` does not exist", def.catalogue)).at(doc.spans.value_loc("/catalogue"))]);
     }
     let (catalogue, _) = load_typed::<Catalogue>(&catalogue_path, SchemaKind::Catalogue)?;
-    Ok((System { def, catalogue, file: file.to_path_buf(), records }, doc))
+    Ok((System { def, catalogue, file: file.to_path_buf(), records, next_link }, doc))
 }
 
 /// The first line of a file, for problems that concern the file as a whole.

@@ -15,6 +15,7 @@ struct SystemInfo {
     paging: PagingDef,
     page_size: usize,
     records: jmespath::Expression<'static>,
+    next_link: Option<jmespath::Expression<'static>>,
     bulk: Option<BulkDef>,
     /// Every field of each entity, for OData's mandatory `$select`.
     fields: HashMap<String, Vec<String>>,
@@ -39,6 +40,7 @@ impl Asker {
                     paging: s.def.paging.clone(),
                     page_size: s.def.page_size.unwrap_or(100) as usize,
                     records: s.records.clone(),
+                    next_link: s.next_link.clone(),
                     bulk: s.def.http.bulk.clone(),
                     fields,
                 };
@@ -73,7 +75,8 @@ impl Asker {
         let select = Self::select(info, entity, select);
         let (path, query) = query_parts(info.language, entity, field, keys, &select);
         let conn = self.registry.connection(system).await?;
-        let lister = Lister { conn: &conn, paging: &info.paging, page_size: info.page_size, records: &info.records };
+        let lister =
+            Lister { conn: &conn, paging: &info.paging, page_size: info.page_size, records: &info.records, next_link: info.next_link.as_ref() };
         lister.all(&conn.url(&path), &query).await
     }
 
@@ -89,7 +92,13 @@ impl Asker {
         let cursor = cursor.map(|c| Cursor::Link(c.to_string())).unwrap_or(Cursor::First);
         let asked = async {
             let conn = self.registry.connection(q.system).await?;
-            let lister = Lister { conn: &conn, paging: &info.paging, page_size: bulk.page_size as usize, records: &info.records };
+            let lister = Lister {
+                conn: &conn,
+                paging: &info.paging,
+                page_size: bulk.page_size as usize,
+                records: &info.records,
+                next_link: info.next_link.as_ref(),
+            };
             let (list, next) = lister.page(&conn.url(&path), &[("$select".to_string(), select.join(","))], &cursor).await?;
             let next = match next {
                 Some(Cursor::Link(l)) => Some(l),

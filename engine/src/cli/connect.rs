@@ -27,7 +27,7 @@ pub fn run(root: Option<PathBuf>, options: &LiveOptions, name: String, client_id
     let put = |secret: &str, value: &str| setup.state.put_secret(&vault, &name, secret, value).map_err(|e| e.to_string());
     let rt = runtime()?;
     match &system.def.auth {
-        AuthDef::Oauth2AuthorizationCode { authorize_url, token_url, lifetime_seconds, scope, .. } => {
+        AuthDef::Oauth2AuthorizationCode { authorize_url, token_url, lifetime_seconds, scope, authorize_params, .. } => {
             let id = ask(&setup, &name, "client_id", client_id, "FLOWMAP_CLIENT_ID")?;
             let secret = ask(&setup, &name, "client_secret", None, "FLOWMAP_CLIENT_SECRET")?;
             put("client_id", &id)?;
@@ -40,8 +40,10 @@ pub fn run(root: Option<PathBuf>, options: &LiveOptions, name: String, client_id
                 .append_pair("client_id", &id)
                 .append_pair("redirect_uri", &redirect)
                 .append_pair("response_type", "code")
-                .append_pair("state", &state)
-                .append_pair("force_login", "0");
+                .append_pair("state", &state);
+            for (k, v) in authorize_params {
+                url.query_pairs_mut().append_pair(k, v);
+            }
             if let Some(s) = scope {
                 url.query_pairs_mut().append_pair("scope", s);
             }

@@ -22,6 +22,8 @@ pub struct Lister<'a> {
     pub paging: &'a PagingDef,
     pub page_size: usize,
     pub records: &'a jmespath::Expression<'static>,
+    /// The compiled `paging.next` of OData paging.
+    pub next_link: Option<&'a jmespath::Expression<'static>>,
 }
 
 impl Lister<'_> {
@@ -72,9 +74,8 @@ impl Lister<'_> {
 
     fn next(&self, answer: &Answer, cursor: &Cursor, got: usize) -> Result<Option<Cursor>, CallError> {
         match self.paging {
-            PagingDef::OdataNext { next } => {
-                let expr = jmespath::compile(next).map_err(|e| CallError::Stop { message: format!("paging.next: {e}") })?;
-                let link = expr.search(&answer.body).ok().and_then(|v| v.as_string().cloned());
+            PagingDef::OdataNext { .. } => {
+                let link = self.next_link.and_then(|e| e.search(&answer.body).ok()).and_then(|v| v.as_string().cloned());
                 match link {
                     // A link to another host would carry our token there.
                     Some(l) if !l.starts_with(&self.conn.host) => {

@@ -16,13 +16,13 @@ use super::{CallError, ServerClock};
 use crate::diagnostic::Diagnostic;
 use crate::load::{SchemaKind, load_typed};
 use crate::model::{AuthDef, ConnectionDef, ConnectionsFile};
-use crate::project::{Project, System};
+use crate::project::Project;
 
 pub struct Registry {
     pub file: ConnectionsFile,
     pub state: Arc<State>,
     vault: Option<Arc<Vault>>,
-    systems: HashMap<String, (crate::model::SystemDef, String)>,
+    systems: HashMap<String, crate::model::SystemDef>,
     open: Mutex<HashMap<String, Arc<Connection>>>,
 }
 
@@ -36,7 +36,7 @@ impl Registry {
             match project.systems.get(&system) {
                 None => problems.push(Diagnostic::error(format!("connection `{name}`: unknown system `{system}`")).at(at)),
                 Some(s) => {
-                    if let Err(e) = host_of(name, c, s) {
+                    if let Err(e) = host_of_def(name, c, &s.def) {
                         problems.push(Diagnostic::error(e).at(at));
                     }
                 }
@@ -45,7 +45,7 @@ impl Registry {
         if !problems.is_empty() {
             return Err(problems);
         }
-        let systems = project.systems.iter().map(|(n, s)| (n.clone(), (s.def.clone(), s.def.records.clone()))).collect();
+        let systems = project.systems.iter().map(|(n, s)| (n.clone(), s.def.clone())).collect();
         Ok(Registry { file, state, vault, systems, open: Mutex::new(HashMap::new()) })
     }
 
@@ -91,8 +91,7 @@ impl Registry {
             .get(name)
             .ok_or_else(|| CallError::Stop { message: format!("no connection named `{name}` in the connections file") })?;
         let system_name = def.system.clone().unwrap_or_else(|| name.to_string());
-        let (system, records) =
-            self.systems.get(&system_name).ok_or_else(|| CallError::Stop { message: format!("unknown system `{system_name}`") })?;
+        let system = self.systems.get(&system_name).ok_or_else(|| CallError::Stop { message: format!("unknown system `{system_name}`") })?;
         let host = host_of_def(name, def, system).map_err(|message| CallError::Stop { message })?;
         let clock = ServerClock::new(def.clock_speed.unwrap_or(1.0));
         let http = reqwest::Client::builder()
@@ -100,7 +99,7 @@ impl Registry {
             .build()
             .map_err(|e| CallError::Stop { message: format!("HTTP client: {e}") })?;
         let base_without_params = system.base_url.replace("{host}", &host);
-        let auth = self.auth(name, def, system, &host, &base_without_params)?;
+        let auth = self.auth(name, system, &host, &base_without_params)?;
         let error_message = system.http.error_message.as_deref().and_then(|e| jmespath::compile(e).ok());
         let mut conn = Connection {
             name: name.to_string(),
@@ -119,7 +118,6 @@ impl Registry {
             timeout: Duration::from_secs_f64(def.timeout_seconds.unwrap_or(30.0).max(0.1)),
             calls: Default::default(),
         };
-        let _ = records;
         // Placeholders: the connection's own values, else the state's memory of a discovery, else discover now.
         let mut base = conn.base_url.clone();
         for (param, how) in &system.http.discover {
@@ -162,8 +160,7 @@ impl Registry {
         Ok(value)
     }
 
-    fn auth(&self, name: &str, def: &ConnectionDef, system: &crate::model::SystemDef, host: &str, base: &str) -> Result<Auth, CallError> {
-        let _ = def;
+    fn auth(&self, name: &str, system: &crate::model::SystemDef, host: &str, base: &str) -> Result<Auth, CallError> {
         let fill = |u: &str| u.replace("{host}", host).replace("{base_url}", base.trim_end_matches('/'));
         Ok(match &system.auth {
             AuthDef::Oauth2AuthorizationCode { token_url, lifetime_seconds, min_refresh_seconds, consent_lost, too_early, .. } => {
@@ -215,10 +212,6 @@ impl Registry {
 }
 
 /// The host a connection talks to: its own `host`, its `region`'s, or the system's only one.
-fn host_of(name: &str, c: &ConnectionDef, s: &System) -> Result<String, String> {
-    host_of_def(name, c, &s.def)
-}
-
 pub fn host_of_def(name: &str, c: &ConnectionDef, s: &crate::model::SystemDef) -> Result<String, String> {
     if let Some(h) = &c.host {
         return Ok(h.trim_end_matches('/').to_string());

@@ -33,6 +33,9 @@ pub enum AuthDef {
         /// Scope to ask for at consent, when the system uses scopes.
         #[serde(default)]
         scope: Option<String>,
+        /// More query parameters of the consent page (Exact: `force_login: "0"`).
+        #[serde(default)]
+        authorize_params: IndexMap<String, String>,
     },
     /// OAuth2 client credentials: a client id and secret buy a token.
     Oauth2ClientCredentials {

@@ -202,7 +202,8 @@ impl Live<'_> {
         self.rt
             .block_on(async {
                 let conn = self.registry.connection(&source.system).await?;
-                let lister = Lister { conn: &conn, paging: &system.def.paging, page_size, records: &source.records };
+                let lister =
+                    Lister { conn: &conn, paging: &system.def.paging, page_size, records: &source.records, next_link: system.next_link.as_ref() };
                 lister.all(&conn.url(&source.get), &source.query).await
             })
             .map_err(|e| format!("fetching {} {}: {e}", source.system, source.get))

@@ -13,8 +13,13 @@ use crate::validate::check_rules;
 use crate::value::{is_empty, key_text};
 use crate::write_back;
 
-/// Marks a reason that comes from a failed call rather than from the data.
-const TRANSIENT: &str = "\u{0}transient:";
+/// What the look-ups of one record had to say.
+#[derive(Default)]
+struct LookupNotes {
+    reasons: Vec<String>,
+    /// A look-up could not be asked (a failed call, not the data).
+    transient: bool,
+}
 
 /// Runs a compiled flow over batches of records against some `Access`.
 /// Keys of a whole batch are asked together (batched, cached for the run),
@@ -171,22 +176,22 @@ impl<'f> Runner<'f> {
     /// Look-up values, mapping and rules for one record.
     fn map_and_check(&self, w: &mut Work) {
         let mut scope = self.base_scope(&w.record);
-        let mut lookup_reasons = Vec::new();
+        let mut notes = LookupNotes::default();
         let mut values: Vec<(&str, Value)> = Vec::with_capacity(self.flow.lookups.len());
         for (i, l) in self.flow.lookups.iter().enumerate() {
             let slot = self.lookup_slots[i];
             let v = match &w.keys[i] {
                 Keys::One(None) => continue,
                 // An empty key is only kept for optional look-ups: the fallback, or nothing.
-                Keys::Empty => self.not_found(l, "", None, &mut scope, &mut lookup_reasons),
-                Keys::One(Some(k)) => self.lookup_value(l, slot, k, None, &mut scope, &mut lookup_reasons),
+                Keys::Empty => self.not_found(l, "", None, &mut scope, &mut notes),
+                Keys::One(Some(k)) => self.lookup_value(l, slot, k, None, &mut scope, &mut notes),
                 Keys::Many(ks) => {
                     let mut map: Vec<(String, Value)> = Vec::with_capacity(ks.len());
                     for (k, element) in ks {
                         if map.iter().any(|(seen, _)| seen == k) {
                             continue;
                         }
-                        if let Some(v) = self.lookup_value(l, slot, k, Some(element), &mut scope, &mut lookup_reasons) {
+                        if let Some(v) = self.lookup_value(l, slot, k, Some(element), &mut scope, &mut notes) {
                             map.push((k.clone(), v));
                         }
                     }
@@ -202,14 +207,9 @@ impl<'f> Runner<'f> {
 
         let mut errors: Vec<FieldError> = Vec::new();
         w.out = map_fields(&self.flow.mapping, &mut scope, Purpose::Create, "", &mut errors);
-        let lookup_failed = w.lookup_failed || !lookup_reasons.is_empty();
-        for r in lookup_reasons.iter_mut() {
-            if let Some(plain) = r.strip_prefix(TRANSIENT) {
-                *r = plain.to_string();
-                w.transient = true;
-            }
-        }
-        w.reasons.append(&mut lookup_reasons);
+        let lookup_failed = w.lookup_failed || !notes.reasons.is_empty();
+        w.transient |= notes.transient;
+        w.reasons.append(&mut notes.reasons);
         // A field reading a look-up that already failed would only repeat its reason.
         errors.retain(|e| !(lookup_failed && e.is_about_lookup()));
         w.reasons.extend(crate::map::reasons(&errors));
@@ -236,32 +236,33 @@ impl<'f> Runner<'f> {
         key: &str,
         element: Option<&Value>,
         scope: &mut Scope,
-        reasons: &mut Vec<String>,
+        notes: &mut LookupNotes,
     ) -> Option<Value> {
         match self.resolver.answer(slot, key) {
             Some(Answer::Found(record)) => Some(select(l, record)),
             Some(Answer::Failed(e)) => {
-                reasons.push(format!("{TRANSIENT}lookup {} of {key}: {e}", l.name));
+                notes.reasons.push(format!("lookup {} of {key}: {e}", l.name));
+                notes.transient = true;
                 None
             }
-            Some(Answer::NotFound) | None => self.not_found(l, key, element, scope, reasons),
+            Some(Answer::NotFound) | None => self.not_found(l, key, element, scope, notes),
         }
     }
 
     /// A key the look-up did not find: the fallback if there is one, else a
     /// reason when the look-up is required. `key` and the list element are in
     /// scope for the fallback and the message.
-    fn not_found(&self, l: &CompiledLookup, key: &str, element: Option<&Value>, scope: &mut Scope, reasons: &mut Vec<String>) -> Option<Value> {
+    fn not_found(&self, l: &CompiledLookup, key: &str, element: Option<&Value>, scope: &mut Scope, notes: &mut LookupNotes) -> Option<Value> {
         let element = l.each.as_ref().map(|(_, alias)| *alias).zip(element);
         if let Some((alias, el)) = element {
             scope.push(alias, el.clone());
         }
         scope.push("key", Value::from(key));
         let result = match &l.fallback {
-            Some(f) => f.eval(scope).map_err(|e| reasons.push(format!("lookup {} fallback: {e}", l.name))).ok(),
+            Some(f) => f.eval(scope).map_err(|e| notes.reasons.push(format!("lookup {} fallback: {e}", l.name))).ok(),
             None => {
                 if l.required {
-                    reasons.push(l.missing.render_lossy(scope));
+                    notes.reasons.push(l.missing.render_lossy(scope));
                 }
                 None
             }
