@@ -75,7 +75,7 @@ impl Connection {
         let (mut failures, mut rate_limited, mut renewed) = (0u32, 0u32, false);
         let what = || redact(&format!("{method} {url}"));
         loop {
-            self.budget.acquire(&self.clock).await?;
+            let in_flight = self.budget.acquire(&self.clock).await?;
             let request = self.request(method, url, query, body, &credential, write)?;
             self.calls.fetch_add(1, Ordering::Relaxed);
             let answer = match request.send().await {
@@ -112,6 +112,7 @@ impl Connection {
                 }
                 Err(_) => String::new(),
             };
+            drop(in_flight);
             let body =
                 if text.trim().is_empty() { serde_json::Value::Null } else { serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)) };
             match status {

@@ -6,6 +6,8 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
+use tokio::sync::Notify;
+
 use super::CallError;
 use super::clock::{ServerClock, format_utc};
 use crate::model::{RateLimitDef, ResetUnit};
@@ -17,19 +19,63 @@ fn reset_margin_ms(clock: &ServerClock) -> i64 {
     1000.max((25.0 * clock.speed()) as i64)
 }
 
+/// What is known of one budget's calls left.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Left {
+    /// No answer yet (or a fresh window of unannounced size): one call goes
+    /// first and its answer tells the rest.
+    #[default]
+    Unknown,
+    /// The server does not announce this budget (a sandbox with limits off).
+    Unannounced,
+    Known(i64),
+}
+
 #[derive(Debug, Clone, Copy, Default)]
 struct Budget {
-    /// Calls left; None when unknown (no answer yet, or the window has reset).
-    remaining: Option<i64>,
+    left: Left,
     reset_ms: Option<i64>,
+    /// The budget's size, when the server announces it.
+    limit: Option<i64>,
+}
+
+#[derive(Debug, Default)]
+struct Books {
+    budgets: Vec<Budget>,
+    /// Calls taken whose answers have not been read: a fresh window starts
+    /// with them already spent, since they may land in it.
+    in_flight: i64,
+}
+
+/// What a caller may do now.
+enum Take<'a> {
+    Go(InFlight<'a>),
+    WaitUntil(i64),
+    /// Only an answer can tell the budget (the first call of a run, or a
+    /// fresh window of unannounced size): one call goes, the others wait.
+    WaitForAnswer,
 }
 
 pub struct RateBudget {
     connection: String,
     defs: Vec<RateLimitDef>,
-    budgets: Mutex<Vec<Budget>>,
+    books: Mutex<Books>,
+    /// Woken whenever a call's answer has been read (or it got none).
+    answered: Notify,
     /// Real time spent waiting, counted once when several calls wait together.
     waited: Mutex<(Duration, Option<std::time::Instant>)>,
+}
+
+/// One call counted against the budgets, until its answer has been read.
+pub struct InFlight<'a> {
+    budget: &'a RateBudget,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.budget.books().in_flight -= 1;
+        self.budget.answered.notify_waiters();
+    }
 }
 
 impl RateBudget {
@@ -37,9 +83,14 @@ impl RateBudget {
         RateBudget {
             connection: connection.to_string(),
             defs: defs.to_vec(),
-            budgets: Mutex::new(vec![Budget::default(); defs.len()]),
+            books: Mutex::new(Books { budgets: vec![Budget::default(); defs.len()], in_flight: 0 }),
+            answered: Notify::new(),
             waited: Mutex::new((Duration::ZERO, None)),
         }
+    }
+
+    fn books(&self) -> std::sync::MutexGuard<'_, Books> {
+        self.books.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Real time spent waiting for budgets to reset.
@@ -66,60 +117,84 @@ impl RateBudget {
         }
     }
 
-    /// Takes one call from every budget, waiting for a reset when one is spent.
-    pub async fn acquire(&self, clock: &ServerClock) -> Result<(), CallError> {
+    /// Takes one call from every budget, waiting for a reset when one is
+    /// spent. Hold what it returns until the call's answer has been read.
+    pub async fn acquire(&self, clock: &ServerClock) -> Result<InFlight<'_>, CallError> {
         loop {
-            let wait_until = self.try_take(clock)?;
-            let Some(until) = wait_until else { return Ok(()) };
-            let wait = clock.real_wait_until(until + reset_margin_ms(clock));
-            self.count_wait(wait);
-            tokio::time::sleep(wait).await;
+            // Registered before looking, so a probe's answer in between is not missed.
+            let answered = self.answered.notified();
+            match self.try_take(clock)? {
+                Take::Go(call) => return Ok(call),
+                Take::WaitForAnswer => answered.await,
+                Take::WaitUntil(until) => {
+                    let wait = clock.real_wait_until(until + reset_margin_ms(clock));
+                    self.count_wait(wait);
+                    tokio::time::sleep(wait).await;
+                }
+            }
         }
     }
 
-    /// Ok(None) when the call may go now (and was counted), Ok(Some(reset)) to wait.
-    fn try_take(&self, clock: &ServerClock) -> Result<Option<i64>, CallError> {
+    fn try_take(&self, clock: &ServerClock) -> Result<Take<'_>, CallError> {
         let now = clock.now_ms();
-        let mut budgets = self.budgets.lock().unwrap_or_else(|e| e.into_inner());
+        let mut books = self.books();
+        let in_flight = books.in_flight;
         let mut wait: Option<i64> = None;
-        for (def, b) in self.defs.iter().zip(budgets.iter_mut()) {
+        let mut blind = false;
+        for (def, b) in self.defs.iter().zip(books.budgets.iter_mut()) {
             if b.reset_ms.is_some_and(|r| now >= r + reset_margin_ms(clock)) {
-                *b = Budget::default();
+                b.left = b.limit.map_or(Left::Unknown, |l| Left::Known(l - in_flight));
+                b.reset_ms = None;
             }
-            if let (Some(left), Some(reset)) = (b.remaining, b.reset_ms)
-                && left <= 0
-            {
-                if def.stops_run {
-                    return Err(self.stopped(def, reset));
+            match (b.left, b.reset_ms) {
+                (Left::Known(left), Some(reset)) if left <= 0 => {
+                    if def.stops_run {
+                        return Err(self.stopped(def, reset));
+                    }
+                    wait = Some(wait.map_or(reset, |w: i64| w.max(reset)));
                 }
-                wait = Some(wait.map_or(reset, |w: i64| w.max(reset)));
+                // Spent before any answer said when the window ends.
+                (Left::Known(left), None) if left <= 0 => blind = true,
+                (Left::Unknown, _) => blind = true,
+                _ => {}
             }
         }
-        if wait.is_none() {
-            for b in budgets.iter_mut() {
-                if let Some(left) = b.remaining.as_mut() {
-                    *left -= 1;
-                }
+        if let Some(until) = wait {
+            return Ok(Take::WaitUntil(until));
+        }
+        if blind && in_flight > 0 {
+            return Ok(Take::WaitForAnswer);
+        }
+        for b in books.budgets.iter_mut() {
+            if let Left::Known(left) = &mut b.left {
+                *left = (*left - 1).max(0);
             }
         }
-        Ok(wait)
+        books.in_flight += 1;
+        Ok(Take::Go(InFlight { budget: self }))
     }
 
     /// Reads the budgets an answer announces. The server's count can lag the
     /// calls still in flight, so the lower of its count and ours is kept.
     pub fn observe(&self, header: impl Fn(&str) -> Option<String>, clock: &ServerClock) {
         let now = clock.now_ms();
-        let mut budgets = self.budgets.lock().unwrap_or_else(|e| e.into_inner());
-        for (def, b) in self.defs.iter().zip(budgets.iter_mut()) {
-            let remaining = header(&def.remaining).and_then(|v| v.trim().parse::<i64>().ok());
-            let reset = header(&def.reset).and_then(|v| v.trim().parse::<f64>().ok()).map(|v| match def.reset_unit {
+        let mut books = self.books();
+        for (def, b) in self.defs.iter().zip(books.budgets.iter_mut()) {
+            let number = |name: &str| header(name).and_then(|v| v.trim().parse::<f64>().ok());
+            let reset = number(&def.reset).map(|v| match def.reset_unit {
                 ResetUnit::EpochMs => v as i64,
                 ResetUnit::EpochSeconds => (v * 1000.0) as i64,
                 ResetUnit::Seconds => now + (v * 1000.0) as i64,
             });
-            if let Some(r) = remaining {
-                b.remaining = Some(b.remaining.map_or(r, |mine| mine.min(r)));
+            if let Some(limit) = def.limit.as_deref().and_then(number) {
+                b.limit = Some(limit as i64);
             }
+            b.left = match (number(&def.remaining), b.left) {
+                (Some(r), Left::Known(mine)) => Left::Known(mine.min(r as i64)),
+                (Some(r), _) => Left::Known(r as i64),
+                (None, Left::Unknown) => Left::Unannounced,
+                (None, left) => left,
+            };
             if reset.is_some() {
                 b.reset_ms = reset;
             }
@@ -130,13 +205,13 @@ impl RateBudget {
     /// the reset to wait for, if the answer said, or a Stop for a budget that stops the run.
     pub fn spent(&self, header: impl Fn(&str) -> Option<String>, clock: &ServerClock) -> Result<Option<i64>, CallError> {
         self.observe(&header, clock);
-        let mut budgets = self.budgets.lock().unwrap_or_else(|e| e.into_inner());
+        let mut books = self.books();
         let mut until = None;
-        for (def, b) in self.defs.iter().zip(budgets.iter_mut()) {
+        for (def, b) in self.defs.iter().zip(books.budgets.iter_mut()) {
             if header(&def.remaining).is_none() && header(&def.reset).is_none() {
                 continue;
             }
-            b.remaining = Some(0);
+            b.left = Left::Known(0);
             if let Some(reset) = b.reset_ms {
                 if def.stops_run {
                     return Err(self.stopped(def, reset));
@@ -154,9 +229,29 @@ mod tests {
 
     fn exact_defs() -> Vec<RateLimitDef> {
         let yaml = r#"[
-          {"name":"minutely","remaining":"M-Remaining","reset":"M-Reset"},
+          {"name":"minutely","limit":"M-Limit","remaining":"M-Remaining","reset":"M-Reset"},
           {"name":"daily","remaining":"D-Remaining","reset":"D-Reset","stops_run":true}]"#;
         serde_json::from_str(yaml).unwrap()
+    }
+
+    fn headers(now: i64, m: i64, d: i64) -> impl Fn(&str) -> Option<String> {
+        move |h: &str| match h {
+            "M-Limit" => Some("3".into()),
+            "M-Remaining" => Some(m.to_string()),
+            "M-Reset" => Some((now + 30_000).to_string()),
+            "D-Remaining" => Some(d.to_string()),
+            "D-Reset" => Some((now + 3_600_000).to_string()),
+            _ => None,
+        }
+    }
+
+    fn goes(take: Result<Take<'_>, CallError>) -> InFlight<'_> {
+        match take {
+            Ok(Take::Go(call)) => call,
+            Ok(Take::WaitUntil(t)) => panic!("waits until {t}"),
+            Ok(Take::WaitForAnswer) => panic!("waits for an answer"),
+            Err(e) => panic!("{e}"),
+        }
     }
 
     #[test]
@@ -164,20 +259,50 @@ mod tests {
         let clock = ServerClock::new(1.0);
         let budget = RateBudget::new("exact", &exact_defs());
         let now = clock.now_ms();
-        let headers = |m: i64, d: i64| {
-            move |h: &str| match h {
-                "M-Remaining" => Some(m.to_string()),
-                "M-Reset" => Some((now + 30_000).to_string()),
-                "D-Remaining" => Some(d.to_string()),
-                "D-Reset" => Some((now + 3_600_000).to_string()),
-                _ => None,
-            }
-        };
-        budget.observe(headers(1, 100), &clock);
-        assert_eq!(budget.try_take(&clock), Ok(None));
-        assert_eq!(budget.try_take(&clock), Ok(Some(now + 30_000)));
-        budget.observe(headers(5, 0), &clock);
-        let stop = budget.try_take(&clock).unwrap_err();
+        budget.observe(headers(now, 1, 100), &clock);
+        let _first = goes(budget.try_take(&clock));
+        assert!(matches!(budget.try_take(&clock), Ok(Take::WaitUntil(t)) if t == now + 30_000));
+        budget.observe(headers(now, 5, 0), &clock);
+        let Err(stop) = budget.try_take(&clock) else { panic!("the day is spent") };
         assert!(stop.message().starts_with("the daily rate limit of connection `exact` is spent; it resets at "), "{stop}");
+    }
+
+    #[test]
+    fn an_unknown_budget_lets_one_call_go_first() {
+        let clock = ServerClock::new(1.0);
+        let budget = RateBudget::new("exact", &exact_defs());
+        let probe = goes(budget.try_take(&clock));
+        assert!(matches!(budget.try_take(&clock), Ok(Take::WaitForAnswer)));
+        budget.observe(headers(clock.now_ms(), 2, 100), &clock);
+        drop(probe);
+        let _both = (goes(budget.try_take(&clock)), goes(budget.try_take(&clock)));
+        assert!(matches!(budget.try_take(&clock), Ok(Take::WaitUntil(_))));
+    }
+
+    #[test]
+    fn an_unannounced_budget_does_not_hold_calls_back() {
+        let clock = ServerClock::new(1.0);
+        let budget = RateBudget::new("exact", &exact_defs());
+        let probe = goes(budget.try_take(&clock));
+        budget.observe(|_: &str| None, &clock);
+        drop(probe);
+        let calls: Vec<_> = (0..10).map(|_| goes(budget.try_take(&clock))).collect();
+        assert_eq!(budget.books().in_flight, calls.len() as i64);
+    }
+
+    #[test]
+    fn a_fresh_window_starts_with_the_calls_still_in_flight_spent() {
+        let clock = ServerClock::new(1.0);
+        let budget = RateBudget::new("exact", &exact_defs());
+        let now = clock.now_ms();
+        budget.observe(headers(now, 3, 100), &clock);
+        let old = (goes(budget.try_take(&clock)), goes(budget.try_take(&clock)));
+        // The minute of 3 ends while those two are still out.
+        budget.observe(headers(now - 40_000, 1, 100), &clock);
+        let _new = goes(budget.try_take(&clock));
+        assert_eq!(budget.books().budgets[0].left, Left::Known(0));
+        // Spent before an answer told the new window's end: wait for one.
+        assert!(matches!(budget.try_take(&clock), Ok(Take::WaitForAnswer)));
+        drop(old);
     }
 }

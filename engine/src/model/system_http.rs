@@ -109,6 +109,10 @@ pub struct RateLimitDef {
     pub name: String,
     /// Header with the calls left.
     pub remaining: String,
+    /// Header with the size of the budget, so a fresh window's count is known
+    /// before its first answer.
+    #[serde(default)]
+    pub limit: Option<String>,
     /// Header with the moment the budget resets.
     pub reset: String,
     /// Unit of the reset header: `epoch_ms`, `epoch_seconds` or `seconds` (from now).
