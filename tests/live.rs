@@ -75,7 +75,7 @@ fn orders_and_invoices_run_live_end_to_end() {
     let again = world.flowmap(&["run", ORDERS]);
     assert_eq!(
         untimed(&again.stdout),
-        "run 2 of lnb-orders-to-exact: completed in <t>\n  no records\n  API calls: lnb 1; waited 0.0 s on rate limits"
+        "run 2 of lnb-orders-to-exact: completed in <t>\n  no records\n  API calls: exact 0, lnb 1; waited 0.0 s on rate limits"
     );
 
     let invoices = world.flowmap(&["run", INVOICES]);
@@ -148,4 +148,98 @@ fn injection_shaped_keys_are_looked_up_literally() {
         .collect();
     assert!(filters.iter().any(|f| f.contains("Code eq '   x'' or ''1'' eq ''1'")), "{filters:?}");
     assert!(filters.iter().any(|f| f.contains("Code eq '           O''BRIEN'")), "{filters:?}");
+}
+
+#[test]
+fn replay_of_a_key_runs_its_journaled_record_again_and_never_sends_twice() {
+    let world = default_world();
+    world.connect();
+    let first = world.flowmap(&["run", ORDERS]);
+    assert_eq!(first.code, 0, "{}{}", first.stdout, first.stderr);
+    // Someone creates the missing customer in Exact. 50004 is Blocked in LNB
+    // now, so no source query returns it: replay takes it from the journal.
+    let account = serde_json::json!({"ID": "0b6d0d0e-6c55-4bd4-8a1e-6a3b1d9c9e01", "Code": "             99999",
+        "Name": "Mode Atelier Nova", "Status": "C", "IsSales": true, "Blocked": false, "Division": 3012345});
+    world.sandbox.add_exact_records("crm/Accounts", vec![account]).unwrap();
+    let replay = world.flowmap(&["replay", ORDERS, "--key", "50004", "--key", "50001"]);
+    let sent_50001 = world.sandbox.exact_records("salesorder/SalesOrders").into_iter().find(|o| o["YourRef"] == "PO50001").unwrap();
+    assert_eq!(
+        untimed(&replay.stdout),
+        format!(
+            "replay 2 of lnb-orders-to-exact: completed in <t>
+  1 sent, 1 skipped
+  sent 50004
+  skipped 50001: Exact already has sales order {} with YourRef PO50001
+  API calls: exact 4, lnb 2; waited 0.0 s on rate limits",
+            sent_50001["OrderNumber"]
+        )
+    );
+    assert_eq!(replay.code, 0, "{}", replay.stderr);
+    let orders = world.exact_orders_by_ref();
+    assert_eq!((orders.get("PO50004"), orders.get("PO50001")), (Some(&1), Some(&1)), "{orders:?}");
+    assert_eq!(world.lnb_statuses()["50004"], "Closed");
+    let show = world.flowmap(&["show", "lnb-orders-to-exact", "50004"]);
+    let events: Vec<(&str, &str)> = show
+        .stdout
+        .lines()
+        .filter(|l| l.contains(" UTC  run "))
+        .map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            (w[4], w[5])
+        })
+        .collect();
+    assert_eq!(events, [("1", "blocked"), ("1", "written_back"), ("2", "sending"), ("2", "sent"), ("2", "written_back")], "{}", show.stdout);
+
+    let unknown = world.flowmap(&["replay", ORDERS, "--key", "77777"]);
+    assert_eq!(
+        (unknown.code, unknown.stderr.as_str()),
+        (2, "error: the journal has no record `77777` of flow lnb-orders-to-exact; `flowmap show lnb-orders-to-exact KEY` shows what it has\n")
+    );
+}
+
+#[test]
+fn exact_going_down_stops_the_run_and_loses_nothing() {
+    let world = default_world();
+    world.connect();
+    let closed = format!("http://127.0.0.1:{}", free_port());
+    world.point_exact_at(&closed, "retries: 1");
+    let down = world.flowmap(&["run", ORDERS]);
+    // Which of the three concurrent calls failed last varies; the rest is fixed.
+    let text = untimed(&down.stdout);
+    let (from, to) = (text.find("/api/v1/3012345/").unwrap() + 16, text.find(" failed twice").unwrap());
+    assert_eq!(
+        format!("{}<entity>{}", &text[..from], &text[to..]),
+        format!(
+            "run 1 of lnb-orders-to-exact: stopped in <t>
+  stopped: connection `exact` is unavailable: 3 calls in a row got no usable answer (last: GET {closed}/api/v1/3012345/<entity> failed twice; last: could not connect: Connection refused (os error 111)); what is left waits for the next run
+  7 fetched
+  API calls: exact 6, lnb 1; waited 0.0 s on rate limits"
+        )
+    );
+    assert_eq!(down.code, 1);
+    // Nothing was written back or journaled as done: the orders wait in Invoicing.
+    assert_eq!(world.lnb_statuses().values().filter(|s| *s == "Invoicing").count(), 7);
+
+    world.point_exact_at(&world.sandbox.exact_url(), "");
+    let back = world.flowmap(&["run", ORDERS]);
+    assert!(
+        untimed(&back.stdout).starts_with("run 2 of lnb-orders-to-exact: completed in <t>\n  7 fetched, 4 sent, 1 skipped, 2 blocked\n"),
+        "{}",
+        back.stdout
+    );
+    // Replaying what was blocked asks again and, nothing having changed, blocks again.
+    let replay = world.flowmap(&["replay", ORDERS, "--failed"]);
+    assert_eq!(
+        untimed(&replay.stdout),
+        "replay 3 of lnb-orders-to-exact: completed in <t>
+  2 blocked
+  blocked 50004
+    - Customer 99999 does not exist as an Account in Exact Online
+  blocked 50005
+    - Product BAG-XXL-RED does not exist as an Item in Exact Online
+    - Line SWT-NVY-L has quantity 0; it must be more than 0
+  API calls: exact 3, lnb 2; waited 0.0 s on rate limits"
+    );
+    let orders = world.exact_orders_by_ref();
+    assert!(orders.values().all(|n| *n == 1), "{orders:?}");
 }

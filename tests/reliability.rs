@@ -103,7 +103,7 @@ fn fifty_concurrent_uses_across_an_expiry_refresh_once() {
     let project = flowmap::project::Project::load(&repo_root()).unwrap_or_else(|_| panic!("the project loads"));
     let state = Arc::new(flowmap_state::State::open(&world.state).unwrap());
     let vault = Arc::new(flowmap_state::Vault::load_from(None, &world.path("key"), false).unwrap());
-    let registry = flowmap::http::Registry::load(&project, &world.connections, state, Some(vault)).unwrap_or_else(|_| panic!("connections load"));
+    let registry = flowmap::http::Registry::load(&project, &world.connections, state, Ok(vault)).unwrap_or_else(|_| panic!("connections load"));
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let conn = registry.connection("exact").await.unwrap();

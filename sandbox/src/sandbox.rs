@@ -117,6 +117,13 @@ impl Sandbox {
         self.core.exact.records(entity).unwrap_or_default()
     }
 
+    /// Adds records to an Exact entity (`crm/Accounts`), as someone fixing master data in Exact
+    /// would; `Code`s are stored as given, so pad them as Exact does.
+    pub fn add_exact_records(&self, entity: &str, records: Vec<Value>) -> Result<(), String> {
+        let (service, name) = entity.split_once('/').ok_or_else(|| format!("`{entity}` is not service/Entity"))?;
+        self.core.exact.lock().store.seed(service, name, records)
+    }
+
     pub fn lnb_orders(&self) -> Vec<Value> {
         self.core.lnb.lock().orders.clone()
     }

@@ -20,6 +20,8 @@ pub struct World {
     pub dir: tempfile::TempDir,
     pub connections: PathBuf,
     pub state: PathBuf,
+    redirect: String,
+    tuning: String,
     /// Everything any command printed, for the test that no secret leaks.
     pub printed: Mutex<Vec<String>>,
 }
@@ -36,17 +38,9 @@ impl World {
         let dir = tempfile::tempdir().expect("temp dir");
         let connections = dir.path().join("connections.yaml");
         let redirect = format!("http://127.0.0.1:{}/callback", free_port());
-        let indent = |t: &str| t.lines().map(|l| format!("    {l}\n")).collect::<String>();
-        let text = format!(
-            "connections:\n  exact:\n    host: {}\n    redirect_uri: {redirect}\n{}  lnb:\n    host: {}\n{}",
-            sandbox.exact_url(),
-            indent(tuning),
-            sandbox.lnb_url(),
-            indent(tuning)
-        );
-        std::fs::write(&connections, text).expect("connections file");
+        write_connections(&connections, &sandbox.exact_url(), &redirect, &sandbox.lnb_url(), tuning, tuning);
         let state = dir.path().join("state.db");
-        World { sandbox, dir, connections, state, printed: Mutex::new(Vec::new()) }
+        World { sandbox, dir, connections, state, redirect, tuning: tuning.to_string(), printed: Mutex::new(Vec::new()) }
     }
 
     fn command(&self, args: &[&str]) -> Command {
@@ -59,7 +53,12 @@ impl World {
     }
 
     pub fn flowmap(&self, args: &[&str]) -> Run {
-        let out = self.command(args).output().expect("flowmap runs");
+        self.flowmap_env(args, &[])
+    }
+
+    /// `flowmap` with extra environment variables (such as FLOWMAP_KEY).
+    pub fn flowmap_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let out = self.command(args).envs(env.iter().copied()).output().expect("flowmap runs");
         let run = Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -129,9 +128,26 @@ impl World {
         self.sandbox.requests().into_iter().filter(|r| r.system == system && r.method == method && r.path.contains(path_part)).collect()
     }
 
+    /// Rewrites the connections file with `exact` at `exact_host` (a closed
+    /// port makes Exact unreachable) and `extra` added to its settings.
+    pub fn point_exact_at(&self, exact_host: &str, extra: &str) {
+        let tuning = format!("{}\n{extra}", self.tuning);
+        write_connections(&self.connections, exact_host, &self.redirect, &self.sandbox.lnb_url(), &self.tuning, &tuning);
+    }
+
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
+}
+
+fn write_connections(file: &Path, exact: &str, redirect: &str, lnb: &str, lnb_tuning: &str, exact_tuning: &str) {
+    let indent = |t: &str| t.lines().filter(|l| !l.trim().is_empty()).map(|l| format!("    {l}\n")).collect::<String>();
+    let text = format!(
+        "connections:\n  exact:\n    host: {exact}\n    redirect_uri: {redirect}\n{}  lnb:\n    host: {lnb}\n{}",
+        indent(exact_tuning),
+        indent(lnb_tuning)
+    );
+    std::fs::write(file, text).expect("connections file");
 }
 
 pub fn free_port() -> u16 {

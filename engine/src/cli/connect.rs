@@ -20,7 +20,7 @@ const DEFAULT_REDIRECT: &str = "http://127.0.0.1:53682/callback";
 
 pub fn run(root: Option<PathBuf>, options: &LiveOptions, name: String, client_id: Option<String>) -> Result<ExitCode, String> {
     let setup = options.open(root, None, true)?;
-    let vault = setup.vault.clone().ok_or("no encryption key")?;
+    let vault = setup.vault.clone()?;
     let def = setup.registry.definition(&name).cloned().ok_or_else(|| format!("no connection named `{name}` in the connections file"))?;
     let system_name = def.system.clone().unwrap_or_else(|| name.clone());
     let system = setup.project.systems.get(&system_name).ok_or_else(|| format!("unknown system `{system_name}`"))?;
@@ -66,29 +66,39 @@ pub fn run(root: Option<PathBuf>, options: &LiveOptions, name: String, client_id
             println!("connected `{name}` ({}); requests go to {}", system.def.title, conn.base_url);
         }
         AuthDef::Oauth2ClientCredentials { .. } => {
-            let id = ask(&setup, &name, "client_id", client_id, "FLOWMAP_CLIENT_ID")?;
-            let secret = ask(&setup, &name, "client_secret", None, "FLOWMAP_CLIENT_SECRET")?;
-            put("client_id", &id)?;
-            put("client_secret", &secret)?;
-            let conn = rt.block_on(setup.registry.connection(&name)).map_err(|e| e.to_string())?;
-            rt.block_on(conn.check_auth()).map_err(|e| e.to_string())?;
-            println!("connected `{name}` ({}); the client credentials were accepted", system.def.title);
+            put("client_id", &ask(&setup, &name, "client_id", client_id, "FLOWMAP_CLIENT_ID")?)?;
+            put("client_secret", &ask(&setup, &name, "client_secret", None, "FLOWMAP_CLIENT_SECRET")?)?;
+            verify(&setup, &rt, &name, "the client credentials were accepted")?;
         }
         AuthDef::Bearer {} => {
             put("token", &ask(&setup, &name, "token", None, "FLOWMAP_TOKEN")?)?;
-            println!("stored the token of `{name}`");
+            verify(&setup, &rt, &name, "the token was accepted")?;
         }
         AuthDef::ApiKey { .. } => {
             put("api_key", &ask(&setup, &name, "api_key", None, "FLOWMAP_API_KEY")?)?;
-            println!("stored the API key of `{name}`");
+            verify(&setup, &rt, &name, "the API key was accepted")?;
         }
         AuthDef::Basic {} => {
             put("username", &ask(&setup, &name, "username", None, "FLOWMAP_USERNAME")?)?;
             put("password", &ask(&setup, &name, "password", None, "FLOWMAP_PASSWORD")?)?;
-            println!("stored the user name and password of `{name}`");
+            verify(&setup, &rt, &name, "the user name and password were accepted")?;
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Calls the connection as `flowmap connections --check` does. What was
+/// stored stays, so a wrong value is replaced by connecting again.
+fn verify(setup: &super::live_setup::LiveSetup, rt: &tokio::runtime::Runtime, name: &str, accepted: &str) -> Result<(), String> {
+    let title = setup.registry.definition(name).and_then(|d| d.system.clone()).unwrap_or_else(|| name.to_string());
+    let title = setup.project.systems.get(&title).map(|s| s.def.title.clone()).unwrap_or(title);
+    match rt.block_on(setup.registry.check(name)) {
+        Ok(base) => {
+            println!("connected `{name}` ({title}); {accepted} by {base}");
+            Ok(())
+        }
+        Err(e) => Err(format!("stored the credentials of `{name}`, but they do not work: {e}")),
+    }
 }
 
 /// A credential: the flag, else the environment variable, else the stored one, else asked on stdin.
@@ -96,7 +106,7 @@ fn ask(setup: &super::live_setup::LiveSetup, name: &str, what: &str, given: Opti
     if let Some(v) = given.or_else(|| std::env::var(env).ok()).filter(|v| !v.trim().is_empty()) {
         return Ok(v.trim().to_string());
     }
-    if let Some(vault) = &setup.vault
+    if let Ok(vault) = &setup.vault
         && let Ok(Some(v)) = setup.state.secret(vault, name, what)
     {
         return Ok(v);

@@ -108,7 +108,7 @@ pub fn connections(root: Option<PathBuf>, options: &LiveOptions, check: bool, js
         let secrets = row.map(|r| r.secrets.join(", ")).filter(|s| !s.is_empty()).unwrap_or_else(|| "no credentials".into());
         let consent = row.and_then(|r| r.needs_consent.clone()).map(|c| format!("; needs consent: {c}")).unwrap_or_default();
         let verdict = if check {
-            match rt.block_on(check_one(&setup, name)) {
+            match rt.block_on(setup.registry.check(name)) {
                 Ok(url) => format!("; ok ({url})"),
                 Err(e) => {
                     failed = true;
@@ -128,17 +128,4 @@ pub fn connections(root: Option<PathBuf>, options: &LiveOptions, check: bool, js
         }
     }
     Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
-}
-
-async fn check_one(setup: &super::live_setup::LiveSetup, name: &str) -> Result<String, crate::http::CallError> {
-    let conn = setup.registry.connection(name).await?;
-    let check = setup.project.systems.get(&conn.system).and_then(|s| s.def.http.check.clone());
-    match check {
-        Some(url) => {
-            let url = url.replace("{host}", &conn.host).replace("{base_url}", &conn.base_url);
-            conn.get(&url, &[]).await?;
-            Ok(conn.base_url.clone())
-        }
-        None => conn.check_auth().await.map(|_| conn.base_url.clone()),
-    }
 }

@@ -26,7 +26,8 @@ pub struct LiveSetup {
     pub project: Project,
     pub registry: Arc<Registry>,
     pub state: Arc<State>,
-    pub vault: Option<Arc<Vault>>,
+    /// The key, or why it could not be loaded.
+    pub vault: Result<Arc<Vault>, String>,
     pub key_file: PathBuf,
 }
 
@@ -52,11 +53,11 @@ impl LiveOptions {
         let state_path = self.state_path(&root);
         let state = Arc::new(State::open(&state_path).map_err(|e| e.to_string())?);
         let key_file = state_path.parent().unwrap_or(Path::new(".")).join("key");
-        let vault = match Vault::load(&key_file, create_key) {
-            Ok(v) => Some(Arc::new(v)),
-            Err(e) if create_key => return Err(e.to_string()),
-            Err(_) => None,
-        };
+        // Only commands that need a secret fail without the key, with the vault's own words.
+        let vault = Vault::load(&key_file, create_key).map(Arc::new).map_err(|e| e.to_string());
+        if create_key && let Err(e) = &vault {
+            return Err(e.clone());
+        }
         let connections = self.connections_path(&root);
         let registry = Registry::load(&project, &connections, state.clone(), vault.clone()).map_err(|problems| {
             print_diagnostics(&problems);

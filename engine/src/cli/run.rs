@@ -68,6 +68,15 @@ pub fn render(flow: &str, mode: &str, r: &LiveReport) -> String {
     if r.write_backs_failed > 0 {
         out.push_str(&format!("  {} write-backs failed (they are repeated by the next run)\n", r.write_backs_failed));
     }
+    // A replay is of chosen records: each is named. A run names only the problems.
+    if mode == "replay" {
+        for (key, what, why) in &r.done {
+            match why {
+                Some(why) => out.push_str(&format!("  {what} {key}: {why}\n")),
+                None => out.push_str(&format!("  {what} {key}\n")),
+            }
+        }
+    }
     for (key, what, reasons) in &r.problems {
         out.push_str(&format!("  {what} {key}\n"));
         for reason in reasons {

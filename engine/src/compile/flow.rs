@@ -33,6 +33,22 @@ pub struct CompiledSource {
     pub filter: Option<Expr>,
 }
 
+impl CompiledFlow {
+    /// Every system the flow calls: source, look-ups, existence check, target, write-backs.
+    pub fn systems(&self) -> Vec<&str> {
+        let mut all = vec![self.source.system.as_str()];
+        all.extend(self.lookups.iter().map(|l| l.system.as_str()));
+        all.extend(self.exists.iter().map(|e| e.system.as_str()));
+        all.push(self.target.system.as_str());
+        for r in self.after.sent.iter().chain(&self.after.blocked).chain(&self.after.skipped) {
+            all.push(r.system.as_str());
+        }
+        let mut seen = std::collections::HashSet::new();
+        all.retain(|s| seen.insert(*s));
+        all
+    }
+}
+
 impl CompiledSource {
     /// How a record stands against the source query: `Some(true)` when every
     /// query field is present and equal, `Some(false)` when one is present and

@@ -2,7 +2,7 @@
 //! which authenticates, keeps to the rate budget, retries what is safe to
 //! retry, and never repeats a write whose outcome is unknown.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
@@ -14,6 +14,9 @@ use super::{CallError, ServerClock, redact};
 
 /// 429s are not failures of the call; they get more patience than errors.
 const MAX_RATE_LIMITED: u32 = 20;
+/// Calls in a row that got no usable answer, retries spent, before the
+/// system counts as down: the run stops rather than fail every record slowly.
+const DOWN_AFTER: u32 = 3;
 
 pub struct Connection {
     pub name: String,
@@ -34,6 +37,10 @@ pub struct Connection {
     pub(super) timeout: Duration,
     /// HTTP requests sent (retries included).
     pub calls: AtomicU64,
+    /// Calls in a row that ended unavailable; any answer resets it.
+    pub(super) unavailable_in_row: AtomicU32,
+    /// What the last unavailable call ran into, for the message that stops the run.
+    pub(super) last_unavailable: std::sync::Mutex<String>,
 }
 
 /// A successful answer.
@@ -69,6 +76,34 @@ impl Connection {
     }
 
     pub async fn call(&self, method: &str, url: &str, query: &[(String, String)], body: Option<&serde_json::Value>) -> Result<Answer, CallError> {
+        if self.unavailable_in_row.load(Ordering::Relaxed) >= DOWN_AFTER {
+            return Err(self.down());
+        }
+        let result = self.attempt(method, url, query, body).await;
+        match &result {
+            Err(CallError::Unavailable { message }) => {
+                *self.last_unavailable.lock().unwrap_or_else(|e| e.into_inner()) = message.clone();
+                if self.unavailable_in_row.fetch_add(1, Ordering::Relaxed) + 1 >= DOWN_AFTER {
+                    return Err(self.down());
+                }
+            }
+            Err(CallError::Stop { .. } | CallError::Unknown { .. }) => {}
+            _ => self.unavailable_in_row.store(0, Ordering::Relaxed),
+        }
+        result
+    }
+
+    fn down(&self) -> CallError {
+        CallError::Stop {
+            message: format!(
+                "connection `{}` is unavailable: {DOWN_AFTER} calls in a row got no usable answer (last: {}); what is left waits for the next run",
+                self.name,
+                self.last_unavailable.lock().unwrap_or_else(|e| e.into_inner())
+            ),
+        }
+    }
+
+    async fn attempt(&self, method: &str, url: &str, query: &[(String, String)], body: Option<&serde_json::Value>) -> Result<Answer, CallError> {
         let write = method != "GET";
         let _slot = self.slots.acquire().await.map_err(|_| CallError::Stop { message: "the connection is closed".into() })?;
         let mut credential = self.auth.credential(&self.http, &self.clock).await?;
@@ -88,7 +123,7 @@ impl Connection {
                     }
                     if failures >= self.retries {
                         return Err(CallError::Unavailable {
-                            message: redact(&format!("{} failed {} times; last: {}", what(), failures + 1, describe(&e))),
+                            message: redact(&format!("{} failed {}; last: {}", what(), times(failures + 1), describe(&e))),
                         });
                     }
                     failures += 1;
@@ -124,7 +159,7 @@ impl Connection {
                 429 => {
                     let until = self.budget.spent(header, &self.clock)?;
                     if rate_limited >= MAX_RATE_LIMITED {
-                        return Err(CallError::Unavailable { message: format!("{} was refused with 429 {} times", what(), rate_limited + 1) });
+                        return Err(CallError::Unavailable { message: format!("{} was refused with 429 {}", what(), times(rate_limited + 1)) });
                     }
                     rate_limited += 1;
                     let now = self.clock.now_ms();
@@ -144,7 +179,7 @@ impl Connection {
                 500..=599 if !write || status != 500 => {
                     if failures >= self.retries {
                         return Err(CallError::Unavailable {
-                            message: format!("{} failed {} times; last: HTTP {status} {}", what(), failures + 1, self.message(&body)),
+                            message: format!("{} failed {}; last: HTTP {status} {}", what(), times(failures + 1), self.message(&body)),
                         });
                     }
                     failures += 1;
@@ -225,4 +260,13 @@ fn describe(e: &reqwest::Error) -> String {
         source = s.source();
     }
     if detail.is_empty() { kind.to_string() } else { format!("{kind}: {detail}") }
+}
+
+/// "once", "twice", "3 times".
+fn times(n: u32) -> String {
+    match n {
+        1 => "once".into(),
+        2 => "twice".into(),
+        n => format!("{n} times"),
+    }
 }

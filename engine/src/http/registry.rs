@@ -21,13 +21,14 @@ use crate::project::Project;
 pub struct Registry {
     pub file: ConnectionsFile,
     pub state: Arc<State>,
-    vault: Option<Arc<Vault>>,
+    /// The key, or why it could not be loaded (said when a secret is needed).
+    vault: Result<Arc<Vault>, String>,
     systems: HashMap<String, crate::model::SystemDef>,
     open: Mutex<HashMap<String, Arc<Connection>>>,
 }
 
 impl Registry {
-    pub fn load(project: &Project, file: &Path, state: Arc<State>, vault: Option<Arc<Vault>>) -> Result<Registry, Vec<Diagnostic>> {
+    pub fn load(project: &Project, file: &Path, state: Arc<State>, vault: Result<Arc<Vault>, String>) -> Result<Registry, Vec<Diagnostic>> {
         let (file, doc) = load_typed::<ConnectionsFile>(file, SchemaKind::Connections)?;
         let mut problems = Vec::new();
         for (name, c) in &file.connections {
@@ -64,6 +65,19 @@ impl Registry {
         Ok(conn)
     }
 
+    /// Proves a connection works: the system's cheap `check` GET, else buying
+    /// a token. Returns the base URL the connection's requests go to.
+    pub async fn check(&self, name: &str) -> Result<String, CallError> {
+        let conn = self.connection(name).await?;
+        match self.systems.get(&conn.system).and_then(|s| s.http.check.as_deref()) {
+            Some(url) => {
+                conn.get(&url.replace("{host}", &conn.host).replace("{base_url}", &conn.base_url), &[]).await?;
+            }
+            None => conn.check_auth().await?,
+        }
+        Ok(conn.base_url.clone())
+    }
+
     /// Connections opened so far.
     pub async fn opened(&self) -> Vec<Arc<Connection>> {
         let mut list: Vec<_> = self.open.lock().await.values().cloned().collect();
@@ -72,7 +86,7 @@ impl Registry {
     }
 
     fn vault(&self) -> Result<&Arc<Vault>, CallError> {
-        self.vault.as_ref().ok_or_else(|| CallError::Stop { message: "no encryption key: run `flowmap connect` first or set FLOWMAP_KEY".into() })
+        self.vault.as_ref().map_err(|message| CallError::Stop { message: message.clone() })
     }
 
     fn secret(&self, connection: &str, name: &str) -> Result<String, CallError> {
@@ -117,6 +131,8 @@ impl Registry {
             retries: def.retries.unwrap_or(5),
             timeout: Duration::from_secs_f64(def.timeout_seconds.unwrap_or(30.0).max(0.1)),
             calls: Default::default(),
+            unavailable_in_row: Default::default(),
+            last_unavailable: Default::default(),
         };
         // Placeholders: the connection's own values, else the state's memory of a discovery, else discover now.
         let mut base = conn.base_url.clone();

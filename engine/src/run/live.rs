@@ -75,6 +75,8 @@ pub struct LiveReport {
     pub stopped: Option<String>,
     /// Keys and reasons of records blocked or failed, for the summary.
     pub problems: Vec<(String, String, Vec<String>)>,
+    /// Records sent, reconciled or skipped: key, which, and why (a replay names each).
+    pub done: Vec<(String, String, Option<String>)>,
 }
 
 pub struct Live<'a> {
@@ -89,6 +91,22 @@ impl Live<'_> {
     /// Runs the flow; `progress(done, total)` after each batch.
     pub fn run(&self, mode: &str, records: Records, progress: &mut dyn FnMut(u64, u64)) -> Result<LiveReport, String> {
         let _lock = self.lock()?;
+        // Keys the journal does not know are a mistake in the command, not a run.
+        if let Records::Stored(keys) = &records {
+            for key in keys {
+                if self.state.last_source(&self.flow.name, key).map_err(|e| e.to_string())?.is_none() {
+                    return Err(format!(
+                        "the journal has no record `{key}` of flow {}; `flowmap show {} KEY` shows what it has",
+                        self.flow.name, self.flow.name
+                    ));
+                }
+            }
+        }
+        // Credentials that cannot be read (no key, another key) end the
+        // command before a run is recorded; nothing is called yet.
+        for system in self.flow.systems() {
+            self.rt.block_on(self.registry.connection(system)).map_err(|e| e.to_string())?;
+        }
         let started = Instant::now();
         let run = self.state.start_run(&self.flow.name, &self.flow.version, mode).map_err(|e| e.to_string())?;
         let mut report = LiveReport { run, ..Default::default() };
@@ -211,10 +229,20 @@ impl Live<'_> {
 }
 
 fn count(report: &mut LiveReport, ending: Ending, key: String, reasons: Vec<String>) {
+    let done = |report: &mut LiveReport, what: &str| report.done.push((key.clone(), what.to_string(), reasons.first().cloned()));
     match ending {
-        Ending::Sent => report.sent += 1,
-        Ending::Reconciled => report.reconciled += 1,
-        Ending::Skipped => report.skipped += 1,
+        Ending::Sent => {
+            report.sent += 1;
+            done(report, "sent");
+        }
+        Ending::Reconciled => {
+            report.reconciled += 1;
+            done(report, "reconciled");
+        }
+        Ending::Skipped => {
+            report.skipped += 1;
+            done(report, "skipped");
+        }
         Ending::Ignored => report.ignored += 1,
         Ending::Blocked => {
             report.blocked += 1;
@@ -294,7 +322,8 @@ impl Settle<'_> {
                 e.target_id = self.target_id(o.found.as_ref());
                 self.journal(&[e])?;
                 let failures = self.write_back(&key, &o.write_backs).await?;
-                Ok((if reconciled { Ending::Reconciled } else { Ending::Skipped }, key, Vec::new(), failures, None))
+                let why = o.message.clone().into_iter().collect();
+                Ok((if reconciled { Ending::Reconciled } else { Ending::Skipped }, key, why, failures, None))
             }
             Status::Blocked => {
                 let mut e = self.entry(&key, "blocked", Some("blocked"));
