@@ -249,3 +249,33 @@ checked 1 flow: 2 errors, 0 warnings
 "#,
     );
 }
+
+#[test]
+fn bad_triggers() {
+    check_fails_with(
+        "tests/broken/bad-triggers.flow.yaml",
+        r#"error: `*/15 7-19 * * Mon-Fry` is not a cron pattern: Pattern contains illegal characters: CronPattern contains illegal character 'F' in part '1-FRY'
+ --> tests/broken/bad-triggers.flow.yaml:5:9
+  |
+5 |   cron: "*/15 7-19 * * Mon-Fry"
+  |         ^^^^^^^^^^^^^^^^^^^^^^^
+  = help: 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first, e.g. `*/15 7-19 * * 1-5`
+
+error: unknown time zone `Europe/Amsterdm`
+ --> tests/broken/bad-triggers.flow.yaml:6:13
+  |
+6 |   timezone: Europe/Amsterdm
+  |             ^^^^^^^^^^^^^^^
+  = help: did you mean `Europe/Amsterdam`?
+
+error: the webhook comes from `exact` but the flow reads `lnb`
+ --> tests/broken/bad-triggers.flow.yaml:7:20
+  |
+7 | webhook: { system: exact, topic: SalesOrders }
+  |                    ^^^^^
+  = help: an event names a record of the flow's source by its key
+
+checked 1 flow: 3 errors, 0 warnings
+"#,
+    );
+}

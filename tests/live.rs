@@ -243,3 +243,32 @@ fn exact_going_down_stops_the_run_and_loses_nothing() {
     let orders = world.exact_orders_by_ref();
     assert!(orders.values().all(|n| *n == 1), "{orders:?}");
 }
+
+#[test]
+fn a_run_of_chosen_keys_fetches_and_sends_exactly_those() {
+    let world = default_world();
+    world.connect();
+    world.sandbox.clear_requests();
+    let run = world.flowmap(&["run", ORDERS, "--key", "50001", "--key", "50005", "--key", "../50002?x"]);
+    assert_eq!(
+        untimed(&run.stdout),
+        "run 1 of lnb-orders-to-exact: completed in <t>
+  2 fetched, 1 sent, 1 blocked, 1 failed
+  sent 50001
+  failed ../50002?x
+    - the source has no record `../50002?x`
+  blocked 50005
+    - Product BAG-XXL-RED does not exist as an Item in Exact Online
+    - Line SWT-NVY-L has quantity 0; it must be more than 0
+  API calls: exact 4, lnb 5; waited 0.0 s on rate limits"
+    );
+    assert_eq!(run.code, 1, "a key the source does not have is a failure");
+    // One GET per key, the odd one kept whole in its path segment; no listing.
+    let gets: Vec<String> = world.requests_to("lnb", "GET", "").iter().map(|r| r.path.clone()).collect();
+    assert_eq!(gets.len(), 3, "{gets:?}");
+    assert!(gets.iter().all(|p| p.starts_with("/apis/wholesale/v2/orders/")), "{gets:?}");
+    let statuses = world.lnb_statuses();
+    assert_eq!((statuses["50001"].as_str(), statuses["50005"].as_str(), statuses["50002"].as_str()), ("Closed", "Blocked", "Invoicing"));
+    let orders = world.exact_orders_by_ref();
+    assert_eq!((orders.get("PO50001"), orders.get("PO50002")), (Some(&1), None));
+}

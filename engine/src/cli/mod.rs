@@ -79,6 +79,9 @@ pub enum Command {
     Run {
         /// The flow file.
         flow: PathBuf,
+        /// Only this record, fetched from the source by its key (repeatable).
+        #[arg(long = "key")]
+        keys: Vec<String>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
@@ -170,7 +173,10 @@ pub fn main() -> ExitCode {
         Command::Schema { check } => schema::run(root, check),
         Command::Bench { orders, lines, runs, jq, dir } => bench::run(orders, lines, runs, jq, dir),
         Command::Connect { name, client_id } => connect::run(root, &args.live, name, client_id),
-        Command::Run { flow, format } => run::run(root, &args.live, flow, crate::run::Records::Fetch, format != Format::Text),
+        Command::Run { flow, keys, format } => {
+            let records = if keys.is_empty() { crate::run::Records::Fetch } else { crate::run::Records::Chosen(keys) };
+            run::run(root, &args.live, flow, records, format != Format::Text)
+        }
         Command::Replay { flow, keys, failed, format } => replay(root, &args.live, flow, keys, failed, format != Format::Text),
         Command::Connections { check, format } => journal::connections(root, &args.live, check, format != Format::Text),
         Command::Runs { flow, limit, format } => journal::runs(root, &args.live, flow, limit, format != Format::Text),

@@ -10,7 +10,8 @@ pub fn run(root: Option<PathBuf>, options: &LiveOptions, flow: PathBuf, records:
     let compiled = compile(&setup.project, &flow)?;
     let rt = runtime()?;
     let live = Live { project: &setup.project, flow: &compiled, registry: setup.registry.clone(), state: setup.state.clone(), rt: &rt };
-    let mode = if matches!(records, Records::Fetch) { "run" } else { "replay" };
+    let mode = if matches!(records, Records::Stored(_)) { "replay" } else { "run" };
+    let name_each = !matches!(records, Records::Fetch);
     let bar = progress_bar(json);
     let report = live.run(mode, records, &mut |done, total| {
         if let Some(b) = &bar {
@@ -24,7 +25,7 @@ pub fn run(root: Option<PathBuf>, options: &LiveOptions, flow: PathBuf, records:
     if json {
         println!("{}", serde_json::to_string(&report).unwrap_or_default());
     } else {
-        print!("{}", render(&compiled.name, mode, &report));
+        print!("{}", render(&compiled.name, mode, name_each, &report));
     }
     let failed = report.failed + report.unknown > 0 || report.stopped.is_some();
     Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
@@ -43,7 +44,8 @@ fn progress_bar(json: bool) -> Option<indicatif::ProgressBar> {
     Some(bar)
 }
 
-pub fn render(flow: &str, mode: &str, r: &LiveReport) -> String {
+/// The summary; `name_each` lists every record (a run of chosen keys, a replay).
+pub fn render(flow: &str, mode: &str, name_each: bool, r: &LiveReport) -> String {
     let mut out = String::new();
     let ended = match &r.stopped {
         Some(_) => "stopped",
@@ -68,8 +70,8 @@ pub fn render(flow: &str, mode: &str, r: &LiveReport) -> String {
     if r.write_backs_failed > 0 {
         out.push_str(&format!("  {} write-backs failed (they are repeated by the next run)\n", r.write_backs_failed));
     }
-    // A replay is of chosen records: each is named. A run names only the problems.
-    if mode == "replay" {
+    // Chosen records are each named; a run of everything names only the problems.
+    if name_each {
         for (key, what, why) in &r.done {
             match why {
                 Some(why) => out.push_str(&format!("  {what} {key}: {why}\n")),

@@ -21,11 +21,17 @@ pub struct CompiledFlow {
     pub rules: Vec<CompiledRule>,
     pub target: CompiledTarget,
     pub after: CompiledAfter,
+    /// When `flowmap serve` runs it by itself.
+    pub schedule: Option<super::CompiledSchedule>,
+    /// The webhook topic that starts it for one record.
+    pub webhook: Option<super::CompiledWebhook>,
 }
 
 pub struct CompiledSource {
     pub system: String,
     pub get: String,
+    /// The endpoint of one record, `{key}` to be filled in.
+    pub get_one: Option<String>,
     pub query: Vec<(String, String)>,
     pub records: jmespath::Expression<'static>,
     pub key: Expr,

@@ -10,8 +10,10 @@ mod lookups;
 mod mapping;
 mod references;
 mod rules;
+mod triggers;
 
 pub use flow::*;
+pub use triggers::{CompiledSchedule, CompiledWebhook};
 
 use std::path::Path;
 
@@ -22,6 +24,7 @@ use lookups::compile_lookups;
 use mapping::{Schema, compile_fields};
 use references::{entity_field, system};
 use rules::compile_rules;
+use triggers::{compile_schedule, compile_webhook};
 
 use crate::diagnostic::Diagnostic;
 use crate::expr::{Compiler, names::intern};
@@ -108,6 +111,18 @@ fn build(project: &Project, loaded: &LoadedFlow, flow: &FlowFile, ctx: &mut Ctx)
 
     let after = compile_after(project, ctx, flow, alias);
 
+    let schedule = compile_schedule(ctx, flow);
+    let webhook = compile_webhook(project, ctx, flow);
+    if let Some(one) = &source.get_one
+        && !one.contains("{key}")
+    {
+        ctx.error(
+            Diagnostic::error(format!("`get_one` has no `{{key}}`: `{one}`"))
+                .at(ctx.spans.value_loc("/source/get_one"))
+                .help("the key of the record is filled in there, e.g. `/orders/{key}`"),
+        );
+    }
+
     let settings = crate::value::from_json(&serde_json::Value::Object(flow.settings.clone().into_iter().collect()));
     Some(CompiledFlow {
         name: name.clone(),
@@ -116,6 +131,7 @@ fn build(project: &Project, loaded: &LoadedFlow, flow: &FlowFile, ctx: &mut Ctx)
         source: CompiledSource {
             system: source.system.clone(),
             get: source.get.clone(),
+            get_one: source.get_one.clone(),
             query: source.query.iter().map(|(k, v)| (k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))).collect(),
             records: records?,
             key: key?,
@@ -142,6 +158,8 @@ fn build(project: &Project, loaded: &LoadedFlow, flow: &FlowFile, ctx: &mut Ctx)
             update_path: target_system.map(|s| s.def.update_path.clone()).unwrap_or_default(),
         },
         after,
+        schedule,
+        webhook,
     })
 }
 

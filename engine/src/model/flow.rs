@@ -40,6 +40,31 @@ pub struct FlowFile {
     pub target: Option<Target>,
     /// What is written back to the source after delivery, a block, or a skip.
     pub after: Option<After>,
+    /// When `flowmap serve` runs the flow by itself.
+    pub schedule: Option<Schedule>,
+    /// A webhook topic that starts the flow for the one record it names (`flowmap serve`).
+    pub webhook: Option<WebhookTrigger>,
+}
+
+/// A cron schedule, read in a time zone.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Schedule {
+    /// Cron pattern: 5 fields (minute hour day-of-month month day-of-week) or 6 (seconds first),
+    /// e.g. `*/15 7-19 * * 1-5`.
+    pub cron: String,
+    /// IANA time zone the pattern is read in, e.g. `Europe/Amsterdam` (default `UTC`).
+    pub timezone: Option<String>,
+}
+
+/// Events of a system that start the flow: each names one record of the source by its key.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookTrigger {
+    /// The system sending the events (the flow's source system).
+    pub system: String,
+    /// The topic, e.g. Exact Online's `SalesOrders`.
+    pub topic: String,
 }
 
 /// Where the records come from.
@@ -57,6 +82,9 @@ pub struct Source {
     pub records: Option<String>,
     /// Expression giving the record's key (used in reports, the audit trail and tests).
     pub key: String,
+    /// The endpoint of one record with `{key}` in it (filled in escaped), e.g. `/orders/{key}`:
+    /// runs of chosen keys and webhooks fetch just those records.
+    pub get_one: Option<String>,
     /// Name the record is known by in expressions (default `record`).
     #[serde(rename = "as")]
     pub alias: Option<String>,

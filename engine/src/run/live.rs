@@ -38,7 +38,13 @@ pub enum Records {
     Fetch,
     /// The source records stored in the journal for these keys (`flowmap replay`).
     Stored(Vec<String>),
+    /// These keys, fetched from the source now (`flowmap run --key`, a trigger for chosen
+    /// records, a webhook): one by one through `get_one`, else picked from the listing.
+    Chosen(Vec<String>),
 }
+
+/// Records of chosen keys found in the source, and the keys not had (with why).
+type Chosen = (Vec<serde_json::Value>, Vec<(String, String)>);
 
 /// How one record ended in this run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,9 +136,10 @@ impl Live<'_> {
         let mut list: Vec<serde_json::Value> = Vec::new();
         // Records left in doubt by an earlier run go first, from the journal:
         // the source may no longer return them, and they must be settled.
-        let (keys, fetch) = match records {
-            Records::Fetch => (in_doubt.clone(), true),
-            Records::Stored(keys) => (keys, false),
+        let (keys, fetch, chosen) = match records {
+            Records::Fetch => (in_doubt.clone(), true, Vec::new()),
+            Records::Stored(keys) => (keys, false, Vec::new()),
+            Records::Chosen(keys) => (Vec::new(), false, keys),
         };
         for key in &keys {
             match self.state.last_source(&self.flow.name, key).map_err(|e| e.to_string())? {
@@ -143,6 +150,14 @@ impl Live<'_> {
         let stored = list.len();
         if fetch {
             list.extend(self.fetch()?);
+        }
+        if !chosen.is_empty() {
+            let (found, missing) = self.fetch_chosen(&chosen)?;
+            list.extend(found);
+            for (key, why) in missing {
+                report.failed += 1;
+                report.problems.push((key, "failed".into(), vec![why]));
+            }
         }
         report.fetched = (list.len() - stored) as u64;
         let total = list.len() as u64;
@@ -210,6 +225,56 @@ impl Live<'_> {
             Err(std::fs::TryLockError::WouldBlock) => Err(format!("flow {} is already running in another process", self.flow.name)),
             Err(std::fs::TryLockError::Error(e)) => Err(format!("cannot lock {}: {e}", path.display())),
         }
+    }
+
+    /// The records of chosen keys, and the keys that could not be had (with why).
+    fn fetch_chosen(&self, keys: &[String]) -> Result<Chosen, String> {
+        let source = &self.flow.source;
+        let Some(one) = &source.get_one else {
+            // No endpoint for one record: the listing, kept to the chosen keys.
+            let all = self.fetch()?;
+            let mut found = Vec::new();
+            let mut seen = HashSet::new();
+            for record in all {
+                let mut scope = Scope::new();
+                scope.push("settings", self.flow.settings.clone());
+                scope.push(source.alias, crate::value::from_json(&record));
+                let key = source.key.eval(&scope).map(|k| crate::value::key_text(&k)).unwrap_or_default();
+                if keys.contains(&key) && seen.insert(key) {
+                    found.push(record);
+                }
+            }
+            let missing = keys.iter().filter(|k| !seen.contains(*k)).map(|k| (k.clone(), format!("the source has no record `{k}`"))).collect();
+            return Ok((found, missing));
+        };
+        let system = self.project.systems.get(&source.system).ok_or_else(|| format!("unknown system `{}`", source.system))?;
+        let odata = system.def.query == crate::model::QueryLanguage::Odata;
+        self.rt.block_on(async {
+            let conn = self.registry.connection(&source.system).await.map_err(|e| e.to_string())?;
+            let asks = keys.iter().map(|key| {
+                let literal = if odata { key.replace('\'', "''") } else { key.clone() };
+                let url = conn.url(&one.replace("{key}", &encode_path_part(&literal)));
+                let conn = conn.clone();
+                async move { (key.clone(), conn.get(&url, &[]).await) }
+            });
+            let mut found = Vec::new();
+            let mut missing = Vec::new();
+            for (key, answer) in futures_util::future::join_all(asks).await {
+                match answer {
+                    Ok(a) => found.push(one_record(&system.records, a.body)),
+                    Err(CallError::Refused { status: 404, .. }) => {
+                        let why = format!("the source has no record `{key}`");
+                        missing.push((key, why));
+                    }
+                    Err(CallError::Refused { status, message }) => {
+                        let why = format!("{} refused to give `{key}`: {message} (HTTP {status})", source.system);
+                        missing.push((key, why));
+                    }
+                    Err(e) => return Err(format!("fetching {} `{key}`: {e}", source.system)),
+                }
+            }
+            Ok((found, missing))
+        })
     }
 
     /// Every source record the flow's query returns, all pages.
@@ -474,13 +539,29 @@ impl Settle<'_> {
 
     /// The record in a write's answer (Exact: `{"d":{…}}`), via the system's `records` selector.
     fn single_record(&self, system: &str, body: serde_json::Value) -> serde_json::Value {
-        let Some(s) = self.live.project.systems.get(system) else { return body };
-        match s.records.search(&body).ok().map(|v| serde_json::to_value(&*v).unwrap_or_default()) {
-            Some(serde_json::Value::Object(o)) => serde_json::Value::Object(o),
-            Some(serde_json::Value::Array(mut a)) if a.len() == 1 => a.remove(0),
-            _ => body,
+        match self.live.project.systems.get(system) {
+            Some(s) => one_record(&s.records, body),
+            None => body,
         }
     }
+}
+
+/// The record in a single-record answer: the system's `records` path when it
+/// leads to one record (`{"d": {…}}`), else the answer itself (a bare object).
+fn one_record(records: &jmespath::Expression<'static>, body: serde_json::Value) -> serde_json::Value {
+    match records.search(&body).ok().map(|v| serde_json::to_value(&*v).unwrap_or_default()) {
+        Some(serde_json::Value::Object(o)) => serde_json::Value::Object(o),
+        Some(serde_json::Value::Array(mut a)) if a.len() == 1 => a.remove(0),
+        _ => body,
+    }
+}
+
+/// Characters a key keeps in a URL path; everything else is percent-encoded,
+/// so a `/`, `?` or `#` in a key cannot change the request.
+const PATH_PART: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'\'');
+
+fn encode_path_part(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, PATH_PART).to_string()
 }
 
 fn stop_of(e: &CallError) -> Option<String> {

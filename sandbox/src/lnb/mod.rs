@@ -61,7 +61,9 @@ impl Lnb {
         }
         let mut state = self.lock();
         let state = &mut *state;
-        let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+        // Split before decoding, as a web server does: an encoded `/` in a reference stays in it.
+        let decoded: Vec<String> = path.trim_matches('/').split('/').map(crate::http::request::decode_path).collect();
+        let segments: Vec<&str> = decoded.iter().map(String::as_str).collect();
         match (&request.method, segments.as_slice()) {
             (&Method::GET, ["orders"]) => ORDERS.list(&state.orders, request, self.page_size),
             (&Method::POST, ["orders", "status"]) => ORDERS.set_status(&mut state.orders, request),
@@ -82,7 +84,7 @@ impl Emulator for Lnb {
 
     fn handle(&self, request: &ApiRequest) -> ApiResponse {
         match request.path.strip_prefix(BASE_PATH) {
-            Some(path) => self.route(request, &crate::http::request::decode_path(path)),
+            Some(path) => self.route(request, path),
             None => message(StatusCode::NOT_FOUND, "Not Found"),
         }
     }
