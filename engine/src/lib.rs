@@ -25,6 +25,7 @@ pub mod model;
 pub mod project;
 pub mod report;
 pub mod run;
+pub mod serve;
 pub mod testing;
 pub mod validate;
 pub mod value;

@@ -26,6 +26,8 @@ pub struct SandboxConfig {
     pub division: i64,
     /// Injected failures; none by default.
     pub faults: Faults,
+    /// The app's webhook secret: the key of every event's `HashCode` (HMAC-SHA256).
+    pub webhook_secret: String,
 }
 
 impl Default for SandboxConfig {
@@ -42,6 +44,7 @@ impl Default for SandboxConfig {
             client_secret: "sandbox-secret".into(),
             division: 3_012_345,
             faults: Faults::default(),
+            webhook_secret: "sandbox-webhook-secret".into(),
         }
     }
 }

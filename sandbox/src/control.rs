@@ -1,5 +1,5 @@
-//! `/_sandbox/…` on both ports: the request log, the clock, faults, limits and the data as it
-//! stands, for tests and integrators driving the binary over HTTP. No auth, limits or faults here,
+//! `/_sandbox/…` on both ports: the request log, the clock, faults, limits, the data as it
+//! stands and Exact's webhook events, for tests and integrators driving the binary over HTTP. No auth, limits or faults here,
 //! and nothing here is logged.
 
 use axum::http::{Method, StatusCode};
@@ -28,6 +28,8 @@ pub fn handle(core: &Core, request: &ApiRequest) -> ApiResponse {
         (&Method::POST, "limits") => set_limits(core, request),
         (&Method::GET, "lnb/orders") => ok(&Value::Array(core.lnb.lock().orders.clone())),
         (&Method::GET, "lnb/invoices") => ok(&Value::Array(core.lnb.lock().invoices.clone())),
+        (&Method::GET, "exact/webhooks") => ok(&serde_json::to_value(core.exact.webhook_deliveries()).unwrap_or_default()),
+        (&Method::POST, "exact/webhooks") => fire_webhook(core, request),
         (&Method::GET, entity) if entity.starts_with("exact/") => match core.exact.records(&entity["exact/".len()..]) {
             Some(records) => ok(&Value::Array(records)),
             None => refuse(StatusCode::NOT_FOUND, &format!("no Exact entity `{}`", &entity["exact/".len()..])),
@@ -139,4 +141,22 @@ fn set_limits(core: &Core, request: &ApiRequest) -> ApiResponse {
     }
     core.shared.set_limits(limits);
     ok(&json!(limits))
+}
+
+/// `{"topic":"SalesOrders","key":"…","action":"Update"}` (action optional): sends the event to every
+/// subscription of the topic and answers, once all have answered or timed out, with the deliveries.
+fn fire_webhook(core: &Core, request: &ApiRequest) -> ApiResponse {
+    let body = match body(request) {
+        Ok(body) => body,
+        Err(refused) => return refused,
+    };
+    let text = |name: &str| body.get(name).and_then(Value::as_str).unwrap_or_default();
+    let action = body.get("action").and_then(Value::as_str).unwrap_or("Update");
+    match core.exact.fire_webhook(text("topic"), text("key"), action) {
+        Ok(sending) => ApiResponse::later(async move {
+            let deliveries = sending.await;
+            ok(&json!({ "sent": deliveries.len(), "deliveries": deliveries }))
+        }),
+        Err(e) => refuse(StatusCode::BAD_REQUEST, &e),
+    }
 }

@@ -22,5 +22,6 @@ mod recorder;
 mod sandbox;
 
 pub use config::{FaultKind, Faults, Generate, Limits, SandboxConfig};
+pub use exact::webhooks::WebhookDelivery;
 pub use recorder::RecordedRequest;
 pub use sandbox::Sandbox;

@@ -52,6 +52,9 @@ struct Cli {
     /// The Exact division of the sandbox user.
     #[arg(long, default_value_t = 3_012_345)]
     division: i64,
+    /// The app's webhook secret, the key of each event's HashCode (HMAC-SHA256).
+    #[arg(long, default_value = "sandbox-webhook-secret")]
+    webhook_secret: String,
 }
 
 fn main() -> ExitCode {
@@ -77,6 +80,7 @@ fn main() -> ExitCode {
         client_secret: cli.client_secret,
         division: cli.division,
         faults: Faults { rate: cli.fault_rate, kinds: cli.faults, seed: cli.seed, hang_ms: cli.fault_hang_ms },
+        webhook_secret: cli.webhook_secret,
     };
     let sandbox = match Sandbox::start(config) {
         Ok(sandbox) => sandbox,

@@ -11,6 +11,7 @@ use crate::clock::Clock;
 use crate::config::{Faults, Limits, SandboxConfig};
 use crate::core::{Core, Shared, System};
 use crate::exact::store::Store;
+use crate::exact::webhooks::{SUBSCRIPTIONS, WebhookDelivery};
 use crate::exact::{Exact, ExactSettings};
 use crate::faults::FaultInjector;
 use crate::lnb::Lnb;
@@ -53,6 +54,7 @@ impl Sandbox {
             client_secret: config.client_secret.clone(),
             division: config.division,
             base_url: format!("http://127.0.0.1:{exact_port}"),
+            webhook_secret: config.webhook_secret.clone(),
         };
         let core = Arc::new(Core {
             exact: Exact::new(shared.clone(), settings, store),
@@ -122,6 +124,32 @@ impl Sandbox {
     pub fn add_exact_records(&self, entity: &str, records: Vec<Value>) -> Result<(), String> {
         let (service, name) = entity.split_once('/').ok_or_else(|| format!("`{entity}` is not service/Entity"))?;
         self.core.exact.lock().store.seed(service, name, records)
+    }
+
+    /// Sends an Exact webhook event (`action`: `Update` or `Delete`) for the record `key` to every
+    /// subscription of `topic` (`SalesOrders`, `Accounts`, …) and waits until each callback has
+    /// answered or timed out (5 s). Returns how many were sent. Do not call it from a task of a
+    /// single-threaded runtime that also serves the callback: it blocks the calling thread.
+    pub fn fire_webhook(&self, topic: &str, key: &str, action: &str) -> Result<usize, String> {
+        let sending = self.core.exact.fire_webhook(topic, key, action)?;
+        let runtime = self.runtime.as_ref().ok_or_else(|| "the sandbox is stopped".to_string())?;
+        let (done, finished) = std::sync::mpsc::channel();
+        runtime.spawn(async move {
+            let _ = done.send(sending.await.len());
+        });
+        finished.recv().map_err(|_| "the sandbox stopped before the deliveries finished".to_string())
+    }
+
+    /// Every webhook event sent so far (by API writes and `fire_webhook`), in the order their
+    /// deliveries finished. Events raised by API writes are sent in the background, so one may
+    /// still be on its way when this is read.
+    pub fn webhook_deliveries(&self) -> Vec<WebhookDelivery> {
+        self.core.exact.webhook_deliveries()
+    }
+
+    /// The Exact webhook subscriptions, as `GET webhooks/WebhookSubscriptions` serves them.
+    pub fn webhook_subscriptions(&self) -> Vec<Value> {
+        self.exact_records(SUBSCRIPTIONS)
     }
 
     pub fn lnb_orders(&self) -> Vec<Value> {

@@ -69,7 +69,11 @@ impl World {
     }
 
     pub fn spawn(&self, args: &[&str]) -> Child {
-        self.command(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("flowmap starts")
+        self.spawn_env(args, &[])
+    }
+
+    pub fn spawn_env(&self, args: &[&str], env: &[(&str, &str)]) -> Child {
+        self.command(args).envs(env.iter().copied()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("flowmap starts")
     }
 
     /// `flowmap connect` for both systems; Exact's consent is given by following
@@ -181,7 +185,7 @@ pub fn fixtures_with_orders(dir: &Path, extra: &[serde_json::Value]) -> PathBuf 
     to
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap().flatten() {
         let p = e.path();

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 pub mod live;
+pub mod serve;
 
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("engine/ has a parent").to_path_buf()

@@ -10,6 +10,7 @@ mod live_setup;
 mod paths;
 mod run;
 mod schema;
+mod serve;
 mod test;
 
 pub use live_setup::LiveOptions;
@@ -105,6 +106,24 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Serve the engine: every flow on its schedule, an HTTP API to list, trigger and replay,
+    /// Exact Online webhooks, hot reload of the flow files, metrics.
+    Serve {
+        /// Address of the HTTP API (127.0.0.1 unless you mean otherwise).
+        #[arg(long, default_value = "127.0.0.1:8787")]
+        listen: String,
+        /// The folder of flow files (default: mappings/).
+        #[arg(long)]
+        flows: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = serve::LogFormat::Text)]
+        log_format: serve::LogFormat,
+        /// Start the schedule clock at this moment (RFC 3339), to try schedules.
+        #[arg(long, hide = true)]
+        clock_start: Option<String>,
+        /// Run the schedule clock this many times faster than real time.
+        #[arg(long, hide = true, default_value_t = 1.0)]
+        clock_speed: f64,
+    },
     /// List runs, newest first.
     Runs {
         /// Only runs of this flow (its name).
@@ -179,6 +198,9 @@ pub fn main() -> ExitCode {
         }
         Command::Replay { flow, keys, failed, format } => replay(root, &args.live, flow, keys, failed, format != Format::Text),
         Command::Connections { check, format } => journal::connections(root, &args.live, check, format != Format::Text),
+        Command::Serve { listen, flows, log_format, clock_start, clock_speed } => {
+            serve::run(root, &args.live, serve::ServeArgs { listen, flows, log_format, clock_start, clock_speed })
+        }
         Command::Runs { flow, limit, format } => journal::runs(root, &args.live, flow, limit, format != Format::Text),
         Command::Show { flow, key, format } => journal::show(root, &args.live, flow, key, format != Format::Text),
     };

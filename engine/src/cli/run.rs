@@ -2,19 +2,26 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::live_setup::{LiveOptions, compile, runtime};
-use crate::run::{Live, LiveReport, Records};
+use crate::run::{Live, LiveReport, Progress, Records};
 
 /// `flowmap run FLOW` and `flowmap replay FLOW`: the flow against the live systems.
 pub fn run(root: Option<PathBuf>, options: &LiveOptions, flow: PathBuf, records: Records, json: bool) -> Result<ExitCode, String> {
     let setup = options.open(root, Some(&flow), false)?;
     let compiled = compile(&setup.project, &flow)?;
     let rt = runtime()?;
-    let live = Live { project: &setup.project, flow: &compiled, registry: setup.registry.clone(), state: setup.state.clone(), rt: &rt };
+    let live = Live {
+        project: &setup.project,
+        flow: &compiled,
+        registry: setup.registry.clone(),
+        state: setup.state.clone(),
+        rt: rt.handle().clone(),
+        cancel: None,
+    };
     let mode = if matches!(records, Records::Stored(_)) { "replay" } else { "run" };
     let name_each = !matches!(records, Records::Fetch);
     let bar = progress_bar(json);
-    let report = live.run(mode, records, &mut |done, total| {
-        if let Some(b) = &bar {
+    let report = live.run(mode, records, &mut |p| {
+        if let (Some(b), Progress::Records { done, total }) = (&bar, p) {
             b.set_length(total);
             b.set_position(done);
         }
@@ -64,6 +71,7 @@ pub fn render(flow: &str, mode: &str, name_each: bool, r: &LiveReport) -> String
         ("failed", r.failed),
         ("unknown", r.unknown),
         ("ignored", r.ignored),
+        ("left for the next run", r.left),
     ];
     let shown: Vec<String> = counts.iter().filter(|(_, n)| *n > 0).map(|(k, n)| format!("{n} {k}")).collect();
     out.push_str(&format!("  {}\n", if shown.is_empty() { "no records".to_string() } else { shown.join(", ") }));

@@ -5,7 +5,7 @@ mod render;
 mod source;
 
 pub use render::{render_json, render_text};
-pub use source::{Location, Pos, SourceFile, Span};
+pub use source::{Location, Pos, SourceFile, Span, display_path};
 
 /// How serious a problem is: errors stop a flow from loading, warnings do not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -41,6 +41,8 @@ pub struct Connection {
     pub(super) unavailable_in_row: AtomicU32,
     /// What the last unavailable call ran into, for the message that stops the run.
     pub(super) last_unavailable: std::sync::Mutex<String>,
+    /// Answers by status code (`none` when no answer came), for metrics.
+    pub(super) codes: std::sync::Mutex<std::collections::BTreeMap<String, u64>>,
 }
 
 /// A successful answer.
@@ -93,6 +95,15 @@ impl Connection {
         result
     }
 
+    fn count_code(&self, code: &str) {
+        *self.codes.lock().unwrap_or_else(|e| e.into_inner()).entry(code.to_string()).or_insert(0) += 1;
+    }
+
+    /// Answers so far by status code (`none`: no answer).
+    pub fn status_counts(&self) -> Vec<(String, u64)> {
+        self.codes.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|(k, v)| (k.clone(), *v)).collect()
+    }
+
     fn down(&self) -> CallError {
         CallError::Stop {
             message: format!(
@@ -114,8 +125,12 @@ impl Connection {
             let request = self.request(method, url, query, body, &credential, write)?;
             self.calls.fetch_add(1, Ordering::Relaxed);
             let answer = match request.send().await {
-                Ok(a) => a,
+                Ok(a) => {
+                    self.count_code(&a.status().as_u16().to_string());
+                    a
+                }
                 Err(e) => {
+                    self.count_code("none");
                     // A request that never connected cannot have been applied.
                     let left = e.is_connect();
                     if write && !left {

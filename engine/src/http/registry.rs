@@ -133,6 +133,7 @@ impl Registry {
             calls: Default::default(),
             unavailable_in_row: Default::default(),
             last_unavailable: Default::default(),
+            codes: Default::default(),
         };
         // Placeholders: the connection's own values, else the state's memory of a discovery, else discover now.
         let mut base = conn.base_url.clone();

@@ -99,6 +99,15 @@ fn merge(path: &Path, base: LoadedFlow, mut value: Value, spans: SpanIndex) -> R
         obj.remove("remove");
     }
     let LoadedFlow { value: mut merged, spans: mut merged_spans, mut files, mut problems, .. } = base;
+    // When a flow runs by itself is not inherited: an adaptation of a flow
+    // (another customer's variant, another send mode) runs only when it says
+    // so, never beside its base on the same records by accident.
+    for own in ["schedule", "webhook"] {
+        if let Some(obj) = merged.as_object_mut() {
+            obj.shift_remove(own);
+        }
+        merged_spans.remove_subtree(&format!("/{own}"));
+    }
     overlay(&mut merged, value, "", &mut merged_spans);
     merged_spans.extend(without(&spans, &["/extends", "/remove"]));
 

@@ -45,6 +45,8 @@ pub enum Records {
 
 /// Records of chosen keys found in the source, and the keys not had (with why).
 type Chosen = (Vec<serde_json::Value>, Vec<(String, String)>);
+/// What a preview finds: the outcomes, and the keys not had (with why).
+type Previewed = (Vec<Outcome>, Vec<(String, String)>);
 
 /// How one record ended in this run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +61,9 @@ pub enum Ending {
     Failed,
     /// Delivered or not, nobody can tell (no existence check to ask).
     Unknown,
+    /// Not delivered because the engine is shutting down; nothing journaled,
+    /// so the next run takes it as if this one had not seen it.
+    Left,
 }
 
 #[derive(Debug, Default, Clone, serde::Serialize)]
@@ -72,6 +77,8 @@ pub struct LiveReport {
     pub ignored: u64,
     pub failed: u64,
     pub unknown: u64,
+    /// Ready records not delivered because the engine was shutting down.
+    pub left: u64,
     pub write_backs_failed: u64,
     /// HTTP requests per connection (retries included).
     pub calls: Vec<(String, u64)>,
@@ -90,12 +97,24 @@ pub struct Live<'a> {
     pub flow: &'a CompiledFlow,
     pub registry: Arc<Registry>,
     pub state: Arc<State>,
-    pub rt: &'a tokio::runtime::Runtime,
+    /// The runtime the HTTP calls run on; the run itself blocks on it from its own thread.
+    pub rt: tokio::runtime::Handle,
+    /// Set when the engine shuts down: the batch in hand is finished and
+    /// journaled, the rest waits for the next run.
+    pub cancel: Option<Arc<std::sync::atomic::AtomicBool>>,
+}
+
+/// What a run tells whoever watches it.
+pub enum Progress {
+    /// The run is recorded under this number.
+    Started(i64),
+    /// Records settled so far, of all the run took.
+    Records { done: u64, total: u64 },
 }
 
 impl Live<'_> {
-    /// Runs the flow; `progress(done, total)` after each batch.
-    pub fn run(&self, mode: &str, records: Records, progress: &mut dyn FnMut(u64, u64)) -> Result<LiveReport, String> {
+    /// Runs the flow, telling `progress` when it is recorded and after each batch.
+    pub fn run(&self, mode: &str, records: Records, progress: &mut dyn FnMut(Progress)) -> Result<LiveReport, String> {
         let _lock = self.lock()?;
         // Keys the journal does not know are a mistake in the command, not a run.
         if let Records::Stored(keys) = &records {
@@ -113,24 +132,36 @@ impl Live<'_> {
         for system in self.flow.systems() {
             self.rt.block_on(self.registry.connection(system)).map_err(|e| e.to_string())?;
         }
+        // Connections are shared by every run of a serving engine: this run's
+        // share is what they counted while it ran.
+        let counted = |opened: &[Arc<crate::http::Connection>]| -> Vec<(String, u64, u64)> {
+            opened
+                .iter()
+                .map(|c| (c.name.clone(), c.calls.load(std::sync::atomic::Ordering::Relaxed), c.budget.waited().as_millis() as u64))
+                .collect()
+        };
+        let before = counted(&self.rt.block_on(self.registry.opened()));
         let started = Instant::now();
         let run = self.state.start_run(&self.flow.name, &self.flow.version, mode).map_err(|e| e.to_string())?;
+        progress(Progress::Started(run));
         let mut report = LiveReport { run, ..Default::default() };
         let result = self.run_records(run, records, &mut report, progress);
         if let Err(message) = &result {
             report.stopped.get_or_insert_with(|| message.clone());
         }
         report.elapsed_ms = started.elapsed().as_millis() as u64;
-        let opened = self.rt.block_on(self.registry.opened());
-        report.calls = opened.iter().map(|c| (c.name.clone(), c.calls.load(std::sync::atomic::Ordering::Relaxed))).collect();
-        report.waited_on_rate_limits_ms = opened.iter().map(|c| c.budget.waited().as_millis() as u64).sum();
+        for (name, calls, waited) in counted(&self.rt.block_on(self.registry.opened())) {
+            let (calls0, waited0) = before.iter().find(|b| b.0 == name).map(|b| (b.1, b.2)).unwrap_or((0, 0));
+            report.calls.push((name, calls - calls0));
+            report.waited_on_rate_limits_ms += waited - waited0;
+        }
         let status = if report.stopped.is_some() { "stopped" } else { "completed" };
         let summary = serde_json::to_value(&report).unwrap_or_default();
         self.state.finish_run(run, status, &summary).map_err(|e| e.to_string())?;
         Ok(report)
     }
 
-    fn run_records(&self, run: i64, records: Records, report: &mut LiveReport, progress: &mut dyn FnMut(u64, u64)) -> Result<(), String> {
+    fn run_records(&self, run: i64, records: Records, report: &mut LiveReport, progress: &mut dyn FnMut(Progress)) -> Result<(), String> {
         let in_doubt: Vec<String> =
             self.state.records(&self.flow.name, &["sending", "unknown"]).map_err(|e| e.to_string())?.into_iter().map(|r| r.key).collect();
         let mut list: Vec<serde_json::Value> = Vec::new();
@@ -163,7 +194,7 @@ impl Live<'_> {
         let total = list.len() as u64;
         let stop = Arc::new(Mutex::new(None::<String>));
         let asker = Arc::new(Asker::new(self.project, self.registry.clone()));
-        let mut access = HttpAccess::new(asker.clone(), self.rt.handle().clone(), stop.clone());
+        let mut access = HttpAccess::new(asker.clone(), self.rt.clone(), stop.clone());
         let mut runner = Runner::new(self.flow, &mut access).keeping_context();
         let settings = runner.settings().clone();
         let doubt: HashSet<String> = in_doubt.into_iter().collect();
@@ -200,9 +231,58 @@ impl Live<'_> {
                 }
             }
             finished += BATCH.min((total - finished) as usize) as u64;
-            progress(finished, total);
+            progress(Progress::Records { done: finished, total });
             if report.stopped.is_some() {
                 return Ok(());
+            }
+            if self.cancel.as_ref().is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed)) && finished < total {
+                report.stopped = Some("the engine is shutting down; what is left waits for the next run".into());
+                return Ok(());
+            }
+        }
+    }
+
+    /// What a run would do now, without doing it: the live source and look-ups
+    /// are asked, nothing is delivered, written back or journaled. Keys the
+    /// source does not have come back with why.
+    pub fn preview(&self, records: Records) -> Result<Previewed, String> {
+        let (list, missing) = match records {
+            Records::Fetch => (self.fetch()?, Vec::new()),
+            Records::Chosen(keys) => self.fetch_chosen(&keys)?,
+            Records::Stored(keys) => {
+                let mut list = Vec::new();
+                let mut missing = Vec::new();
+                for key in keys {
+                    match self.state.last_source(&self.flow.name, &key).map_err(|e| e.to_string())? {
+                        Some(source) => list.push(source),
+                        None => missing.push((key.clone(), format!("the journal has no record `{key}`"))),
+                    }
+                }
+                (list, missing)
+            }
+        };
+        let stop = Arc::new(Mutex::new(None::<String>));
+        let asker = Arc::new(Asker::new(self.project, self.registry.clone()));
+        let mut access = HttpAccess::new(asker, self.rt.clone(), stop.clone());
+        let mut runner = Runner::new(self.flow, &mut access);
+        let mut outcomes = Vec::with_capacity(list.len());
+        let mut position = 0usize;
+        let mut rest = list.into_iter();
+        loop {
+            let batch: Vec<(usize, Value)> = rest
+                .by_ref()
+                .take(BATCH)
+                .map(|r| {
+                    position += 1;
+                    (position, crate::value::from_json(&r))
+                })
+                .collect();
+            if batch.is_empty() {
+                return Ok((outcomes, missing));
+            }
+            outcomes.extend(runner.run_batch(batch));
+            if let Some(message) = stop.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+                return Err(message);
             }
         }
     }
@@ -317,6 +397,7 @@ fn count(report: &mut LiveReport, ending: Ending, key: String, reasons: Vec<Stri
             report.failed += 1;
             report.problems.push((key, "failed".into(), reasons));
         }
+        Ending::Left => report.left += 1,
         Ending::Unknown => {
             report.unknown += 1;
             report.problems.push((key, "unknown".into(), reasons));
@@ -397,6 +478,9 @@ impl Settle<'_> {
                 self.journal(&[e])?;
                 let failures = self.write_back(&key, &o.write_backs).await?;
                 Ok((Ending::Blocked, key, o.reasons, failures, None))
+            }
+            Status::Ready if self.live.cancel.as_ref().is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed)) => {
+                Ok((Ending::Left, key, Vec::new(), 0, None))
             }
             Status::Ready => self.deliver(o, source).await,
         }

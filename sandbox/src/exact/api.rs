@@ -6,7 +6,7 @@ use axum::http::{Method, StatusCode};
 use super::path::{self, PathError, Target};
 use super::rate_limit::Verdict;
 use super::tokens::Access;
-use super::{Exact, ExactState, envelope, read, write};
+use super::{Exact, ExactState, envelope, read, webhooks, write};
 use crate::http::request::ApiRequest;
 use crate::http::response::ApiResponse;
 
@@ -59,11 +59,14 @@ fn answer(exact: &Exact, state: &mut ExactState, request: &ApiRequest, target: R
     let Some(index) = state.store.find(&service, &entity) else {
         return envelope::not_found();
     };
+    let subscriptions = state.store.at(index).path().eq_ignore_ascii_case(webhooks::SUBSCRIPTIONS);
     match (&request.method, key) {
         (&Method::GET, None) => read::list(exact, state.store.at(index), request, bulk),
         (&Method::GET, Some(key)) => read::single(exact, state.store.at(index), request, &key),
+        (&Method::POST, None) if !bulk && subscriptions => webhooks::create(exact, &state.store, index, request),
         (&Method::POST, None) if !bulk => write::create(exact, &mut state.store, index, request, now_ms),
-        (&Method::PUT, Some(key)) => write::update(&mut state.store, index, request, &key, now_ms),
+        (&Method::PUT, Some(key)) if !subscriptions => write::update(exact, &mut state.store, index, request, &key, now_ms),
+        (&Method::DELETE, Some(key)) if subscriptions => webhooks::delete(&mut state.store, index, &key),
         _ => envelope::error(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed."),
     }
 }

@@ -250,6 +250,14 @@ pub const CATALOGUE: &[EntitySpec] = &[
         fields: &["ID", "Code", "Description", "EndDate"],
         lines: None,
     },
+    // Written through `webhooks::create` (the callback check), not the generic create.
+    EntitySpec {
+        path: "webhooks/WebhookSubscriptions",
+        key: "ID",
+        type_name: "Exact.Web.Api.Models.Webhooks.WebhookSubscription",
+        fields: &["ID", "CallbackURL", "Topic", "Description", "IsInstant", "ClientID", "UserID"],
+        lines: None,
+    },
 ];
 
 impl EntitySpec {

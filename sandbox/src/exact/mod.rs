@@ -11,8 +11,10 @@ mod read;
 pub mod store;
 mod tokens;
 mod validate;
+pub mod webhooks;
 mod write;
 
+use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::http::StatusCode;
@@ -24,6 +26,7 @@ use crate::http::response::ApiResponse;
 use rate_limit::RateLimiter;
 use store::Store;
 use tokens::Tokens;
+use webhooks::{WebhookDelivery, Webhooks};
 
 pub struct Exact {
     shared: Arc<Shared>,
@@ -33,7 +36,9 @@ pub struct Exact {
     /// `http://127.0.0.1:PORT`, for `__next` links and `__metadata.uri`.
     base_url: String,
     user_id: String,
-    state: Mutex<ExactState>,
+    /// Shared so that an answer worked out after a callback check can still write.
+    state: Arc<Mutex<ExactState>>,
+    webhooks: Arc<Webhooks>,
 }
 
 pub struct ExactState {
@@ -47,10 +52,13 @@ pub struct ExactSettings {
     pub client_secret: String,
     pub division: i64,
     pub base_url: String,
+    pub webhook_secret: String,
 }
 
 impl Exact {
     pub fn new(shared: Arc<Shared>, settings: ExactSettings, store: Store) -> Exact {
+        let api_base = format!("{}/api/v1/{}", settings.base_url, settings.division);
+        let webhooks = Arc::new(Webhooks::new(settings.webhook_secret, settings.client_id.clone(), settings.division, api_base));
         Exact {
             shared,
             client_id: settings.client_id,
@@ -58,12 +66,13 @@ impl Exact {
             division: settings.division,
             base_url: settings.base_url,
             user_id: crate::random::new_guid(),
-            state: Mutex::new(ExactState { store, tokens: Tokens::default(), limiter: RateLimiter::default() }),
+            state: Arc::new(Mutex::new(ExactState { store, tokens: Tokens::default(), limiter: RateLimiter::default() })),
+            webhooks,
         }
     }
 
     pub fn lock(&self) -> MutexGuard<'_, ExactState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        lock(&self.state)
     }
 
     fn now_ms(&self) -> i64 {
@@ -82,6 +91,28 @@ impl Exact {
         let base = self.api_base();
         Some(entity.records.iter().map(|r| Value::Object(entity.served(r, &base))).collect())
     }
+
+    /// Every webhook event sent so far, in the order their deliveries finished.
+    pub fn webhook_deliveries(&self) -> Vec<WebhookDelivery> {
+        self.webhooks.deliveries()
+    }
+
+    /// An event for `key` to every subscriber of `topic`; the future sends them all and yields
+    /// their deliveries. Refused for an unknown topic or action.
+    pub fn fire_webhook(&self, topic: &str, key: &str, action: &str) -> Result<impl Future<Output = Vec<WebhookDelivery>> + Send + 'static, String> {
+        let topic = webhooks::topic(topic).ok_or_else(|| format!("unknown webhook topic `{topic}` (use {})", webhooks::topic_names()))?;
+        let action = webhooks::action(action).ok_or_else(|| format!("unknown webhook action `{action}` (use Update or Delete)"))?;
+        let key = key.trim();
+        if key.is_empty() {
+            return Err("a webhook event needs the key of a record".into());
+        }
+        let urls = webhooks::subscribers(&self.lock().store, topic);
+        Ok(self.webhooks.send(urls, topic, key.to_string(), action, self.now_ms()))
+    }
+}
+
+fn lock(state: &Mutex<ExactState>) -> MutexGuard<'_, ExactState> {
+    state.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Emulator for Exact {

@@ -96,6 +96,19 @@ impl Entity {
         self.records.push(record);
     }
 
+    /// Takes a record out; the records after it move up, as do their places in the index.
+    pub fn remove(&mut self, key: &str) -> Option<Record> {
+        let position = self.position(key)?;
+        let record = self.records.remove(position);
+        self.index.retain(|_, i| *i != position);
+        for i in self.index.values_mut() {
+            if *i > position {
+                *i -= 1;
+            }
+        }
+        Some(record)
+    }
+
     /// The record as Exact answers it: `__metadata` first, deferred collections pointing here.
     pub fn served(&self, record: &Record, api_base: &str) -> Record {
         let uri = match self.key_of(record) {
@@ -191,6 +204,19 @@ mod tests {
         assert!(accounts.records.is_empty());
         assert_eq!(accounts.type_name, "Exact.Web.Api.Models.Account");
         assert!(store.by_path("crm/accounts").is_none(), "entity names are case-sensitive");
+    }
+
+    #[test]
+    fn removing_a_record_keeps_the_others_findable() {
+        let mut store = Store::new();
+        let ids = ["5df0d39f-7524-4add-9413-788062e10fb1", "5df0d39f-7524-4add-9413-788062e10fb2", "5df0d39f-7524-4add-9413-788062e10fb3"];
+        store.seed("crm", "Accounts", ids.iter().map(|id| json!({"ID": id})).collect()).unwrap();
+        let accounts = store.entity_for_seed("crm", "Accounts");
+        assert!(accounts.remove(&ids[0].to_uppercase()).is_some());
+        assert!(accounts.remove(ids[0]).is_none());
+        assert_eq!(accounts.get(ids[2]).and_then(|r| r.get("ID")), Some(&json!(ids[2])));
+        assert_eq!(accounts.position(ids[1]), Some(0));
+        assert_eq!(accounts.records.len(), 2);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::odata::{ms_date, parse_datetime};
 use super::store::{Entity, Record, Store};
-use super::{Exact, envelope, validate};
+use super::{Exact, envelope, validate, webhooks};
 use crate::http::request::ApiRequest;
 use crate::http::response::ApiResponse;
 use crate::random::new_guid;
@@ -26,11 +26,14 @@ pub fn create(exact: &Exact, store: &mut Store, index: usize, request: &ApiReque
     let record = new_record(store, index, body, now_ms, exact.division);
     let entity = store.at_mut(index);
     let served = entity.served(&record, &exact.api_base());
+    let key = entity.key_of(&record).unwrap_or_default();
     entity.insert(record);
+    let path = entity.path();
+    webhooks::changed(exact, store, &path, &key, now_ms);
     envelope::data(StatusCode::CREATED, Value::Object(served))
 }
 
-pub fn update(store: &mut Store, index: usize, request: &ApiRequest, key: &str, now_ms: i64) -> ApiResponse {
+pub fn update(exact: &Exact, store: &mut Store, index: usize, request: &ApiRequest, key: &str, now_ms: i64) -> ApiResponse {
     let body = match read_body(store.at(index), request) {
         Ok(body) => body,
         Err(refused) => return refused,
@@ -50,11 +53,13 @@ pub fn update(store: &mut Store, index: usize, request: &ApiRequest, key: &str, 
         record.insert(name, value);
     }
     record.insert("Modified".into(), ms_value(now_ms));
+    let path = entity.path();
+    webhooks::changed(exact, store, &path, key, now_ms);
     ApiResponse::empty(StatusCode::NO_CONTENT)
 }
 
 /// The body as an object whose every property the entity (and its lines) knows.
-fn read_body(entity: &Entity, request: &ApiRequest) -> Result<Record, ApiResponse> {
+pub(super) fn read_body(entity: &Entity, request: &ApiRequest) -> Result<Record, ApiResponse> {
     let stream_error = |detail: &str| envelope::error(StatusCode::BAD_REQUEST, &format!("Error processing request stream. {detail}"));
     let Some(Value::Object(mut body)) = request.json() else {
         return Err(stream_error("JSON text specified is not valid."));

@@ -41,13 +41,13 @@ async fn handle(State(port): State<Port>, request: Request) -> Response {
     };
     let request = ApiRequest::new(parts.method, parts.uri.path(), parts.uri.query(), parts.headers, body);
     if request.path == "/_sandbox" || request.path.starts_with("/_sandbox/") {
-        return crate::control::handle(core, &request).into_response(&date());
+        return crate::control::handle(core, &request).settle().await.into_response(&date());
     }
 
     let at_ms = core.shared.clock.now_ms();
     let fault = if emulator.fault_eligible(&request) { core.shared.faults.draw() } else { None };
     let Some(fault) = fault else {
-        let answer = emulator.handle(&request);
+        let answer = emulator.handle(&request).settle().await;
         record(core, emulator, &request, answer.status, None, at_ms);
         return answer.into_response(&date());
     };
@@ -65,7 +65,7 @@ async fn handle(State(port): State<Port>, request: Request) -> Response {
         }
         FaultKind::DropAfterWrite if request.is_write() => {
             // The write happens; only its answer is lost, as when a connection breaks on the way back.
-            let answer = emulator.handle(&request);
+            let answer = emulator.handle(&request).settle().await;
             record(core, emulator, &request, answer.status, Some(fault.kind), at_ms);
             if let Some(kill) = kill {
                 kill.0.notify_one();

@@ -1,5 +1,6 @@
 //! HTTP plumbing shared by both emulators.
 
+pub mod client;
 pub mod dispatch;
 pub mod request;
 pub mod response;

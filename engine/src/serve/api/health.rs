@@ -1,0 +1,34 @@
+//! Liveness, readiness and metrics.
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::Api;
+
+pub async fn live() -> Response {
+    axum::Json(json!({"status": "ok"})).into_response()
+}
+
+/// Ready while flows are loaded and the engine is not shutting down.
+pub async fn ready(State(api): State<Api>) -> Response {
+    let flows = api.engine.flows().flows.len();
+    if api.engine.shutting_down() {
+        return (StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({"ready": false, "why": "shutting down"}))).into_response();
+    }
+    axum::Json(json!({"ready": true, "flows": flows})).into_response()
+}
+
+/// Prometheus text; API calls and rate-limit waits are read from the connections now.
+pub async fn metrics(State(api): State<Api>) -> Response {
+    let mut extra = Vec::new();
+    for c in api.engine.registry.opened().await {
+        for (code, n) in c.status_counts() {
+            extra.push((("flowmap_api_calls_total", vec![("connection", c.name.clone()), ("code", code)]), n as f64));
+        }
+        extra.push((("flowmap_rate_limit_wait_seconds_total", vec![("connection", c.name.clone())]), c.budget.waited().as_secs_f64()));
+    }
+    let text = api.engine.metrics.render(&extra);
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}

@@ -1,0 +1,182 @@
+//! The serving engine's shared state: the flow set in force, the runs in
+//! progress, the connections (shared by every run, so tokens and rate budgets
+//! are too), metrics, and the shutdown flag.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use chrono::{DateTime, Utc};
+use flowmap_state::State;
+
+use super::clock::EngineClock;
+use super::flow_set::FlowSet;
+use super::metrics::Metrics;
+use crate::diagnostic::Diagnostic;
+use crate::http::Registry;
+
+/// A reload that did not take: the problems, as `file:line:col` diagnostics.
+#[derive(Clone)]
+pub struct LoadFailure {
+    pub at: DateTime<Utc>,
+    pub problems: Vec<Diagnostic>,
+}
+
+/// A run in progress.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Running {
+    pub run: Option<i64>,
+    pub origin: String,
+    pub since: DateTime<Utc>,
+    pub version: String,
+}
+
+pub struct Engine {
+    pub root: PathBuf,
+    pub flows_dir: PathBuf,
+    pub registry: Arc<Registry>,
+    pub state: Arc<State>,
+    pub rt: tokio::runtime::Handle,
+    pub clock: EngineClock,
+    pub metrics: Metrics,
+    /// The Exact Online app's webhook secret, when webhooks are taken.
+    pub webhook_secret: Option<String>,
+    flows: RwLock<Arc<FlowSet>>,
+    failure: Mutex<Option<LoadFailure>>,
+    running: Mutex<HashMap<String, Running>>,
+    /// Keys named by webhooks while their flow was running: run when it ends.
+    queued: Mutex<HashMap<String, Vec<String>>>,
+    /// Set on SIGTERM: no new runs; runs in progress end after their batch.
+    pub cancel: Arc<AtomicBool>,
+    /// Woken after a reload and when a run ends (the scheduler and shutdown wait on it).
+    pub changed: tokio::sync::Notify,
+}
+
+impl Engine {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        root: PathBuf,
+        flows_dir: PathBuf,
+        set: FlowSet,
+        registry: Arc<Registry>,
+        state: Arc<State>,
+        rt: tokio::runtime::Handle,
+        clock: EngineClock,
+        webhook_secret: Option<String>,
+    ) -> Engine {
+        let metrics = Metrics::default();
+        metrics.set("flowmap_flows_loaded", &[], set.flows.len() as f64);
+        Engine {
+            root,
+            flows_dir,
+            registry,
+            state,
+            rt,
+            clock,
+            metrics,
+            webhook_secret,
+            flows: RwLock::new(Arc::new(set)),
+            failure: Mutex::new(None),
+            running: Mutex::new(HashMap::new()),
+            queued: Mutex::new(HashMap::new()),
+            cancel: Arc::new(AtomicBool::new(false)),
+            changed: tokio::sync::Notify::new(),
+        }
+    }
+
+    /// The set in force; a run keeps the one it started with.
+    pub fn flows(&self) -> Arc<FlowSet> {
+        self.flows.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn failure(&self) -> Option<LoadFailure> {
+        self.failure.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn running(&self) -> HashMap<String, Running> {
+        self.running.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn shutting_down(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+
+    /// Loads the flow files again; the new set replaces the old one only when it checks clean.
+    pub fn reload(&self) -> Result<usize, Vec<Diagnostic>> {
+        match FlowSet::load(&self.root, &self.flows_dir) {
+            Ok(set) => {
+                let count = set.flows.len();
+                let old = self.flows();
+                for (name, flow) in &set.flows {
+                    match old.flows.get(name) {
+                        None => tracing::info!(flow = %name, version = %flow.version, "flow added"),
+                        Some(o) if o.version != flow.version => {
+                            tracing::info!(flow = %name, version = %flow.version, was = %o.version, "flow changed")
+                        }
+                        Some(_) => {}
+                    }
+                }
+                for name in old.flows.keys().filter(|n| !set.flows.contains_key(*n)) {
+                    tracing::info!(flow = %name, "flow removed");
+                }
+                *self.flows.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(set);
+                *self.failure.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                self.metrics.add("flowmap_reloads_total", &[("result", "ok")], 1.0);
+                self.metrics.set("flowmap_flows_loaded", &[], count as f64);
+                self.changed.notify_waiters();
+                Ok(count)
+            }
+            Err(problems) => {
+                let text: String = problems.iter().map(plain_text).collect();
+                tracing::error!(problems = problems.len(), "reload refused; the flows in force keep running:\n{text}");
+                *self.failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(LoadFailure { at: Utc::now(), problems: problems.clone() });
+                self.metrics.add("flowmap_reloads_total", &[("result", "failed")], 1.0);
+                Err(problems)
+            }
+        }
+    }
+
+    /// Marks a flow as running, unless it already is (then who runs it).
+    pub fn claim(&self, flow: &str, origin: &str, version: &str) -> Result<(), Running> {
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(r) = running.get(flow) {
+            return Err(r.clone());
+        }
+        running.insert(flow.to_string(), Running { run: None, origin: origin.to_string(), since: Utc::now(), version: version.to_string() });
+        Ok(())
+    }
+
+    pub fn set_run(&self, flow: &str, run: i64) {
+        if let Some(r) = self.running.lock().unwrap_or_else(|e| e.into_inner()).get_mut(flow) {
+            r.run = Some(run);
+        }
+    }
+
+    /// Keeps a key for the flow's next run (an event must not be lost because the flow was busy).
+    pub fn queue(&self, flow: &str, key: &str) {
+        let mut queued = self.queued.lock().unwrap_or_else(|e| e.into_inner());
+        let keys = queued.entry(flow.to_string()).or_default();
+        if !keys.iter().any(|k| k == key) {
+            keys.push(key.to_string());
+        }
+    }
+
+    /// Keys queued for flows that are not running now, taken.
+    pub fn take_queued(&self) -> Vec<(String, Vec<String>)> {
+        let running = self.running();
+        let mut queued = self.queued.lock().unwrap_or_else(|e| e.into_inner());
+        let ready: Vec<String> = queued.keys().filter(|f| !running.contains_key(*f)).cloned().collect();
+        ready.into_iter().filter_map(|f| queued.remove(&f).map(|keys| (f, keys))).collect()
+    }
+
+    pub fn release(&self, flow: &str) {
+        self.running.lock().unwrap_or_else(|e| e.into_inner()).remove(flow);
+        self.changed.notify_waiters();
+    }
+}
+
+/// A diagnostic as plain text (no colour), for logs and the API.
+pub fn plain_text(d: &Diagnostic) -> String {
+    anstream::adapter::strip_str(&crate::diagnostic::render_text(d)).to_string()
+}

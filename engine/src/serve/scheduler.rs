@@ -1,0 +1,79 @@
+//! Runs each flow on its own schedule, on the engine's clock. The next firing
+//! of every flow is worked out again after each reload, so an edited pattern
+//! counts from the moment it is loaded. A firing that finds the flow still
+//! running is skipped (and counted), not queued. Records named by webhooks
+//! while their flow was running are run here once it is free.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::engine::Engine;
+use super::trigger::{TriggerError, trigger};
+use crate::run::Records;
+
+/// The scheduler looks at the clock at least this often (real time), so a
+/// fast test clock and a reload are both noticed promptly.
+const LOOK_AT_LEAST_EVERY: Duration = Duration::from_millis(250);
+
+pub async fn run(engine: Arc<Engine>) {
+    // Flow → (the pattern it was worked out from, the next firing).
+    let mut next: HashMap<String, (String, DateTime<Utc>)> = HashMap::new();
+    loop {
+        if engine.shutting_down() {
+            return;
+        }
+        let set = engine.flows();
+        let now = engine.clock.now();
+        next.retain(|name, _| set.flows.get(name).is_some_and(|f| f.schedule.is_some()));
+        for (name, flow) in &set.flows {
+            let Some(schedule) = &flow.schedule else { continue };
+            let pattern = format!("{} {}", schedule.cron, schedule.timezone.name());
+            let due = match next.get(name) {
+                Some((p, at)) if *p == pattern => *at,
+                _ => match schedule.next_after(now) {
+                    Some(at) => {
+                        tracing::info!(flow = %name, next = %at, "scheduled");
+                        next.insert(name.clone(), (pattern.clone(), at));
+                        at
+                    }
+                    None => continue,
+                },
+            };
+            if due > now {
+                continue;
+            }
+            match trigger(&engine, name, Records::Fetch, "schedule").await {
+                Ok(run) => tracing::info!(flow = %name, run, at = %due, "schedule fired"),
+                Err(TriggerError::Running(r)) => {
+                    engine.metrics.add("flowmap_schedule_skipped_total", &[("flow", name)], 1.0);
+                    tracing::warn!(flow = %name, at = %due, running = ?r.run, "schedule skipped: the flow is still running");
+                }
+                Err(e) => tracing::error!(flow = %name, at = %due, error = %e, "scheduled run did not start"),
+            }
+            if let Some(at) = schedule.next_after(due.max(now)) {
+                next.insert(name.clone(), (pattern, at));
+            }
+        }
+        // Records named by webhooks while their flow was running.
+        for (name, keys) in engine.take_queued() {
+            match trigger(&engine, &name, Records::Chosen(keys.clone()), "webhook").await {
+                Ok(run) => tracing::info!(flow = %name, run, keys = keys.len(), "queued webhook records run"),
+                Err(e) => {
+                    for key in &keys {
+                        engine.queue(&name, key);
+                    }
+                    tracing::warn!(flow = %name, error = %e, "queued webhook records wait");
+                }
+            }
+        }
+        let soonest = next.values().map(|(_, at)| *at).min();
+        let wait = soonest.map(|at| engine.clock.real_until(at)).unwrap_or(LOOK_AT_LEAST_EVERY).min(LOOK_AT_LEAST_EVERY);
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = engine.changed.notified() => {}
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! Starting a run in a serving engine: on a schedule, by hand, or from a
+//! webhook. One run per flow at a time; the run keeps the flow version it
+//! started with, whatever reloads happen meanwhile.
+
+use std::sync::Arc;
+
+use super::engine::{Engine, Running};
+use crate::diagnostic::did_you_mean;
+use crate::run::{Live, LiveReport, Progress, Records};
+
+#[derive(Debug)]
+pub enum TriggerError {
+    UnknownFlow {
+        name: String,
+        near: Option<String>,
+    },
+    Running(Box<Running>),
+    ShuttingDown,
+    /// The run could not start (credentials, another process holds the flow's lock …).
+    NotStarted(String),
+}
+
+impl std::fmt::Display for TriggerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TriggerError::UnknownFlow { name, near: Some(near) } => write!(f, "no flow named `{name}`; did you mean `{near}`?"),
+            TriggerError::UnknownFlow { name, near: None } => write!(f, "no flow named `{name}`"),
+            TriggerError::Running(r) => match r.run {
+                Some(run) => write!(f, "the flow is already running (run {run}, started by {})", r.origin),
+                None => write!(f, "the flow is already starting (by {})", r.origin),
+            },
+            TriggerError::ShuttingDown => write!(f, "the engine is shutting down"),
+            TriggerError::NotStarted(why) => write!(f, "{why}"),
+        }
+    }
+}
+
+/// Starts a run in the background; answers with its number once it is recorded.
+pub async fn trigger(engine: &Arc<Engine>, flow_name: &str, records: Records, origin: &str) -> Result<i64, TriggerError> {
+    if engine.shutting_down() {
+        return Err(TriggerError::ShuttingDown);
+    }
+    let set = engine.flows();
+    let Some(flow) = set.flows.get(flow_name).cloned() else {
+        let near = did_you_mean(flow_name, set.flows.keys().map(String::as_str)).map(str::to_string);
+        return Err(TriggerError::UnknownFlow { name: flow_name.to_string(), near });
+    };
+    engine.claim(flow_name, origin, &flow.version).map_err(|r| TriggerError::Running(Box::new(r)))?;
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel::<Result<i64, String>>();
+    let engine2 = engine.clone();
+    let origin = origin.to_string();
+    let mode = if matches!(records, Records::Stored(_)) { "replay" } else { "run" };
+    tokio::task::spawn_blocking(move || {
+        let live = Live {
+            project: &set.project,
+            flow: &flow,
+            registry: engine2.registry.clone(),
+            state: engine2.state.clone(),
+            rt: engine2.rt.clone(),
+            cancel: Some(engine2.cancel.clone()),
+        };
+        let mut started_tx = Some(started_tx);
+        let result = live.run(mode, records, &mut |p| {
+            if let Progress::Started(run) = p {
+                engine2.set_run(&flow.name, run);
+                tracing::info!(flow = %flow.name, run, origin = %origin, version = %flow.version, "run started");
+                if let Some(tx) = started_tx.take() {
+                    let _ = tx.send(Ok(run));
+                }
+            }
+        });
+        match &result {
+            Ok(report) => finished(&engine2, &flow.name, &origin, report),
+            Err(e) => {
+                tracing::error!(flow = %flow.name, origin = %origin, error = %crate::http::redact(e), "run did not start");
+                engine2.metrics.add("flowmap_runs_total", &[("flow", &flow.name), ("origin", &origin), ("status", "not_started")], 1.0);
+            }
+        }
+        if let (Some(tx), Err(e)) = (started_tx.take(), &result) {
+            let _ = tx.send(Err(e.clone()));
+        }
+        engine2.release(&flow.name);
+    });
+    match started_rx.await {
+        Ok(Ok(run)) => Ok(run),
+        Ok(Err(e)) => Err(TriggerError::NotStarted(crate::http::redact(&e))),
+        Err(_) => Err(TriggerError::NotStarted("the run ended before it was recorded".into())),
+    }
+}
+
+/// Metrics and a log line for a finished run.
+fn finished(engine: &Engine, flow: &str, origin: &str, r: &LiveReport) {
+    let status = if r.stopped.is_some() { "stopped" } else { "completed" };
+    let m = &engine.metrics;
+    m.add("flowmap_runs_total", &[("flow", flow), ("origin", origin), ("status", status)], 1.0);
+    m.add("flowmap_run_duration_seconds_sum", &[("flow", flow)], r.elapsed_ms as f64 / 1000.0);
+    m.add("flowmap_run_duration_seconds_count", &[("flow", flow)], 1.0);
+    for (ending, n) in [
+        ("sent", r.sent),
+        ("reconciled", r.reconciled),
+        ("skipped", r.skipped),
+        ("blocked", r.blocked),
+        ("failed", r.failed),
+        ("unknown", r.unknown),
+        ("ignored", r.ignored),
+        ("left", r.left),
+    ] {
+        if n > 0 {
+            m.add("flowmap_records_total", &[("flow", flow), ("status", ending)], n as f64);
+        }
+    }
+    tracing::info!(
+        flow = %flow, run = r.run, origin = %origin, status, sent = r.sent, skipped = r.skipped, blocked = r.blocked,
+        failed = r.failed, unknown = r.unknown, elapsed_ms = r.elapsed_ms,
+        stopped = %r.stopped.as_deref().map(crate::http::redact).unwrap_or_default(),
+        "run finished"
+    );
+}

@@ -1,0 +1,78 @@
+//! Hot reload: the flow folders are watched (never single files — editors
+//! save by writing a temporary file and renaming it over the old one, which
+//! loses a watch on the file), a burst of events is folded into one reload,
+//! and editor leftovers are ignored.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use notify::{EventKind, RecursiveMode, Watcher};
+
+use super::engine::Engine;
+
+/// Quiet time after the last event before reloading.
+const DEBOUNCE: Duration = Duration::from_millis(150);
+
+/// Starts watching; the returned watcher must be kept alive.
+pub fn start(engine: Arc<Engine>) -> Result<notify::RecommendedWatcher, String> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if let Ok(event) = event
+            && matters(&event)
+        {
+            let _ = tx.send(());
+        }
+    })
+    .map_err(|e| format!("cannot watch the flow files: {e}"))?;
+    for dir in [engine.flows_dir.clone(), engine.root.join("mappings").join("systems")] {
+        if dir.is_dir() {
+            watcher.watch(&dir, RecursiveMode::Recursive).map_err(|e| format!("cannot watch {}: {e}", dir.display()))?;
+        }
+    }
+    let rt = engine.rt.clone();
+    rt.spawn(async move {
+        while rx.recv().await.is_some() {
+            // Fold the burst: wait until nothing has happened for DEBOUNCE.
+            while let Ok(Some(())) = tokio::time::timeout(DEBOUNCE, rx.recv()).await {}
+            if engine.shutting_down() {
+                return;
+            }
+            let e = engine.clone();
+            match tokio::task::spawn_blocking(move || e.reload()).await {
+                Ok(Ok(count)) => tracing::info!(flows = count, "flows reloaded"),
+                Ok(Err(_)) => {} // logged by reload, with every problem
+                Err(e) => tracing::error!(error = %e, "reload failed"),
+            }
+        }
+    });
+    Ok(watcher)
+}
+
+/// Events that can change a flow: writes, creations, removals and renames of
+/// YAML files that are not editor leftovers. Reads and metadata-only changes do not.
+fn matters(event: &notify::Event) -> bool {
+    if matches!(event.kind, EventKind::Access(_) | EventKind::Modify(notify::event::ModifyKind::Metadata(_))) {
+        return false;
+    }
+    event.paths.iter().any(|p| is_flow_file(p))
+}
+
+fn is_flow_file(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else { return false };
+    let leftover = name.starts_with('.') || name.starts_with('#') || name.ends_with('~') || name == "4913";
+    !leftover && (name.ends_with(".yaml") || name.ends_with(".yml"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn editor_leftovers_are_not_flow_files() {
+        for name in [".orders.flow.yaml.swp", "orders.flow.yaml~", "4913", "#orders.flow.yaml#", ".#orders.flow.yaml", "notes.txt"] {
+            assert!(!is_flow_file(Path::new(name)), "{name}");
+        }
+        assert!(is_flow_file(Path::new("mappings/lnb-exact/orders.flow.yaml")));
+    }
+}

@@ -1,0 +1,146 @@
+//! `flowmap serve` as a child process against a World, with a small HTTP
+//! client for its API. The engine runs from a copy of the project, so tests
+//! can edit flow files under it.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ExitStatus};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::live::{World, copy_dir};
+use super::repo_root;
+
+pub const TOKEN: &str = "test-api-token-5f1c";
+
+/// A copy of the shipped mappings/ and schemas/ in `dir`; returns the project root.
+pub fn project_copy(dir: &Path) -> PathBuf {
+    let root = dir.join("project");
+    copy_dir(&repo_root().join("mappings"), &root.join("mappings"));
+    copy_dir(&repo_root().join("schemas"), &root.join("schemas"));
+    root
+}
+
+pub struct Served {
+    child: Child,
+    pub url: String,
+    /// Everything the engine logged so far.
+    pub log: Arc<Mutex<String>>,
+}
+
+impl Served {
+    /// Starts `flowmap serve` on a free port; `extra` adds arguments, `env` variables.
+    pub fn start(world: &World, root: &Path, extra: &[&str], env: &[(&str, &str)]) -> Served {
+        let mut args: Vec<String> = vec!["serve".into(), "--root".into(), root.display().to_string(), "--listen".into(), "127.0.0.1:0".into()];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut env: Vec<(&str, &str)> = env.to_vec();
+        env.push(("FLOWMAP_API_TOKEN", TOKEN));
+        let mut child = world.spawn_env(&args, &env);
+        let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+        let log = Arc::new(Mutex::new(String::new()));
+        let mut err = child.stderr.take().expect("stderr");
+        let kept = log.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = err.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                kept.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        let mut line = String::new();
+        let url = loop {
+            line.clear();
+            if out.read_line(&mut line).unwrap_or(0) == 0 {
+                let _ = child.wait();
+                panic!("flowmap serve ended before listening:\n{}", log.lock().unwrap());
+            }
+            if let Some(at) = line.find("listening on ") {
+                break line[at + "listening on ".len()..].trim().to_string();
+            }
+        };
+        std::thread::spawn(move || {
+            let mut rest = String::new();
+            let _ = out.read_to_string(&mut rest);
+        });
+        Served { child, url, log }
+    }
+
+    pub fn get(&self, path: &str) -> (u16, serde_json::Value) {
+        self.call("GET", path, Some(TOKEN), "")
+    }
+
+    pub fn post(&self, path: &str, body: &str) -> (u16, serde_json::Value) {
+        self.call("POST", path, Some(TOKEN), body)
+    }
+
+    /// A call with the given token (None: no Authorization header); the body as JSON, or as a string.
+    pub fn call(&self, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, serde_json::Value) {
+        let (status, text) = self.raw(method, path, token, body.as_bytes());
+        (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)))
+    }
+
+    pub fn raw(&self, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> (u16, String) {
+        let authority = self.url.trim_start_matches("http://");
+        let mut s = TcpStream::connect(authority).expect("the engine answers");
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {authority}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        s.write_all(head.as_bytes()).unwrap();
+        s.write_all(body).unwrap();
+        let mut raw = String::new();
+        let _ = s.read_to_string(&mut raw);
+        let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+        let status = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+        (status, body.to_string())
+    }
+
+    /// Waits until `done` holds, polling; panics with the log after `within`.
+    pub fn wait_for(&self, what: &str, within: Duration, mut done: impl FnMut() -> bool) {
+        let until = Instant::now() + within;
+        while Instant::now() < until {
+            if done() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("timed out waiting for {what}; the engine logged:\n{}", self.log.lock().unwrap());
+    }
+
+    /// The last run of a flow, once it has finished.
+    pub fn finished_run(&self, flow: &str, run: i64) -> serde_json::Value {
+        let mut found = serde_json::Value::Null;
+        self.wait_for(&format!("run {run} of {flow} to finish"), Duration::from_secs(30), || {
+            let (_, runs) = self.get(&format!("/flows/{flow}/runs"));
+            found = runs["runs"].as_array().and_then(|r| r.iter().find(|r| r["id"] == run).cloned()).unwrap_or_default();
+            found["ended_at_ms"].is_i64()
+        });
+        found
+    }
+
+    /// SIGTERM, then the exit status.
+    pub fn terminate(&mut self) -> ExitStatus {
+        let _ = std::process::Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let until = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < until, "the engine did not stop after SIGTERM:\n{}", self.log.lock().unwrap());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

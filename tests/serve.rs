@@ -1,0 +1,190 @@
+//! `flowmap serve` through its HTTP API, against the sandbox: hot reload,
+//! manual triggers, schedules on a controllable clock, webhooks, SIGTERM.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::live::*;
+use common::serve::*;
+use pretty_assertions::assert_eq;
+
+const ORDERS: &str = "lnb-orders-to-exact";
+/// A Sunday: the shipped weekday schedules do not fire while a test runs.
+const SUNDAY: &str = "2026-01-04T12:00:00Z";
+
+fn default_world() -> World {
+    World::start(SandboxConfig { fixtures: Some(fixtures()), ..Default::default() }, "")
+}
+
+fn orders_flow(root: &Path) -> std::path::PathBuf {
+    root.join("mappings/lnb-exact/orders.flow.yaml")
+}
+
+/// Writes `text` as editors that save by renaming do.
+fn save_by_rename(file: &Path, text: &str) {
+    let temp = file.with_file_name(".orders.flow.yaml.tmp");
+    std::fs::write(&temp, text).unwrap();
+    std::fs::rename(&temp, file).unwrap();
+}
+
+fn version(served: &Served) -> String {
+    served.get(&format!("/flows/{ORDERS}")).1["version"].as_str().unwrap_or_default().to_string()
+}
+
+#[test]
+fn a_flow_edited_while_serving_is_used_by_the_next_run_and_a_broken_edit_is_not() {
+    let world = default_world();
+    world.connect();
+    let dir = tempfile::tempdir().unwrap();
+    let root = project_copy(dir.path());
+    let served = Served::start(&world, &root, &["--clock-start", SUNDAY], &[]);
+    let flow = orders_flow(&root);
+    let original = std::fs::read_to_string(&flow).unwrap();
+    let v1 = version(&served);
+    assert_eq!(v1.len(), 16);
+
+    // In place: the next run uses the new mapping.
+    let started = Instant::now();
+    std::fs::write(&flow, original.replace(r#"YourRef: '"PO" ~ order.line.id'"#, r#"YourRef: '"WEB" ~ order.line.id'"#)).unwrap();
+    served.wait_for("the edit to load", Duration::from_secs(5), || version(&served) != v1);
+    println!("reload in place took {:?}", started.elapsed());
+    let v2 = version(&served);
+    let (status, answer) = served.post(&format!("/flows/{ORDERS}/runs"), r#"{"keys": ["50001"]}"#);
+    assert_eq!(status, 202, "{answer}");
+    let run = served.finished_run(ORDERS, answer["run"].as_i64().unwrap());
+    assert_eq!((run["version"].as_str(), run["status"].as_str()), (Some(v2.as_str()), Some("completed")));
+    assert_eq!(world.exact_orders_by_ref().get("WEB50001"), Some(&1));
+
+    // Broken, saved by rename: the old version keeps running; the error is in the API with its line.
+    let broken = original.replace(r#"YourRef: '"PO" ~ order.line.id'"#, r#"YourRef: '"WEB" ~ order.line.idd | nosuchfilter'"#);
+    save_by_rename(&flow, &broken);
+    served.wait_for("the refused reload", Duration::from_secs(5), || !served.get("/flows").1["last_reload_error"].is_null());
+    let (_, flows) = served.get("/flows");
+    let text = flows["last_reload_error"]["text"].as_str().unwrap_or_default().to_string();
+    println!("{text}");
+    assert!(text.contains("mappings/lnb-exact/orders.flow.yaml:59:"), "{text}");
+    assert_eq!(version(&served), v2);
+    let (_, one) = served.get(&format!("/flows/{ORDERS}"));
+    assert_eq!(one["errors"].as_array().map(Vec::len), Some(1), "{one}");
+    let (status, answer) = served.post(&format!("/flows/{ORDERS}/runs"), r#"{"keys": ["50002"]}"#);
+    assert_eq!(status, 202, "{answer}");
+    served.finished_run(ORDERS, answer["run"].as_i64().unwrap());
+    assert_eq!(world.exact_orders_by_ref().get("WEB50002"), Some(&1), "the working version ran");
+
+    // Fixed: it loads, and the error is gone.
+    save_by_rename(&flow, &original.replace(r#"YourRef: '"PO" ~ order.line.id'"#, r#"YourRef: '"FIX" ~ order.line.id'"#));
+    served.wait_for("the fix to load", Duration::from_secs(5), || version(&served) != v2);
+    assert!(served.get("/flows").1["last_reload_error"].is_null());
+    let (_, metrics) = served.call("GET", "/metrics", Some(TOKEN), "");
+    let metrics = metrics.as_str().unwrap_or_default().to_string();
+    assert!(metrics.contains("flowmap_reloads_total{result=\"ok\"} 2\n"), "{metrics}");
+    assert!(metrics.contains("flowmap_reloads_total{result=\"failed\"} 1\n"), "{metrics}");
+    assert!(metrics.contains(&format!("flowmap_records_total{{flow=\"{ORDERS}\",status=\"sent\"}} 2\n")), "{metrics}");
+}
+
+#[test]
+fn the_api_asks_for_its_token_and_answers_bad_requests_clearly() {
+    let world = default_world();
+    world.connect();
+    let dir = tempfile::tempdir().unwrap();
+    let root = project_copy(dir.path());
+    let served = Served::start(&world, &root, &["--clock-start", SUNDAY], &[]);
+    assert_eq!(served.call("GET", "/health", None, "").0, 200);
+    assert_eq!(served.call("GET", "/health/ready", None, "").0, 200);
+    for path in ["/flows", "/metrics", "/runs"] {
+        assert_eq!(served.call("GET", path, None, ""), (401, serde_json::json!({"error": "unauthorized"})), "{path}");
+        assert_eq!(served.call("GET", path, Some("wrong"), "").0, 401, "{path}");
+    }
+    assert_eq!(
+        served.post("/flows/lnb-orders-to-exakt/runs", ""),
+        (404, serde_json::json!({"error": "no flow named `lnb-orders-to-exakt`; did you mean `lnb-orders-to-exact`?"}))
+    );
+    assert_eq!(
+        served.post(&format!("/flows/{ORDERS}/runs"), r#"{"keyz": ["1"]}"#),
+        (
+            400,
+            serde_json::json!({"error": "the body must be empty or {\"keys\": [\"…\"]}: unknown field `keyz`, expected `keys` at line 1 column 7"})
+        )
+    );
+    assert_eq!(served.call("GET", "/nowhere", Some(TOKEN), ""), (404, serde_json::json!({"error": "no such endpoint"})));
+
+    // A preview asks the live systems but sends and writes nothing.
+    let (status, preview) = served.post(&format!("/flows/{ORDERS}/preview"), r#"{"keys": ["50001", "50005", "nope"]}"#);
+    assert_eq!(status, 200, "{preview}");
+    assert_eq!(preview["summary"], serde_json::json!({"ready": 1, "blocked": 1, "skipped": 0, "ignored": 0}));
+    assert_eq!(preview["records"][0]["key"], "50001");
+    assert_eq!(preview["records"][0]["request"]["body"]["YourRef"], "PO50001", "{preview}");
+    assert_eq!(
+        preview["records"][1]["reasons"],
+        serde_json::json!(["Product BAG-XXL-RED does not exist as an Item in Exact Online", "Line SWT-NVY-L has quantity 0; it must be more than 0"])
+    );
+    assert_eq!(preview["missing"], serde_json::json!([{"key": "nope", "why": "the source has no record `nope`"}]));
+    assert!(world.requests_to("exact", "POST", "SalesOrders").is_empty() && world.requests_to("lnb", "POST", "/status").is_empty());
+    assert_eq!(served.get("/runs").1["runs"], serde_json::json!([]));
+}
+
+#[test]
+fn a_schedule_fires_on_the_engines_clock() {
+    let world = default_world();
+    world.connect();
+    let dir = tempfile::tempdir().unwrap();
+    let root = project_copy(dir.path());
+    let flow = orders_flow(&root);
+    let text = std::fs::read_to_string(&flow).unwrap();
+    let text = text.replace(
+        r#"schedule: { cron: "*/15 7-19 * * 1-5", timezone: Europe/Amsterdam }"#,
+        r#"schedule: { cron: "0 9 * * 1-5", timezone: Europe/Amsterdam }"#,
+    );
+    std::fs::write(&flow, text).unwrap();
+    // Monday 5 January 2026, 08:59:57 in Amsterdam (07:59:57 UTC).
+    let served = Served::start(&world, &root, &["--clock-start", "2026-01-05T07:59:57Z"], &[]);
+    let (_, one) = served.get(&format!("/flows/{ORDERS}"));
+    assert_eq!(one["schedule"], serde_json::json!({"cron": "0 9 * * 1-5", "timezone": "Europe/Amsterdam", "next": "2026-01-05T08:00:00Z"}));
+    served.wait_for("the scheduled run", Duration::from_secs(10), || served.get(&format!("/flows/{ORDERS}")).1["last_run"]["ended_at_ms"].is_i64());
+    let (_, one) = served.get(&format!("/flows/{ORDERS}"));
+    assert_eq!(one["last_run"]["summary"]["sent"], 4, "{one}");
+    assert_eq!(one["schedule"]["next"], "2026-01-06T08:00:00Z");
+    let (_, metrics) = served.call("GET", "/metrics", Some(TOKEN), "");
+    let metrics = metrics.as_str().unwrap_or_default().to_string();
+    assert!(metrics.contains(&format!("flowmap_runs_total{{flow=\"{ORDERS}\",origin=\"schedule\",status=\"completed\"}} 1\n")), "{metrics}");
+    // The invoices flow fired too (every 15 minutes from 07:00 Amsterdam). The customer adaptations
+    // and send modes that extend the orders flow do not inherit its schedule: nothing else ran.
+    let runs = served.get("/runs").1;
+    let flows: Vec<&str> = runs["runs"].as_array().unwrap().iter().map(|r| r["flow"].as_str().unwrap()).collect();
+    assert_eq!(flows.len(), 2, "{runs}");
+    assert!(flows.contains(&ORDERS) && flows.contains(&"lnb-invoices-to-exact"), "{flows:?}");
+}
+
+#[test]
+fn sigterm_during_a_run_loses_nothing() {
+    let generate = Generate { customers: 40, items: 80, orders: 150, lines: 2, seed: 11 };
+    let limits = Limits { minutely: 30, daily: 5000, enabled: true };
+    // 30 calls a sandbox minute on a clock 10 times fast: about 5 orders a second.
+    let world = World::start(SandboxConfig { generate: Some(generate), limits, clock_speed: 10.0, ..Default::default() }, "clock_speed: 10");
+    world.connect();
+    let dir = tempfile::tempdir().unwrap();
+    let root = project_copy(dir.path());
+    let mut served = Served::start(&world, &root, &["--clock-start", SUNDAY], &[]);
+    let (status, answer) = served.post(&format!("/flows/{ORDERS}/runs"), "");
+    assert_eq!(status, 202, "{answer}");
+    served.wait_for("some orders to be sent", Duration::from_secs(30), || world.exact_orders_by_ref().len() >= 10);
+    let exit = served.terminate();
+    assert!(exit.success(), "{exit:?}\n{}", served.log.lock().unwrap());
+    let sent_before = world.exact_orders_by_ref().len();
+    assert!(sent_before < 150, "the run should have been cut short: {sent_before} sent");
+    let log = served.log.lock().unwrap().clone();
+    assert!(log.contains("shutting down"), "{log}");
+
+    // The next run (limits off now) sends the rest; every order exactly once, every LNB order Closed.
+    world.sandbox.set_limits(Limits { enabled: false, ..limits });
+    let rerun = world.flowmap(&["run", "mappings/lnb-exact/orders.flow.yaml"]);
+    assert_eq!(rerun.code, 0, "{}{}", rerun.stdout, rerun.stderr);
+    let orders = world.exact_orders_by_ref();
+    assert_eq!(orders.len(), 150);
+    assert!(orders.values().all(|n| *n == 1), "{orders:?}");
+    assert!(world.lnb_statuses().values().all(|s| s == "Closed"));
+    let runs = world.flowmap(&["runs"]);
+    assert!(runs.stdout.contains("stopped"), "the cut run is recorded as stopped: {}", runs.stdout);
+}
