@@ -188,3 +188,74 @@ fn sigterm_during_a_run_loses_nothing() {
     let runs = world.flowmap(&["runs"]);
     assert!(runs.stdout.contains("stopped"), "the cut run is recorded as stopped: {}", runs.stdout);
 }
+
+/// Exact's signature: uppercase hex HMAC-SHA256 of the Content bytes.
+fn signed(content: &str, secret: &str) -> String {
+    use hmac::{Hmac, KeyInit, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(content.as_bytes());
+    let hash: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02X}")).collect();
+    format!("{{\"Content\":{content},\"HashCode\":\"{hash}\"}}")
+}
+
+#[test]
+fn a_signed_exact_webhook_starts_its_flow_and_anything_else_is_refused() {
+    const SECRET: &str = "sandbox-webhook-secret";
+    const CANCELLED: &str = "c3a1f7e2-5b0d-4e8f-9a61-2d7c4b8e9f10";
+    let world = default_world();
+    world.connect();
+    let dir = tempfile::tempdir().unwrap();
+    let root = project_copy(dir.path());
+    let served = Served::start(&world, &root, &["--clock-start", SUNDAY, "--log-format", "json"], &[("FLOWMAP_WEBHOOK_SECRET", SECRET)]);
+    let callback = format!("{}/webhooks/exact", served.url);
+    let flow = root.join("mappings/exact-lnb/order-cancellations.flow.yaml");
+    let subscribe = world.flowmap(&["--root", root.to_str().unwrap(), "subscribe", flow.to_str().unwrap(), "--callback", &callback]);
+    assert_eq!(
+        (subscribe.code, subscribe.stdout.as_str()),
+        (0, format!("subscribed {callback} to exact topic SalesOrders (flow exact-order-cancellations-to-lnb)\n").as_str()),
+        "{}",
+        subscribe.stderr
+    );
+    assert_eq!(world.sandbox.webhook_subscriptions().len(), 1);
+
+    // Exact tells that the cancelled order changed: the flow fetches it and cancels the LNB order.
+    assert_eq!(world.sandbox.fire_webhook("SalesOrders", CANCELLED, "Update"), Ok(1));
+    let delivery = world.sandbox.webhook_deliveries().into_iter().last().unwrap();
+    assert_eq!(delivery.status, Some(202), "{delivery:?}\n{}", served.log.lock().unwrap());
+    served.wait_for("LNB order 50007 to be cancelled", Duration::from_secs(10), || world.lnb_statuses()["50007"] == "Canceled");
+    let fetched = world.requests_to("exact", "GET", &format!("SalesOrders(guid'{CANCELLED}')"));
+    assert_eq!(fetched.len(), 1, "the run fetched the one order the event named");
+
+    // Refused with 401 and nothing said: a wrong signature, a changed byte, no HashCode, not an envelope.
+    let good = delivery.body.clone();
+    let wrong_hash = format!("{}{}\"}}", &good[..good.len() - 66], "0".repeat(64));
+    let changed = good.replacen("\"Action\":\"Update\"", "\"Action\":\"Updat3\"", 1);
+    let no_hash = good[..good.find(",\"HashCode\"").unwrap()].to_string() + "}";
+    for (what, body) in [("wrong signature", wrong_hash), ("changed byte", changed), ("no HashCode", no_hash), ("not JSON", "hello".to_string())] {
+        assert_eq!(served.raw("POST", "/webhooks/exact", None, body.as_bytes()), (401, String::new()), "{what}");
+    }
+    // Correctly signed, but a topic no flow takes: a clear answer.
+    let items = format!(
+        r#"{{"Topic":"Items","ClientId":"x","Division":3012345,"Action":"Update","Key":"{CANCELLED}","ExactOnlineEndpoint":"x","EventCreatedOn":"2026-01-04T12:00:00"}}"#
+    );
+    assert_eq!(
+        served.call("POST", "/webhooks/exact", None, &signed(&items, SECRET)),
+        (422, serde_json::json!({"error": "no flow takes exact topic `Items`"}))
+    );
+    let (_, metrics) = served.call("GET", "/metrics", Some(TOKEN), "");
+    let metrics = metrics.as_str().unwrap_or_default().to_string();
+    for line in [
+        "flowmap_webhooks_total{system=\"exact\",result=\"validation\"} 1\n",
+        "flowmap_webhooks_total{system=\"exact\",result=\"accepted\"} 1\n",
+        "flowmap_webhooks_total{system=\"exact\",result=\"refused\"} 4\n",
+        "flowmap_webhooks_total{system=\"exact\",result=\"unknown_topic\"} 1\n",
+    ] {
+        assert!(metrics.contains(line), "{line}{metrics}");
+    }
+    // The log: one JSON object per line, the secret and the API token in none of them.
+    let log = served.log.lock().unwrap().clone();
+    let events: Vec<serde_json::Value> = log.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect();
+    assert!(events.iter().any(|e| e["message"] == "webhook accepted" && e["topic"] == "SalesOrders"), "{log}");
+    assert!(events.iter().any(|e| e["message"] == "run finished" && e["flow"] == "exact-order-cancellations-to-lnb" && e["sent"] == 1), "{log}");
+    assert!(!log.contains(SECRET) && !log.contains(TOKEN), "{log}");
+}

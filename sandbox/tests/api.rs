@@ -254,7 +254,7 @@ async fn sales_orders_are_created_validated_and_found_again() {
     let found =
         json_of(exact_get(&sandbox, &client, &token, "salesorder/SalesOrders?$filter=YourRef eq 'PO50001'&$select=OrderID,YourRef").await).await;
     assert_eq!(found["d"]["results"][0]["OrderID"], id.as_str());
-    assert_eq!(sandbox.exact_records("salesorder/SalesOrders").len(), 4);
+    assert_eq!(sandbox.exact_records("salesorder/SalesOrders").len(), 5);
 
     let missing = post(json!({"YourRef": "x", "SalesOrderLines": []})).await.unwrap();
     assert_eq!(missing.status(), StatusCode::BAD_REQUEST);

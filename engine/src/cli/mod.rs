@@ -11,6 +11,7 @@ mod paths;
 mod run;
 mod schema;
 mod serve;
+mod subscribe;
 mod test;
 
 pub use live_setup::LiveOptions;
@@ -124,6 +125,14 @@ pub enum Command {
         #[arg(long, hide = true, default_value_t = 1.0)]
         clock_speed: f64,
     },
+    /// Subscribe the flow's webhook topic at its system, calling back the serving engine.
+    Subscribe {
+        /// The flow file (it names the system and topic in `webhook`).
+        flow: PathBuf,
+        /// The engine's webhook URL, e.g. https://flowmap.example.com/webhooks/exact.
+        #[arg(long)]
+        callback: String,
+    },
     /// List runs, newest first.
     Runs {
         /// Only runs of this flow (its name).
@@ -201,6 +210,7 @@ pub fn main() -> ExitCode {
         Command::Serve { listen, flows, log_format, clock_start, clock_speed } => {
             serve::run(root, &args.live, serve::ServeArgs { listen, flows, log_format, clock_start, clock_speed })
         }
+        Command::Subscribe { flow, callback } => subscribe::run(root, &args.live, flow, callback),
         Command::Runs { flow, limit, format } => journal::runs(root, &args.live, flow, limit, format != Format::Text),
         Command::Show { flow, key, format } => journal::show(root, &args.live, flow, key, format != Format::Text),
     };

@@ -62,7 +62,9 @@ impl CompiledSource {
     /// returned it; a record given directly is given the benefit of the doubt).
     pub fn query_match(&self, record: &Value) -> Option<bool> {
         let mut all_present = true;
-        for (field, wanted) in &self.query {
+        // OData options (`$filter`, `$select`) are not field equalities: the
+        // server applies them, and the flow's `where` says the same for records given here.
+        for (field, wanted) in self.query.iter().filter(|(k, _)| !k.starts_with('$')) {
             match record.get_attr(field).ok().filter(|v| !v.is_undefined()) {
                 Some(v) if crate::value::key_text(&v) != *wanted => return Some(false),
                 Some(_) => {}

@@ -176,7 +176,22 @@ pub struct HttpDef {
     /// Base-URL values found by asking the system, unless the connection sets them.
     #[serde(default)]
     pub discover: IndexMap<String, DiscoverDef>,
+    /// Webhook subscriptions (`flowmap subscribe`), where the system has them.
+    #[serde(default)]
+    pub webhooks: Option<WebhooksDef>,
     /// A cheap GET proving a connection works (`flowmap connections --check`); `{host}` and `{base_url}` are filled in.
     #[serde(default)]
     pub check: Option<String>,
+}
+
+/// How a webhook subscription is created: a POST of the callback URL and the topic.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhooksDef {
+    /// The subscriptions endpoint, relative to the base URL.
+    pub subscriptions: String,
+    /// Field of the callback URL in the subscription.
+    pub callback_field: String,
+    /// Field of the topic.
+    pub topic_field: String,
 }

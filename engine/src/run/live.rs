@@ -329,13 +329,15 @@ impl Live<'_> {
         };
         let system = self.project.systems.get(&source.system).ok_or_else(|| format!("unknown system `{}`", source.system))?;
         let odata = system.def.query == crate::model::QueryLanguage::Odata;
+        // The fields a listing selects are selected for one record too.
+        let select: Vec<(String, String)> = if odata { source.query.iter().filter(|(k, _)| k == "$select").cloned().collect() } else { Vec::new() };
         self.rt.block_on(async {
             let conn = self.registry.connection(&source.system).await.map_err(|e| e.to_string())?;
             let asks = keys.iter().map(|key| {
                 let literal = if odata { key.replace('\'', "''") } else { key.clone() };
                 let url = conn.url(&one.replace("{key}", &encode_path_part(&literal)));
-                let conn = conn.clone();
-                async move { (key.clone(), conn.get(&url, &[]).await) }
+                let (conn, select) = (conn.clone(), &select);
+                async move { (key.clone(), conn.get(&url, select).await) }
             });
             let mut found = Vec::new();
             let mut missing = Vec::new();
