@@ -51,11 +51,18 @@ fn a_flow_edited_while_serving_is_used_by_the_next_run_and_a_broken_edit_is_not(
     served.wait_for("the edit to load", Duration::from_secs(5), || version(&served) != v1);
     println!("reload in place took {:?}", started.elapsed());
     let v2 = version(&served);
+    // A manual trigger for one key runs exactly that record: one order sent, one LNB order closed.
+    let (orders_before, lnb_before) = (world.exact_orders_by_ref(), world.lnb_statuses());
     let (status, answer) = served.post(&format!("/flows/{ORDERS}/runs"), r#"{"keys": ["50001"]}"#);
     assert_eq!(status, 202, "{answer}");
     let run = served.finished_run(ORDERS, answer["run"].as_i64().unwrap());
     assert_eq!((run["version"].as_str(), run["status"].as_str()), (Some(v2.as_str()), Some("completed")));
-    assert_eq!(world.exact_orders_by_ref().get("WEB50001"), Some(&1));
+    let orders_after = world.exact_orders_by_ref();
+    let new_orders: Vec<(&String, &usize)> = orders_after.iter().filter(|(r, _)| !orders_before.contains_key(*r)).collect();
+    assert_eq!(new_orders, vec![(&"WEB50001".to_string(), &1)]);
+    let lnb_after = world.lnb_statuses();
+    let changed: Vec<(&String, &String)> = lnb_after.iter().filter(|(r, s)| lnb_before.get(*r) != Some(*s)).collect();
+    assert_eq!(changed, vec![(&"50001".to_string(), &"Closed".to_string())]);
 
     // Broken, saved by rename: the old version keeps running; the error is in the API with its line.
     let broken = original.replace(r#"YourRef: '"PO" ~ order.line.id'"#, r#"YourRef: '"WEB" ~ order.line.idd | nosuchfilter'"#);
@@ -258,4 +265,109 @@ fn a_signed_exact_webhook_starts_its_flow_and_anything_else_is_refused() {
     assert!(events.iter().any(|e| e["message"] == "webhook accepted" && e["topic"] == "SalesOrders"), "{log}");
     assert!(events.iter().any(|e| e["message"] == "run finished" && e["flow"] == "exact-order-cancellations-to-lnb" && e["sent"] == 1), "{log}");
     assert!(!log.contains(SECRET) && !log.contains(TOKEN), "{log}");
+}
+
+#[test]
+fn a_webhook_event_its_flow_cannot_run_now_waits_in_the_inbox_across_a_restart() {
+    const SECRET: &str = "sandbox-webhook-secret";
+    const CANCELLED: &str = "c3a1f7e2-5b0d-4e8f-9a61-2d7c4b8e9f10";
+    const FLOW: &str = "exact-order-cancellations-to-lnb";
+    let world = default_world();
+    world.connect();
+    let dir = tempfile::tempdir().unwrap();
+    let root = project_copy(dir.path());
+    // Another process runs the flow (it holds the flow's lock beside the state file).
+    let locks = world.dir.path().join("locks");
+    std::fs::create_dir_all(&locks).unwrap();
+    let lock = std::fs::File::create(locks.join(format!("{FLOW}.lock"))).unwrap();
+    lock.try_lock().unwrap();
+
+    let mut served = Served::start(&world, &root, &["--clock-start", SUNDAY], &[("FLOWMAP_WEBHOOK_SECRET", SECRET)]);
+    let event = format!(
+        r#"{{"Topic":"SalesOrders","ClientId":"x","Division":3012345,"Action":"Update","Key":"{CANCELLED}","ExactOnlineEndpoint":"x","EventCreatedOn":"2026-01-04T12:00:00"}}"#
+    );
+    let (status, answer) = served.call("POST", "/webhooks/exact", None, &signed(&event, SECRET));
+    assert_eq!(
+        (status, answer),
+        (202, serde_json::json!({"started": [{"flow": FLOW, "waiting": format!("flow {FLOW} is already running in another process")}]}))
+    );
+    let (_, one) = served.get(&format!("/flows/{FLOW}"));
+    assert_eq!(
+        one["waiting"].as_array().map(|w| w.iter().map(|r| (r["key"].clone(), r["origin"].clone())).collect::<Vec<_>>()),
+        Some(vec![(CANCELLED.into(), "exact SalesOrders Update".into())])
+    );
+    assert!(served.terminate().success());
+    assert_eq!(world.lnb_statuses()["50007"], "Confirmed", "nothing ran yet");
+
+    // The other process is done; the engine starts again and runs what waited.
+    drop(lock);
+    let served = Served::start(&world, &root, &["--clock-start", SUNDAY], &[("FLOWMAP_WEBHOOK_SECRET", SECRET)]);
+    served.wait_for("LNB order 50007 to be cancelled", Duration::from_secs(10), || world.lnb_statuses()["50007"] == "Canceled");
+    served.wait_for("the inbox to be empty", Duration::from_secs(10), || served.get(&format!("/flows/{FLOW}")).1["waiting"] == serde_json::json!([]));
+    let runs = served.get(&format!("/flows/{FLOW}/runs")).1;
+    assert_eq!(runs["runs"].as_array().map(Vec::len), Some(1), "{runs}");
+    assert_eq!(runs["runs"][0]["summary"]["sent"], 1, "{runs}");
+}
+
+#[test]
+fn webhooks_for_a_system_that_takes_none_are_not_found() {
+    let world = default_world();
+    let dir = tempfile::tempdir().unwrap();
+    let root = project_copy(dir.path());
+    let served = Served::start(&world, &root, &["--clock-start", SUNDAY], &[("FLOWMAP_WEBHOOK_SECRET", "s")]);
+    assert_eq!(served.call("POST", "/webhooks/lnb", None, ""), (404, serde_json::json!({"error": "system `lnb` takes no webhooks"})));
+    assert_eq!(served.call("POST", "/webhooks/nosuch", None, ""), (404, serde_json::json!({"error": "system `nosuch` takes no webhooks"})));
+    assert_eq!(served.call("POST", "/webhooks/exact", None, "").0, 200, "Exact's subscription check");
+}
+
+fn flow_names(served: &Served) -> Vec<String> {
+    served.get("/flows").1["flows"].as_array().map(|f| f.iter().filter_map(|f| f["name"].as_str().map(str::to_string)).collect()).unwrap_or_default()
+}
+
+#[test]
+fn flow_files_added_and_removed_while_serving_are_picked_up_and_editor_leftovers_are_not() {
+    let world = default_world();
+    let dir = tempfile::tempdir().unwrap();
+    let root = project_copy(dir.path());
+    let served = Served::start(&world, &root, &["--clock-start", SUNDAY], &[]);
+    let before = flow_names(&served);
+    assert!(!before.contains(&"beta-orders".to_string()), "{before:?}");
+
+    // A new customer folder with one flow: the folder watch sees it.
+    let beta = root.join("mappings/customers/beta");
+    std::fs::create_dir_all(&beta).unwrap();
+    let file = beta.join("orders.flow.yaml");
+    std::fs::write(&file, "extends: ../../lnb-exact/orders.flow.yaml\nflow: beta-orders\n").unwrap();
+    served.wait_for("the added flow", Duration::from_secs(5), || flow_names(&served).contains(&"beta-orders".to_string()));
+    assert_eq!(flow_names(&served).len(), before.len() + 1);
+
+    // A second file with the same flow name makes the set invalid: refused, with both files named.
+    std::fs::write(beta.join("copy.flow.yaml"), "extends: ../../lnb-exact/orders.flow.yaml\nflow: beta-orders\n").unwrap();
+    served.wait_for("the refused reload", Duration::from_secs(5), || !served.get("/flows").1["last_reload_error"].is_null());
+    let text = served.get("/flows").1["last_reload_error"]["text"].as_str().unwrap_or_default().to_string();
+    assert!(
+        text.contains("two flows are named `beta-orders`") && text.contains("copy.flow.yaml") && text.contains("beta/orders.flow.yaml"),
+        "{text}"
+    );
+    std::fs::remove_file(beta.join("copy.flow.yaml")).unwrap();
+    served.wait_for("the set to load again", Duration::from_secs(5), || served.get("/flows").1["last_reload_error"].is_null());
+
+    // Removed: gone from the set.
+    std::fs::remove_file(&file).unwrap();
+    served.wait_for("the removed flow to go", Duration::from_secs(5), || !flow_names(&served).contains(&"beta-orders".to_string()));
+    assert_eq!(flow_names(&served), before);
+
+    // Swap files, backups and a vim probe file are not flow files: no reload at all.
+    let reloads = |served: &Served| {
+        let metrics = served.call("GET", "/metrics", Some(TOKEN), "").1.as_str().unwrap_or_default().to_string();
+        metrics.lines().filter(|l| l.starts_with("flowmap_reloads_total")).map(str::to_string).collect::<Vec<_>>()
+    };
+    let counted = reloads(&served);
+    let lnb = root.join("mappings/lnb-exact");
+    for name in [".orders.flow.yaml.swp", "orders.flow.yaml~", "4913", "#orders.flow.yaml#"] {
+        std::fs::write(lnb.join(name), "flow: [broken").unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(1000));
+    assert_eq!(reloads(&served), counted);
+    assert!(served.get("/flows").1["last_reload_error"].is_null());
 }

@@ -1,6 +1,7 @@
 //! flowmap's state, in ONE SQLite file: runs, the per-record journal (the
-//! audit trail), each record's current state, connection settings, and
-//! credentials and OAuth tokens encrypted at rest.
+//! audit trail), each record's current state, the inbox of records that
+//! events asked for, connection settings, and credentials and OAuth tokens
+//! encrypted at rest.
 //!
 //! The key that encrypts credentials ([`Vault`]) is kept outside the file, so
 //! the file alone reveals no secret. Nothing secret appears in an error
@@ -15,6 +16,7 @@ mod db;
 mod error;
 mod files;
 mod hex;
+mod inbox;
 mod journal;
 mod json;
 mod names;
@@ -29,6 +31,7 @@ mod vault;
 
 pub use connections::ConnectionRow;
 pub use error::{Result, StateError};
+pub use inbox::InboxRow;
 pub use journal::{EVENTS, JournalEntry, JournalRow, RecordRow};
 pub use runs::{RUN_ENDINGS, RUN_MODES, RUNNING, RunRow};
 pub use state::State;

@@ -92,6 +92,18 @@ const MIGRATIONS: &[&str] = &[
         updated_at_ms INTEGER NOT NULL
     ) WITHOUT ROWID;
     "#,
+    // 2: the inbox: records an event (an Exact Online webhook) asked a flow to
+    //    run, kept until a run of the flow has taken them, so an accepted event
+    //    survives a busy flow, a system that is down and a restart.
+    r#"
+    CREATE TABLE inbox (
+        flow           TEXT    NOT NULL,
+        key            TEXT    NOT NULL,
+        origin         TEXT    NOT NULL,  -- e.g. "exact SalesOrders Update"
+        received_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (flow, key)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes and understands.

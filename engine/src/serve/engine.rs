@@ -45,8 +45,6 @@ pub struct Engine {
     flows: RwLock<Arc<FlowSet>>,
     failure: Mutex<Option<LoadFailure>>,
     running: Mutex<HashMap<String, Running>>,
-    /// Keys named by webhooks while their flow was running: run when it ends.
-    queued: Mutex<HashMap<String, Vec<String>>>,
     /// Set on SIGTERM: no new runs; runs in progress end after their batch.
     pub cancel: Arc<AtomicBool>,
     /// Woken after a reload and when a run ends (the scheduler and shutdown wait on it).
@@ -79,7 +77,6 @@ impl Engine {
             flows: RwLock::new(Arc::new(set)),
             failure: Mutex::new(None),
             running: Mutex::new(HashMap::new()),
-            queued: Mutex::new(HashMap::new()),
             cancel: Arc::new(AtomicBool::new(false)),
             changed: tokio::sync::Notify::new(),
         }
@@ -153,21 +150,26 @@ impl Engine {
         }
     }
 
-    /// Keeps a key for the flow's next run (an event must not be lost because the flow was busy).
-    pub fn queue(&self, flow: &str, key: &str) {
-        let mut queued = self.queued.lock().unwrap_or_else(|e| e.into_inner());
-        let keys = queued.entry(flow.to_string()).or_default();
-        if !keys.iter().any(|k| k == key) {
-            keys.push(key.to_string());
-        }
-    }
-
-    /// Keys queued for flows that are not running now, taken.
-    pub fn take_queued(&self) -> Vec<(String, Vec<String>)> {
+    /// Records waiting in the inbox (state file) whose flow is loaded and not
+    /// running now, by flow. A flow no longer loaded keeps its records waiting.
+    pub fn waiting(&self) -> Vec<(String, Vec<String>)> {
+        let rows = match self.state.inbox() {
+            Ok(rows) => rows,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the inbox");
+                return Vec::new();
+            }
+        };
+        let set = self.flows();
         let running = self.running();
-        let mut queued = self.queued.lock().unwrap_or_else(|e| e.into_inner());
-        let ready: Vec<String> = queued.keys().filter(|f| !running.contains_key(*f)).cloned().collect();
-        ready.into_iter().filter_map(|f| queued.remove(&f).map(|keys| (f, keys))).collect()
+        let mut by_flow: Vec<(String, Vec<String>)> = Vec::new();
+        for row in rows.into_iter().filter(|r| set.flows.contains_key(&r.flow) && !running.contains_key(&r.flow)) {
+            match by_flow.iter_mut().find(|(f, _)| *f == row.flow) {
+                Some((_, keys)) => keys.push(row.key),
+                None => by_flow.push((row.flow, vec![row.key])),
+            }
+        }
+        by_flow
     }
 
     pub fn release(&self, flow: &str) {

@@ -1,8 +1,9 @@
 //! Runs each flow on its own schedule, on the engine's clock. The next firing
 //! of every flow is worked out again after each reload, so an edited pattern
 //! counts from the moment it is loaded. A firing that finds the flow still
-//! running is skipped (and counted), not queued. Records named by webhooks
-//! while their flow was running are run here once it is free.
+//! running is skipped (and counted), not queued. Records waiting in the inbox
+//! (named by webhooks while their flow was busy, or before a restart) are run
+//! here once their flow is free.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,9 +19,16 @@ use crate::run::Records;
 /// fast test clock and a reload are both noticed promptly.
 const LOOK_AT_LEAST_EVERY: Duration = Duration::from_millis(250);
 
+/// After a run for waiting records, the same flow's records wait at least this
+/// long (real time) before the next try, so a system that is down is not asked
+/// four times a second.
+const INBOX_RETRY: Duration = Duration::from_secs(30);
+
 pub async fn run(engine: Arc<Engine>) {
     // Flow → (the pattern it was worked out from, the next firing).
     let mut next: HashMap<String, (String, DateTime<Utc>)> = HashMap::new();
+    // Flow → when its waiting records were last tried.
+    let mut tried: HashMap<String, tokio::time::Instant> = HashMap::new();
     loop {
         if engine.shutting_down() {
             return;
@@ -57,23 +65,30 @@ pub async fn run(engine: Arc<Engine>) {
                 next.insert(name.clone(), (pattern, at));
             }
         }
-        // Records named by webhooks while their flow was running.
-        for (name, keys) in engine.take_queued() {
-            match trigger(&engine, &name, Records::Chosen(keys.clone()), "webhook").await {
-                Ok(run) => tracing::info!(flow = %name, run, keys = keys.len(), "queued webhook records run"),
-                Err(e) => {
-                    for key in &keys {
-                        engine.queue(&name, key);
-                    }
-                    tracing::warn!(flow = %name, error = %e, "queued webhook records wait");
-                }
-            }
-        }
+        run_waiting(&engine, &mut tried).await;
         let soonest = next.values().map(|(_, at)| *at).min();
         let wait = soonest.map(|at| engine.clock.real_until(at)).unwrap_or(LOOK_AT_LEAST_EVERY).min(LOOK_AT_LEAST_EVERY);
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = engine.changed.notified() => {}
+        }
+    }
+}
+
+/// Starts a run for the records waiting in the inbox of each free flow.
+async fn run_waiting(engine: &Arc<Engine>, tried: &mut HashMap<String, tokio::time::Instant>) {
+    for (name, keys) in engine.waiting() {
+        if tried.get(&name).is_some_and(|at| at.elapsed() < INBOX_RETRY) {
+            continue;
+        }
+        tried.insert(name.clone(), tokio::time::Instant::now());
+        match trigger(engine, &name, Records::Chosen(keys.clone()), "webhook").await {
+            Ok(run) => tracing::info!(flow = %name, run, keys = keys.len(), "waiting records run"),
+            // Taken by a run that started meanwhile, or started by the next look.
+            Err(TriggerError::Running(_)) => {
+                tried.remove(&name);
+            }
+            Err(e) => tracing::warn!(flow = %name, keys = keys.len(), error = %e, "waiting records wait for the next try"),
         }
     }
 }

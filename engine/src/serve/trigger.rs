@@ -50,6 +50,8 @@ pub async fn trigger(engine: &Arc<Engine>, flow_name: &str, records: Records, or
     let engine2 = engine.clone();
     let origin = origin.to_string();
     let mode = if matches!(records, Records::Stored(_)) { "replay" } else { "run" };
+    // Chosen records leave the inbox once a run has finished with them.
+    let chosen = if let Records::Chosen(keys) = &records { keys.clone() } else { Vec::new() };
     tokio::task::spawn_blocking(move || {
         let live = Live {
             project: &set.project,
@@ -70,7 +72,16 @@ pub async fn trigger(engine: &Arc<Engine>, flow_name: &str, records: Records, or
             }
         });
         match &result {
-            Ok(report) => finished(&engine2, &flow.name, &origin, report),
+            Ok(report) => {
+                finished(&engine2, &flow.name, &origin, report);
+                // A run cut short may not have reached them: they wait for the next one.
+                if report.stopped.is_none()
+                    && !chosen.is_empty()
+                    && let Err(e) = engine2.state.take_inbox(&flow.name, &chosen)
+                {
+                    tracing::error!(flow = %flow.name, error = %e, "cannot clear the inbox; its records run again (the existence check keeps them from being sent twice)");
+                }
+            }
             Err(e) => {
                 tracing::error!(flow = %flow.name, origin = %origin, error = %crate::http::redact(e), "run did not start");
                 engine2.metrics.add("flowmap_runs_total", &[("flow", &flow.name), ("origin", &origin), ("status", "not_started")], 1.0);

@@ -36,11 +36,20 @@ pub async fn one(State(api): State<Api>, Path(name): Path<String>) -> Response {
 }
 
 /// A flow as the API shows it: version, schedule, what runs it now, its last
-/// run, and the problems of its file in the last reload that was refused.
+/// run, the records waiting in the inbox, and the problems of its file in the
+/// last reload that was refused.
 fn describe(engine: &Engine, f: &CompiledFlow) -> Value {
     let file = crate::diagnostic::display_path(&f.path);
     let running = engine.running().get(&f.name).cloned();
     let last_run = engine.state.runs(Some(&f.name), 1).ok().and_then(|r| r.into_iter().next());
+    let waiting: Vec<Value> = engine
+        .state
+        .inbox()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| r.flow == f.name)
+        .map(|r| json!({"key": r.key, "origin": r.origin, "received_at_ms": r.received_at_ms}))
+        .collect();
     let errors: Vec<Value> = engine
         .failure()
         .map(|fail| fail.problems.iter().filter(|d| d.location.as_ref().is_some_and(|l| l.file.path == f.path)).map(render_json).collect())
@@ -57,6 +66,7 @@ fn describe(engine: &Engine, f: &CompiledFlow) -> Value {
         "webhook": f.webhook.as_ref().map(|w| json!({"system": w.system, "topic": w.topic})),
         "running": running,
         "last_run": last_run,
+        "waiting": waiting,
         "errors": errors,
     })
 }

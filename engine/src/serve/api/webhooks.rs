@@ -1,8 +1,11 @@
 //! `POST /webhooks/{system}`: Exact Online's event callback. The empty POST
 //! Exact sends when a subscription is created is answered 200; any other body
 //! must carry a correct `HashCode`, else 401 with no detail. A correct event
-//! starts every flow bound to its topic for the one record it names (the
-//! payload has only the key, so the run fetches the record).
+//! is kept in the inbox (state file) before it is acknowledged, then starts
+//! every flow bound to its topic for the one record it names (the payload has
+//! only the key, so the run fetches the record). A flow that is busy, or
+//! cannot run now, takes the record from the inbox later: once Exact has its
+//! 202, the event is never lost.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -13,10 +16,13 @@ use serde_json::json;
 use super::{Api, problem};
 use crate::run::Records;
 use crate::serve::signature::verify;
-use crate::serve::trigger::{TriggerError, trigger};
+use crate::serve::trigger::trigger;
 
 pub async fn exact(State(api): State<Api>, Path(system): Path<String>, body: Bytes) -> Response {
     let engine = &api.engine;
+    if engine.flows().project.systems.get(&system).is_none_or(|s| s.def.http.webhooks.is_none()) {
+        return problem(StatusCode::NOT_FOUND, format!("system `{system}` takes no webhooks"));
+    }
     let count = |result: &str| engine.metrics.add("flowmap_webhooks_total", &[("system", &system), ("result", result)], 1.0);
     if body.iter().all(u8::is_ascii_whitespace) {
         count("validation");
@@ -61,18 +67,22 @@ pub async fn exact(State(api): State<Api>, Path(system): Path<String>, body: Byt
         tracing::warn!(system = %system, topic, key, "webhook for a topic no flow takes");
         return problem(StatusCode::UNPROCESSABLE_ENTITY, format!("no flow takes {system} topic `{topic}`"));
     }
+    let origin = format!("{system} {topic} {}", event["Action"].as_str().unwrap_or("event"));
+    for flow in &bound {
+        if let Err(e) = engine.state.put_inbox(flow, key, &origin) {
+            // Not kept, so not acknowledged: Exact sends it again.
+            count("failed");
+            tracing::error!(flow = %flow, topic, key, error = %e, "webhook not kept");
+            return problem(StatusCode::SERVICE_UNAVAILABLE, "the event could not be kept; send it again");
+        }
+    }
     let mut started = Vec::new();
     for flow in bound {
         match trigger(engine, &flow, Records::Chosen(vec![key.to_string()]), "webhook").await {
             Ok(run) => started.push(json!({"flow": flow, "run": run})),
-            Err(TriggerError::Running(_)) => {
-                engine.queue(&flow, key);
-                started.push(json!({"flow": flow, "queued": true}));
-            }
             Err(e) => {
-                count("failed");
-                tracing::error!(flow = %flow, topic, key, error = %e, "webhook run did not start");
-                return problem(StatusCode::SERVICE_UNAVAILABLE, e.to_string());
+                tracing::info!(flow = %flow, topic, key, why = %e, "webhook record waits in the inbox");
+                started.push(json!({"flow": flow, "waiting": e.to_string()}));
             }
         }
     }
