@@ -1,5 +1,5 @@
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use minijinja::{Environment, ErrorKind, Expression, UndefinedBehavior, Value};
 
@@ -10,9 +10,11 @@ pub type SystemFilters = Vec<(String, String)>;
 /// The minijinja environment every expression of a project is compiled in:
 /// strict undefined handling, flowmap's functions, and the systems' YAML filters.
 ///
-/// Compiled expressions borrow their environment, and compiled flows live as
-/// long as the process (or until a reload replaces them), so the environment
-/// is leaked once per project load rather than reference-counted per expression.
+/// Compiled expressions borrow their environment, so environments live as long
+/// as the process: one per distinct set of system filters, kept in a table and
+/// shared by every later load with the same filters. A serving engine that
+/// reloads flows a thousand times builds its environment once; only an edit of
+/// a system's `filters:` makes another.
 pub struct ExprEnv {
     env: &'static Environment<'static>,
     /// Names of the systems' YAML filters, offered as suggestions.
@@ -26,16 +28,11 @@ impl ExprEnv {
     /// Builds the environment. A YAML filter that does not compile is returned
     /// with its index so the caller can point at its line.
     pub fn new(filters: &SystemFilters) -> Result<ExprEnv, (usize, minijinja::Error)> {
-        let base: &'static Environment<'static> = Box::leak(Box::new(base_env()));
-        let mut env = base_env();
-        for (i, (name, text)) in filters.iter().enumerate() {
-            let expr: Expression<'static, 'static> = base.compile_expression_owned(text.clone()).map_err(|e| (i, e))?;
-            env.add_filter(name.clone(), move |value: Value| expr.eval(minijinja::context! { value }));
-        }
+        let env = shared_env(filters)?;
         let system_filters = filters.iter().map(|(n, _)| n.clone()).collect();
         let none = super::simple::NativeFilters::new();
         let native_filters = filters.iter().filter_map(|(n, text)| Some((n.clone(), super::simple::parse_simple(text, &none)?))).collect();
-        Ok(ExprEnv { env: Box::leak(Box::new(env)), system_filters, native_filters, probes: Mutex::new(HashMap::new()) })
+        Ok(ExprEnv { env, system_filters, native_filters, probes: Mutex::new(HashMap::new()) })
     }
 
     pub fn compile(&self, text: &str) -> Result<Expression<'static, 'static>, minijinja::Error> {
@@ -64,6 +61,27 @@ impl ExprEnv {
             Err(_) => false,
         })
     }
+}
+
+/// The environment for these system filters: built (and kept) the first time,
+/// the same one afterwards.
+fn shared_env(filters: &SystemFilters) -> Result<&'static Environment<'static>, (usize, minijinja::Error)> {
+    static BASE: OnceLock<Environment<'static>> = OnceLock::new();
+    static BY_FILTERS: OnceLock<Mutex<HashMap<SystemFilters, &'static Environment<'static>>>> = OnceLock::new();
+    let mut known = BY_FILTERS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(env) = known.get(filters) {
+        return Ok(env);
+    }
+    // The YAML filters' own bodies are compiled in the base environment (flowmap's functions, no YAML filters).
+    let base = BASE.get_or_init(base_env);
+    let mut env = base_env();
+    for (i, (name, text)) in filters.iter().enumerate() {
+        let expr: Expression<'static, 'static> = base.compile_expression_owned(text.clone()).map_err(|e| (i, e))?;
+        env.add_filter(name.clone(), move |value: Value| expr.eval(minijinja::context! { value }));
+    }
+    let env: &'static Environment<'static> = Box::leak(Box::new(env));
+    known.insert(filters.clone(), env);
+    Ok(env)
 }
 
 fn base_env() -> Environment<'static> {
@@ -129,3 +147,19 @@ pub const KNOWN_FILTERS: &[&str] = &[
 
 pub const KNOWN_FUNCTIONS: &[&str] =
     &["range", "dict", "namespace", "money_add", "money_sub", "money_mul", "money_div", "money_sum", "money_sum_product", "days_between"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loads_with_the_same_system_filters_share_one_environment() {
+        let filters: SystemFilters = vec![("padded".into(), "value | string | lpad(6)".into())];
+        let (a, b) = (ExprEnv::new(&filters).unwrap(), ExprEnv::new(&filters.clone()).unwrap());
+        assert!(std::ptr::eq(a.env, b.env), "a reload must not build (and keep) another environment");
+        let other = ExprEnv::new(&vec![("padded".into(), "value | string | lpad(8)".into())]).unwrap();
+        assert!(!std::ptr::eq(a.env, other.env));
+        let padded = |env: &ExprEnv| env.compile("12 | padded").unwrap().eval(()).unwrap().to_string();
+        assert_eq!((padded(&a), padded(&other)), ("    12".to_string(), "      12".to_string()));
+    }
+}
