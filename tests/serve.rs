@@ -371,3 +371,34 @@ fn flow_files_added_and_removed_while_serving_are_picked_up_and_editor_leftovers
     assert_eq!(reloads(&served), counted);
     assert!(served.get("/flows").1["last_reload_error"].is_null());
 }
+
+#[test]
+fn a_run_in_progress_finishes_on_the_version_it_started_with() {
+    let generate = Generate { customers: 20, items: 40, orders: 80, lines: 2, seed: 5 };
+    let limits = Limits { minutely: 30, daily: 5000, enabled: true };
+    // 30 Exact calls a sandbox minute (6 s real): 80 orders take at least two resets, and the edit
+    // lands while the run is going.
+    let world = World::start(SandboxConfig { generate: Some(generate), limits, clock_speed: 10.0, ..Default::default() }, "clock_speed: 10");
+    world.connect();
+    let dir = tempfile::tempdir().unwrap();
+    let root = project_copy(dir.path());
+    let served = Served::start(&world, &root, &["--clock-start", SUNDAY], &[]);
+    let v1 = version(&served);
+    let (status, answer) = served.post(&format!("/flows/{ORDERS}/runs"), "");
+    assert_eq!(status, 202, "{answer}");
+    served.wait_for("some orders to be sent", Duration::from_secs(30), || world.exact_orders_by_ref().len() >= 3);
+
+    let flow = orders_flow(&root);
+    let text = std::fs::read_to_string(&flow).unwrap();
+    save_by_rename(&flow, &text.replace(r#"YourRef: '"PO" ~ order.line.id'"#, r#"YourRef: '"NEW" ~ order.line.id'"#));
+    served.wait_for("the edit to load", Duration::from_secs(5), || version(&served) != v1);
+    let (_, one) = served.get(&format!("/flows/{ORDERS}"));
+    assert_eq!(one["running"]["version"], v1.as_str(), "the run in progress keeps its version: {one}");
+
+    let run = served.finished_run(ORDERS, answer["run"].as_i64().unwrap());
+    println!("the run took {} ms", run["ended_at_ms"].as_i64().unwrap() - run["started_at_ms"].as_i64().unwrap());
+    assert_eq!((run["version"].as_str(), run["status"].as_str(), run["summary"]["sent"].as_i64()), (Some(v1.as_str()), Some("completed"), Some(80)));
+    let orders = world.exact_orders_by_ref();
+    assert_eq!(orders.len(), 80);
+    assert!(orders.keys().all(|r| r.starts_with("PO")), "every order of the run was mapped by the version it started with: {orders:?}");
+}
