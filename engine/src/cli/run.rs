@@ -54,26 +54,13 @@ fn progress_bar(json: bool) -> Option<indicatif::ProgressBar> {
 /// The summary; `name_each` lists every record (a run of chosen keys, a replay).
 pub fn render(flow: &str, mode: &str, name_each: bool, r: &LiveReport) -> String {
     let mut out = String::new();
-    let ended = match &r.stopped {
-        Some(_) => "stopped",
-        None => "completed",
-    };
-    out.push_str(&format!("{mode} {} of {flow}: {ended} in {:.1} s\n", r.run, r.elapsed_ms as f64 / 1000.0));
+    out.push_str(&format!("{mode} {} of {flow}: {} in {:.1} s\n", r.run, r.ending(), r.elapsed_ms as f64 / 1000.0));
     if let Some(why) = &r.stopped {
         out.push_str(&format!("  stopped: {why}\n"));
     }
-    let counts = [
-        ("fetched", r.fetched),
-        ("sent", r.sent),
-        ("reconciled", r.reconciled),
-        ("skipped", r.skipped),
-        ("blocked", r.blocked),
-        ("failed", r.failed),
-        ("unknown", r.unknown),
-        ("ignored", r.ignored),
-        ("left for the next run", r.left),
-    ];
-    let shown: Vec<String> = counts.iter().filter(|(_, n)| *n > 0).map(|(k, n)| format!("{n} {k}")).collect();
+    let counts = std::iter::once(("fetched", r.fetched)).chain(r.by_ending());
+    let shown: Vec<String> =
+        counts.filter(|(_, n)| *n > 0).map(|(k, n)| if k == "left" { format!("{n} left for the next run") } else { format!("{n} {k}") }).collect();
     out.push_str(&format!("  {}\n", if shown.is_empty() { "no records".to_string() } else { shown.join(", ") }));
     if r.write_backs_failed > 0 {
         out.push_str(&format!("  {} write-backs failed (they are repeated by the next run)\n", r.write_backs_failed));

@@ -92,6 +92,37 @@ pub struct LiveReport {
     pub done: Vec<(String, String, Option<String>)>,
 }
 
+impl LiveReport {
+    /// How the run ended, as the journal and the metrics say it.
+    pub fn ending(&self) -> &'static str {
+        if self.stopped.is_some() { "stopped" } else { "completed" }
+    }
+
+    /// The records by what became of them (fetched not included).
+    pub fn by_ending(&self) -> [(&'static str, u64); 8] {
+        [
+            ("sent", self.sent),
+            ("reconciled", self.reconciled),
+            ("skipped", self.skipped),
+            ("blocked", self.blocked),
+            ("failed", self.failed),
+            ("unknown", self.unknown),
+            ("ignored", self.ignored),
+            ("left", self.left),
+        ]
+    }
+}
+
+/// The next batch of records, numbered from where the last one ended.
+fn next_batch(rest: &mut impl Iterator<Item = serde_json::Value>, position: &mut usize) -> Vec<(usize, Value)> {
+    rest.take(BATCH)
+        .map(|r| {
+            *position += 1;
+            (*position, crate::value::from_json(&r))
+        })
+        .collect()
+}
+
 pub struct Live<'a> {
     pub project: &'a Project,
     pub flow: &'a CompiledFlow,
@@ -155,9 +186,8 @@ impl Live<'_> {
             report.calls.push((name, calls - calls0));
             report.waited_on_rate_limits_ms += waited - waited0;
         }
-        let status = if report.stopped.is_some() { "stopped" } else { "completed" };
         let summary = serde_json::to_value(&report).unwrap_or_default();
-        self.state.finish_run(run, status, &summary).map_err(|e| e.to_string())?;
+        self.state.finish_run(run, report.ending(), &summary).map_err(|e| e.to_string())?;
         Ok(report)
     }
 
@@ -203,14 +233,7 @@ impl Live<'_> {
         let mut finished = 0u64;
         let mut rest = list.into_iter();
         loop {
-            let batch: Vec<(usize, Value)> = rest
-                .by_ref()
-                .take(BATCH)
-                .map(|r| {
-                    position += 1;
-                    (position, crate::value::from_json(&r))
-                })
-                .collect();
+            let batch = next_batch(&mut rest, &mut position);
             if batch.is_empty() {
                 return Ok(());
             }
@@ -269,14 +292,7 @@ impl Live<'_> {
         let mut position = 0usize;
         let mut rest = list.into_iter();
         loop {
-            let batch: Vec<(usize, Value)> = rest
-                .by_ref()
-                .take(BATCH)
-                .map(|r| {
-                    position += 1;
-                    (position, crate::value::from_json(&r))
-                })
-                .collect();
+            let batch = next_batch(&mut rest, &mut position);
             if batch.is_empty() {
                 return Ok((outcomes, missing));
             }

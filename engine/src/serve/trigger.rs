@@ -101,21 +101,12 @@ pub async fn trigger(engine: &Arc<Engine>, flow_name: &str, records: Records, or
 
 /// Metrics and a log line for a finished run.
 fn finished(engine: &Engine, flow: &str, origin: &str, r: &LiveReport) {
-    let status = if r.stopped.is_some() { "stopped" } else { "completed" };
+    let status = r.ending();
     let m = &engine.metrics;
     m.add("flowmap_runs_total", &[("flow", flow), ("origin", origin), ("status", status)], 1.0);
     m.add("flowmap_run_duration_seconds_sum", &[("flow", flow)], r.elapsed_ms as f64 / 1000.0);
     m.add("flowmap_run_duration_seconds_count", &[("flow", flow)], 1.0);
-    for (ending, n) in [
-        ("sent", r.sent),
-        ("reconciled", r.reconciled),
-        ("skipped", r.skipped),
-        ("blocked", r.blocked),
-        ("failed", r.failed),
-        ("unknown", r.unknown),
-        ("ignored", r.ignored),
-        ("left", r.left),
-    ] {
+    for (ending, n) in r.by_ending() {
         if n > 0 {
             m.add("flowmap_records_total", &[("flow", flow), ("status", ending)], n as f64);
         }

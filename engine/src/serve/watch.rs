@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use notify::event::{CreateKind, ModifyKind, RemoveKind};
 use notify::{EventKind, RecursiveMode, Watcher};
 
 use super::engine::Engine;
@@ -50,12 +51,21 @@ pub fn start(engine: Arc<Engine>) -> Result<notify::RecommendedWatcher, String> 
 }
 
 /// Events that can change a flow: writes, creations, removals and renames of
-/// YAML files that are not editor leftovers. Reads and metadata-only changes do not.
+/// YAML files that are not editor leftovers, and folders made, moved or
+/// removed (a file written into a new folder before its watch is set has no
+/// event of its own; the reload after the folder's finds it). Reads and
+/// metadata-only changes do not.
 fn matters(event: &notify::Event) -> bool {
-    if matches!(event.kind, EventKind::Access(_) | EventKind::Modify(notify::event::ModifyKind::Metadata(_))) {
-        return false;
+    match event.kind {
+        EventKind::Access(_) | EventKind::Modify(ModifyKind::Metadata(_)) => false,
+        EventKind::Create(CreateKind::Folder) | EventKind::Remove(RemoveKind::Folder) => event.paths.iter().any(|p| !hidden(p)),
+        EventKind::Modify(ModifyKind::Name(_)) => event.paths.iter().any(|p| is_flow_file(p) || (p.is_dir() && !hidden(p))),
+        _ => event.paths.iter().any(|p| is_flow_file(p)),
     }
-    event.paths.iter().any(|p| is_flow_file(p))
+}
+
+fn hidden(path: &Path) -> bool {
+    path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'))
 }
 
 fn is_flow_file(path: &Path) -> bool {
@@ -74,5 +84,26 @@ mod tests {
             assert!(!is_flow_file(Path::new(name)), "{name}");
         }
         assert!(is_flow_file(Path::new("mappings/lnb-exact/orders.flow.yaml")));
+    }
+
+    fn event(kind: EventKind, path: &Path) -> notify::Event {
+        notify::Event::new(kind).add_path(path.to_path_buf())
+    }
+
+    #[test]
+    fn folders_made_or_removed_matter_and_reads_do_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let customer = dir.path().join("beta");
+        std::fs::create_dir(&customer).unwrap();
+        let flow = customer.join("orders.flow.yaml");
+        assert!(matters(&event(EventKind::Create(CreateKind::Folder), &customer)));
+        assert!(matters(&event(EventKind::Remove(RemoveKind::Folder), &customer)));
+        assert!(!matters(&event(EventKind::Create(CreateKind::Folder), &dir.path().join(".git"))));
+        // A folder moved in is seen by its name; a file renamed to a leftover name is not a flow.
+        assert!(matters(&event(EventKind::Modify(ModifyKind::Name(notify::event::RenameMode::To)), &customer)));
+        assert!(!matters(&event(EventKind::Modify(ModifyKind::Name(notify::event::RenameMode::To)), &customer.join("orders.flow.yaml~"))));
+        assert!(matters(&event(EventKind::Modify(ModifyKind::Data(notify::event::DataChange::Content)), &flow)));
+        assert!(!matters(&event(EventKind::Access(notify::event::AccessKind::Read), &flow)));
+        assert!(!matters(&event(EventKind::Modify(ModifyKind::Metadata(notify::event::MetadataKind::Permissions)), &flow)));
     }
 }
