@@ -156,12 +156,17 @@ fn a_schedule_fires_on_the_engines_clock() {
     let (_, metrics) = served.call("GET", "/metrics", Some(TOKEN), "");
     let metrics = metrics.as_str().unwrap_or_default().to_string();
     assert!(metrics.contains(&format!("flowmap_runs_total{{flow=\"{ORDERS}\",origin=\"schedule\",status=\"completed\"}} 1\n")), "{metrics}");
+    assert!(metrics.contains("flowmap_rate_limit_wait_seconds_total{connection=\"exact\"} "), "{metrics}");
+    assert!(metrics.contains("flowmap_run_duration_seconds_count{flow=\"lnb-orders-to-exact\"} 1\n"), "{metrics}");
     // The invoices flow fired too (every 15 minutes from 07:00 Amsterdam). The customer adaptations
     // and send modes that extend the orders flow do not inherit its schedule: nothing else ran.
     let runs = served.get("/runs").1;
     let flows: Vec<&str> = runs["runs"].as_array().unwrap().iter().map(|r| r["flow"].as_str().unwrap()).collect();
     assert_eq!(flows.len(), 2, "{runs}");
     assert!(flows.contains(&ORDERS) && flows.contains(&"lnb-invoices-to-exact"), "{flows:?}");
+    // Every order and invoice sent was created with one POST to Exact, answered 201.
+    let sent: i64 = runs["runs"].as_array().unwrap().iter().map(|r| r["summary"]["sent"].as_i64().unwrap()).sum();
+    assert!(metrics.contains(&format!("flowmap_api_calls_total{{connection=\"exact\",code=\"201\"}} {sent}\n")), "{sent}\n{metrics}");
 }
 
 #[test]
