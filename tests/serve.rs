@@ -407,3 +407,37 @@ fn a_run_in_progress_finishes_on_the_version_it_started_with() {
     assert_eq!(orders.len(), 80);
     assert!(orders.keys().all(|r| r.starts_with("PO")), "every order of the run was mapped by the version it started with: {orders:?}");
 }
+
+#[test]
+fn a_broken_flow_at_start_is_shown_as_check_shows_it_and_nothing_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = project_copy(dir.path());
+    let flow = orders_flow(&root);
+    let text = std::fs::read_to_string(&flow).unwrap();
+    std::fs::write(&flow, text.replace(r#"YourRef: '"PO" ~ order.line.id'"#, r#"YourRf: '"PO" ~ order.line.id'"#)).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_flowmap"))
+        .args(["--color", "never", "serve", "--listen", "127.0.0.1:0", "--state"])
+        .arg(dir.path().join("state.db"))
+        .current_dir(&root)
+        .env("FLOWMAP_API_TOKEN", TOKEN)
+        .env_remove("CLICOLOR_FORCE")
+        .output()
+        .unwrap();
+    assert_eq!((out.status.code(), String::from_utf8_lossy(&out.stdout).as_ref()), (Some(2), ""));
+    // The orders flow and the send modes that extend it each name the line once, for their own entity.
+    let expected = ["SalesOrder", "SalesInvoice", "SalesEntry"]
+        .map(|entity| {
+            format!(
+                "error: unknown field `YourRf` for Exact {entity}
+  --> mappings/lnb-exact/orders.flow.yaml:59:3
+   |
+59 |   YourRf: '\"PO\" ~ order.line.id'
+   |   ^^^^^^ did you mean `YourRef`?
+
+"
+            )
+        })
+        .concat()
+        + "error: the flows do not load; nothing was started\n";
+    assert_eq!(String::from_utf8_lossy(&out.stderr), expected);
+}
