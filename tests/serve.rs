@@ -441,3 +441,42 @@ fn a_broken_flow_at_start_is_shown_as_check_shows_it_and_nothing_starts() {
         + "error: the flows do not load; nothing was started\n";
     assert_eq!(String::from_utf8_lossy(&out.stderr), expected);
 }
+
+#[test]
+fn a_records_history_and_a_replay_of_failed_records_through_the_api() {
+    let world = default_world();
+    world.connect();
+    let dir = tempfile::tempdir().unwrap();
+    let root = project_copy(dir.path());
+    let served = Served::start(&world, &root, &["--clock-start", SUNDAY], &[]);
+    let (status, answer) = served.post(&format!("/flows/{ORDERS}/runs"), r#"{"keys": ["50004"]}"#);
+    assert_eq!(status, 202, "{answer}");
+    served.finished_run(ORDERS, answer["run"].as_i64().unwrap());
+    let (status, history) = served.get(&format!("/flows/{ORDERS}/records/50004"));
+    assert_eq!(status, 200, "{history}");
+    assert_eq!(history["now"]["status"], "blocked");
+    assert_eq!(history["now"]["reasons"], serde_json::json!(["Customer 99999 does not exist as an Account in Exact Online"]));
+    let events: Vec<&str> = history["events"].as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap()).collect();
+    assert_eq!(events, ["blocked", "written_back"]);
+    assert_eq!(world.lnb_statuses()["50004"], "Blocked");
+
+    // The customer is created in Exact; the blocked order is replayed from the journal (LNB no
+    // longer lists it) and sent.
+    let account = serde_json::json!({"ID": "0e6c7a34-3f5b-4c1e-9d2a-8b7f6e5d4c3b", "Code": "             99999", "Name": "Nouveau Client", "Status": "C", "IsSales": true});
+    world.sandbox.add_exact_records("crm/Accounts", vec![account]).unwrap();
+    let (status, answer) = served.post(&format!("/flows/{ORDERS}/replay"), r#"{"failed": true}"#);
+    assert_eq!(status, 202, "{answer}");
+    let run = served.finished_run(ORDERS, answer["run"].as_i64().unwrap());
+    assert_eq!((run["mode"].as_str(), run["summary"]["sent"].as_i64()), (Some("replay"), Some(1)), "{run}");
+    assert_eq!(world.exact_orders_by_ref().get("PO50004"), Some(&1));
+    let (_, history) = served.get(&format!("/flows/{ORDERS}/records/50004"));
+    assert_eq!(history["now"]["status"], "sent");
+    assert_eq!(
+        served.post(&format!("/flows/{ORDERS}/replay"), r#"{"failed": true}"#),
+        (400, serde_json::json!({"error": "no failed, blocked or unknown records"}))
+    );
+    assert_eq!(
+        served.get(&format!("/flows/{ORDERS}/records/77777")),
+        (404, serde_json::json!({"error": format!("the journal has no record `77777` of flow {ORDERS}")}))
+    );
+}
