@@ -59,10 +59,13 @@ fn a_run_killed_midway_then_run_again_sends_every_order_exactly_once() {
 #[test]
 fn with_a_fifth_of_calls_failing_a_run_still_sends_every_order_once() {
     let orders = 60;
+    // The draws repeat from the seed, so the order of fault kinds is fixed: seed 9 injects all
+    // four among its first four faults. (Seed 11 reached its first 429 only at the 17th fault,
+    // and a run that needed fewer calls never saw one.)
     let faults = Faults {
         rate: 0.2,
         kinds: vec![FaultKind::TooManyRequests, FaultKind::ServiceUnavailable, FaultKind::Timeout, FaultKind::DropAfterWrite],
-        seed: 11,
+        seed: 9,
         hang_ms: 3000,
     };
     let config = SandboxConfig { generate: generated(orders), ..Default::default() };
