@@ -42,7 +42,7 @@ impl FixtureAccess {
 
 /// Reads a recorded answer and unwraps its records.
 pub fn read_records(file: &Path, selector: Option<&jmespath::Expression<'static>>) -> Result<Vec<Value>, AccessError> {
-    let shown = crate::diagnostic::SourceFile::new(file, String::new()).display_path();
+    let shown = crate::diagnostic::display_path(file);
     let text = std::fs::read_to_string(file).map_err(|_| AccessError(format!("no fixture file {shown}")))?;
     let json: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| AccessError(format!("{shown}:{}:{}: invalid JSON: {e}", e.line(), e.column())))?;

@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::{Format, paths};
-use crate::compile::compile_file;
+use crate::compile::compile_files;
 use crate::diagnostic::{Diagnostic, render_json, render_text};
 
 /// `flowmap check`: every problem of every flow in one pass.
@@ -15,12 +15,12 @@ pub fn run(root: Option<PathBuf>, files: Vec<PathBuf>, format: Format) -> Result
     match paths::load_project(&root) {
         Err(problems) => diagnostics.extend(problems),
         Ok(project) => {
-            for flow in &flows {
-                let (ok, mut found) = match compile_file(&project, flow) {
+            for (flow, compiled) in compile_files(&project, flows.clone()) {
+                let (ok, mut found) = match compiled {
                     Ok((_, warnings)) => (true, warnings),
                     Err(problems) => (false, problems),
                 };
-                results.push((flow.clone(), ok));
+                results.push((flow, ok));
                 diagnostics.append(&mut found);
             }
         }
@@ -42,7 +42,7 @@ pub fn run(root: Option<PathBuf>, files: Vec<PathBuf>, format: Format) -> Result
         }
         Format::Json => {
             let doc = serde_json::json!({
-                "flows": results.iter().map(|(f, ok)| serde_json::json!({"file": crate::diagnostic::SourceFile::new(f, String::new()).display_path(), "ok": ok})).collect::<Vec<_>>(),
+                "flows": results.iter().map(|(f, ok)| serde_json::json!({"file": crate::diagnostic::display_path(f), "ok": ok})).collect::<Vec<_>>(),
                 "errors": errors,
                 "warnings": warnings,
                 "diagnostics": diagnostics.iter().map(render_json).collect::<Vec<_>>(),

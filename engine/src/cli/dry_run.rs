@@ -40,14 +40,8 @@ pub fn run(root: Option<PathBuf>, flow: PathBuf, input: Option<PathBuf>, fixture
     // JSON carries no colour, so it bypasses anstream's escape-code filter.
     let mut out: Box<dyn Write> =
         if format == Format::Text { Box::new(anstream::stdout()) } else { Box::new(std::io::BufWriter::new(std::io::stdout().lock())) };
-    let mut header = (format == Format::Text).then(|| {
-        format!(
-            "dry-run of {} ({}, version {})\n\n",
-            compiled.name,
-            crate::diagnostic::SourceFile::new(&compiled.path, String::new()).display_path(),
-            compiled.version
-        )
-    });
+    let mut header = (format == Format::Text)
+        .then(|| format!("dry-run of {} ({}, version {})\n\n", compiled.name, crate::diagnostic::display_path(&compiled.path), compiled.version));
     let mut emit = |o: Result<Outcome, InputError>| {
         if let Some(h) = header.take() {
             let _ = out.write_all(h.as_bytes());

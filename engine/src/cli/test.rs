@@ -24,7 +24,7 @@ pub fn run(root: Option<PathBuf>, files: Vec<PathBuf>) -> Result<ExitCode, Strin
     let mut out = anstream::stdout();
     let (mut passed, mut failed, mut broken) = (0, 0, 0);
     for file in &tests {
-        let _ = writeln!(out, "{}", crate::diagnostic::SourceFile::new(file, String::new()).display_path());
+        let _ = writeln!(out, "{}", crate::diagnostic::display_path(file));
         match run_test_file(&project, file) {
             Err(problems) => {
                 broken += 1;

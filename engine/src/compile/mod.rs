@@ -5,6 +5,7 @@
 mod after;
 mod context;
 mod exists;
+mod files;
 mod flow;
 mod lookups;
 mod mapping;
@@ -12,6 +13,7 @@ mod references;
 mod rules;
 mod triggers;
 
+pub use files::{CompileResult, compile_files};
 pub use flow::*;
 pub use triggers::{CompiledSchedule, CompiledWebhook};
 

@@ -1,6 +1,6 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// A loaded text file, kept so diagnostics can quote its lines.
 #[derive(Debug)]
@@ -9,17 +9,20 @@ pub struct SourceFile {
     pub text: String,
     /// Byte offset where each line starts, so quoting a line is not a scan of the file.
     line_starts: Vec<usize>,
+    /// The path as shown, worked out once: block reasons name their origin for every
+    /// compiled request, and finding the working directory is two system calls.
+    shown: OnceLock<String>,
 }
 
 impl SourceFile {
     pub fn new(path: impl Into<PathBuf>, text: String) -> Arc<Self> {
         let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
-        Arc::new(SourceFile { path: path.into(), text, line_starts })
+        Arc::new(SourceFile { path: path.into(), text, line_starts, shown: OnceLock::new() })
     }
 
     /// The path as shown to users: relative to the working directory when below it.
-    pub fn display_path(&self) -> String {
-        display_path(&self.path)
+    pub fn display_path(&self) -> &str {
+        self.shown.get_or_init(|| display_path(&self.path))
     }
 
     /// The 1-based line `n`, without its line break.

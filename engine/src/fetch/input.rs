@@ -4,8 +4,6 @@ use std::path::Path;
 
 use minijinja::Value;
 
-use crate::diagnostic::SourceFile;
-
 /// A problem with the input: the file and position, and what is wrong.
 #[derive(Debug, Clone, PartialEq)]
 pub struct InputError(pub String);
@@ -31,7 +29,7 @@ impl RecordReader {
     /// - one single-line object: a recorded response if the selector finds a list in it, else one record;
     /// - anything else is read whole: an array of records, or a response the selector unwraps.
     pub fn open(path: &Path, selector: &jmespath::Expression<'static>) -> Result<RecordReader, InputError> {
-        let name = SourceFile::new(path, String::new()).display_path();
+        let name = crate::diagnostic::display_path(path);
         let cannot = |e: std::io::Error| InputError(format!("cannot read {name}: {e}"));
         let mut reader = BufReader::with_capacity(256 * 1024, File::open(path).map_err(cannot)?);
         let (first_is_object, more_lines) = {

@@ -22,7 +22,7 @@ pub fn from_fixtures(flow: &CompiledFlow, dir: &Path, calls: &mut CallLog) -> Re
     let records = read_records(&file, Some(&flow.source.records))?;
     calls.record(&flow.source.system, "GET", &flow.source.get, "fetch source", || source_request(flow));
     let kept = records.into_iter().filter(|r| flow.source.query_match(r) == Some(true)).collect();
-    Ok((crate::diagnostic::SourceFile::new(&file, String::new()).display_path(), kept))
+    Ok((crate::diagnostic::display_path(&file), kept))
 }
 
 /// The source request as a live run sends it: path and query.

@@ -81,8 +81,7 @@ fn resolve_base(path: &Path, rel: &str, doc: &Document, chain: &[PathBuf]) -> Re
         return Err(Diagnostic::error(format!("the extended flow `{rel}` does not exist")).at(here).label("no such file"));
     };
     if chain.contains(&canonical) {
-        let cycle: Vec<String> =
-            chain.iter().chain(std::iter::once(&canonical)).map(|p| crate::diagnostic::SourceFile::new(p, String::new()).display_path()).collect();
+        let cycle: Vec<String> = chain.iter().chain(std::iter::once(&canonical)).map(|p| crate::diagnostic::display_path(p)).collect();
         return Err(Diagnostic::error(format!("`extends` forms a cycle: {}", cycle.join(" → "))).at(here));
     }
     Ok(base_path)

@@ -17,8 +17,7 @@ pub struct Document {
 }
 
 pub fn read_yaml(path: &Path) -> Result<Document, Diagnostic> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Diagnostic::error(format!("cannot read {}: {e}", crate::diagnostic::SourceFile::new(path, String::new()).display_path())))?;
+    let text = std::fs::read_to_string(path).map_err(|e| Diagnostic::error(format!("cannot read {}: {e}", crate::diagnostic::display_path(path))))?;
     // Shown paths are relative to the working directory; a canonical path
     // keeps `a/../b` out of them.
     parse_yaml(SourceFile::new(path.canonicalize().unwrap_or_else(|_| path.to_path_buf()), text))

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::compile::{CompiledFlow, compile_file};
+use crate::compile::{CompiledFlow, compile_files};
 use crate::diagnostic::Diagnostic;
 use crate::project::Project;
 
@@ -27,8 +27,8 @@ impl FlowSet {
         files.sort();
         let mut problems = Vec::new();
         let mut flows: BTreeMap<String, Arc<CompiledFlow>> = BTreeMap::new();
-        for file in files {
-            match compile_file(&project, &file) {
+        for (file, compiled) in compile_files(&project, files) {
+            match compiled {
                 Ok((flow, _warnings)) => {
                     if let Some(other) = flows.get(&flow.name) {
                         problems.push(Diagnostic::error(format!(

@@ -81,7 +81,7 @@ fn find_record(
             return Ok(r);
         }
     }
-    Err(format!("no record with key {wanted} in {}", crate::diagnostic::SourceFile::new(file, String::new()).display_path()))
+    Err(format!("no record with key {wanted} in {}", crate::diagnostic::display_path(file)))
 }
 
 fn describe(o: &Outcome) -> String {

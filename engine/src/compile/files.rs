@@ -1,0 +1,76 @@
+//! Many flow files compiled at once.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::{CompiledFlow, compile_file};
+use crate::diagnostic::Diagnostic;
+use crate::project::Project;
+
+pub type CompileResult = Result<(CompiledFlow, Vec<Diagnostic>), Vec<Diagnostic>>;
+
+/// Loads and compiles many flow files, spread over the machine's cores: each file is
+/// independent, and a reload of a large project (or `check` of all of it) waits on
+/// this. Answers come in the order of `files`, so problems are listed the same way
+/// every time.
+pub fn compile_files(project: &Project, files: Vec<PathBuf>) -> Vec<(PathBuf, CompileResult)> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len().max(1));
+    let next = AtomicUsize::new(0);
+    let mut done: Vec<(usize, CompileResult)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(file) = files.get(i) else { break };
+                        mine.push((i, compile_file(project, file)));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
+    files.into_iter().zip(done.into_iter().map(|(_, r)| r)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Copies of the shipped orders flow under distinct names, every seventh with a
+    /// misspelt target field: each answer must belong to its own file, in order.
+    #[test]
+    fn answers_come_in_the_order_of_the_files_each_for_its_own_file() {
+        let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the repository");
+        let project = Project::load(repo).unwrap_or_else(|p| panic!("the project loads: {p:?}"));
+        let orders = std::fs::read_to_string(repo.join("mappings/lnb-exact/orders.flow.yaml")).expect("the orders flow");
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let files: Vec<PathBuf> = (0..30)
+            .map(|i| {
+                let mut text = orders.replace("flow: lnb-orders-to-exact", &format!("flow: copy-{i}"));
+                if i % 7 == 3 {
+                    text = text.replace("  YourRef: '\"PO\"", "  YourReff: '\"PO\"");
+                }
+                let file = dir.path().join(format!("copy-{i}.flow.yaml"));
+                std::fs::write(&file, text).expect("written");
+                file
+            })
+            .collect();
+        let answers = compile_files(&project, files.clone());
+        assert_eq!(answers.iter().map(|(f, _)| f.clone()).collect::<Vec<_>>(), files);
+        for (i, (file, answer)) in answers.iter().enumerate() {
+            match answer {
+                Ok((flow, _)) => assert!(i % 7 != 3 && flow.name == format!("copy-{i}"), "{i}: {}", flow.name),
+                Err(problems) => {
+                    assert_eq!(i % 7, 3, "{i}: {problems:?}");
+                    let at = problems[0].location.as_ref().map(|l| l.file.path.clone());
+                    assert_eq!(at.as_deref(), Some(file.as_path()));
+                    assert!(problems[0].message.contains("YourReff"), "{}", problems[0].message);
+                }
+            }
+        }
+    }
+}
