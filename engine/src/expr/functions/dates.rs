@@ -125,6 +125,11 @@ fn parse_offset(text: &str) -> Option<FixedOffset> {
         ("-", rest) => (-1, rest),
         _ => return None,
     };
+    // Digits and a colon only: anything else is no offset (and slicing by
+    // byte below would cut a character of source text in two).
+    if !rest.is_ascii() {
+        return None;
+    }
     let (hours, minutes) = match rest.len() {
         2 => (rest, "00"),
         4 => rest.split_at(2),

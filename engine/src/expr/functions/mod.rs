@@ -172,3 +172,90 @@ mod tests {
         assert_eq!(json("'7' | lpad(3, fill='0')", context! {}), json!("007"));
     }
 }
+
+#[cfg(test)]
+mod robustness {
+    use super::test_support::eval;
+    use minijinja::context;
+
+    /// Source data never panics a filter: every filter and function, with the
+    /// argument shapes they take, on text that is cut or malformed in the
+    /// places their parsers look (non-ASCII where digits, signs or offsets are
+    /// expected). Errors are fine; a panic is a failed test naming the call.
+    #[test]
+    fn no_filter_panics_on_odd_source_values() {
+        let texts = [
+            "",
+            " ",
+            "é",
+            "-",
+            "+",
+            ".",
+            "ééééééééééé",
+            "2024-03-05",
+            "2024-0é-05",
+            "2024-03-05Té",
+            "2024-03-05T10:20:00+1é00",
+            "2024-03-05T10:20:00+1é0",
+            "2024-03-05T10:20:00-é",
+            "2024-03-05T10:2é:00",
+            "2024-03-05T10:20:00.é",
+            "/Date(é)/",
+            "/Date(1+é)/",
+            "/Date(-)/",
+            "/Date(1709596800000+01é0)/",
+            "€12,50",
+            "1é5",
+            "a\u{301}bc",
+            "99999999999999999999999999999999",
+            "1e400",
+            "-0",
+            "NaN",
+            "guid'é'",
+            "'",
+        ];
+        let filters = [
+            "add_days(1)",
+            "add_days(-100000000)",
+            "collapse_spaces",
+            "date_format('%Y-%m-%d %z')",
+            "digits",
+            "from_odata_date",
+            "left(3)",
+            "right(3)",
+            "lpad(5, 'é')",
+            "rpad(5, '0')",
+            "money",
+            "money(4)",
+            "nonempty",
+            "odata_date",
+            "odata_guid",
+            "odata_string",
+            "split_name",
+            "to_date",
+            "translate({'é': 1}, 0)",
+        ];
+        let functions = [
+            "days_between(v, v)",
+            "days_between(v, '2024-03-05')",
+            "money_add(v, v)",
+            "money_sub(v, '1')",
+            "money_mul(v, v)",
+            "money_div(v, v)",
+            "money_div('1', v)",
+            "money_sum([v, v])",
+            "money_sum_product([v], [v])",
+        ];
+        let calls = filters.iter().map(|f| format!("v | {f}")).chain(functions.iter().map(|f| f.to_string()));
+        let mut panicked = Vec::new();
+        for call in calls.collect::<Vec<_>>() {
+            for text in texts {
+                let caught = std::panic::catch_unwind(|| eval(&call, context! { v => text }));
+                if caught.is_err() {
+                    panicked.push(format!("{call} with v = {text:?}"));
+                }
+            }
+        }
+        assert!(panicked.is_empty(), "panicked: {panicked:#?}");
+    }
+}
