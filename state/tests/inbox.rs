@@ -31,7 +31,9 @@ fn records_wait_in_the_inbox_across_reopening_until_taken() {
             ("items".into(), "guid-1".into(), "exact Items Update".into()),
         ]
     );
-    state.take_inbox("cancellations", &["guid-1".to_string(), "never-there".to_string()]).unwrap();
+    let seen = state.inbox_seen("cancellations", &["guid-1".to_string(), "never-there".to_string()]).unwrap();
+    assert_eq!(seen, vec![("guid-1".to_string(), 2)], "two events for guid-1; nothing waits for never-there");
+    state.take_inbox("cancellations", &seen).unwrap();
     let mut rows = waiting(&state);
     rows.sort();
     assert_eq!(
@@ -41,6 +43,24 @@ fn records_wait_in_the_inbox_across_reopening_until_taken() {
             ("items".into(), "guid-1".into(), "exact Items Update".into())
         ]
     );
+}
+
+#[test]
+fn an_event_that_arrives_while_a_run_has_its_record_waits_for_the_next_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = State::open(&dir.path().join("state.db")).unwrap();
+    state.put_inbox("cancellations", "guid-1", "exact SalesOrders Update").unwrap();
+    // A run starts for guid-1 and notes what it has seen …
+    let seen = state.inbox_seen("cancellations", &["guid-1".to_string()]).unwrap();
+    // … the record changes again and Exact says so while the run fetches it …
+    state.put_inbox("cancellations", "guid-1", "exact SalesOrders Update").unwrap();
+    // … and the run's end does not take the newer event away.
+    state.take_inbox("cancellations", &seen).unwrap();
+    let rows = state.inbox().unwrap();
+    assert_eq!(rows.iter().map(|r| (r.key.as_str(), r.events)).collect::<Vec<_>>(), vec![("guid-1", 2)]);
+    let seen = state.inbox_seen("cancellations", &["guid-1".to_string()]).unwrap();
+    state.take_inbox("cancellations", &seen).unwrap();
+    assert_eq!(waiting(&state), vec![]);
 }
 
 #[test]

@@ -44,7 +44,13 @@ pub enum Records {
 }
 
 /// Records of chosen keys found in the source, and the keys not had (with why).
-type Chosen = (Vec<serde_json::Value>, Vec<(String, String)>);
+struct Chosen {
+    found: Vec<serde_json::Value>,
+    missing: Vec<(String, String)>,
+    /// Of the missing, those the source refused to give (rights, credentials, a bad
+    /// request) rather than did not have: asking again later may get them.
+    refused: Vec<String>,
+}
 /// What a preview finds: the outcomes, and the keys not had (with why).
 type Previewed = (Vec<Outcome>, Vec<(String, String)>);
 
@@ -86,6 +92,9 @@ pub struct LiveReport {
     pub elapsed_ms: u64,
     /// Why the run stopped early (consent lost, daily budget spent).
     pub stopped: Option<String>,
+    /// Chosen keys the source refused to give (counted as failed, not journaled:
+    /// there is no record to journal); whoever asked for them may ask again.
+    pub refused: Vec<String>,
     /// Keys and reasons of records blocked or failed, for the summary.
     pub problems: Vec<(String, String, Vec<String>)>,
     /// Records sent, reconciled or skipped: key, which, and why (a replay names each).
@@ -213,8 +222,9 @@ impl Live<'_> {
             list.extend(self.fetch()?);
         }
         if !chosen.is_empty() {
-            let (found, missing) = self.fetch_chosen(&chosen)?;
+            let Chosen { found, missing, refused } = self.fetch_chosen(&chosen)?;
             list.extend(found);
+            report.refused = refused;
             for (key, why) in missing {
                 report.failed += 1;
                 report.problems.push((key, "failed".into(), vec![why]));
@@ -271,7 +281,10 @@ impl Live<'_> {
     pub fn preview(&self, records: Records) -> Result<Previewed, String> {
         let (list, missing) = match records {
             Records::Fetch => (self.fetch()?, Vec::new()),
-            Records::Chosen(keys) => self.fetch_chosen(&keys)?,
+            Records::Chosen(keys) => {
+                let chosen = self.fetch_chosen(&keys)?;
+                (chosen.found, chosen.missing)
+            }
             Records::Stored(keys) => {
                 let mut list = Vec::new();
                 let mut missing = Vec::new();
@@ -341,7 +354,7 @@ impl Live<'_> {
                 }
             }
             let missing = keys.iter().filter(|k| !seen.contains(*k)).map(|k| (k.clone(), format!("the source has no record `{k}`"))).collect();
-            return Ok((found, missing));
+            return Ok(Chosen { found, missing, refused: Vec::new() });
         };
         let system = self.project.systems.get(&source.system).ok_or_else(|| format!("unknown system `{}`", source.system))?;
         let odata = system.def.query == crate::model::QueryLanguage::Odata;
@@ -355,23 +368,23 @@ impl Live<'_> {
                 let (conn, select) = (conn.clone(), &select);
                 async move { (key.clone(), conn.get(&url, select).await) }
             });
-            let mut found = Vec::new();
-            let mut missing = Vec::new();
+            let mut chosen = Chosen { found: Vec::new(), missing: Vec::new(), refused: Vec::new() };
             for (key, answer) in futures_util::future::join_all(asks).await {
                 match answer {
-                    Ok(a) => found.push(one_record(&system.records, a.body)),
+                    Ok(a) => chosen.found.push(one_record(&system.records, a.body)),
                     Err(CallError::Refused { status: 404, .. }) => {
                         let why = format!("the source has no record `{key}`");
-                        missing.push((key, why));
+                        chosen.missing.push((key, why));
                     }
                     Err(CallError::Refused { status, message }) => {
                         let why = format!("{} refused to give `{key}`: {message} (HTTP {status})", source.system);
-                        missing.push((key, why));
+                        chosen.refused.push(key.clone());
+                        chosen.missing.push((key, why));
                     }
                     Err(e) => return Err(format!("fetching {} `{key}`: {e}", source.system)),
                 }
             }
-            Ok((found, missing))
+            Ok(chosen)
         })
     }
 

@@ -50,9 +50,18 @@ pub async fn trigger(engine: &Arc<Engine>, flow_name: &str, records: Records, or
     let engine2 = engine.clone();
     let origin = origin.to_string();
     let mode = if matches!(records, Records::Stored(_)) { "replay" } else { "run" };
-    // Chosen records leave the inbox once a run has finished with them.
-    let chosen = if let Records::Chosen(keys) = &records { keys.clone() } else { Vec::new() };
+    // Chosen records leave the inbox once a run has finished with them, as far as
+    // the events this run saw (noted before it fetches them).
+    let seen = match &records {
+        Records::Chosen(keys) => engine.state.inbox_seen(flow_name, keys).unwrap_or_else(|e| {
+            tracing::error!(flow = %flow_name, error = %e, "cannot read the inbox; its records stay and run again");
+            Vec::new()
+        }),
+        _ => Vec::new(),
+    };
     tokio::task::spawn_blocking(move || {
+        // Whatever happens in the run, even a panic, the flow is free again afterwards.
+        let _release = Release { engine: &engine2, flow: &flow.name };
         let live = Live {
             project: &set.project,
             flow: &flow,
@@ -62,40 +71,75 @@ pub async fn trigger(engine: &Arc<Engine>, flow_name: &str, records: Records, or
             cancel: Some(engine2.cancel.clone()),
         };
         let mut started_tx = Some(started_tx);
-        let result = live.run(mode, records, &mut |p| {
-            if let Progress::Started(run) = p {
-                engine2.set_run(&flow.name, run);
-                tracing::info!(flow = %flow.name, run, origin = %origin, version = %flow.version, "run started");
-                if let Some(tx) = started_tx.take() {
-                    let _ = tx.send(Ok(run));
+        let mut started_run = None;
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            live.run(mode, records, &mut |p| {
+                if let Progress::Started(run) = p {
+                    engine2.set_run(&flow.name, run);
+                    started_run = Some(run);
+                    tracing::info!(flow = %flow.name, run, origin = %origin, version = %flow.version, "run started");
+                    if let Some(tx) = started_tx.take() {
+                        let _ = tx.send(Ok(run));
+                    }
                 }
+            })
+        }));
+        // A bug must not take the engine down with it: the run ends as failed, the
+        // records it had not settled are settled by the next run (the journal says
+        // which were being sent).
+        let result = ran.unwrap_or_else(|panic| {
+            let what = panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned()).unwrap_or_default();
+            let why = crate::http::redact(&format!("the run stopped on an internal error: {what}"));
+            tracing::error!(flow = %flow.name, origin = %origin, error = %why, "run crashed");
+            if let Some(run) = started_run
+                && let Err(e) = engine2.state.finish_run(run, "crashed", &serde_json::json!({ "stopped": why }))
+            {
+                tracing::error!(flow = %flow.name, run, error = %e, "cannot record the end of the run");
             }
+            Err(why)
         });
         match &result {
             Ok(report) => {
                 finished(&engine2, &flow.name, &origin, report);
-                // A run cut short may not have reached them: they wait for the next one.
+                // A run cut short may not have reached them: they wait for the next one;
+                // so do records the source refused to give this time.
+                let taken: Vec<(String, i64)> = seen.into_iter().filter(|(key, _)| !report.refused.contains(key)).collect();
                 if report.stopped.is_none()
-                    && !chosen.is_empty()
-                    && let Err(e) = engine2.state.take_inbox(&flow.name, &chosen)
+                    && !taken.is_empty()
+                    && let Err(e) = engine2.state.take_inbox(&flow.name, &taken)
                 {
                     tracing::error!(flow = %flow.name, error = %e, "cannot clear the inbox; its records run again (the existence check keeps them from being sent twice)");
                 }
             }
-            Err(e) => {
+            Err(e) if started_tx.is_some() => {
                 tracing::error!(flow = %flow.name, origin = %origin, error = %crate::http::redact(e), "run did not start");
                 engine2.metrics.add("flowmap_runs_total", &[("flow", &flow.name), ("origin", &origin), ("status", "not_started")], 1.0);
+            }
+            Err(e) => {
+                tracing::error!(flow = %flow.name, origin = %origin, error = %crate::http::redact(e), "run failed");
+                engine2.metrics.add("flowmap_runs_total", &[("flow", &flow.name), ("origin", &origin), ("status", "failed")], 1.0);
             }
         }
         if let (Some(tx), Err(e)) = (started_tx.take(), &result) {
             let _ = tx.send(Err(e.clone()));
         }
-        engine2.release(&flow.name);
     });
     match started_rx.await {
         Ok(Ok(run)) => Ok(run),
         Ok(Err(e)) => Err(TriggerError::NotStarted(crate::http::redact(&e))),
         Err(_) => Err(TriggerError::NotStarted("the run ended before it was recorded".into())),
+    }
+}
+
+/// Frees the flow for the next run when dropped (the run ended, or panicked).
+struct Release<'a> {
+    engine: &'a Engine,
+    flow: &'a str,
+}
+
+impl Drop for Release<'_> {
+    fn drop(&mut self) {
+        self.engine.release(self.flow);
     }
 }
 
