@@ -337,6 +337,9 @@ fn flow_files_added_and_removed_while_serving_are_picked_up_and_editor_leftovers
     let served = Served::start(&world, &root, &["--clock-start", SUNDAY], &[]);
     let before = flow_names(&served);
     assert!(!before.contains(&"beta-orders".to_string()), "{before:?}");
+    // Emacs marks a buffer with unsaved edits by a dangling symlink beside the file: not a system.
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("user@host.4242:1700000000", root.join("mappings/systems/.#exact.yaml")).unwrap();
 
     // A new customer folder with one flow: the folder watch sees it.
     let beta = root.join("mappings/customers/beta");
@@ -360,6 +363,13 @@ fn flow_files_added_and_removed_while_serving_are_picked_up_and_editor_leftovers
     // Removed: gone from the set.
     std::fs::remove_file(&file).unwrap();
     served.wait_for("the removed flow to go", Duration::from_secs(5), || !flow_names(&served).contains(&"beta-orders".to_string()));
+    assert_eq!(flow_names(&served), before);
+
+    // Back, then its folder moved out of the tree (the watcher sees only the old path): gone again.
+    std::fs::write(&file, "extends: ../../lnb-exact/orders.flow.yaml\nflow: beta-orders\n").unwrap();
+    served.wait_for("the flow to be back", Duration::from_secs(5), || flow_names(&served).contains(&"beta-orders".to_string()));
+    std::fs::rename(&beta, dir.path().join("beta-archived")).unwrap();
+    served.wait_for("the moved-out flow to go", Duration::from_secs(5), || !flow_names(&served).contains(&"beta-orders".to_string()));
     assert_eq!(flow_names(&served), before);
 
     // Swap files, backups and a vim probe file are not flow files: no reload at all.

@@ -57,6 +57,8 @@ impl Project {
             .map_err(|e| vec![Diagnostic::error(format!("cannot read {}: {e}", dir.display()))])?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+            // Hidden names are editors' (Emacs keeps `.#exact.yaml` while a buffer has unsaved edits).
+            .filter(|p| !p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.')))
             .collect();
         files.sort();
         let mut problems = Vec::new();

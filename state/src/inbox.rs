@@ -80,8 +80,9 @@ impl State {
         // IMMEDIATE, as every write here: wait for other writers with the busy timeout.
         let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(self.sqlite_error("clearing the inbox"))?;
         {
-            let mut statement =
-                transaction.prepare_cached("DELETE FROM inbox WHERE flow = ?1 AND key = ?2 AND events <= ?3").map_err(self.sqlite_error("clearing the inbox"))?;
+            let mut statement = transaction
+                .prepare_cached("DELETE FROM inbox WHERE flow = ?1 AND key = ?2 AND events <= ?3")
+                .map_err(self.sqlite_error("clearing the inbox"))?;
             for (key, events) in seen {
                 statement
                     .execute(params![flow, key, events])

@@ -18,10 +18,15 @@ const DEBOUNCE: Duration = Duration::from_millis(150);
 /// Starts watching; the returned watcher must be kept alive.
 pub fn start(engine: Arc<Engine>) -> Result<notify::RecommendedWatcher, String> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<()>();
-    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        if let Ok(event) = event
-            && matters(&event)
-        {
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| match event {
+        Ok(event) if matters(&event) => {
+            let _ = tx.send(());
+        }
+        Ok(_) => {}
+        // Events may have been lost (e.g. the kernel's queue overflowed): load again
+        // rather than keep a set that may no longer be what is on disk.
+        Err(e) => {
+            tracing::warn!(error = %e, "the flow watcher lost track; loading the flows again");
             let _ = tx.send(());
         }
     })
@@ -53,25 +58,31 @@ pub fn start(engine: Arc<Engine>) -> Result<notify::RecommendedWatcher, String> 
 /// Events that can change a flow: writes, creations, removals and renames of
 /// YAML files that are not editor leftovers, and folders made, moved or
 /// removed (a file written into a new folder before its watch is set has no
-/// event of its own; the reload after the folder's finds it). Reads and
-/// metadata-only changes do not.
+/// event of its own; the reload after the folder's finds it). A rename whose
+/// path is gone may be a folder moved out of the tree: it is only known by
+/// that path, so it counts. Reads and metadata-only changes do not; nor do
+/// events the watcher says were lost, which ask for a rescan.
 fn matters(event: &notify::Event) -> bool {
+    if event.need_rescan() {
+        return true;
+    }
     match event.kind {
         EventKind::Access(_) | EventKind::Modify(ModifyKind::Metadata(_)) => false,
-        EventKind::Create(CreateKind::Folder) | EventKind::Remove(RemoveKind::Folder) => event.paths.iter().any(|p| !hidden(p)),
-        EventKind::Modify(ModifyKind::Name(_)) => event.paths.iter().any(|p| is_flow_file(p) || (p.is_dir() && !hidden(p))),
+        EventKind::Create(CreateKind::Folder) | EventKind::Remove(RemoveKind::Folder) => event.paths.iter().any(|p| !leftover(p)),
+        EventKind::Modify(ModifyKind::Name(_)) => event.paths.iter().any(|p| is_flow_file(p) || (!leftover(p) && (p.is_dir() || !p.exists()))),
         _ => event.paths.iter().any(|p| is_flow_file(p)),
     }
 }
 
-fn hidden(path: &Path) -> bool {
-    path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'))
+/// Hidden names (`.git`, `.orders.flow.yaml.swp`) and editors' backup and lock files.
+fn leftover(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else { return true };
+    name.starts_with('.') || name.starts_with('#') || name.ends_with('~') || name == "4913"
 }
 
 fn is_flow_file(path: &Path) -> bool {
     let Some(name) = path.file_name().and_then(|n| n.to_str()) else { return false };
-    let leftover = name.starts_with('.') || name.starts_with('#') || name.ends_with('~') || name == "4913";
-    !leftover && (name.ends_with(".yaml") || name.ends_with(".yml"))
+    !leftover(path) && (name.ends_with(".yaml") || name.ends_with(".yml"))
 }
 
 #[cfg(test)]
@@ -102,6 +113,13 @@ mod tests {
         // A folder moved in is seen by its name; a file renamed to a leftover name is not a flow.
         assert!(matters(&event(EventKind::Modify(ModifyKind::Name(notify::event::RenameMode::To)), &customer)));
         assert!(!matters(&event(EventKind::Modify(ModifyKind::Name(notify::event::RenameMode::To)), &customer.join("orders.flow.yaml~"))));
+        // A folder moved out of the tree: only its old path, which is gone.
+        let moved_out = dir.path().join("gamma");
+        assert!(matters(&event(EventKind::Modify(ModifyKind::Name(notify::event::RenameMode::From)), &moved_out)));
+        assert!(!matters(&event(EventKind::Modify(ModifyKind::Name(notify::event::RenameMode::From)), &dir.path().join(".gamma"))));
+        // Lost events: load again.
+        let overflow = notify::Event::new(EventKind::Other).set_flag(notify::event::Flag::Rescan);
+        assert!(matters(&overflow));
         assert!(matters(&event(EventKind::Modify(ModifyKind::Data(notify::event::DataChange::Content)), &flow)));
         assert!(!matters(&event(EventKind::Access(notify::event::AccessKind::Read), &flow)));
         assert!(!matters(&event(EventKind::Modify(ModifyKind::Metadata(notify::event::MetadataKind::Permissions)), &flow)));
