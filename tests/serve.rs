@@ -486,6 +486,14 @@ fn a_records_history_and_a_replay_of_failed_records_through_the_api() {
         (400, serde_json::json!({"error": "no failed, blocked or unknown records"}))
     );
     assert_eq!(
+        served.post("/flows/lnb-orders-to-exakt/replay", r#"{"failed": true}"#),
+        (404, serde_json::json!({"error": "no flow named `lnb-orders-to-exakt`; did you mean `lnb-orders-to-exact`?"}))
+    );
+    assert_eq!(
+        served.post(&format!("/flows/{ORDERS}/replay"), r#"{"failed": true, "keys": ["50004"]}"#),
+        (400, serde_json::json!({"error": "name `keys` or set `failed`, not both"}))
+    );
+    assert_eq!(
         served.get(&format!("/flows/{ORDERS}/records/77777")),
         (404, serde_json::json!({"error": format!("the journal has no record `77777` of flow {ORDERS}")}))
     );

@@ -112,6 +112,12 @@ pub async fn replay(State(api): State<Api>, Path(name): Path<String>, body: axum
         Ok(b) => b,
         Err(refused) => return *refused,
     };
+    if !api.engine.flows().flows.contains_key(&name) {
+        return unknown(&api.engine, &name);
+    }
+    if body.failed && !body.keys.is_empty() {
+        return problem(StatusCode::BAD_REQUEST, "name `keys` or set `failed`, not both");
+    }
     let keys = if body.failed {
         match api.engine.state.records(&name, &["failed", "blocked", "unknown"]) {
             Ok(rows) => rows.into_iter().map(|r| r.key).collect(),
