@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -182,12 +183,30 @@ fn sigterm_during_a_run_loses_nothing() {
     let (status, answer) = served.post(&format!("/flows/{ORDERS}/runs"), "");
     assert_eq!(status, 202, "{answer}");
     served.wait_for("some orders to be sent", Duration::from_secs(30), || world.exact_orders_by_ref().len() >= 10);
+    // A call whose body never comes: the shutdown does not wait for it for ever.
+    let authority = served.url.trim_start_matches("http://").to_string();
+    let mut half = std::net::TcpStream::connect(&authority).unwrap();
+    // A whole call first, answered, so the engine has taken the connection …
+    half.write_all(format!("GET /health HTTP/1.1\r\nHost: {authority}\r\n\r\n").as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    let mut byte = [0u8; 1];
+    while !answer.ends_with(b"\r\n\r\n") && std::io::Read::read(&mut half, &mut byte).unwrap() == 1 {
+        answer.push(byte[0]);
+    }
+    assert!(answer.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&answer));
+    // … then one whose body stops short, given a moment to be read.
+    let head =
+        format!("POST /flows/{ORDERS}/preview HTTP/1.1\r\nHost: {authority}\r\nAuthorization: Bearer {TOKEN}\r\nContent-Length: 100\r\n\r\n{{");
+    half.write_all(head.as_bytes()).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
     let exit = served.terminate();
     assert!(exit.success(), "{exit:?}\n{}", served.log.lock().unwrap());
     let sent_before = world.exact_orders_by_ref().len();
     assert!(sent_before < 150, "the run should have been cut short: {sent_before} sent");
     let log = served.log.lock().unwrap().clone();
     assert!(log.contains("shutting down"), "{log}");
+    assert!(log.contains("calls still open after 10 s were dropped"), "{log}");
+    drop(half);
 
     // The next run (limits off now) sends the rest; every order exactly once, every LNB order Closed.
     world.sandbox.set_limits(Limits { enabled: false, ..limits });

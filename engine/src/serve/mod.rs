@@ -27,6 +27,9 @@ use engine::Engine;
 /// How long a shutdown waits for runs in progress to finish their batch.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(120);
 
+/// How long a shutdown waits for API calls still open.
+const CALLS_GRACE: Duration = Duration::from_secs(10);
+
 pub struct ServeOptions {
     pub listen: SocketAddr,
     /// The folder of flow files (default `<root>/mappings`).
@@ -67,15 +70,28 @@ pub fn serve(setup: ServeSetup, options: ServeOptions) -> Result<(), String> {
         // The address on stdout, for whoever started the engine (port 0 picks one).
         println!("flowmap serve: {} flows, listening on http://{address}", engine.flows().flows.len());
         let stopping = engine.clone();
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                shutdown_signal().await;
-                tracing::info!("shutting down: no new runs; runs in progress finish their batch");
-                stopping.cancel.store(true, Ordering::Relaxed);
-                stopping.changed.notify_waiters();
-            })
-            .await
-            .map_err(|e| format!("the API server failed: {e}"))?;
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down: no new runs; runs in progress finish their batch");
+            stopping.cancel.store(true, Ordering::Relaxed);
+            stopping.changed.notify_waiters();
+            let _ = stop_tx.send(());
+        });
+        // Calls still open at shutdown (a long preview, a client that sends slowly)
+        // get a moment to finish; after that they are dropped, so the runs' own
+        // grace is never eaten by a connection.
+        let calls_grace = async {
+            if stop_rx.await.is_ok() {
+                tokio::time::sleep(CALLS_GRACE).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
+        tokio::select! {
+            served = server => served.map_err(|e| format!("the API server failed: {e}"))?,
+            () = calls_grace => tracing::warn!("calls still open after {} s were dropped", CALLS_GRACE.as_secs()),
+        }
         scheduler.abort();
         wait_for_runs(&engine).await;
         Ok::<(), String>(())

@@ -12,7 +12,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::engine::Engine;
-use super::trigger::{TriggerError, trigger};
+use super::trigger::{TriggerError, begin};
 use crate::run::Records;
 
 /// The scheduler looks at the clock at least this often (real time), so a
@@ -53,8 +53,16 @@ pub async fn run(engine: Arc<Engine>) {
             if due > now {
                 continue;
             }
-            match trigger(&engine, name, Records::Fetch, "schedule").await {
-                Ok(run) => tracing::info!(flow = %name, run, at = %due, "schedule fired"),
+            match begin(&engine, name, Records::Fetch, "schedule") {
+                Ok(pending) => {
+                    let name = name.clone();
+                    tokio::spawn(async move {
+                        match pending.started().await {
+                            Ok(run) => tracing::info!(flow = %name, run, at = %due, "schedule fired"),
+                            Err(e) => tracing::error!(flow = %name, at = %due, error = %e, "scheduled run did not start"),
+                        }
+                    });
+                }
                 Err(TriggerError::Running(r)) => {
                     engine.metrics.add("flowmap_schedule_skipped_total", &[("flow", name)], 1.0);
                     tracing::warn!(flow = %name, at = %due, running = ?r.run, "schedule skipped: the flow is still running");
@@ -65,7 +73,7 @@ pub async fn run(engine: Arc<Engine>) {
                 next.insert(name.clone(), (pattern, at));
             }
         }
-        run_waiting(&engine, &mut tried).await;
+        run_waiting(&engine, &mut tried);
         let soonest = next.values().map(|(_, at)| *at).min();
         let wait = soonest.map(|at| engine.clock.real_until(at)).unwrap_or(LOOK_AT_LEAST_EVERY).min(LOOK_AT_LEAST_EVERY);
         tokio::select! {
@@ -76,14 +84,21 @@ pub async fn run(engine: Arc<Engine>) {
 }
 
 /// Starts a run for the records waiting in the inbox of each free flow.
-async fn run_waiting(engine: &Arc<Engine>, tried: &mut HashMap<String, tokio::time::Instant>) {
+fn run_waiting(engine: &Arc<Engine>, tried: &mut HashMap<String, tokio::time::Instant>) {
     for (name, keys) in engine.waiting() {
         if tried.get(&name).is_some_and(|at| at.elapsed() < INBOX_RETRY) {
             continue;
         }
         tried.insert(name.clone(), tokio::time::Instant::now());
-        match trigger(engine, &name, Records::Chosen(keys.clone()), "webhook").await {
-            Ok(run) => tracing::info!(flow = %name, run, keys = keys.len(), "waiting records run"),
+        match begin(engine, &name, Records::Chosen(keys.clone()), "webhook") {
+            Ok(pending) => {
+                tokio::spawn(async move {
+                    match pending.started().await {
+                        Ok(run) => tracing::info!(flow = %name, run, keys = keys.len(), "waiting records run"),
+                        Err(e) => tracing::warn!(flow = %name, keys = keys.len(), error = %e, "waiting records wait for the next try"),
+                    }
+                });
+            }
             // Taken by a run that started meanwhile, or started by the next look.
             Err(TriggerError::Running(_)) => {
                 tried.remove(&name);

@@ -37,6 +37,30 @@ impl std::fmt::Display for TriggerError {
 
 /// Starts a run in the background; answers with its number once it is recorded.
 pub async fn trigger(engine: &Arc<Engine>, flow_name: &str, records: Records, origin: &str) -> Result<i64, TriggerError> {
+    begin(engine, flow_name, records, origin)?.started().await
+}
+
+/// A run that has its flow and is getting going (the flow's lock, credentials,
+/// perhaps a token), which can take a while when a system is slow.
+pub struct Pending {
+    started: tokio::sync::oneshot::Receiver<Result<i64, String>>,
+}
+
+impl Pending {
+    /// The run's number once it is recorded, or why it did not start.
+    pub async fn started(self) -> Result<i64, TriggerError> {
+        match self.started.await {
+            Ok(Ok(run)) => Ok(run),
+            Ok(Err(e)) => Err(TriggerError::NotStarted(crate::http::redact(&e))),
+            Err(_) => Err(TriggerError::NotStarted("the run ended before it was recorded".into())),
+        }
+    }
+}
+
+/// Claims the flow and starts its run in the background, without waiting for it
+/// to get going: a busy or unknown flow is answered at once, and whoever starts
+/// many runs (the scheduler) is not held up by one slow start.
+pub fn begin(engine: &Arc<Engine>, flow_name: &str, records: Records, origin: &str) -> Result<Pending, TriggerError> {
     if engine.shutting_down() {
         return Err(TriggerError::ShuttingDown);
     }
@@ -124,11 +148,7 @@ pub async fn trigger(engine: &Arc<Engine>, flow_name: &str, records: Records, or
             let _ = tx.send(Err(e.clone()));
         }
     });
-    match started_rx.await {
-        Ok(Ok(run)) => Ok(run),
-        Ok(Err(e)) => Err(TriggerError::NotStarted(crate::http::redact(&e))),
-        Err(_) => Err(TriggerError::NotStarted("the run ended before it was recorded".into())),
-    }
+    Ok(Pending { started: started_rx })
 }
 
 /// Frees the flow for the next run when dropped (the run ended, or panicked).

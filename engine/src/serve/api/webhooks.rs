@@ -16,7 +16,10 @@ use serde_json::json;
 use super::{Api, problem};
 use crate::run::Records;
 use crate::serve::signature::verify;
-use crate::serve::trigger::trigger;
+use crate::serve::trigger::begin;
+
+/// How long the answer to an event waits for its runs to get going.
+const START_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 pub async fn exact(State(api): State<Api>, Path(system): Path<String>, body: Bytes) -> Response {
     let engine = &api.engine;
@@ -76,10 +79,20 @@ pub async fn exact(State(api): State<Api>, Path(system): Path<String>, body: Byt
             return problem(StatusCode::SERVICE_UNAVAILABLE, "the event could not be kept; send it again");
         }
     }
+    // Every bound flow is started first, then each is given a moment to get going:
+    // the answer says what became of the event without holding Exact's call open
+    // (a slow answer makes Exact send the event again).
+    let pending: Vec<_> = bound.into_iter().map(|flow| (begin(engine, &flow, Records::Chosen(vec![key.to_string()]), "webhook"), flow)).collect();
     let mut started = Vec::new();
-    for flow in bound {
-        match trigger(engine, &flow, Records::Chosen(vec![key.to_string()]), "webhook").await {
-            Ok(run) => started.push(json!({"flow": flow, "run": run})),
+    for (begun, flow) in pending {
+        // `None`: still getting going when the answer could wait no longer.
+        let answer = match begun {
+            Ok(pending) => tokio::time::timeout(START_WAIT, pending.started()).await.map_or(Ok(None), |r| r.map(Some)),
+            Err(e) => Err(e),
+        };
+        match answer {
+            Ok(None) => started.push(json!({"flow": flow, "starting": true})),
+            Ok(Some(run)) => started.push(json!({"flow": flow, "run": run})),
             Err(e) => {
                 tracing::info!(flow = %flow, topic, key, why = %e, "webhook record waits in the inbox");
                 started.push(json!({"flow": flow, "waiting": e.to_string()}));
