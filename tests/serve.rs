@@ -93,6 +93,46 @@ fn a_flow_edited_while_serving_is_used_by_the_next_run_and_a_broken_edit_is_not(
 }
 
 #[test]
+fn connections_edited_while_serving_are_used_by_the_next_run_and_a_broken_edit_is_not() {
+    let world = default_world();
+    world.connect();
+    let dir = tempfile::tempdir().unwrap();
+    let root = project_copy(dir.path());
+    let served = Served::start(&world, &root, &["--clock-start", SUNDAY], &[]);
+    let preview = || served.post(&format!("/flows/{ORDERS}/preview"), r#"{"keys": ["50001"]}"#);
+    assert_eq!(preview().0, 200);
+    let reloads = |result: &str| {
+        let metrics = served.call("GET", "/metrics", Some(TOKEN), "").1.as_str().unwrap_or_default().to_string();
+        let line = format!("flowmap_reloads_total{{result=\"{result}\"}} ");
+        metrics.lines().find_map(|l| l.strip_prefix(line.as_str()).map(str::to_string)).unwrap_or_else(|| "0".into())
+    };
+    let original = std::fs::read_to_string(&world.connections).unwrap();
+
+    // A connection to a system nobody defined: refused, named at its line; the connections in force stay.
+    std::fs::write(&world.connections, format!("{original}  nosuch:\n    host: http://127.0.0.1:9\n")).unwrap();
+    served.wait_for("the refused reload", Duration::from_secs(5), || reloads("failed") == "1");
+    let text = served.get("/flows").1["last_reload_error"]["text"].as_str().unwrap_or_default().to_string();
+    assert!(text.contains("connection `nosuch`: unknown system `nosuch`") && text.contains("connections.yaml:"), "{text}");
+    assert_eq!(preview().0, 200);
+
+    // LNB moved to where nothing listens: the next call goes there.
+    let nowhere = format!("http://127.0.0.1:{}", free_port());
+    std::fs::write(&world.connections, original.replace(&world.sandbox.lnb_url(), &nowhere)).unwrap();
+    served.wait_for("the new connections", Duration::from_secs(5), || reloads("ok") == "1");
+    let (status, answer) = preview();
+    assert_eq!(status, 502, "{answer}");
+    assert!(answer["error"].as_str().unwrap_or_default().contains(&nowhere), "{answer}");
+
+    // Back as it was: it works again, and the calls made before the change are still counted.
+    std::fs::write(&world.connections, &original).unwrap();
+    served.wait_for("the connections restored", Duration::from_secs(5), || reloads("ok") == "2");
+    assert_eq!(preview().0, 200);
+    let metrics = served.call("GET", "/metrics", Some(TOKEN), "").1.as_str().unwrap_or_default().to_string();
+    let lnb_ok: Vec<&str> = metrics.lines().filter(|l| l.starts_with("flowmap_api_calls_total{connection=\"lnb\",code=\"200\"}")).collect();
+    assert_eq!(lnb_ok, vec!["flowmap_api_calls_total{connection=\"lnb\",code=\"200\"} 3"], "{metrics}");
+}
+
+#[test]
 fn the_api_asks_for_its_token_and_answers_bad_requests_clearly() {
     let world = default_world();
     world.connect();

@@ -54,7 +54,7 @@ pub fn run(root: Option<PathBuf>, live: &LiveOptions, args: ServeArgs) -> Result
     }
     crate::http::register_secret(&token);
     serve(
-        ServeSetup { root, set, registry: setup.registry, state: setup.state, token, webhook_secret },
+        ServeSetup { connections_file: live.connections_path(&root), root, set, registry: setup.registry, state: setup.state, token, webhook_secret },
         ServeOptions { listen, flows_dir: Some(flows_dir), clock: EngineClock::new(clock_start, args.clock_speed) },
     )?;
     Ok(ExitCode::SUCCESS)

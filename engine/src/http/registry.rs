@@ -50,6 +50,13 @@ impl Registry {
         Ok(Registry { file, state, vault, systems, open: Mutex::new(HashMap::new()) })
     }
 
+    /// A registry for changed settings (the connections file or a system's
+    /// definition edited), sharing this one's state file and key: tokens stay
+    /// where they are, and refreshes are still one at a time (the state file's lock).
+    pub fn reloaded(&self, project: &Project, file: &Path) -> Result<Registry, Vec<Diagnostic>> {
+        Registry::load(project, file, self.state.clone(), self.vault.clone())
+    }
+
     pub fn definition(&self, name: &str) -> Option<&ConnectionDef> {
         self.file.connections.get(name)
     }

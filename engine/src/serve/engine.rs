@@ -35,7 +35,9 @@ pub struct Running {
 pub struct Engine {
     pub root: PathBuf,
     pub flows_dir: PathBuf,
-    pub registry: Arc<Registry>,
+    /// Where the connections come from: a change to it (or to a system's
+    /// definition) builds the registry again on reload.
+    pub connections_file: PathBuf,
     pub state: Arc<State>,
     pub rt: tokio::runtime::Handle,
     pub clock: EngineClock,
@@ -43,6 +45,11 @@ pub struct Engine {
     /// The Exact Online app's webhook secret, when webhooks are taken.
     pub webhook_secret: Option<String>,
     flows: RwLock<Arc<FlowSet>>,
+    /// The connections in force, and the text of the files they were built from.
+    registry: RwLock<(Arc<Registry>, String)>,
+    /// Registries replaced by a reload: runs that started on them may still use them,
+    /// and their call counts stay in the metrics (counters never go back).
+    retired: Mutex<Vec<Arc<Registry>>>,
     failure: Mutex<Option<LoadFailure>>,
     running: Mutex<HashMap<String, Running>>,
     /// Set on SIGTERM: no new runs; runs in progress end after their batch.
@@ -56,6 +63,7 @@ impl Engine {
     pub fn new(
         root: PathBuf,
         flows_dir: PathBuf,
+        connections_file: PathBuf,
         set: FlowSet,
         registry: Arc<Registry>,
         state: Arc<State>,
@@ -65,10 +73,13 @@ impl Engine {
     ) -> Engine {
         let metrics = Metrics::default();
         metrics.set("flowmap_flows_loaded", &[], set.flows.len() as f64);
+        let inputs = connection_inputs(&root, &connections_file);
         Engine {
             root,
             flows_dir,
-            registry,
+            connections_file,
+            registry: RwLock::new((registry, inputs)),
+            retired: Mutex::new(Vec::new()),
             state,
             rt,
             clock,
@@ -87,6 +98,18 @@ impl Engine {
         self.flows.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
+    /// The connections in force; a run keeps the ones it started with.
+    pub fn registry(&self) -> Arc<Registry> {
+        self.registry.read().unwrap_or_else(|e| e.into_inner()).0.clone()
+    }
+
+    /// Every registry this engine has used: the one in force first.
+    pub fn registries(&self) -> Vec<Arc<Registry>> {
+        let mut all = vec![self.registry()];
+        all.extend(self.retired.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned());
+        all
+    }
+
     pub fn failure(&self) -> Option<LoadFailure> {
         self.failure.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
@@ -101,8 +124,8 @@ impl Engine {
 
     /// Loads the flow files again; the new set replaces the old one only when it checks clean.
     pub fn reload(&self) -> Result<usize, Vec<Diagnostic>> {
-        match FlowSet::load(&self.root, &self.flows_dir) {
-            Ok(set) => {
+        match FlowSet::load(&self.root, &self.flows_dir).and_then(|set| self.connections_for(&set).map(|registry| (set, registry))) {
+            Ok((set, registry)) => {
                 let count = set.flows.len();
                 let old = self.flows();
                 for (name, flow) in &set.flows {
@@ -116,6 +139,11 @@ impl Engine {
                 }
                 for name in old.flows.keys().filter(|n| !set.flows.contains_key(*n)) {
                     tracing::info!(flow = %name, "flow removed");
+                }
+                if let Some((registry, inputs)) = registry {
+                    tracing::info!(file = %self.connections_file.display(), "connections changed; new runs use the new settings");
+                    let old = std::mem::replace(&mut *self.registry.write().unwrap_or_else(|e| e.into_inner()), (Arc::new(registry), inputs));
+                    self.retired.lock().unwrap_or_else(|e| e.into_inner()).push(old.0);
                 }
                 *self.flows.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(set);
                 *self.failure.lock().unwrap_or_else(|e| e.into_inner()) = None;
@@ -132,6 +160,18 @@ impl Engine {
                 Err(problems)
             }
         }
+    }
+
+    /// A new registry when the connections file or a system's definition changed
+    /// (checked against the new set's systems, so a bad edit is refused like a
+    /// bad flow); `None` when they are as they were.
+    fn connections_for(&self, set: &FlowSet) -> Result<Option<(Registry, String)>, Vec<Diagnostic>> {
+        let inputs = connection_inputs(&self.root, &self.connections_file);
+        let current = self.registry.read().unwrap_or_else(|e| e.into_inner());
+        if current.1 == inputs {
+            return Ok(None);
+        }
+        current.0.reloaded(&set.project, &self.connections_file).map(|r| Some((r, inputs)))
     }
 
     /// Marks a flow as running, unless it already is (then who runs it).
@@ -176,6 +216,26 @@ impl Engine {
         self.running.lock().unwrap_or_else(|e| e.into_inner()).remove(flow);
         self.changed.notify_waiters();
     }
+}
+
+/// The text of the files a registry is built from: the connections file and
+/// every system definition. Read on each reload (a few small files) so an edit
+/// is noticed whatever the watcher reported.
+fn connection_inputs(root: &std::path::Path, connections_file: &std::path::Path) -> String {
+    let mut files = vec![connections_file.to_path_buf()];
+    if let Ok(entries) = std::fs::read_dir(root.join("mappings").join("systems")) {
+        let mut systems: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        systems.sort();
+        files.extend(systems);
+    }
+    let mut text = String::new();
+    for file in files {
+        text.push_str(&file.display().to_string());
+        text.push('\n');
+        text.push_str(&std::fs::read_to_string(&file).unwrap_or_default());
+        text.push('\n');
+    }
+    text
 }
 
 /// A diagnostic as plain text (no colour), for logs and the API.

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use std::sync::Mutex;
 
 /// A series: metric name and its labels, in order.
-type Series = (&'static str, Vec<(&'static str, String)>);
+pub type Series = (&'static str, Vec<(&'static str, String)>);
 
 struct Family {
     help: &'static str,

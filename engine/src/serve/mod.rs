@@ -41,6 +41,8 @@ pub struct ServeSetup {
     pub root: PathBuf,
     pub set: FlowSet,
     pub registry: Arc<crate::http::Registry>,
+    /// The file the registry was built from (watched with the flows).
+    pub connections_file: PathBuf,
     pub state: Arc<flowmap_state::State>,
     pub token: String,
     pub webhook_secret: Option<String>,
@@ -53,6 +55,7 @@ pub fn serve(setup: ServeSetup, options: ServeOptions) -> Result<(), String> {
     let engine = Arc::new(Engine::new(
         setup.root.clone(),
         flows_dir,
+        setup.connections_file,
         setup.set,
         setup.registry,
         setup.state,

@@ -89,7 +89,7 @@ pub fn begin(engine: &Arc<Engine>, flow_name: &str, records: Records, origin: &s
         let live = Live {
             project: &set.project,
             flow: &flow,
-            registry: engine2.registry.clone(),
+            registry: engine2.registry(),
             state: engine2.state.clone(),
             rt: engine2.rt.clone(),
             cancel: Some(engine2.cancel.clone()),

@@ -31,10 +31,17 @@ pub fn start(engine: Arc<Engine>) -> Result<notify::RecommendedWatcher, String> 
         }
     })
     .map_err(|e| format!("cannot watch the flow files: {e}"))?;
-    for dir in [engine.flows_dir.clone(), engine.root.join("mappings").join("systems")] {
+    let watched = [engine.flows_dir.clone(), engine.root.join("mappings").join("systems")];
+    for dir in &watched {
         if dir.is_dir() {
-            watcher.watch(&dir, RecursiveMode::Recursive).map_err(|e| format!("cannot watch {}: {e}", dir.display()))?;
+            watcher.watch(dir, RecursiveMode::Recursive).map_err(|e| format!("cannot watch {}: {e}", dir.display()))?;
         }
+    }
+    // The connections file, when it lives elsewhere: its folder (editors replace the file).
+    let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let folder = engine.connections_file.parent().map(|d| if d.as_os_str().is_empty() { Path::new(".") } else { d }).map(canonical);
+    if let Some(dir) = folder.filter(|d| d.is_dir() && !watched.iter().any(|w| d.starts_with(canonical(w)))) {
+        watcher.watch(&dir, RecursiveMode::NonRecursive).map_err(|e| format!("cannot watch {}: {e}", dir.display()))?;
     }
     let rt = engine.rt.clone();
     rt.spawn(async move {

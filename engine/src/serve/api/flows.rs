@@ -160,7 +160,7 @@ pub async fn preview(State(api): State<Api>, Path(name): Path<String>, body: axu
         let live = crate::run::Live {
             project: &set.project,
             flow: &flow,
-            registry: engine.registry.clone(),
+            registry: engine.registry(),
             state: engine.state.clone(),
             rt: engine.rt.clone(),
             cancel: None,

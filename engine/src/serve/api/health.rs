@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::Api;
+use crate::serve::metrics::Series;
 
 pub async fn live() -> Response {
     axum::Json(json!({"status": "ok"})).into_response()
@@ -23,12 +24,24 @@ pub async fn ready(State(api): State<Api>) -> Response {
 /// Prometheus text; API calls and rate-limit waits are read from the connections now.
 pub async fn metrics(State(api): State<Api>) -> Response {
     let mut extra = Vec::new();
-    for c in api.engine.registry.opened().await {
-        for (code, n) in c.status_counts() {
-            extra.push((("flowmap_api_calls_total", vec![("connection", c.name.clone()), ("code", code)]), n as f64));
+    // Summed over every registry the engine has had (a reload that changed the
+    // connections keeps the old one's counts): counters never go back.
+    for registry in api.engine.registries() {
+        for c in registry.opened().await {
+            for (code, n) in c.status_counts() {
+                add(&mut extra, ("flowmap_api_calls_total", vec![("connection", c.name.clone()), ("code", code)]), n as f64);
+            }
+            add(&mut extra, ("flowmap_rate_limit_wait_seconds_total", vec![("connection", c.name.clone())]), c.budget.waited().as_secs_f64());
         }
-        extra.push((("flowmap_rate_limit_wait_seconds_total", vec![("connection", c.name.clone())]), c.budget.waited().as_secs_f64()));
     }
     let text = api.engine.metrics.render(&extra);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
+
+/// Adds to a series, one line per series however many registries counted it.
+fn add(samples: &mut Vec<(Series, f64)>, series: Series, n: f64) {
+    match samples.iter_mut().find(|(s, _)| *s == series) {
+        Some((_, total)) => *total += n,
+        None => samples.push((series, n)),
+    }
 }
