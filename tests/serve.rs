@@ -210,13 +210,18 @@ fn a_schedule_fires_on_the_engines_clock() {
     assert!(metrics.contains(&format!("flowmap_api_calls_total{{connection=\"exact\",code=\"201\"}} {sent}\n")), "{sent}\n{metrics}");
 }
 
-#[test]
-fn sigterm_during_a_run_loses_nothing() {
-    let generate = Generate { customers: 40, items: 80, orders: 150, lines: 2, seed: 11 };
+/// A generated sandbox where runs take a while: 30 calls a sandbox minute on a clock 10 times
+/// fast (a reset every 6 s real, about 5 orders a second); connected.
+fn slow_world(generate: Generate) -> (World, Limits) {
     let limits = Limits { minutely: 30, daily: 5000, enabled: true };
-    // 30 calls a sandbox minute on a clock 10 times fast: about 5 orders a second.
     let world = World::start(SandboxConfig { generate: Some(generate), limits, clock_speed: 10.0, ..Default::default() }, "clock_speed: 10");
     world.connect();
+    (world, limits)
+}
+
+#[test]
+fn sigterm_during_a_run_loses_nothing() {
+    let (world, limits) = slow_world(Generate { customers: 40, items: 80, orders: 150, lines: 2, seed: 11 });
     let dir = tempfile::tempdir().unwrap();
     let root = project_copy(dir.path());
     let mut served = Served::start(&world, &root, &["--clock-start", SUNDAY], &[]);
@@ -448,12 +453,8 @@ fn flow_files_added_and_removed_while_serving_are_picked_up_and_editor_leftovers
 
 #[test]
 fn a_run_in_progress_finishes_on_the_version_it_started_with() {
-    let generate = Generate { customers: 20, items: 40, orders: 80, lines: 2, seed: 5 };
-    let limits = Limits { minutely: 30, daily: 5000, enabled: true };
-    // 30 Exact calls a sandbox minute (6 s real): 80 orders take at least two resets, and the edit
-    // lands while the run is going.
-    let world = World::start(SandboxConfig { generate: Some(generate), limits, clock_speed: 10.0, ..Default::default() }, "clock_speed: 10");
-    world.connect();
+    // 80 orders take at least two rate-limit resets: the edit lands while the run is going.
+    let (world, _) = slow_world(Generate { customers: 20, items: 40, orders: 80, lines: 2, seed: 5 });
     let dir = tempfile::tempdir().unwrap();
     let root = project_copy(dir.path());
     let served = Served::start(&world, &root, &["--clock-start", SUNDAY], &[]);
