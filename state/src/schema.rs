@@ -100,12 +100,15 @@ const MIGRATIONS: &[&str] = &[
         flow           TEXT    NOT NULL,
         key            TEXT    NOT NULL,
         origin         TEXT    NOT NULL,  -- e.g. "exact SalesOrders Update"
-        received_at_ms INTEGER NOT NULL,  -- the first event's
-        -- Events received for the record; a run takes the record only as far as
-        -- the events it saw, so one arriving during the run waits for the next.
-        events         INTEGER NOT NULL DEFAULT 1,
+        received_at_ms INTEGER NOT NULL,
         PRIMARY KEY (flow, key)
     ) WITHOUT ROWID;
+    "#,
+    // 3: the events received for a record in the inbox: a run takes the record
+    //    only as far as the events it saw, so one arriving during the run waits
+    //    for the next run.
+    r#"
+    ALTER TABLE inbox ADD COLUMN events INTEGER NOT NULL DEFAULT 1;
     "#,
 ];
 

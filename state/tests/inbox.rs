@@ -86,8 +86,32 @@ fn a_state_file_of_schema_version_1_gains_the_inbox_and_keeps_its_journal() {
 
     let state = State::open(&path).unwrap();
     let version: i64 = Connection::open(&path).unwrap().pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
     assert_eq!(state.record_state("orders", "50001").unwrap().map(|r| r.status), Some("sent".to_string()));
     state.put_inbox("orders", "50002", "test").unwrap();
     assert_eq!(waiting(&state), vec![("orders".into(), "50002".into(), "test".into())]);
+}
+
+#[test]
+fn a_state_file_of_schema_version_2_counts_events_and_keeps_what_waits() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    drop(State::open(&path).unwrap());
+    // What a version-2 file looks like: the inbox without its event count, one record waiting.
+    let raw = Connection::open(&path).unwrap();
+    raw.execute_batch(
+        "DROP TABLE inbox;
+         CREATE TABLE inbox (flow TEXT NOT NULL, key TEXT NOT NULL, origin TEXT NOT NULL, received_at_ms INTEGER NOT NULL,
+                             PRIMARY KEY (flow, key)) WITHOUT ROWID;
+         INSERT INTO inbox VALUES ('cancellations', 'guid-1', 'exact SalesOrders Update', 1);
+         PRAGMA user_version = 2;",
+    )
+    .unwrap();
+    drop(raw);
+
+    let state = State::open(&path).unwrap();
+    let rows = state.inbox().unwrap();
+    assert_eq!(rows.iter().map(|r| (r.key.as_str(), r.events)).collect::<Vec<_>>(), vec![("guid-1", 1)]);
+    state.put_inbox("cancellations", "guid-1", "exact SalesOrders Update").unwrap();
+    assert_eq!(state.inbox_seen("cancellations", &["guid-1".to_string()]).unwrap(), vec![("guid-1".to_string(), 2)]);
 }
