@@ -23,6 +23,17 @@ pub struct LoadFailure {
     pub problems: Vec<Diagnostic>,
 }
 
+/// The connections in force and those they replaced, under one lock so a
+/// metrics scrape never sees a registry twice or not at all.
+struct Connections {
+    current: Arc<Registry>,
+    /// The text of the files `current` was built from.
+    inputs: String,
+    /// Registries replaced by a reload: runs that started on them may still use
+    /// them, and their call counts stay in the metrics (counters never go back).
+    retired: Vec<Arc<Registry>>,
+}
+
 /// A run in progress.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Running {
@@ -45,11 +56,7 @@ pub struct Engine {
     /// The Exact Online app's webhook secret, when webhooks are taken.
     pub webhook_secret: Option<String>,
     flows: RwLock<Arc<FlowSet>>,
-    /// The connections in force, and the text of the files they were built from.
-    registry: RwLock<(Arc<Registry>, String)>,
-    /// Registries replaced by a reload: runs that started on them may still use them,
-    /// and their call counts stay in the metrics (counters never go back).
-    retired: Mutex<Vec<Arc<Registry>>>,
+    connections: RwLock<Connections>,
     failure: Mutex<Option<LoadFailure>>,
     running: Mutex<HashMap<String, Running>>,
     /// Set on SIGTERM: no new runs; runs in progress end after their batch.
@@ -78,8 +85,7 @@ impl Engine {
             root,
             flows_dir,
             connections_file,
-            registry: RwLock::new((registry, inputs)),
-            retired: Mutex::new(Vec::new()),
+            connections: RwLock::new(Connections { current: registry, inputs, retired: Vec::new() }),
             state,
             rt,
             clock,
@@ -100,14 +106,13 @@ impl Engine {
 
     /// The connections in force; a run keeps the ones it started with.
     pub fn registry(&self) -> Arc<Registry> {
-        self.registry.read().unwrap_or_else(|e| e.into_inner()).0.clone()
+        self.connections.read().unwrap_or_else(|e| e.into_inner()).current.clone()
     }
 
     /// Every registry this engine has used: the one in force first.
     pub fn registries(&self) -> Vec<Arc<Registry>> {
-        let mut all = vec![self.registry()];
-        all.extend(self.retired.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned());
-        all
+        let connections = self.connections.read().unwrap_or_else(|e| e.into_inner());
+        std::iter::once(&connections.current).chain(&connections.retired).cloned().collect()
     }
 
     pub fn failure(&self) -> Option<LoadFailure> {
@@ -142,8 +147,10 @@ impl Engine {
                 }
                 if let Some((registry, inputs)) = registry {
                     tracing::info!(file = %self.connections_file.display(), "connections changed; new runs use the new settings");
-                    let old = std::mem::replace(&mut *self.registry.write().unwrap_or_else(|e| e.into_inner()), (Arc::new(registry), inputs));
-                    self.retired.lock().unwrap_or_else(|e| e.into_inner()).push(old.0);
+                    let mut connections = self.connections.write().unwrap_or_else(|e| e.into_inner());
+                    let old = std::mem::replace(&mut connections.current, Arc::new(registry));
+                    connections.retired.push(old);
+                    connections.inputs = inputs;
                 }
                 *self.flows.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(set);
                 *self.failure.lock().unwrap_or_else(|e| e.into_inner()) = None;
@@ -167,11 +174,11 @@ impl Engine {
     /// bad flow); `None` when they are as they were.
     fn connections_for(&self, set: &FlowSet) -> Result<Option<(Registry, String)>, Vec<Diagnostic>> {
         let inputs = connection_inputs(&self.root, &self.connections_file);
-        let current = self.registry.read().unwrap_or_else(|e| e.into_inner());
-        if current.1 == inputs {
+        let current = self.registry();
+        if self.connections.read().unwrap_or_else(|e| e.into_inner()).inputs == inputs {
             return Ok(None);
         }
-        current.0.reloaded(&set.project, &self.connections_file).map(|r| Some((r, inputs)))
+        current.reloaded(&set.project, &self.connections_file).map(|r| Some((r, inputs)))
     }
 
     /// Marks a flow as running, unless it already is (then who runs it).
@@ -224,7 +231,9 @@ impl Engine {
 fn connection_inputs(root: &std::path::Path, connections_file: &std::path::Path) -> String {
     let mut files = vec![connections_file.to_path_buf()];
     if let Ok(entries) = std::fs::read_dir(root.join("mappings").join("systems")) {
-        let mut systems: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        // As the project loads them: hidden names (editors' lock files) are not systems.
+        let mut systems: Vec<PathBuf> =
+            entries.flatten().map(|e| e.path()).filter(|p| !p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'))).collect();
         systems.sort();
         files.extend(systems);
     }

@@ -82,8 +82,8 @@ pub fn serve(setup: ServeSetup, options: ServeOptions) -> Result<(), String> {
             let _ = stop_tx.send(());
         });
         // Calls still open at shutdown (a long preview, a client that sends slowly)
-        // get a moment to finish; after that they are dropped, so the runs' own
-        // grace is never eaten by a connection.
+        // get a moment to finish; after that the engine no longer waits for them
+        // (they end with the process), so a connection never holds the exit up.
         let calls_grace = async {
             if stop_rx.await.is_ok() {
                 tokio::time::sleep(CALLS_GRACE).await;
@@ -93,7 +93,7 @@ pub fn serve(setup: ServeSetup, options: ServeOptions) -> Result<(), String> {
         };
         tokio::select! {
             served = server => served.map_err(|e| format!("the API server failed: {e}"))?,
-            () = calls_grace => tracing::warn!("calls still open after {} s were dropped", CALLS_GRACE.as_secs()),
+            () = calls_grace => tracing::warn!("calls still open after {} s are not waited for", CALLS_GRACE.as_secs()),
         }
         scheduler.abort();
         wait_for_runs(&engine).await;

@@ -21,14 +21,23 @@ const LOOK_AT_LEAST_EVERY: Duration = Duration::from_millis(250);
 
 /// After a run for waiting records, the same flow's records wait at least this
 /// long (real time) before the next try, so a system that is down is not asked
-/// four times a second.
+/// four times a second; each further try while records still wait doubles it,
+/// up to [`INBOX_RETRY_MAX`] (a record the source keeps refusing is not asked
+/// for every 30 s for ever).
 const INBOX_RETRY: Duration = Duration::from_secs(30);
+const INBOX_RETRY_MAX: Duration = Duration::from_secs(3600);
+
+/// When a flow's waiting records were last tried, and the wait before the next try.
+struct Tried {
+    at: tokio::time::Instant,
+    wait: Duration,
+}
 
 pub async fn run(engine: Arc<Engine>) {
     // Flow → (the pattern it was worked out from, the next firing).
     let mut next: HashMap<String, (String, DateTime<Utc>)> = HashMap::new();
     // Flow → when its waiting records were last tried.
-    let mut tried: HashMap<String, tokio::time::Instant> = HashMap::new();
+    let mut tried: HashMap<String, Tried> = HashMap::new();
     loop {
         if engine.shutting_down() {
             return;
@@ -84,12 +93,17 @@ pub async fn run(engine: Arc<Engine>) {
 }
 
 /// Starts a run for the records waiting in the inbox of each free flow.
-fn run_waiting(engine: &Arc<Engine>, tried: &mut HashMap<String, tokio::time::Instant>) {
-    for (name, keys) in engine.waiting() {
-        if tried.get(&name).is_some_and(|at| at.elapsed() < INBOX_RETRY) {
-            continue;
-        }
-        tried.insert(name.clone(), tokio::time::Instant::now());
+fn run_waiting(engine: &Arc<Engine>, tried: &mut HashMap<String, Tried>) {
+    // Running first: a run that ends between the two looks is still counted as
+    // running, so its flow keeps its count.
+    let running = engine.running();
+    let waiting = engine.waiting();
+    // A flow with nothing waiting any more starts afresh next time (one running
+    // now is not listed as waiting, and keeps its count).
+    tried.retain(|flow, _| running.contains_key(flow) || waiting.iter().any(|(f, _)| f == flow));
+    for (name, keys) in waiting {
+        let Some(wait) = next_wait(tried.get(&name)) else { continue };
+        tried.insert(name.clone(), Tried { at: tokio::time::Instant::now(), wait });
         match begin(engine, &name, Records::Chosen(keys.clone()), "webhook") {
             Ok(pending) => {
                 tokio::spawn(async move {
@@ -105,5 +119,34 @@ fn run_waiting(engine: &Arc<Engine>, tried: &mut HashMap<String, tokio::time::In
             }
             Err(e) => tracing::warn!(flow = %name, keys = keys.len(), error = %e, "waiting records wait for the next try"),
         }
+    }
+}
+
+/// Whether a flow's waiting records are tried now, and if so the wait after this try:
+/// `None` while the last try's wait has not passed.
+fn next_wait(last: Option<&Tried>) -> Option<Duration> {
+    match last {
+        Some(t) if t.at.elapsed() < t.wait => None,
+        Some(t) => Some((t.wait * 2).min(INBOX_RETRY_MAX)),
+        None => Some(INBOX_RETRY),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tried(ago_s: u64, wait_s: u64) -> Tried {
+        Tried { at: tokio::time::Instant::now() - Duration::from_secs(ago_s), wait: Duration::from_secs(wait_s) }
+    }
+
+    #[test]
+    fn waiting_records_are_tried_ever_less_often_up_to_an_hour() {
+        assert_eq!(next_wait(None), Some(Duration::from_secs(30)));
+        assert_eq!(next_wait(Some(&tried(10, 30))), None);
+        assert_eq!(next_wait(Some(&tried(31, 30))), Some(Duration::from_secs(60)));
+        assert_eq!(next_wait(Some(&tried(61, 60))), Some(Duration::from_secs(120)));
+        assert_eq!(next_wait(Some(&tried(2000, 1920))), Some(Duration::from_secs(3600)));
+        assert_eq!(next_wait(Some(&tried(3601, 3600))), Some(Duration::from_secs(3600)));
     }
 }

@@ -18,7 +18,7 @@ use crate::run::Records;
 use crate::serve::signature::verify;
 use crate::serve::trigger::begin;
 
-/// How long the answer to an event waits for its runs to get going.
+/// How long the answer to an event waits for its runs to get going (all of them together).
 const START_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 pub async fn exact(State(api): State<Api>, Path(system): Path<String>, body: Bytes) -> Response {
@@ -83,11 +83,12 @@ pub async fn exact(State(api): State<Api>, Path(system): Path<String>, body: Byt
     // the answer says what became of the event without holding Exact's call open
     // (a slow answer makes Exact send the event again).
     let pending: Vec<_> = bound.into_iter().map(|flow| (begin(engine, &flow, Records::Chosen(vec![key.to_string()]), "webhook"), flow)).collect();
+    let deadline = tokio::time::Instant::now() + START_WAIT;
     let mut started = Vec::new();
     for (begun, flow) in pending {
         // `None`: still getting going when the answer could wait no longer.
         let answer = match begun {
-            Ok(pending) => tokio::time::timeout(START_WAIT, pending.started()).await.map_or(Ok(None), |r| r.map(Some)),
+            Ok(pending) => tokio::time::timeout_at(deadline, pending.started()).await.map_or(Ok(None), |r| r.map(Some)),
             Err(e) => Err(e),
         };
         match answer {
