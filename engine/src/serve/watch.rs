@@ -3,7 +3,8 @@
 //! loses a watch on the file), a burst of events is folded into one reload,
 //! and editor leftovers are ignored.
 
-use std::path::Path;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,9 +18,19 @@ const DEBOUNCE: Duration = Duration::from_millis(150);
 
 /// Starts watching; the returned watcher must be kept alive.
 pub fn start(engine: Arc<Engine>) -> Result<notify::RecommendedWatcher, String> {
+    let watched = [engine.flows_dir.clone(), engine.root.join("mappings").join("systems")];
+    // The connections file, when it lives elsewhere: its folder is watched (editors
+    // replace the file), for that one file only.
+    let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let folder = engine.connections_file.parent().map(|d| if d.as_os_str().is_empty() { Path::new(".") } else { d }).map(canonical);
+    let lone = folder
+        .filter(|d| d.is_dir() && !watched.iter().any(|w| d.starts_with(canonical(w))))
+        .zip(engine.connections_file.file_name().map(std::ffi::OsStr::to_os_string));
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let only = lone.clone();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| match event {
-        Ok(event) if matters(&event) => {
+        Ok(event) if matters(&event, only.as_ref()) => {
+            tracing::debug!(kind = ?event.kind, paths = ?event.paths, "flow files changed");
             let _ = tx.send(());
         }
         Ok(_) => {}
@@ -31,17 +42,13 @@ pub fn start(engine: Arc<Engine>) -> Result<notify::RecommendedWatcher, String> 
         }
     })
     .map_err(|e| format!("cannot watch the flow files: {e}"))?;
-    let watched = [engine.flows_dir.clone(), engine.root.join("mappings").join("systems")];
     for dir in &watched {
         if dir.is_dir() {
             watcher.watch(dir, RecursiveMode::Recursive).map_err(|e| format!("cannot watch {}: {e}", dir.display()))?;
         }
     }
-    // The connections file, when it lives elsewhere: its folder (editors replace the file).
-    let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
-    let folder = engine.connections_file.parent().map(|d| if d.as_os_str().is_empty() { Path::new(".") } else { d }).map(canonical);
-    if let Some(dir) = folder.filter(|d| d.is_dir() && !watched.iter().any(|w| d.starts_with(canonical(w)))) {
-        watcher.watch(&dir, RecursiveMode::NonRecursive).map_err(|e| format!("cannot watch {}: {e}", dir.display()))?;
+    if let Some((dir, _)) = &lone {
+        watcher.watch(dir, RecursiveMode::NonRecursive).map_err(|e| format!("cannot watch {}: {e}", dir.display()))?;
     }
     let rt = engine.rt.clone();
     rt.spawn(async move {
@@ -69,9 +76,20 @@ pub fn start(engine: Arc<Engine>) -> Result<notify::RecommendedWatcher, String> 
 /// path is gone may be a folder moved out of the tree: it is only known by
 /// that path, so it counts. Reads and metadata-only changes do not; nor do
 /// events the watcher says were lost, which ask for a rescan.
-fn matters(event: &notify::Event) -> bool {
+/// `lone`: a folder watched for one file (the connections file outside the
+/// flow folders): there, only events that name that file count.
+fn matters(event: &notify::Event, lone: Option<&(PathBuf, OsString)>) -> bool {
     if event.need_rescan() {
         return true;
+    }
+    // Reading the files (a reload does) must never start another reload.
+    if matches!(event.kind, EventKind::Access(_) | EventKind::Modify(ModifyKind::Metadata(_))) {
+        return false;
+    }
+    if let Some((dir, name)) = lone
+        && event.paths.iter().all(|p| p.parent() == Some(dir.as_path()))
+    {
+        return event.paths.iter().any(|p| p.file_name() == Some(name.as_os_str()));
     }
     match event.kind {
         EventKind::Access(_) | EventKind::Modify(ModifyKind::Metadata(_)) => false,
@@ -104,6 +122,27 @@ mod tests {
         assert!(is_flow_file(Path::new("mappings/lnb-exact/orders.flow.yaml")));
     }
 
+    fn matters_here(event: &notify::Event) -> bool {
+        matters(event, None)
+    }
+
+    #[test]
+    fn in_the_connections_folder_only_the_connections_file_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        let lone = (dir.path().to_path_buf(), OsString::from("connections.yaml"));
+        let rename = EventKind::Modify(ModifyKind::Name(notify::event::RenameMode::From));
+        let write = EventKind::Modify(ModifyKind::Data(notify::event::DataChange::Content));
+        assert!(matters(&event(write, &dir.path().join("connections.yaml")), Some(&lone)));
+        assert!(!matters(&event(write, &dir.path().join("other.yaml")), Some(&lone)));
+        // Reading it (every reload does) is no change.
+        let read = EventKind::Access(notify::event::AccessKind::Open(notify::event::AccessMode::Any));
+        assert!(!matters(&event(read, &dir.path().join("connections.yaml")), Some(&lone)));
+        // A state or key file replaced by rename beside it is no reason to reload.
+        assert!(!matters(&event(rename, &dir.path().join("api-token.tmp")), Some(&lone)));
+        // Elsewhere the usual rules hold.
+        assert!(matters(&event(write, &dir.path().join("flows/orders.flow.yaml")), Some(&lone)));
+    }
+
     fn event(kind: EventKind, path: &Path) -> notify::Event {
         notify::Event::new(kind).add_path(path.to_path_buf())
     }
@@ -114,21 +153,21 @@ mod tests {
         let customer = dir.path().join("beta");
         std::fs::create_dir(&customer).unwrap();
         let flow = customer.join("orders.flow.yaml");
-        assert!(matters(&event(EventKind::Create(CreateKind::Folder), &customer)));
-        assert!(matters(&event(EventKind::Remove(RemoveKind::Folder), &customer)));
-        assert!(!matters(&event(EventKind::Create(CreateKind::Folder), &dir.path().join(".git"))));
+        assert!(matters_here(&event(EventKind::Create(CreateKind::Folder), &customer)));
+        assert!(matters_here(&event(EventKind::Remove(RemoveKind::Folder), &customer)));
+        assert!(!matters_here(&event(EventKind::Create(CreateKind::Folder), &dir.path().join(".git"))));
         // A folder moved in is seen by its name; a file renamed to a leftover name is not a flow.
-        assert!(matters(&event(EventKind::Modify(ModifyKind::Name(notify::event::RenameMode::To)), &customer)));
-        assert!(!matters(&event(EventKind::Modify(ModifyKind::Name(notify::event::RenameMode::To)), &customer.join("orders.flow.yaml~"))));
+        assert!(matters_here(&event(EventKind::Modify(ModifyKind::Name(notify::event::RenameMode::To)), &customer)));
+        assert!(!matters_here(&event(EventKind::Modify(ModifyKind::Name(notify::event::RenameMode::To)), &customer.join("orders.flow.yaml~"))));
         // A folder moved out of the tree: only its old path, which is gone.
         let moved_out = dir.path().join("gamma");
-        assert!(matters(&event(EventKind::Modify(ModifyKind::Name(notify::event::RenameMode::From)), &moved_out)));
-        assert!(!matters(&event(EventKind::Modify(ModifyKind::Name(notify::event::RenameMode::From)), &dir.path().join(".gamma"))));
+        assert!(matters_here(&event(EventKind::Modify(ModifyKind::Name(notify::event::RenameMode::From)), &moved_out)));
+        assert!(!matters_here(&event(EventKind::Modify(ModifyKind::Name(notify::event::RenameMode::From)), &dir.path().join(".gamma"))));
         // Lost events: load again.
         let overflow = notify::Event::new(EventKind::Other).set_flag(notify::event::Flag::Rescan);
-        assert!(matters(&overflow));
-        assert!(matters(&event(EventKind::Modify(ModifyKind::Data(notify::event::DataChange::Content)), &flow)));
-        assert!(!matters(&event(EventKind::Access(notify::event::AccessKind::Read), &flow)));
-        assert!(!matters(&event(EventKind::Modify(ModifyKind::Metadata(notify::event::MetadataKind::Permissions)), &flow)));
+        assert!(matters_here(&overflow));
+        assert!(matters_here(&event(EventKind::Modify(ModifyKind::Data(notify::event::DataChange::Content)), &flow)));
+        assert!(!matters_here(&event(EventKind::Access(notify::event::AccessKind::Read), &flow)));
+        assert!(!matters_here(&event(EventKind::Modify(ModifyKind::Metadata(notify::event::MetadataKind::Permissions)), &flow)));
     }
 }
