@@ -15,6 +15,15 @@ const ORDERS: &str = "lnb-orders-to-exact";
 /// A Sunday: the shipped weekday schedules do not fire while a test runs.
 const SUNDAY: &str = "2026-01-04T12:00:00Z";
 
+/// A fresh copy of the project (kept while the folder lives) and the engine serving it,
+/// its clock on a Sunday so the shipped weekday schedules stay quiet.
+fn serve_on_sunday(world: &World, env: &[(&str, &str)]) -> (tempfile::TempDir, std::path::PathBuf, Served) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = project_copy(dir.path());
+    let served = Served::start(world, &root, &["--clock-start", SUNDAY], env);
+    (dir, root, served)
+}
+
 fn default_world() -> World {
     World::start(SandboxConfig { fixtures: Some(fixtures()), ..Default::default() }, "")
 }
@@ -38,9 +47,7 @@ fn version(served: &Served) -> String {
 fn a_flow_edited_while_serving_is_used_by_the_next_run_and_a_broken_edit_is_not() {
     let world = default_world();
     world.connect();
-    let dir = tempfile::tempdir().unwrap();
-    let root = project_copy(dir.path());
-    let served = Served::start(&world, &root, &["--clock-start", SUNDAY], &[]);
+    let (_dir, root, served) = serve_on_sunday(&world, &[]);
     let flow = orders_flow(&root);
     let original = std::fs::read_to_string(&flow).unwrap();
     let v1 = version(&served);
@@ -96,9 +103,7 @@ fn a_flow_edited_while_serving_is_used_by_the_next_run_and_a_broken_edit_is_not(
 fn connections_edited_while_serving_are_used_by_the_next_run_and_a_broken_edit_is_not() {
     let world = default_world();
     world.connect();
-    let dir = tempfile::tempdir().unwrap();
-    let root = project_copy(dir.path());
-    let served = Served::start(&world, &root, &["--clock-start", SUNDAY], &[]);
+    let (_dir, _, served) = serve_on_sunday(&world, &[]);
     let preview = || served.post(&format!("/flows/{ORDERS}/preview"), r#"{"keys": ["50001"]}"#);
     assert_eq!(preview().0, 200);
     let reloads = |result: &str| {
@@ -136,9 +141,7 @@ fn connections_edited_while_serving_are_used_by_the_next_run_and_a_broken_edit_i
 fn the_api_asks_for_its_token_and_answers_bad_requests_clearly() {
     let world = default_world();
     world.connect();
-    let dir = tempfile::tempdir().unwrap();
-    let root = project_copy(dir.path());
-    let served = Served::start(&world, &root, &["--clock-start", SUNDAY], &[]);
+    let (_dir, _, served) = serve_on_sunday(&world, &[]);
     assert_eq!(served.call("GET", "/health", None, "").0, 200);
     assert_eq!(served.call("GET", "/health/ready", None, "").0, 200);
     for path in ["/flows", "/metrics", "/runs"] {
@@ -222,9 +225,7 @@ fn slow_world(generate: Generate) -> (World, Limits) {
 #[test]
 fn sigterm_during_a_run_loses_nothing() {
     let (world, limits) = slow_world(Generate { customers: 40, items: 80, orders: 150, lines: 2, seed: 11 });
-    let dir = tempfile::tempdir().unwrap();
-    let root = project_copy(dir.path());
-    let mut served = Served::start(&world, &root, &["--clock-start", SUNDAY], &[]);
+    let (_dir, _, mut served) = serve_on_sunday(&world, &[]);
     let (status, answer) = served.post(&format!("/flows/{ORDERS}/runs"), "");
     assert_eq!(status, 202, "{answer}");
     served.wait_for("some orders to be sent", Duration::from_secs(30), || world.exact_orders_by_ref().len() >= 10);
@@ -381,9 +382,7 @@ fn a_webhook_event_its_flow_cannot_run_now_waits_in_the_inbox_across_a_restart()
 #[test]
 fn webhooks_for_a_system_that_takes_none_are_not_found() {
     let world = default_world();
-    let dir = tempfile::tempdir().unwrap();
-    let root = project_copy(dir.path());
-    let served = Served::start(&world, &root, &["--clock-start", SUNDAY], &[("FLOWMAP_WEBHOOK_SECRET", "s")]);
+    let (_dir, _, served) = serve_on_sunday(&world, &[("FLOWMAP_WEBHOOK_SECRET", "s")]);
     assert_eq!(served.call("POST", "/webhooks/lnb", None, ""), (404, serde_json::json!({"error": "system `lnb` takes no webhooks"})));
     assert_eq!(served.call("POST", "/webhooks/nosuch", None, ""), (404, serde_json::json!({"error": "system `nosuch` takes no webhooks"})));
     assert_eq!(served.call("POST", "/webhooks/exact", None, "").0, 200, "Exact's subscription check");
@@ -396,9 +395,7 @@ fn flow_names(served: &Served) -> Vec<String> {
 #[test]
 fn flow_files_added_and_removed_while_serving_are_picked_up_and_editor_leftovers_are_not() {
     let world = default_world();
-    let dir = tempfile::tempdir().unwrap();
-    let root = project_copy(dir.path());
-    let served = Served::start(&world, &root, &["--clock-start", SUNDAY], &[]);
+    let (dir, root, served) = serve_on_sunday(&world, &[]);
     let before = flow_names(&served);
     assert!(!before.contains(&"beta-orders".to_string()), "{before:?}");
     // Emacs marks a buffer with unsaved edits by a dangling symlink beside the file: not a system.
@@ -455,9 +452,7 @@ fn flow_files_added_and_removed_while_serving_are_picked_up_and_editor_leftovers
 fn a_run_in_progress_finishes_on_the_version_it_started_with() {
     // 80 orders take at least two rate-limit resets: the edit lands while the run is going.
     let (world, _) = slow_world(Generate { customers: 20, items: 40, orders: 80, lines: 2, seed: 5 });
-    let dir = tempfile::tempdir().unwrap();
-    let root = project_copy(dir.path());
-    let served = Served::start(&world, &root, &["--clock-start", SUNDAY], &[]);
+    let (_dir, root, served) = serve_on_sunday(&world, &[]);
     let v1 = version(&served);
     let (status, answer) = served.post(&format!("/flows/{ORDERS}/runs"), "");
     assert_eq!(status, 202, "{answer}");
@@ -516,9 +511,7 @@ fn a_broken_flow_at_start_is_shown_as_check_shows_it_and_nothing_starts() {
 fn a_records_history_and_a_replay_of_failed_records_through_the_api() {
     let world = default_world();
     world.connect();
-    let dir = tempfile::tempdir().unwrap();
-    let root = project_copy(dir.path());
-    let served = Served::start(&world, &root, &["--clock-start", SUNDAY], &[]);
+    let (_dir, _, served) = serve_on_sunday(&world, &[]);
     let (status, answer) = served.post(&format!("/flows/{ORDERS}/runs"), r#"{"keys": ["50004"]}"#);
     assert_eq!(status, 202, "{answer}");
     served.finished_run(ORDERS, answer["run"].as_i64().unwrap());

@@ -50,17 +50,23 @@ impl Project {
         self.root.join("fixtures")
     }
 
-    /// Loads every system definition and its catalogue; all problems are reported together.
-    pub fn load(root: &Path) -> Result<Project, Vec<Diagnostic>> {
+    /// The system definition files under `root`, sorted: `mappings/systems/*.yaml`.
+    pub fn system_files(root: &Path) -> Result<Vec<PathBuf>, String> {
         let dir = root.join("mappings").join("systems");
         let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .map_err(|e| vec![Diagnostic::error(format!("cannot read {}: {e}", dir.display()))])?
+            .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
             .filter_map(|e| e.ok().map(|e| e.path()))
             .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
             // Hidden names are editors' (Emacs keeps `.#exact.yaml` while a buffer has unsaved edits).
             .filter(|p| !p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.')))
             .collect();
         files.sort();
+        Ok(files)
+    }
+
+    /// Loads every system definition and its catalogue; all problems are reported together.
+    pub fn load(root: &Path) -> Result<Project, Vec<Diagnostic>> {
+        let files = Project::system_files(root).map_err(|e| vec![Diagnostic::error(e)])?;
         let mut problems = Vec::new();
         let mut systems = IndexMap::new();
         let mut filters: SystemFilters = Vec::new();

@@ -174,10 +174,13 @@ impl Engine {
     /// bad flow); `None` when they are as they were.
     fn connections_for(&self, set: &FlowSet) -> Result<Option<(Registry, String)>, Vec<Diagnostic>> {
         let inputs = connection_inputs(&self.root, &self.connections_file);
-        let current = self.registry();
-        if self.connections.read().unwrap_or_else(|e| e.into_inner()).inputs == inputs {
-            return Ok(None);
-        }
+        let current = {
+            let connections = self.connections.read().unwrap_or_else(|e| e.into_inner());
+            if connections.inputs == inputs {
+                return Ok(None);
+            }
+            connections.current.clone()
+        };
         current.reloaded(&set.project, &self.connections_file).map(|r| Some((r, inputs)))
     }
 
@@ -229,16 +232,9 @@ impl Engine {
 /// every system definition. Read on each reload (a few small files) so an edit
 /// is noticed whatever the watcher reported.
 fn connection_inputs(root: &std::path::Path, connections_file: &std::path::Path) -> String {
-    let mut files = vec![connections_file.to_path_buf()];
-    if let Ok(entries) = std::fs::read_dir(root.join("mappings").join("systems")) {
-        // As the project loads them: hidden names (editors' lock files) are not systems.
-        let mut systems: Vec<PathBuf> =
-            entries.flatten().map(|e| e.path()).filter(|p| !p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'))).collect();
-        systems.sort();
-        files.extend(systems);
-    }
+    let systems = crate::project::Project::system_files(root).unwrap_or_default();
     let mut text = String::new();
-    for file in files {
+    for file in std::iter::once(connections_file.to_path_buf()).chain(systems) {
         text.push_str(&file.display().to_string());
         text.push('\n');
         text.push_str(&std::fs::read_to_string(&file).unwrap_or_default());

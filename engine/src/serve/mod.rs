@@ -85,11 +85,8 @@ pub fn serve(setup: ServeSetup, options: ServeOptions) -> Result<(), String> {
         // get a moment to finish; after that the engine no longer waits for them
         // (they end with the process), so a connection never holds the exit up.
         let calls_grace = async {
-            if stop_rx.await.is_ok() {
-                tokio::time::sleep(CALLS_GRACE).await;
-            } else {
-                std::future::pending::<()>().await;
-            }
+            let _ = stop_rx.await;
+            tokio::time::sleep(CALLS_GRACE).await;
         };
         tokio::select! {
             served = server => served.map_err(|e| format!("the API server failed: {e}"))?,
