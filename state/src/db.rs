@@ -43,6 +43,9 @@ pub(crate) fn sqlite_error(path: &Path, doing: impl Display) -> impl FnOnce(rusq
         if error.sqlite_error_code() == Some(ErrorCode::NotADatabase) {
             return StateError::new(format!("{} is not a flowmap state file: it is not an SQLite database (is the path right?)", path.display()));
         }
+        if error.sqlite_error_code() == Some(ErrorCode::DatabaseCorrupt) {
+            return damaged(&path, &format!("{doing}: {error}"));
+        }
         let hint = match error.sqlite_error_code() {
             Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
                 " (another flowmap process or thread kept the state file locked)".to_string()
@@ -51,4 +54,14 @@ pub(crate) fn sqlite_error(path: &Path, doing: impl Display) -> impl FnOnce(rusq
         };
         StateError::new(format!("{}: {doing}: {error}{hint}", path.display()))
     }
+}
+
+/// The one message for a state file SQLite finds damaged, wherever it is found.
+pub(crate) fn damaged(path: &Path, problem: &str) -> StateError {
+    StateError::new(format!(
+        "{0} is damaged ({problem}); nothing was run or changed. Restore it from a backup; \
+         or, to start anew without its journal and credentials, move it away (`mv {0} {0}.damaged`) \
+         and connect again (`flowmap connect NAME`)",
+        path.display()
+    ))
 }

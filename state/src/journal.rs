@@ -173,28 +173,39 @@ impl State {
     /// - counts one more attempt for each "sending";
     /// - keeps its target id and last run unless the entry has new ones.
     pub fn record(&self, entries: &[JournalEntry]) -> Result<()> {
-        for entry in entries {
-            if !EVENTS.contains(&entry.event.as_str()) {
-                return Err(self.error(format_args!(
-                    "record {} of {}: unknown journal event {:?} (expected one of {})",
-                    entry.key,
-                    entry.flow,
-                    entry.event,
-                    EVENTS.join(", ")
-                )));
-            }
-        }
-        let at_ms = now_ms();
+        self.check_events(entries)?;
         let mut connection = self.connection();
         // IMMEDIATE: take the write lock up front, waiting for other writers
         // with the busy timeout (a deferred one could fail at its first write).
         let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(self.sqlite_error("writing the journal"))?;
+        self.write_entries(&transaction, entries)?;
+        transaction.commit().map_err(self.sqlite_error("committing the journal"))
+    }
+
+    /// Refuses entries whose event is not one of [`EVENTS`], before anything is written.
+    pub(crate) fn check_events(&self, entries: &[JournalEntry]) -> Result<()> {
+        match entries.iter().find(|entry| !EVENTS.contains(&entry.event.as_str())) {
+            None => Ok(()),
+            Some(entry) => Err(self.error(format_args!(
+                "record {} of {}: unknown journal event {:?} (expected one of {})",
+                entry.key,
+                entry.flow,
+                entry.event,
+                EVENTS.join(", ")
+            ))),
+        }
+    }
+
+    /// Appends `entries` and updates their records inside `transaction`
+    /// (see [`State::record`]); their events must have been checked.
+    pub(crate) fn write_entries(&self, transaction: &Transaction<'_>, entries: &[JournalEntry]) -> Result<()> {
+        let at_ms = now_ms();
         for entry in entries {
-            append(&transaction, entry, at_ms)
-                .and_then(|()| update_record(&transaction, entry, at_ms))
+            append(transaction, entry, at_ms)
+                .and_then(|()| update_record(transaction, entry, at_ms))
                 .map_err(self.sqlite_error(format_args!("journaling {} of record {} of {}", entry.event, entry.key, entry.flow)))?;
         }
-        transaction.commit().map_err(self.sqlite_error("committing the journal"))
+        Ok(())
     }
 
     /// Every journal entry of record `key` of `flow`, oldest first.

@@ -13,6 +13,7 @@
 mod clock;
 mod connections;
 mod db;
+mod deliveries;
 mod error;
 mod files;
 mod hex;
@@ -20,6 +21,7 @@ mod inbox;
 mod journal;
 mod json;
 mod names;
+mod process;
 mod runs;
 mod schema;
 mod secrets;
@@ -30,10 +32,11 @@ mod tokens;
 mod vault;
 
 pub use connections::ConnectionRow;
+pub use deliveries::{Delivered, DeliveryEnd, Reservation};
 pub use error::{Result, StateError};
 pub use inbox::InboxRow;
 pub use journal::{EVENTS, JournalEntry, JournalRow, RecordRow};
-pub use runs::{RUN_ENDINGS, RUN_MODES, RUNNING, RunRow};
+pub use runs::{CRASHED, RUN_ENDINGS, RUN_MODES, RUNNING, RunRow};
 pub use state::State;
 pub use token_lock::TokenLock;
 pub use tokens::TokenSet;

@@ -12,7 +12,9 @@ use crate::state::State;
 /// How a run was started.
 pub const RUN_MODES: &[&str] = &["run", "replay"];
 /// How a run can end.
-pub const RUN_ENDINGS: &[&str] = &["completed", "failed", "stopped"];
+pub const RUN_ENDINGS: &[&str] = &["completed", "failed", "stopped", CRASHED];
+/// The ending of a run whose process died (or whose thread panicked) before it finished.
+pub const CRASHED: &str = "crashed";
 /// The status of a run that has not finished (or whose process died).
 pub const RUNNING: &str = "running";
 
@@ -71,11 +73,14 @@ impl State {
         if !RUN_MODES.contains(&mode) {
             return Err(self.error(format_args!("unknown run mode {mode:?} (expected one of {})", RUN_MODES.join(", "))));
         }
+        // The process is marked alive before its first run is recorded, so a run
+        // is never seen without a live process behind it while it goes.
+        let process = self.process_id()?.to_string();
         let connection = self.connection();
         connection
             .execute(
-                "INSERT INTO runs (flow, version, mode, started_at_ms, status) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![flow, version, mode, now_ms(), RUNNING],
+                "INSERT INTO runs (flow, version, mode, started_at_ms, status, process) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![flow, version, mode, now_ms(), RUNNING, process],
             )
             .map_err(self.sqlite_error(format_args!("starting a run of {flow}")))?;
         Ok(connection.last_insert_rowid())
@@ -105,6 +110,76 @@ impl State {
             None => self.error(format_args!("cannot finish run {run}: there is no such run")),
             Some(current) => self.error(format_args!("cannot finish run {run}: it has already ended ({current})")),
         })
+    }
+
+    /// Closes as [`CRASHED`] every run still `running` whose process is gone
+    /// (killed, crashed, or a flowmap from before runs named their process),
+    /// with the counts its records show in the journal; returns their ids.
+    /// Their reservations are left as they are: the next delivery of those
+    /// identities sees a dead holder and asks the target first.
+    pub fn close_dead_runs(&self) -> Result<Vec<i64>> {
+        let running: Vec<(i64, Option<String>)> = {
+            let connection = self.connection();
+            let mut statement = connection
+                .prepare_cached("SELECT id, process FROM runs WHERE status = ?1 ORDER BY id")
+                .map_err(self.sqlite_error("looking for runs whose process is gone"))?;
+            let rows = statement
+                .query_map([RUNNING], |row| Ok((row.get(0)?, row.get(1)?)))
+                .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
+                .map_err(self.sqlite_error("looking for runs whose process is gone"));
+            rows?
+        };
+        let mut closed = Vec::new();
+        for (run, process) in running {
+            if process.is_some_and(|process| crate::process::is_alive(self.path(), &process)) {
+                continue;
+            }
+            let summary = self.crash_summary(run)?;
+            let connection = self.connection();
+            let changed = connection
+                .execute(
+                    "UPDATE runs SET status = ?2, ended_at_ms = ?3, summary = ?4 WHERE id = ?1 AND status = ?5",
+                    params![run, CRASHED, now_ms(), json::to_text(&summary), RUNNING],
+                )
+                .map_err(self.sqlite_error(format_args!("closing run {run}")))?;
+            if changed == 1 {
+                closed.push(run);
+            }
+        }
+        Ok(closed)
+    }
+
+    /// What the journal says run `run` did: records by their last event in it.
+    fn crash_summary(&self, run: i64) -> Result<Value> {
+        let connection = self.connection();
+        let mut statement = connection
+            .prepare_cached(
+                "SELECT event, count(*) FROM journal j
+                 WHERE run = ?1 AND event IN ('sent', 'reconciled', 'skipped', 'blocked', 'failed', 'unknown_outcome', 'sending')
+                   AND id = (SELECT max(id) FROM journal k WHERE k.run = ?1 AND k.flow = j.flow AND k.key = j.key
+                             AND k.event NOT IN ('written_back', 'write_back_failed', 'fetched'))
+                 GROUP BY event",
+            )
+            .map_err(self.sqlite_error(format_args!("counting the records of run {run}")))?;
+        let counts: Vec<(String, i64)> = statement
+            .query_map([run], |row| Ok((row.get(0)?, row.get(1)?)))
+            .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
+            .map_err(self.sqlite_error(format_args!("counting the records of run {run}")))?;
+        let count = |event: &str| counts.iter().find(|(e, _)| e == event).map_or(0, |(_, n)| *n);
+        let sending = count("sending");
+        Ok(serde_json::json!({
+            "run": run,
+            "sent": count("sent"),
+            "reconciled": count("reconciled"),
+            "skipped": count("skipped"),
+            "blocked": count("blocked"),
+            "failed": count("failed"),
+            "unknown": count("unknown_outcome") + sending,
+            "stopped": format!(
+                "the process running it ended before the run finished (killed or crashed); \
+                 {sending} record(s) were being sent and are settled by the next run (the existence check decides)"
+            ),
+        }))
     }
 
     /// The newest `limit` runs, of `flow` or of all flows; newest first.

@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, ErrorCode, TransactionBehavior};
 
-use crate::db::{BUSY_TIMEOUT, sqlite_error};
+use crate::db::{BUSY_TIMEOUT, connect, sqlite_error};
+use crate::files::create_private_file_if_missing;
 use crate::error::{Result, StateError};
 
 /// "flmp": the SQLite application id of a flowmap state file.
@@ -110,6 +111,25 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE inbox ADD COLUMN events INTEGER NOT NULL DEFAULT 1;
     "#,
+    // 4: deliveries: who is delivering, or has delivered, each identity at a
+    //    target (e.g. Exact SalesOrders by YourRef), whichever flow or run it
+    //    was; and the process that runs each run, so a run whose process is
+    //    gone can be told from one still going.
+    r#"
+    CREATE TABLE deliveries (
+        target        TEXT    NOT NULL,  -- "<system> <entity> <match field>", e.g. "exact SalesOrders YourRef"
+        identity      TEXT    NOT NULL,  -- the match field's value, e.g. "PO50001"
+        flow          TEXT    NOT NULL,
+        key           TEXT    NOT NULL,
+        run           INTEGER NOT NULL REFERENCES runs (id),
+        status        TEXT    NOT NULL,  -- holding | sent | doubt
+        target_id     TEXT,
+        at_ms         INTEGER NOT NULL,
+        PRIMARY KEY (target, identity)
+    ) WITHOUT ROWID;
+    CREATE INDEX deliveries_by_run ON deliveries (run);
+    ALTER TABLE runs ADD COLUMN process TEXT;
+    "#,
 ];
 
 /// The schema version this build writes and understands.
@@ -123,12 +143,41 @@ struct Identity {
     objects: i64,
 }
 
-/// Checks that `connection` is a flowmap state file (or an empty file that
-/// becomes one), switches it to WAL and migrates it to [`LATEST_VERSION`].
+/// Creates a new state file at `path`, complete with its tables, unless one
+/// appeared there meanwhile. It is made under another name and linked into
+/// place, so no process ever sees a half-made (or empty) state file at `path`:
+/// an empty one is always a damaged one.
+pub(crate) fn create(path: &Path) -> Result<()> {
+    let mut name = path.as_os_str().to_owned();
+    let mut suffix = [0u8; 6];
+    getrandom::fill(&mut suffix).map_err(|error| StateError::new(format!("{}: cannot create it: no random numbers: {error}", path.display())))?;
+    name.push(format!(".new-{}", crate::hex::encode(&suffix)));
+    let draft = std::path::PathBuf::from(name);
+    let made = (|| {
+        // The file holds customer data (journal payloads) beside sealed
+        // credentials: owner-only from the start.
+        create_private_file_if_missing(&draft).map_err(|error| StateError::new(format!("{}: cannot create it: {error}", draft.display())))?;
+        let mut connection = connect(&draft)?;
+        migrate(&mut connection, &draft)?;
+        drop(connection);
+        match std::fs::hard_link(&draft, path) {
+            Ok(()) => Ok(()),
+            // Another process made it first: theirs is used.
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+            Err(error) => Err(StateError::new(format!("{}: cannot create it: {error}", path.display()))),
+        }
+    })();
+    let _ = std::fs::remove_file(&draft);
+    made
+}
+
+/// Checks that `connection` is a flowmap state file and not damaged, switches
+/// it to WAL and migrates it to [`LATEST_VERSION`].
 pub(crate) fn prepare(connection: &mut Connection, path: &Path) -> Result<()> {
     // Before anything is written: another program's file must stay untouched.
     let identity = identity(connection, path)?;
     check(&identity, path)?;
+    check_integrity(connection, path)?;
     use_wal(connection, path)?;
     if identity.version == LATEST_VERSION {
         // Up to date: no write transaction, so `flowmap runs` opening the file
@@ -180,6 +229,21 @@ fn migrate(connection: &mut Connection, path: &Path) -> Result<()> {
     transaction.pragma_update(None, "application_id", APPLICATION_ID).map_err(sqlite_error(path, "marking the file as flowmap's"))?;
     transaction.pragma_update(None, "user_version", LATEST_VERSION).map_err(sqlite_error(path, "recording the schema version"))?;
     transaction.commit().map_err(sqlite_error(path, "committing the schema migration"))
+}
+
+/// SQLite's own check of the file's structure (pages, b-trees, records): a file
+/// damaged by a disk, a bad copy or stray writes is refused before a run can
+/// build on it, instead of failing somewhere later or losing rows silently.
+fn check_integrity(connection: &Connection, path: &Path) -> Result<()> {
+    let mut statement = connection.prepare("PRAGMA quick_check(3)").map_err(sqlite_error(path, "checking its integrity"))?;
+    let problems = statement
+        .query_map([], |row| row.get::<_, String>(0))
+        .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
+        .map_err(sqlite_error(path, "checking its integrity"))?;
+    if problems.len() == 1 && problems[0] == "ok" {
+        return Ok(());
+    }
+    Err(crate::db::damaged(path, &problems.join("; ")))
 }
 
 fn identity(connection: &Connection, path: &Path) -> Result<Identity> {

@@ -2,13 +2,14 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
 use rusqlite::Connection;
 
 use crate::db::{connect, sqlite_error};
 use crate::error::{Result, StateError};
-use crate::files::{create_private_dirs, create_private_file_if_missing};
+use crate::files::create_private_dirs;
+use crate::process::ProcessMark;
 use crate::schema;
 
 /// The engine's state in one SQLite file: runs, the journal, each record's
@@ -20,6 +21,9 @@ use crate::schema;
 pub struct State {
     path: PathBuf,
     connection: Mutex<Connection>,
+    /// Taken when this process first records a run: read-only commands
+    /// (`flowmap runs`) leave no mark.
+    process: OnceLock<ProcessMark>,
 }
 
 impl State {
@@ -33,17 +37,33 @@ impl State {
             create_private_dirs(parent)
                 .map_err(|error| StateError::new(format!("{}: cannot create its directory {}: {error}", path.display(), parent.display())))?;
         }
-        // The file holds customer data (journal payloads) beside sealed
-        // credentials: owner-only from the start.
-        create_private_file_if_missing(path).map_err(|error| StateError::new(format!("{}: cannot create it: {error}", path.display())))?;
+        // An existing file must be a state file, never silently an empty new one.
+        match std::fs::metadata(path) {
+            Ok(metadata) if metadata.len() == 0 => return Err(empty_file(path)),
+            Ok(_) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => schema::create(path)?,
+            Err(error) => return Err(StateError::new(format!("{}: cannot read it: {error}", path.display()))),
+        }
         let mut connection = connect(path)?;
         schema::prepare(&mut connection, path)?;
-        Ok(State { path: path.to_path_buf(), connection: Mutex::new(connection) })
+        Ok(State { path: path.to_path_buf(), connection: Mutex::new(connection), process: OnceLock::new() })
     }
 
     /// The state file's path.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The id this process records its runs and deliveries under, marked alive
+    /// for as long as this `State` is open (see `process.rs`).
+    pub(crate) fn process_id(&self) -> Result<&str> {
+        if let Some(mark) = self.process.get() {
+            return Ok(&mark.id);
+        }
+        let mark = ProcessMark::take(&self.path)?;
+        // Two threads racing here both take a mark; one is kept, the other
+        // dropped (its file removed) before anything was recorded under it.
+        Ok(&self.process.get_or_init(|| mark).id)
     }
 
     /// The shared connection, for one operation at a time.
@@ -62,6 +82,19 @@ impl State {
     pub(crate) fn error(&self, what: impl fmt::Display) -> StateError {
         StateError::new(format!("{}: {what}", self.path.display()))
     }
+}
+
+/// A state file of 0 bytes is one that lost everything (truncated by a full
+/// disk, a bad copy, `> state.db`): a new state file is never empty (see
+/// [`schema::create`]). Starting anew would hide that the journal and the
+/// credentials are gone, so the operator decides.
+fn empty_file(path: &Path) -> StateError {
+    StateError::new(format!(
+        "{0} is empty (0 bytes): the journal and the credentials it held are gone. \
+         Restore it from a backup; or, to start anew without them, remove it (`rm {0}`) \
+         and connect again (`flowmap connect NAME`)",
+        path.display()
+    ))
 }
 
 impl fmt::Debug for State {

@@ -81,12 +81,12 @@ fn a_state_file_of_schema_version_1_gains_the_inbox_and_keeps_its_journal() {
     drop(state);
     // What a version-1 file looks like: the same tables without the inbox.
     let raw = Connection::open(&path).unwrap();
-    raw.execute_batch("DROP TABLE inbox; PRAGMA user_version = 1;").unwrap();
+    raw.execute_batch("DROP TABLE inbox; DROP TABLE deliveries; ALTER TABLE runs DROP COLUMN process; PRAGMA user_version = 1;").unwrap();
     drop(raw);
 
     let state = State::open(&path).unwrap();
     let version: i64 = Connection::open(&path).unwrap().pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
-    assert_eq!(version, 3);
+    assert_eq!(version, 4);
     assert_eq!(state.record_state("orders", "50001").unwrap().map(|r| r.status), Some("sent".to_string()));
     state.put_inbox("orders", "50002", "test").unwrap();
     assert_eq!(waiting(&state), vec![("orders".into(), "50002".into(), "test".into())]);
@@ -100,7 +100,7 @@ fn a_state_file_of_schema_version_2_counts_events_and_keeps_what_waits() {
     // What a version-2 file looks like: the inbox without its event count, one record waiting.
     let raw = Connection::open(&path).unwrap();
     raw.execute_batch(
-        "DROP TABLE inbox;
+        "DROP TABLE inbox; DROP TABLE deliveries; ALTER TABLE runs DROP COLUMN process;
          CREATE TABLE inbox (flow TEXT NOT NULL, key TEXT NOT NULL, origin TEXT NOT NULL, received_at_ms INTEGER NOT NULL,
                              PRIMARY KEY (flow, key)) WITHOUT ROWID;
          INSERT INTO inbox VALUES ('cancellations', 'guid-1', 'exact SalesOrders Update', 1);
