@@ -177,7 +177,7 @@ impl State {
             "unknown": count("unknown_outcome") + sending,
             "stopped": format!(
                 "the process running it ended before the run finished (killed or crashed); \
-                 {sending} record(s) were being sent and are settled by the next run (the existence check decides)"
+                 {sending} record(s) were in delivery and are settled by the next run (the existence check decides)"
             ),
         }))
     }

@@ -13,9 +13,9 @@
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use flowmap_state::{JournalEntry, State};
+use flowmap_state::{Delivered, DeliveryEnd, JournalEntry, Reservation, State};
 use minijinja::Value;
 
 use super::outcome::{Context, Outcome, Status};
@@ -25,12 +25,38 @@ use crate::compile::CompiledFlow;
 use crate::deliver::PlannedRequest;
 use crate::expr::Scope;
 use crate::http::{CallError, Lister, Registry, redact};
+use crate::model::ExistsAction;
 use crate::project::Project;
 
 /// Records per batch: look-ups are asked per batch, and the journal shows progress per record.
 const BATCH: usize = 100;
 /// Deliveries of one record with lost answers before it is left for the next run.
 const MAX_SENDS: u32 = 3;
+/// How long a record waits for another run delivering the same identity
+/// (one delivery, with its retries, takes far less), before it is left for
+/// the next run.
+const RESERVE_WAIT: Duration = Duration::from_secs(300);
+/// The first and the longest pause between two looks at a held reservation.
+const RESERVE_POLL_FIRST: Duration = Duration::from_millis(20);
+const RESERVE_POLL_MAX: Duration = Duration::from_millis(500);
+
+/// What a creation is reserved by: e.g. target "exact SalesOrders YourRef",
+/// identity "PO50001".
+struct Identity {
+    target: String,
+    identity: String,
+}
+
+/// Who else delivered an identity, in words.
+trait Describe {
+    fn describe(&self) -> String;
+}
+
+impl Describe for Delivered {
+    fn describe(&self) -> String {
+        format!("flow {} (record {}, run {})", self.flow, self.key, self.run)
+    }
+}
 
 /// Which records a run takes.
 pub enum Records {
@@ -156,6 +182,12 @@ impl Live<'_> {
     /// Runs the flow, telling `progress` when it is recorded and after each batch.
     pub fn run(&self, mode: &str, records: Records, progress: &mut dyn FnMut(Progress)) -> Result<LiveReport, String> {
         let _lock = self.lock()?;
+        // Runs whose process died (SIGKILL, a crash) are closed as crashed, with
+        // what the journal shows they did, before this one is recorded.
+        for run in self.state.close_dead_runs().map_err(|e| e.to_string())? {
+            tracing::warn!(run, "closed run {run} as crashed: its process ended before it finished");
+        }
+        self.state.prune_deliveries().map_err(|e| e.to_string())?;
         // Keys the journal does not know are a mistake in the command, not a run.
         if let Records::Stored(keys) = &records {
             for key in keys {
@@ -524,12 +556,23 @@ impl Settle<'_> {
         };
         let body = request.body.as_ref().map(crate::value::to_json);
         let mut source = source;
+        // A creation is reserved by its identity at the target first: whoever
+        // else delivers the same identity (another flow, run or process on this
+        // state file) is waited for, and then the target is asked.
+        let identity = self.identity(ctx);
         for attempt in 1..=MAX_SENDS {
             let mut e = self.entry(&key, "sending", Some("sending"));
             e.source = source.take();
             e.payload = body.clone();
             e.detail = Some(format!("{} {} (attempt {attempt})", request.method, request.path));
-            self.journal(&[e])?;
+            match (&identity, attempt) {
+                (Some(identity), 1) => {
+                    if let Some(settled) = self.reserve(&key, ctx, identity, e).await? {
+                        return Ok(settled);
+                    }
+                }
+                _ => self.journal(&[e])?,
+            }
             let answer = async {
                 let conn = self.live.registry.connection(&request.system).await?;
                 conn.call(&request.method, &conn.url(&request.path), &[], body.as_ref()).await
@@ -538,22 +581,25 @@ impl Settle<'_> {
             match answer {
                 Ok(answer) => {
                     let result = self.single_record(&request.system, answer.body);
-                    return self.sent(&key, ctx, result, "sent").await;
+                    return self.sent(&key, ctx, result, "sent", identity.as_ref()).await;
                 }
                 Err(CallError::Refused { status, message }) => {
                     let title = self.live.project.systems.get(&request.system).map_or(request.system.as_str(), |s| s.def.title.as_str());
                     let reason = format!("{title} refused {} {}: {message} (HTTP {status})", request.method, request.path);
-                    return self.refused(&key, ctx, reason).await;
+                    return self.refused(&key, ctx, reason, identity.as_ref()).await;
                 }
                 Err(CallError::Unknown { message }) => {
                     let mut e = self.entry(&key, "unknown_outcome", Some("unknown"));
                     e.detail = Some(message.clone());
                     self.journal(&[e])?;
                     match self.confirm(ctx).await {
-                        Some(Ok(Some(found))) => return self.sent(&key, ctx, found, "reconciled").await,
+                        Some(Ok(Some(found))) => return self.sent(&key, ctx, found, "reconciled", identity.as_ref()).await,
                         // Not there: the write was not applied, so sending again is safe.
                         Some(Ok(None)) => continue,
-                        Some(Err(e)) => return Ok((Ending::Unknown, key, vec![message, format!("the existence check failed: {e}")], 0, stop_of(&e))),
+                        Some(Err(e)) => {
+                            self.end(identity.as_ref(), &DeliveryEnd::Doubt, &[])?;
+                            return Ok((Ending::Unknown, key, vec![message, format!("the existence check failed: {e}")], 0, stop_of(&e)));
+                        }
                         None => {
                             let why = "the flow has no existence check, so it is not sent again; check the target, then replay".to_string();
                             return Ok((Ending::Unknown, key, vec![message, why], 0, None));
@@ -563,7 +609,7 @@ impl Settle<'_> {
                 Err(e) => {
                     let mut entry = self.entry(&key, "failed", Some("failed"));
                     entry.reasons = vec![format!("not sent: {e}")];
-                    self.journal(&[entry])?;
+                    self.end(identity.as_ref(), &DeliveryEnd::NotDelivered, &[entry])?;
                     return Ok((Ending::Failed, key, vec![format!("not sent: {e}")], 0, stop_of(&e)));
                 }
             }
@@ -571,18 +617,18 @@ impl Settle<'_> {
         let why = format!("no answer after {MAX_SENDS} deliveries, and the target does not have it");
         let mut e = self.entry(&key, "failed", Some("failed"));
         e.reasons = vec![why.clone()];
-        self.journal(&[e])?;
+        self.end(identity.as_ref(), &DeliveryEnd::NotDelivered, &[e])?;
         Ok((Ending::Failed, key, vec![why], 0, None))
     }
 
     /// Delivered (or found delivered): journal, then the `sent` write-backs planned from the real answer.
-    async fn sent(&self, key: &str, ctx: &Context, result: serde_json::Value, event: &str) -> Result<Settled, String> {
+    async fn sent(&self, key: &str, ctx: &Context, result: serde_json::Value, event: &str, identity: Option<&Identity>) -> Result<Settled, String> {
         let result_value = crate::value::from_json(&result);
         let target_id = self.target_id(Some(&result_value));
         let mut e = self.entry(key, event, Some("sent"));
         e.answer = Some(result);
-        e.target_id = target_id;
-        self.journal(&[e])?;
+        e.target_id = target_id.clone();
+        self.end(identity, &DeliveryEnd::Sent(target_id), &[e])?;
         let mut scope = self.scope(ctx);
         scope.push("found", ctx.found.clone().unwrap_or_else(|| Value::from(())));
         scope.push("result", result_value);
@@ -599,15 +645,141 @@ impl Settle<'_> {
     }
 
     /// The target refused the payload: a block, with the target's own words as the reason.
-    async fn refused(&self, key: &str, ctx: &Context, reason: String) -> Result<Settled, String> {
+    async fn refused(&self, key: &str, ctx: &Context, reason: String, identity: Option<&Identity>) -> Result<Settled, String> {
         let mut e = self.entry(key, "blocked", Some("blocked"));
         e.reasons = vec![reason.clone()];
-        self.journal(&[e])?;
+        self.end(identity, &DeliveryEnd::NotDelivered, &[e])?;
         let mut scope = self.scope(ctx);
         scope.push("reasons", Value::from(vec![reason.clone()]));
         let (writes, _) = crate::write_back::plan(&self.live.flow.after.blocked, &mut scope);
         let failures = self.write_back(key, &writes).await?;
         Ok((Ending::Blocked, key.to_string(), vec![reason], failures, None))
+    }
+
+    /// The identity a creation is reserved by: the existence check's system,
+    /// entity and field, and this record's key there. None for updates (a
+    /// record found is updated in place, twice is harmless) and for flows
+    /// without an existence check (nothing identifies what they send).
+    fn identity(&self, ctx: &Context) -> Option<Identity> {
+        let x = self.live.flow.exists.as_ref()?;
+        if ctx.found.is_some() {
+            return None;
+        }
+        let identity = ctx.exists_key.clone()?;
+        Some(Identity { target: format!("{} {} {}", x.system, x.entity, x.match_field), identity })
+    }
+
+    /// Reserves `identity` for this record and journals `sending` with it.
+    /// None: go on and deliver. Some: the record is settled without delivery
+    /// (someone else delivered it, or the wait was given up).
+    async fn reserve(&self, key: &str, ctx: &Context, identity: &Identity, sending: JournalEntry) -> Result<Option<Settled>, String> {
+        let flow = &self.live.flow.name;
+        let started = Instant::now();
+        let mut pause = RESERVE_POLL_FIRST;
+        loop {
+            let answer = self
+                .live
+                .state
+                .reserve_delivery(&identity.target, &identity.identity, flow, key, self.run, std::slice::from_ref(&sending))
+                .map_err(|e| format!("the journal could not be written: {e}"))?;
+            let by = match answer {
+                Reservation::Fresh => return Ok(None),
+                Reservation::Confirm(by) => by,
+                Reservation::Held(by) => {
+                    if self.live.cancel.as_ref().is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed)) {
+                        return Ok(Some((Ending::Left, key.to_string(), Vec::new(), 0, None)));
+                    }
+                    if started.elapsed() > RESERVE_WAIT {
+                        let why = format!(
+                            "{} {} is being delivered by {} for more than {} s; left for the next run (the existence check decides then)",
+                            identity.target,
+                            identity.identity,
+                            by.describe(),
+                            RESERVE_WAIT.as_secs()
+                        );
+                        let mut e = self.entry(key, "failed", Some("failed"));
+                        e.reasons = vec![why.clone()];
+                        self.journal(&[e])?;
+                        return Ok(Some((Ending::Failed, key.to_string(), vec![why], 0, None)));
+                    }
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(RESERVE_POLL_MAX);
+                    continue;
+                }
+            };
+            // Delivered before (or in doubt) by someone else: the target decides.
+            return match self.confirm(ctx).await {
+                Some(Ok(Some(found))) => self.delivered_elsewhere(key, ctx, identity, found, &by).await.map(Some),
+                Some(Ok(None)) => {
+                    self.journal(&[sending])?;
+                    Ok(None)
+                }
+                Some(Err(e)) => {
+                    let why =
+                        format!("{} {} was delivered by {}, and the existence check failed: {e}", identity.target, identity.identity, by.describe());
+                    let mut entry = self.entry(key, "failed", Some("failed"));
+                    entry.reasons = vec![why.clone()];
+                    self.end(Some(identity), &DeliveryEnd::Doubt, &[entry])?;
+                    Ok(Some((Ending::Failed, key.to_string(), vec![why], 0, stop_of(&e))))
+                }
+                None => Ok(None),
+            };
+        }
+    }
+
+    /// Another flow, run or process delivered this identity while this run
+    /// was getting to it: skipped as if the existence check had found it
+    /// (an upserting flow leaves it for its next run, which updates it).
+    async fn delivered_elsewhere(
+        &self,
+        key: &str,
+        ctx: &Context,
+        identity: &Identity,
+        found: serde_json::Value,
+        by: &Delivered,
+    ) -> Result<Settled, String> {
+        let flow = self.live.flow;
+        let found_value = crate::value::from_json(&found);
+        let target_id = self.target_id(Some(&found_value));
+        let Some(x) = flow.exists.as_ref().filter(|x| x.then == ExistsAction::Skip) else {
+            let why = format!("{} {} was created meanwhile by {}; the next run updates it", identity.target, identity.identity, by.describe());
+            let mut e = self.entry(key, "failed", Some("failed"));
+            e.reasons = vec![why.clone()];
+            self.end(Some(identity), &DeliveryEnd::Sent(target_id), &[e])?;
+            return Ok((Ending::Failed, key.to_string(), vec![why], 0, None));
+        };
+        let mut scope = self.scope(ctx);
+        scope.push("key", Value::from(identity.identity.clone()));
+        scope.push("found", found_value);
+        let message = format!("{} (delivered by {})", x.message.render_lossy(&scope), by.describe());
+        let mut e = self.entry(key, "skipped", Some("skipped"));
+        e.answer = Some(found);
+        e.detail = Some(message.clone());
+        e.target_id = target_id.clone();
+        self.end(Some(identity), &DeliveryEnd::Sent(target_id), &[e])?;
+        let (writes, problems) = crate::write_back::plan(&flow.after.skipped, &mut scope);
+        let mut failures = self.write_back(key, &writes).await?;
+        if !problems.is_empty() {
+            let mut e = self.entry(key, "write_back_failed", None);
+            e.reasons = problems;
+            self.journal(&[e])?;
+            failures += 1;
+        }
+        Ok((Ending::Skipped, key.to_string(), vec![message], failures, None))
+    }
+
+    /// Ends this run's reservation of `identity` (if the delivery had one),
+    /// journaling `entries` in the same transaction.
+    fn end(&self, identity: Option<&Identity>, end: &DeliveryEnd, entries: &[JournalEntry]) -> Result<(), String> {
+        match identity {
+            Some(identity) => self
+                .live
+                .state
+                .end_delivery(&identity.target, &identity.identity, self.run, end, entries)
+                .map_err(|e| format!("the journal could not be written: {e}")),
+            None if entries.is_empty() => Ok(()),
+            None => self.journal(entries),
+        }
     }
 
     /// Asks the target whether a delivery in doubt arrived; None without an existence check.
