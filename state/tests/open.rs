@@ -100,3 +100,85 @@ fn damaged_rows_give_errors_that_name_the_file_and_row() {
     let error = state.records("orders", &[]).unwrap_err().to_string();
     assert!(error.starts_with(&format!("{}: listing records of orders: ", path.display())), "{error}");
 }
+
+#[test]
+fn an_empty_state_file_is_refused_not_taken_for_a_new_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    std::fs::write(&path, b"").unwrap();
+    let error = State::open(&path).unwrap_err().to_string();
+    let shown = path.display();
+    assert_eq!(
+        error,
+        format!(
+            "{shown} is empty (0 bytes): the journal and the credentials it held are gone. Restore it from a backup; \
+             or, to start anew without them, remove it (`rm {shown}`) and connect again (`flowmap connect NAME`)"
+        )
+    );
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), 0, "left as it was");
+}
+
+#[test]
+fn a_new_state_file_is_never_seen_empty_or_half_made() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    // Openers racing on a new path each see either no file or a whole one.
+    let threads: Vec<_> = (0..6)
+        .map(|_| {
+            let path = path.clone();
+            std::thread::spawn(move || State::open(&path).map(|_| ()))
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap().unwrap();
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".new-"))
+        .collect();
+    assert_eq!(leftovers, Vec::<String>::new());
+}
+
+#[test]
+fn a_state_file_with_damaged_pages_is_refused_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    let state = State::open(&path).unwrap();
+    // Enough rows for the journal to span many pages.
+    for chunk in 0..20 {
+        let entries: Vec<JournalEntry> = (0..50)
+            .map(|i| JournalEntry {
+                flow: "orders".into(),
+                key: format!("{chunk}-{i}"),
+                event: "fetched".into(),
+                status: Some("fetched".into()),
+                source: Some(serde_json::json!({"id": i, "note": "x".repeat(200)})),
+                ..Default::default()
+            })
+            .collect();
+        state.record(&entries).unwrap();
+    }
+    drop(state);
+    // Fold the WAL into the file, then write 64 bytes of noise in the middle of a page.
+    Connection::open(&path).unwrap().pragma_update(None, "wal_checkpoint", "TRUNCATE").unwrap();
+    let mut bytes = std::fs::read(&path).unwrap();
+    let middle = bytes.len() / 2 / 4096 * 4096 + 8;
+    for (i, b) in bytes[middle..middle + 64].iter_mut().enumerate() {
+        *b = (i as u8).wrapping_mul(151).wrapping_add(7);
+    }
+    std::fs::write(&path, &bytes).unwrap();
+
+    let error = State::open(&path).unwrap_err().to_string();
+    let shown = path.display();
+    assert!(error.starts_with(&format!("{shown} is damaged (")), "{error}");
+    assert!(
+        error.ends_with(&format!(
+            "); nothing was run or changed. Restore it from a backup; or, to start anew without its journal and credentials, \
+             move it away (`mv {shown} {shown}.damaged`) and connect again (`flowmap connect NAME`)"
+        )),
+        "{error}"
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), bytes, "left as it was");
+}
