@@ -279,3 +279,28 @@ checked 1 flow: 3 errors, 0 warnings
 "#,
     );
 }
+
+/// Flows that take the same source records and create them in the same target,
+/// matched on the same field, are named together: a warning, not an error.
+#[test]
+fn flows_that_can_deliver_the_same_records_to_one_target_are_named() {
+    let run = flowmap(&[
+        "check",
+        "mappings/exact-send-modes/order.flow.yaml",
+        "mappings/lnb-exact/orders.flow.yaml",
+        "mappings/lnb-exact/invoices.flow.yaml",
+    ]);
+    assert_eq!(run.code, 0);
+    assert_eq!(
+        run.stdout,
+        "warning: flows `lnb-order-to-exact-as-order` (mappings/exact-send-modes/order.flow.yaml) and `lnb-orders-to-exact` \
+(mappings/lnb-exact/orders.flow.yaml) can deliver the same records to one target: each takes lnb /orders and creates exact \
+salesorder/SalesOrders matched on YourRef
+ = help: a record with the same YourRef is sent once, whichever flow runs first (it is reserved in the state file); a record \
+the flows give different YourRefs is sent by each, and engines on separate state files do not see each other
+ = help: run one of these flows per deployment, or give them sources that do not overlap
+
+checked 3 flows: 0 errors, 1 warning
+"
+    );
+}

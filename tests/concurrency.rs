@@ -91,6 +91,14 @@ fn a_serving_engine_and_a_cli_run_of_flows_with_one_target_send_each_order_once(
     let text = std::fs::read_to_string(root.join("mappings/exact-send-modes/order.flow.yaml")).unwrap();
     std::fs::write(&third, text.replace("flow: lnb-order-to-exact-as-order", "flow: lnb-order-copy")).unwrap();
     let served = Served::start(&world, &root, &[], &[]);
+    let log = served.log.lock().unwrap().clone();
+    let warned = log.lines().find(|l| l.contains("can deliver the same records to one target") && l.contains("`lnb-order-copy`"));
+    assert!(
+        warned.is_some_and(|l| l.contains("WARN warning: flows `acme-lnb-orders-to-exact`")
+            && l.contains("and `lnb-orders-to-exact`")
+            && l.ends_with("each takes lnb /orders and creates exact salesorder/SalesOrders matched on YourRef")),
+        "serve warns about flows with one target:\n{log}"
+    );
     world.sandbox.set_faults(faults());
 
     let cli = world.spawn(&["run", &third.display().to_string()]);

@@ -3,7 +3,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::{Format, paths};
-use crate::compile::compile_files;
+use crate::compile::{compile_files, shared_targets};
 use crate::diagnostic::{Diagnostic, render_json, render_text};
 
 /// `flowmap check`: every problem of every flow in one pass.
@@ -15,14 +15,19 @@ pub fn run(root: Option<PathBuf>, files: Vec<PathBuf>, format: Format) -> Result
     match paths::load_project(&root) {
         Err(problems) => diagnostics.extend(problems),
         Ok(project) => {
+            let mut compiled_flows = Vec::new();
             for (flow, compiled) in compile_files(&project, flows.clone()) {
                 let (ok, mut found) = match compiled {
-                    Ok((_, warnings)) => (true, warnings),
+                    Ok((compiled, warnings)) => {
+                        compiled_flows.push(compiled);
+                        (true, warnings)
+                    }
                     Err(problems) => (false, problems),
                 };
                 results.push((flow, ok));
                 diagnostics.append(&mut found);
             }
+            diagnostics.extend(shared_targets(&compiled_flows));
         }
     }
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();

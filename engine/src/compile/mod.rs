@@ -9,12 +9,14 @@ mod files;
 mod flow;
 mod lookups;
 mod mapping;
+mod overlap;
 mod references;
 mod rules;
 mod triggers;
 
 pub use files::{CompileResult, compile_files};
 pub use flow::*;
+pub use overlap::shared_targets;
 pub use triggers::{CompiledSchedule, CompiledWebhook};
 
 use std::path::Path;

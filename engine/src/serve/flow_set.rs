@@ -51,6 +51,12 @@ impl FlowSet {
                 }
             }
         }
+        if problems.is_empty() {
+            // Logged at each load: the set works, but an operator should know.
+            for warning in crate::compile::shared_targets(flows.values().map(|f| &**f)) {
+                tracing::warn!("{}", super::engine::plain_text(&warning).trim_end());
+            }
+        }
         if problems.is_empty() { Ok(FlowSet { project: Arc::new(project), flows, loaded_at: Utc::now() }) } else { Err(problems) }
     }
 }
