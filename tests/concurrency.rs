@@ -167,3 +167,25 @@ fn a_run_whose_process_was_killed_is_closed_as_crashed_by_the_next_run() {
     assert!(first["ended_at_ms"].is_i64(), "{first}");
     assert_eq!(twice(&counts(&world, orders)), vec![]);
 }
+
+#[test]
+fn a_run_on_an_empty_state_file_is_refused_with_what_to_do() {
+    let world = World::start(SandboxConfig::default(), "");
+    std::fs::write(&world.state, b"").unwrap();
+    let run = world.flowmap(&["run", ORDERS]);
+    let shown = world.state.display();
+    assert_eq!(
+        (run.code, run.stdout.as_str(), run.stderr.as_str()),
+        (
+            2,
+            "",
+            format!(
+                "error: {shown} is empty (0 bytes): the journal and the credentials it held are gone. Restore it from a backup; \
+                 or, to start anew without them, remove it (`rm {shown}`) and connect again (`flowmap connect NAME`)\n"
+            )
+            .as_str()
+        )
+    );
+    assert_eq!(std::fs::metadata(&world.state).unwrap().len(), 0);
+    assert!(world.sandbox.requests().is_empty(), "nothing was called");
+}

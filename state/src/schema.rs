@@ -173,11 +173,13 @@ pub(crate) fn create(path: &Path) -> Result<()> {
 
 /// Checks that `connection` is a flowmap state file and not damaged, switches
 /// it to WAL and migrates it to [`LATEST_VERSION`].
-pub(crate) fn prepare(connection: &mut Connection, path: &Path) -> Result<()> {
+pub(crate) fn prepare(connection: &mut Connection, path: &Path, integrity: bool) -> Result<()> {
     // Before anything is written: another program's file must stay untouched.
     let identity = identity(connection, path)?;
     check(&identity, path)?;
-    check_integrity(connection, path)?;
+    if integrity {
+        check_integrity(connection, path)?;
+    }
     use_wal(connection, path)?;
     if identity.version == LATEST_VERSION {
         // Up to date: no write transaction, so `flowmap runs` opening the file

@@ -15,7 +15,7 @@ fn open_state(root: Option<PathBuf>, options: &LiveOptions) -> Result<State, Str
     if !path.exists() {
         return Err(format!("no state file at {}: nothing has run yet", path.display()));
     }
-    State::open(&path).map_err(|e| e.to_string())
+    State::open_to_read(&path).map_err(|e| e.to_string())
 }
 
 pub fn runs(root: Option<PathBuf>, options: &LiveOptions, flow: Option<String>, limit: usize, json: bool) -> Result<ExitCode, String> {
