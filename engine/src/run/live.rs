@@ -21,7 +21,7 @@ use minijinja::Value;
 use super::outcome::{Context, Outcome, Status};
 use super::runner::Runner;
 use crate::access::{Asker, HttpAccess};
-use crate::compile::CompiledFlow;
+use crate::compile::{CompiledFlow, CompiledRequest};
 use crate::deliver::PlannedRequest;
 use crate::expr::Scope;
 use crate::http::{CallError, Lister, Registry, redact};
@@ -632,14 +632,7 @@ impl Settle<'_> {
         let mut scope = self.scope(ctx);
         scope.push("found", ctx.found.clone().unwrap_or_else(|| Value::from(())));
         scope.push("result", result_value);
-        let (writes, problems) = crate::write_back::plan(&self.live.flow.after.sent, &mut scope);
-        let mut failures = self.write_back(key, &writes).await?;
-        if !problems.is_empty() {
-            let mut e = self.entry(key, "write_back_failed", None);
-            e.reasons = problems;
-            self.journal(&[e])?;
-            failures += 1;
-        }
+        let failures = self.plan_and_write_back(key, &self.live.flow.after.sent, &mut scope).await?;
         let ending = if event == "reconciled" { Ending::Reconciled } else { Ending::Sent };
         Ok((ending, key.to_string(), Vec::new(), failures, None))
     }
@@ -757,14 +750,7 @@ impl Settle<'_> {
         e.detail = Some(message.clone());
         e.target_id = target_id.clone();
         self.end(Some(identity), &DeliveryEnd::Sent(target_id), &[e])?;
-        let (writes, problems) = crate::write_back::plan(&flow.after.skipped, &mut scope);
-        let mut failures = self.write_back(key, &writes).await?;
-        if !problems.is_empty() {
-            let mut e = self.entry(key, "write_back_failed", None);
-            e.reasons = problems;
-            self.journal(&[e])?;
-            failures += 1;
-        }
+        let failures = self.plan_and_write_back(key, &flow.after.skipped, &mut scope).await?;
         Ok((Ending::Skipped, key.to_string(), vec![message], failures, None))
     }
 
@@ -793,6 +779,20 @@ impl Settle<'_> {
                 list.into_iter().find(|r| r.get(&x.match_field).is_some_and(|v| crate::value::key_text(&crate::value::from_json(v)) == key))
             }),
         )
+    }
+
+    /// Plans `requests` from the real answer in `scope` and writes them back;
+    /// a write-back that cannot be planned is journaled as failed. Returns the failures.
+    async fn plan_and_write_back(&self, key: &str, requests: &[CompiledRequest], scope: &mut Scope) -> Result<u64, String> {
+        let (writes, problems) = crate::write_back::plan(requests, scope);
+        let mut failures = self.write_back(key, &writes).await?;
+        if !problems.is_empty() {
+            let mut e = self.entry(key, "write_back_failed", None);
+            e.reasons = problems;
+            self.journal(&[e])?;
+            failures += 1;
+        }
+        Ok(failures)
     }
 
     async fn write_back(&self, key: &str, writes: &[PlannedRequest]) -> Result<u64, String> {
