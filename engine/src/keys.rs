@@ -68,7 +68,7 @@ impl std::fmt::Display for BadKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.problem {
             KeyProblem::Empty => write!(f, "a key is empty"),
-            KeyProblem::TooLong { bytes } => write!(f, "key `{}` is {bytes} bytes long; a key is at most {MAX_KEY_BYTES}", self.shown),
+            KeyProblem::TooLong { bytes } => write!(f, "key `{}` is {bytes} bytes long; a key is at most {MAX_KEY_BYTES} bytes", self.shown),
             KeyProblem::Control => write!(f, "key `{}` has a control character", self.shown),
             KeyProblem::Shape { shape, description } => write!(f, "key `{}` is not a {shape} ({description})", self.shown),
         }
@@ -116,10 +116,22 @@ pub fn check_all(keys: &[String], shape: Option<&KeyShape>) -> Result<(), KeysEr
     keys.iter().try_for_each(|k| check(k, shape)).map_err(KeysError::Bad)
 }
 
+/// Checks each of a list of keys, however many (keys a replay takes from the journal).
+pub fn check_each(keys: &[String], shape: Option<&KeyShape>) -> Result<(), BadKey> {
+    keys.iter().try_for_each(|k| check(k, shape))
+}
+
 /// A key as messages and answers show it: at most [`SHOWN_CHARS`] characters,
 /// control characters escaped, and how long it was when cut.
 pub fn shown(key: &str) -> String {
-    let mut text: String = key.chars().take(SHOWN_CHARS).flat_map(char::escape_default).collect();
+    let mut text = String::new();
+    for c in key.chars().take(SHOWN_CHARS) {
+        if c.is_control() {
+            text.extend(c.escape_default());
+        } else {
+            text.push(c);
+        }
+    }
     if key.chars().nth(SHOWN_CHARS).is_some() {
         text.push_str(&format!("… ({} bytes)", key.len()));
     }
@@ -147,9 +159,10 @@ mod tests {
         let long = "a".repeat(1 << 20);
         assert_eq!(
             check(&long, None).unwrap_err().to_string(),
-            format!("key `{}… (1048576 bytes)` is 1048576 bytes long; a key is at most 256", "a".repeat(40))
+            format!("key `{}… (1048576 bytes)` is 1048576 bytes long; a key is at most 256 bytes", "a".repeat(40))
         );
         assert_eq!(check("50001\nINFO forged", None).unwrap_err().to_string(), "key `50001\\nINFO forged` has a control character");
+        assert_eq!(shown("Müller & Zn"), "Müller & Zn", "only control characters are escaped");
         for refused in ["../../etc", "x') or (1 eq 1", "c3a1f7e2-5b0d-4e8f-9a61-2d7c4b8e9f10x"] {
             assert_eq!(
                 check(refused, Some(&guid())).unwrap_err().problem,
