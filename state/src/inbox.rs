@@ -119,6 +119,18 @@ impl State {
         rows.collect::<rusqlite::Result<Vec<_>>>().map_err(self.sqlite_error("reading the inbox"))
     }
 
+    /// How many records each flow has in the inbox, by status (for metrics: no keys read).
+    pub fn inbox_counts(&self) -> Result<Vec<(String, InboxStatus, i64)>> {
+        let connection = self.connection();
+        let mut statement = connection
+            .prepare_cached("SELECT flow, status, count(*) FROM inbox GROUP BY flow, status ORDER BY flow, status")
+            .map_err(self.sqlite_error("counting the inbox"))?;
+        let rows = statement
+            .query_map([], |r| Ok((r.get(0)?, InboxStatus::parse(&r.get::<_, String>(1)?), r.get(2)?)))
+            .map_err(self.sqlite_error("counting the inbox"))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(self.sqlite_error("counting the inbox"))
+    }
+
     /// The events counted so far for those of `keys` of `flow` in the inbox:
     /// what a run starting now will have seen (pass it to [`State::take_inbox`]
     /// or [`State::inbox_tried`]).

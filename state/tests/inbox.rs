@@ -196,6 +196,14 @@ fn records_are_dropped_one_by_one_or_every_dead_letter_of_a_flow() {
     state.inbox_tried("cancellations", &seen, "refused", GiveUp::Now).unwrap();
     let seen = state.inbox_seen("items", &["guid-1".to_string()]).unwrap();
     state.inbox_tried("items", &seen, "refused", GiveUp::Now).unwrap();
+    assert_eq!(
+        state.inbox_counts().unwrap(),
+        vec![
+            ("cancellations".into(), InboxStatus::Dead, 2),
+            ("cancellations".into(), InboxStatus::Waiting, 1),
+            ("items".into(), InboxStatus::Dead, 1)
+        ]
+    );
     assert!(state.drop_inbox("cancellations", "guid-3").unwrap());
     assert!(!state.drop_inbox("cancellations", "guid-3").unwrap());
     assert_eq!(state.drop_dead_inbox("cancellations").unwrap(), 2);

@@ -231,7 +231,7 @@ pub async fn history(State(api): State<Api>, Path((name, key)): Path<(String, St
     let state = &api.engine.state;
     match (state.history(&name, &key), state.record_state(&name, &key)) {
         (Ok(events), Ok(now)) if !events.is_empty() => axum::Json(json!({ "flow": name, "key": key, "now": now, "events": events })).into_response(),
-        (Ok(_), Ok(_)) => problem(StatusCode::NOT_FOUND, format!("the journal has no record `{key}` of flow {name}")),
+        (Ok(_), Ok(_)) => problem(StatusCode::NOT_FOUND, format!("the journal has no record `{}` of flow {name}", shown(&key))),
         (Err(e), _) | (_, Err(e)) => problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
 }

@@ -35,12 +35,12 @@ pub async fn metrics(State(api): State<Api>) -> Response {
         }
     }
     // What waits in the inbox and what was given up, by flow (read now: the state file is the truth).
-    for row in api.engine.state.inbox().unwrap_or_default() {
-        let status = match row.status {
+    for (flow, status, n) in api.engine.state.inbox_counts().unwrap_or_default() {
+        let status = match status {
             flowmap_state::InboxStatus::Waiting => "waiting",
             flowmap_state::InboxStatus::Dead => "dead",
         };
-        add(&mut extra, ("flowmap_inbox_records", vec![("flow", row.flow), ("status", status.to_string())]), 1.0);
+        add(&mut extra, ("flowmap_inbox_records", vec![("flow", flow), ("status", status.to_string())]), n as f64);
     }
     let text = api.engine.metrics.render(&extra);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
