@@ -304,3 +304,19 @@ checked 3 flows: 0 errors, 1 warning
 "
     );
 }
+
+#[test]
+fn a_key_shape_the_source_system_does_not_declare() {
+    check_fails_with(
+        "tests/broken/bad-key-shape.flow.yaml",
+        r#"error: system `exact` declares no key shape `gud`
+ --> tests/broken/bad-key-shape.flow.yaml:4:22
+  |
+4 | source: { key_shape: gud }
+  |                      ^^^
+  = help: did you mean `guid`?
+
+checked 1 flow: 1 error, 0 warnings
+"#,
+    );
+}

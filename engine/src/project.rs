@@ -3,11 +3,13 @@
 //! shared by every flow compiled in the project.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 
 use crate::diagnostic::{Diagnostic, Location, Span};
 use crate::expr::{ExprEnv, SystemFilters};
+use crate::keys::KeyShape;
 use crate::load::{SchemaKind, load_typed};
 use crate::model::{Catalogue, EntityDef, SystemDef};
 
@@ -19,6 +21,8 @@ pub struct System {
     pub records: jmespath::Expression<'static>,
     /// The next-page link of OData paging, compiled.
     pub next_link: Option<jmespath::Expression<'static>>,
+    /// `def.key_shapes`, compiled.
+    pub key_shapes: IndexMap<String, Arc<KeyShape>>,
 }
 
 impl System {
@@ -110,12 +114,41 @@ fn load_system(file: &Path) -> Result<(System, crate::load::Document), Vec<Diagn
         })?),
         _ => None,
     };
+    let key_shapes = key_shapes(&def, &doc)?;
     let catalogue_path = file.parent().unwrap_or(Path::new(".")).join(&def.catalogue);
     if !catalogue_path.is_file() {
         return Err(vec![Diagnostic::error(format!("the catalogue `{}` does not exist", def.catalogue)).at(doc.spans.value_loc("/catalogue"))]);
     }
     let (catalogue, _) = load_typed::<Catalogue>(&catalogue_path, SchemaKind::Catalogue)?;
-    Ok((System { def, catalogue, file: file.to_path_buf(), records, next_link }, doc))
+    Ok((System { def, catalogue, file: file.to_path_buf(), records, next_link, key_shapes }, doc))
+}
+
+/// The system's key shapes, compiled; the webhooks' shape must be one of them.
+fn key_shapes(def: &SystemDef, doc: &crate::load::Document) -> Result<IndexMap<String, Arc<KeyShape>>, Vec<Diagnostic>> {
+    let mut problems = Vec::new();
+    let mut shapes = IndexMap::new();
+    for (name, shape) in &def.key_shapes {
+        match KeyShape::compile(name, shape) {
+            Ok(compiled) => {
+                shapes.insert(name.clone(), Arc::new(compiled));
+            }
+            Err(e) => {
+                let at = crate::load::pointer_child(&crate::load::pointer_child("/key_shapes", name), "pattern");
+                problems.push(Diagnostic::error(e).at(doc.spans.value_loc(&at)));
+            }
+        }
+    }
+    if let Some(shape) = def.http.webhooks.as_ref().and_then(|w| w.key_shape.as_ref())
+        && !def.key_shapes.contains_key(shape)
+    {
+        let mut d = Diagnostic::error(format!("unknown key shape `{shape}`")).at(doc.spans.value_loc("/http/webhooks/key_shape"));
+        d = match crate::diagnostic::did_you_mean(shape, def.key_shapes.keys().map(String::as_str)) {
+            Some(near) => d.help(format!("did you mean `{near}`?")),
+            None => d.help("name one of the system's `key_shapes`"),
+        };
+        problems.push(d);
+    }
+    if problems.is_empty() { Ok(shapes) } else { Err(problems) }
 }
 
 /// The first line of a file, for problems that concern the file as a whole.

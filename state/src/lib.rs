@@ -1,7 +1,7 @@
 //! flowmap's state, in ONE SQLite file: runs, the per-record journal (the
 //! audit trail), each record's current state, the inbox of records that
-//! events asked for, connection settings, and credentials and OAuth tokens
-//! encrypted at rest.
+//! events asked for (and the events received lately), connection settings,
+//! and credentials and OAuth tokens encrypted at rest.
 //!
 //! The key that encrypts credentials ([`Vault`]) is kept outside the file, so
 //! the file alone reveals no secret. Nothing secret appears in an error
@@ -30,14 +30,16 @@ mod state;
 mod token_lock;
 mod tokens;
 mod vault;
+mod webhook_events;
 
 pub use connections::ConnectionRow;
 pub use deliveries::{Delivered, DeliveryEnd, Reservation};
 pub use error::{Result, StateError};
-pub use inbox::InboxRow;
+pub use inbox::{GiveUp, InboxRow, InboxStatus};
 pub use journal::{EVENTS, JournalEntry, JournalRow, RecordRow};
 pub use runs::{CRASHED, RUN_ENDINGS, RUN_MODES, RUNNING, RunRow};
 pub use state::State;
 pub use token_lock::TokenLock;
 pub use tokens::TokenSet;
 pub use vault::{KEY_ENV, Vault};
+pub use webhook_events::Received;

@@ -130,6 +130,22 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX deliveries_by_run ON deliveries (run);
     ALTER TABLE runs ADD COLUMN process TEXT;
     "#,
+    // 5: what became of each try of a record in the inbox (how many runs did
+    //    not settle it, why the last did not), and whether it is given up
+    //    (`dead`: kept for an operator to retry or drop, never tried again by
+    //    itself); and the webhook events received lately, so an event sent
+    //    again is acknowledged without a second run.
+    r#"
+    ALTER TABLE inbox ADD COLUMN status TEXT NOT NULL DEFAULT 'waiting';  -- waiting | dead
+    ALTER TABLE inbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE inbox ADD COLUMN last_error TEXT;
+    ALTER TABLE inbox ADD COLUMN last_try_at_ms INTEGER;
+    CREATE TABLE webhook_events (
+        id             TEXT    NOT NULL PRIMARY KEY,  -- a digest of what identifies the event (topic, key, action, time)
+        received_at_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX webhook_events_by_age ON webhook_events (received_at_ms);
+    "#,
 ];
 
 /// The schema version this build writes and understands.

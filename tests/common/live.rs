@@ -76,6 +76,20 @@ impl World {
         self.command(args).envs(env.iter().copied()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("flowmap starts")
     }
 
+    /// As `spawn_env`, with the process's open-file limit lowered (`ulimit -n`) first.
+    pub fn spawn_with_open_files(&self, args: &[&str], env: &[(&str, &str)], open_files: u32) -> Child {
+        let inner = self.command(args);
+        let mut c = Command::new("sh");
+        c.arg("-c").arg(format!("ulimit -n {open_files} && exec \"$0\" \"$@\"")).arg(inner.get_program()).args(inner.get_args());
+        for (name, value) in inner.get_envs() {
+            match value {
+                Some(v) => c.env(name, v),
+                None => c.env_remove(name),
+            };
+        }
+        c.current_dir(repo_root()).envs(env.iter().copied()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("flowmap starts")
+    }
+
     /// `flowmap connect` for both systems; Exact's consent is given by following
     /// the printed URL, as a browser would, to the loopback callback.
     pub fn connect(&self) {

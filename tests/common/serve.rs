@@ -32,12 +32,20 @@ pub struct Served {
 impl Served {
     /// Starts `flowmap serve` on a free port; `extra` adds arguments, `env` variables.
     pub fn start(world: &World, root: &Path, extra: &[&str], env: &[(&str, &str)]) -> Served {
+        Served::start_with(world, root, extra, env, None)
+    }
+
+    /// As `start`, with the open-file limit lowered to `open_files` when given.
+    pub fn start_with(world: &World, root: &Path, extra: &[&str], env: &[(&str, &str)], open_files: Option<u32>) -> Served {
         let mut args: Vec<String> = vec!["serve".into(), "--root".into(), root.display().to_string(), "--listen".into(), "127.0.0.1:0".into()];
         args.extend(extra.iter().map(|s| s.to_string()));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let mut env: Vec<(&str, &str)> = env.to_vec();
         env.push(("FLOWMAP_API_TOKEN", TOKEN));
-        let mut child = world.spawn_env(&args, &env);
+        let mut child = match open_files {
+            Some(n) => world.spawn_with_open_files(&args, &env, n),
+            None => world.spawn_env(&args, &env),
+        };
         let mut out = BufReader::new(child.stdout.take().expect("stdout"));
         let log = Arc::new(Mutex::new(String::new()));
         let mut err = child.stderr.take().expect("stderr");
@@ -101,6 +109,16 @@ impl Served {
         (status, body.to_string())
     }
 
+    /// The engine's address, for raw connections.
+    pub fn authority(&self) -> &str {
+        self.url.trim_start_matches("http://")
+    }
+
+    /// The process id (for signals).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Waits until `done` holds, polling; panics with the log after `within`.
     pub fn wait_for(&self, what: &str, within: Duration, mut done: impl FnMut() -> bool) {
         let until = Instant::now() + within;
@@ -126,13 +144,18 @@ impl Served {
 
     /// SIGTERM, then the exit status.
     pub fn terminate(&mut self) -> ExitStatus {
+        self.terminate_within(Duration::from_secs(60))
+    }
+
+    /// SIGTERM, then the exit status; panics when the engine is still running after `within`.
+    pub fn terminate_within(&mut self, within: Duration) -> ExitStatus {
         let _ = std::process::Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
-        let until = Instant::now() + Duration::from_secs(60);
+        let until = Instant::now() + within;
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return status;
             }
-            assert!(Instant::now() < until, "the engine did not stop after SIGTERM:\n{}", self.log.lock().unwrap());
+            assert!(Instant::now() < until, "the engine did not stop within {within:?} of SIGTERM:\n{}", self.log.lock().unwrap());
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -143,4 +166,22 @@ impl Drop for Served {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Exact's signature: uppercase hex HMAC-SHA256 of the Content bytes.
+pub fn signed(content: &str, secret: &str) -> String {
+    use hmac::{Hmac, KeyInit, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(content.as_bytes());
+    let hash: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02X}")).collect();
+    format!("{{\"Content\":{content},\"HashCode\":\"{hash}\"}}")
+}
+
+/// The Content of an Exact event for `key` of `topic`, raised at `at` (its `EventCreatedOn`).
+pub fn exact_event(topic: &str, key: &str, action: &str, at: &str) -> String {
+    serde_json::json!({
+        "Topic": topic, "ClientId": "x", "Division": 3012345, "Action": action, "Key": key,
+        "ExactOnlineEndpoint": "x", "EventCreatedOn": at,
+    })
+    .to_string()
 }

@@ -32,6 +32,8 @@ pub struct CompiledSource {
     pub get: String,
     /// The endpoint of one record, `{key}` to be filled in.
     pub get_one: Option<String>,
+    /// The shape keys given from outside must have (the source system's, named by the flow).
+    pub key_shape: Option<std::sync::Arc<crate::keys::KeyShape>>,
     pub query: Vec<(String, String)>,
     pub records: jmespath::Expression<'static>,
     pub key: Expr,

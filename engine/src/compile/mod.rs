@@ -30,7 +30,7 @@ use references::{entity_field, system};
 use rules::compile_rules;
 use triggers::{compile_schedule, compile_webhook};
 
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::expr::{Compiler, names::intern};
 use crate::load::{LoadedFlow, load_flow};
 use crate::model::FlowFile;
@@ -97,6 +97,7 @@ fn build(project: &Project, loaded: &LoadedFlow, flow: &FlowFile, ctx: &mut Ctx)
         None => source_system.map(|s| s.records.clone()),
     };
     let key = ctx.expr("/source/key", &source.key, &record_roots);
+    let key_shape = source.key_shape.as_ref().and_then(|name| key_shape(ctx, source_system, name));
     let filter = source.filter.as_ref().map(|w| ctx.expr("/source/where", w, &record_roots));
 
     let lookups = compile_lookups(project, ctx, flow, alias);
@@ -136,6 +137,7 @@ fn build(project: &Project, loaded: &LoadedFlow, flow: &FlowFile, ctx: &mut Ctx)
             system: source.system.clone(),
             get: source.get.clone(),
             get_one: source.get_one.clone(),
+            key_shape,
             query: source.query.iter().map(|(k, v)| (k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))).collect(),
             records: records?,
             key: key?,
@@ -165,6 +167,24 @@ fn build(project: &Project, loaded: &LoadedFlow, flow: &FlowFile, ctx: &mut Ctx)
         schedule,
         webhook,
     })
+}
+
+/// The source system's key shape `name`, or a problem at `source.key_shape`.
+fn key_shape(ctx: &mut Ctx, system: Option<&crate::project::System>, name: &str) -> Option<std::sync::Arc<crate::keys::KeyShape>> {
+    // An unknown system is reported at `source.system` already.
+    let system = system?;
+    if let Some(shape) = system.key_shapes.get(name) {
+        return Some(shape.clone());
+    }
+    let mut d =
+        Diagnostic::error(format!("system `{}` declares no key shape `{name}`", system.def.system)).at(ctx.spans.value_loc("/source/key_shape"));
+    d = match did_you_mean(name, system.key_shapes.keys().map(String::as_str)) {
+        Some(near) => d.help(format!("did you mean `{near}`?")),
+        None if system.key_shapes.is_empty() => d.help(format!("`key_shapes` in the definition of `{}` lists none", system.def.system)),
+        None => d.help(format!("the system declares: {}", system.key_shapes.keys().cloned().collect::<Vec<_>>().join(", "))),
+    };
+    ctx.error(d);
+    None
 }
 
 /// A short, stable fingerprint of the merged flow (FNV-1a over its JSON).

@@ -10,13 +10,17 @@ use tokio::sync::Semaphore;
 use super::auth::Auth;
 use super::limits::RateBudget;
 use super::retry::{backoff, retry_after_ms};
-use super::{CallError, ServerClock, redact};
+use super::{CallError, ServerClock, Shutdown, redact};
 
 /// 429s are not failures of the call; they get more patience than errors.
 const MAX_RATE_LIMITED: u32 = 20;
 /// Calls in a row that got no usable answer, retries spent, before the
 /// system counts as down: the run stops rather than fail every record slowly.
 const DOWN_AFTER: u32 = 3;
+/// How long a system counted as down is not called at all; then one call may
+/// try again. Connections live as long as a serving engine, so "down" must
+/// not be for ever.
+const DOWN_FOR: Duration = Duration::from_secs(30);
 
 pub struct Connection {
     pub name: String,
@@ -39,10 +43,12 @@ pub struct Connection {
     pub calls: AtomicU64,
     /// Calls in a row that ended unavailable; any answer resets it.
     pub(super) unavailable_in_row: AtomicU32,
-    /// What the last unavailable call ran into, for the message that stops the run.
-    pub(super) last_unavailable: std::sync::Mutex<String>,
+    /// What the last unavailable call ran into, for the message that stops the run, and when.
+    pub(super) last_unavailable: std::sync::Mutex<(String, Option<std::time::Instant>)>,
     /// Answers by status code (`none` when no answer came), for metrics.
     pub(super) codes: std::sync::Mutex<std::collections::BTreeMap<String, u64>>,
+    /// Ends the waits between tries when the engine stops.
+    pub(super) shutdown: Shutdown,
 }
 
 /// A successful answer.
@@ -78,18 +84,19 @@ impl Connection {
     }
 
     pub async fn call(&self, method: &str, url: &str, query: &[(String, String)], body: Option<&serde_json::Value>) -> Result<Answer, CallError> {
-        if self.unavailable_in_row.load(Ordering::Relaxed) >= DOWN_AFTER {
+        if self.unavailable_in_row.load(Ordering::Relaxed) >= DOWN_AFTER && !self.may_try_again() {
             return Err(self.down());
         }
         let result = self.attempt(method, url, query, body).await;
         match &result {
             Err(CallError::Unavailable { message }) => {
-                *self.last_unavailable.lock().unwrap_or_else(|e| e.into_inner()) = message.clone();
+                *self.last_unavailable.lock().unwrap_or_else(|e| e.into_inner()) = (message.clone(), Some(std::time::Instant::now()));
                 if self.unavailable_in_row.fetch_add(1, Ordering::Relaxed) + 1 >= DOWN_AFTER {
                     return Err(self.down());
                 }
             }
-            Err(CallError::Stop { .. } | CallError::Unknown { .. }) => {}
+            // Nothing learnt about the system: the request never left, or the answer was lost.
+            Err(CallError::Stop { .. } | CallError::Unknown { .. } | CallError::Invalid { .. }) => {}
             _ => self.unavailable_in_row.store(0, Ordering::Relaxed),
         }
         result
@@ -104,12 +111,17 @@ impl Connection {
         self.codes.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|(k, v)| (k.clone(), *v)).collect()
     }
 
+    /// Whether a system counted as down has been left alone long enough to be called again.
+    fn may_try_again(&self) -> bool {
+        self.last_unavailable.lock().unwrap_or_else(|e| e.into_inner()).1.is_none_or(|at| at.elapsed() >= DOWN_FOR)
+    }
+
     fn down(&self) -> CallError {
         CallError::Stop {
             message: format!(
                 "connection `{}` is unavailable: {DOWN_AFTER} calls in a row got no usable answer (last: {}); what is left waits for the next run",
                 self.name,
-                self.last_unavailable.lock().unwrap_or_else(|e| e.into_inner())
+                self.last_unavailable.lock().unwrap_or_else(|e| e.into_inner()).0
             ),
         }
     }
@@ -121,7 +133,7 @@ impl Connection {
         let (mut failures, mut rate_limited, mut renewed) = (0u32, 0u32, false);
         let what = || redact(&format!("{method} {url}"));
         loop {
-            let in_flight = self.budget.acquire(&self.clock).await?;
+            let in_flight = self.budget.acquire(&self.clock, &self.shutdown).await?;
             let request = self.request(method, url, query, body, &credential, write)?;
             self.calls.fetch_add(1, Ordering::Relaxed);
             let answer = match request.send().await {
@@ -131,6 +143,10 @@ impl Connection {
                 }
                 Err(e) => {
                     self.count_code("none");
+                    // Refused before it left (a URL the HTTP library does not accept): trying again gives the same.
+                    if e.is_builder() {
+                        return Err(CallError::Invalid { message: redact(&format!("{} could not be sent: {}", what(), describe(&e))) });
+                    }
                     // A request that never connected cannot have been applied.
                     let left = e.is_connect();
                     if write && !left {
@@ -142,7 +158,7 @@ impl Connection {
                         });
                     }
                     failures += 1;
-                    tokio::time::sleep(backoff(failures)).await;
+                    self.shutdown.pause(backoff(failures)).await?;
                     continue;
                 }
             };
@@ -185,7 +201,7 @@ impl Connection {
                         (None, Some(u)) => self.clock.real_wait_until(u + 1000),
                         (None, None) => backoff(rate_limited),
                     };
-                    tokio::time::sleep(wait).await;
+                    self.shutdown.pause(wait).await?;
                 }
                 // A gateway timeout on a write says nothing about whether it was applied.
                 504 if write => {
@@ -198,7 +214,7 @@ impl Connection {
                         });
                     }
                     failures += 1;
-                    tokio::time::sleep(backoff(failures)).await;
+                    self.shutdown.pause(backoff(failures)).await?;
                 }
                 _ => return Err(CallError::Refused { status, message: self.message(&body) }),
             }

@@ -10,8 +10,12 @@ pub enum CallError {
     Unknown { message: String },
     /// Retries are spent (5xx, timeouts and connection failures of reads, or writes that never left).
     Unavailable { message: String },
-    /// The run cannot go on: consent lost, daily budget spent, credentials missing or refused.
+    /// The run cannot go on: consent lost, daily budget spent, credentials missing or refused,
+    /// the engine shutting down.
     Stop { message: String },
+    /// The request could not be made (e.g. a URL no HTTP library accepts): nothing
+    /// was sent, and sending it again cannot help.
+    Invalid { message: String },
 }
 
 impl CallError {
@@ -20,7 +24,8 @@ impl CallError {
             CallError::Refused { message, .. }
             | CallError::Unknown { message }
             | CallError::Unavailable { message }
-            | CallError::Stop { message } => message,
+            | CallError::Stop { message }
+            | CallError::Invalid { message } => message,
         }
     }
 }

@@ -119,7 +119,7 @@ impl RateBudget {
 
     /// Takes one call from every budget, waiting for a reset when one is
     /// spent. Hold what it returns until the call's answer has been read.
-    pub async fn acquire(&self, clock: &ServerClock) -> Result<InFlight<'_>, CallError> {
+    pub async fn acquire(&self, clock: &ServerClock, shutdown: &super::Shutdown) -> Result<InFlight<'_>, CallError> {
         loop {
             // Registered before looking, so a probe's answer in between is not missed.
             let answered = self.answered.notified();
@@ -129,7 +129,7 @@ impl RateBudget {
                 Take::WaitUntil(until) => {
                     let wait = clock.real_wait_until(until + reset_margin_ms(clock));
                     self.count_wait(wait);
-                    tokio::time::sleep(wait).await;
+                    shutdown.pause(wait).await?;
                 }
             }
         }

@@ -12,6 +12,7 @@ mod paging;
 mod redact;
 mod registry;
 mod retry;
+mod shutdown;
 mod token_answer;
 
 pub use clock::{ServerClock, format_utc, local_epoch_ms};
@@ -20,3 +21,4 @@ pub use error::CallError;
 pub use paging::{Cursor, Lister};
 pub use redact::{redact, register_secret};
 pub use registry::{Registry, host_of_def};
+pub use shutdown::Shutdown;

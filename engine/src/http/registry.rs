@@ -12,7 +12,7 @@ use tokio::sync::Mutex;
 use super::auth::{Auth, AuthorizationCode, ClientCredentials, Credential, bearer};
 use super::connection::Connection;
 use super::limits::RateBudget;
-use super::{CallError, ServerClock};
+use super::{CallError, ServerClock, Shutdown};
 use crate::diagnostic::Diagnostic;
 use crate::load::{SchemaKind, load_typed};
 use crate::model::{AuthDef, ConnectionDef, ConnectionsFile};
@@ -25,6 +25,8 @@ pub struct Registry {
     vault: Result<Arc<Vault>, String>,
     systems: HashMap<String, crate::model::SystemDef>,
     open: Mutex<HashMap<String, Arc<Connection>>>,
+    /// Ends every connection's waits (retries, rate-limit windows) when the engine stops.
+    shutdown: Shutdown,
 }
 
 impl Registry {
@@ -47,14 +49,22 @@ impl Registry {
             return Err(problems);
         }
         let systems = project.systems.iter().map(|(n, s)| (n.clone(), s.def.clone())).collect();
-        Ok(Registry { file, state, vault, systems, open: Mutex::new(HashMap::new()) })
+        Ok(Registry { file, state, vault, systems, open: Mutex::new(HashMap::new()), shutdown: Shutdown::default() })
+    }
+
+    /// The signal that ends this registry's waits; a registry built by
+    /// [`Registry::reloaded`] shares it.
+    pub fn shutdown(&self) -> &Shutdown {
+        &self.shutdown
     }
 
     /// A registry for changed settings (the connections file or a system's
     /// definition edited), sharing this one's state file and key: tokens stay
     /// where they are, and refreshes are still one at a time (the state file's lock).
     pub fn reloaded(&self, project: &Project, file: &Path) -> Result<Registry, Vec<Diagnostic>> {
-        Registry::load(project, file, self.state.clone(), self.vault.clone())
+        let mut registry = Registry::load(project, file, self.state.clone(), self.vault.clone())?;
+        registry.shutdown = self.shutdown.clone();
+        Ok(registry)
     }
 
     pub fn definition(&self, name: &str) -> Option<&ConnectionDef> {
@@ -141,6 +151,7 @@ impl Registry {
             unavailable_in_row: Default::default(),
             last_unavailable: Default::default(),
             codes: Default::default(),
+            shutdown: self.shutdown.clone(),
         };
         // Placeholders: the connection's own values, else the state's memory of a discovery, else discover now.
         let mut base = conn.base_url.clone();

@@ -85,6 +85,9 @@ pub struct Source {
     /// The endpoint of one record with `{key}` in it (filled in escaped), e.g. `/orders/{key}`:
     /// runs of chosen keys and webhooks fetch just those records.
     pub get_one: Option<String>,
+    /// The shape of the record's keys, one of the source system's `key_shapes` (e.g. `guid`):
+    /// keys given to a run, a replay, a preview or by a webhook that do not fit are refused.
+    pub key_shape: Option<String>,
     /// Name the record is known by in expressions (default `record`).
     #[serde(rename = "as")]
     pub alias: Option<String>,

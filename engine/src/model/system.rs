@@ -50,6 +50,23 @@ pub struct SystemDef {
     /// Filters defined as expressions over `value`, e.g. `exact_code: 'value | string | trim | lpad(18)'`.
     #[serde(default)]
     pub filters: IndexMap<String, String>,
+    /// The shapes this system's record keys have, by name (e.g. `guid`). A flow's
+    /// `source.key_shape` and the system's `http.webhooks.key_shape` name one; a key given
+    /// to a run, a replay, a preview or by an event that does not fit is refused before
+    /// anything is asked.
+    #[serde(default)]
+    pub key_shapes: IndexMap<String, KeyShapeDef>,
+}
+
+/// The shape of a kind of key, as a regular expression the whole key must match.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeyShapeDef {
+    /// A regular expression (Rust `regex` syntax) the whole key must match, e.g.
+    /// `[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`.
+    pub pattern: String,
+    /// What a fitting key is, for the message that refuses one, e.g. `a GUID such as c3a1f7e2-5b0d-4e8f-9a61-2d7c4b8e9f10`.
+    pub description: String,
 }
 
 fn default_update_method() -> String {

@@ -194,4 +194,8 @@ pub struct WebhooksDef {
     pub callback_field: String,
     /// Field of the topic.
     pub topic_field: String,
+    /// The shape of the keys events name (one of the system's `key_shapes`): an event
+    /// naming anything else is refused before it is kept.
+    #[serde(default)]
+    pub key_shape: Option<String>,
 }

@@ -24,7 +24,7 @@ use crate::access::{Asker, HttpAccess};
 use crate::compile::{CompiledFlow, CompiledRequest};
 use crate::deliver::PlannedRequest;
 use crate::expr::Scope;
-use crate::http::{CallError, Lister, Registry, redact};
+use crate::http::{CallError, Lister, Registry, Shutdown, redact};
 use crate::model::ExistsAction;
 use crate::project::Project;
 
@@ -69,13 +69,51 @@ pub enum Records {
     Chosen(Vec<String>),
 }
 
+impl Records {
+    /// Chosen keys (from outside: a command, an API call, an event) are bounded
+    /// in number and each checked (`keys.rs`); keys of a replay are checked each,
+    /// however many the journal gives.
+    pub fn check_keys(&self, flow: &CompiledFlow) -> Result<(), crate::keys::KeysError> {
+        let shape = flow.source.key_shape.as_deref();
+        match self {
+            Records::Fetch => Ok(()),
+            Records::Chosen(keys) => crate::keys::check_all(keys, shape),
+            Records::Stored(keys) => crate::keys::check_each(keys, shape).map_err(crate::keys::KeysError::Bad),
+        }
+    }
+}
+
 /// Records of chosen keys found in the source, and the keys not had (with why).
 struct Chosen {
     found: Vec<serde_json::Value>,
     missing: Vec<(String, String)>,
-    /// Of the missing, those the source refused to give (rights, credentials, a bad
-    /// request) rather than did not have: asking again later may get them.
-    refused: Vec<String>,
+    /// Each missing key and what asking again could do.
+    not_had: Vec<(String, NotHad)>,
+}
+
+/// Why the source gave no record for a chosen key: whoever asked for it (the
+/// inbox) decides by this whether to ask again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotHad {
+    /// The source has no such record (404).
+    Missing,
+    /// The source refused the request for this key (400, 414, 422, …, or a URL
+    /// that could not be made): the same key gets the same answer.
+    Refused,
+    /// Refused for now (401, 403, 408, 423, 425): rights or locks may change,
+    /// so it is worth asking again later.
+    Denied,
+}
+
+impl NotHad {
+    /// What a refusal with this status means for the key.
+    fn of_status(status: u16) -> NotHad {
+        match status {
+            404 | 410 => NotHad::Missing,
+            401 | 403 | 408 | 423 | 425 | 429 => NotHad::Denied,
+            _ => NotHad::Refused,
+        }
+    }
 }
 /// What a preview finds: the outcomes, and the keys not had (with why).
 type Previewed = (Vec<Outcome>, Vec<(String, String)>);
@@ -118,9 +156,14 @@ pub struct LiveReport {
     pub elapsed_ms: u64,
     /// Why the run stopped early (consent lost, daily budget spent).
     pub stopped: Option<String>,
-    /// Chosen keys the source refused to give (counted as failed, not journaled:
-    /// there is no record to journal); whoever asked for them may ask again.
-    pub refused: Vec<String>,
+    /// It stopped because the engine is shutting down (nothing went wrong).
+    #[serde(skip)]
+    pub cut_by_shutdown: bool,
+    /// Chosen keys the source did not give (counted as failed, not journaled:
+    /// there is no record to journal), and why; whoever asked for them decides
+    /// whether to ask again. The reasons are in `problems`.
+    #[serde(skip)]
+    pub not_had: Vec<(String, NotHad)>,
     /// Keys and reasons of records blocked or failed, for the summary.
     pub problems: Vec<(String, String, Vec<String>)>,
     /// Records sent, reconciled or skipped: key, which, and why (a replay names each).
@@ -167,7 +210,7 @@ pub struct Live<'a> {
     pub rt: tokio::runtime::Handle,
     /// Set when the engine shuts down: the batch in hand is finished and
     /// journaled, the rest waits for the next run.
-    pub cancel: Option<Arc<std::sync::atomic::AtomicBool>>,
+    pub cancel: Option<Shutdown>,
 }
 
 /// What a run tells whoever watches it.
@@ -181,6 +224,8 @@ pub enum Progress {
 impl Live<'_> {
     /// Runs the flow, telling `progress` when it is recorded and after each batch.
     pub fn run(&self, mode: &str, records: Records, progress: &mut dyn FnMut(Progress)) -> Result<LiveReport, String> {
+        // Keys from outside are checked before anything is locked, called or recorded.
+        records.check_keys(self.flow).map_err(|e| e.to_string())?;
         let _lock = self.lock()?;
         // Runs whose process died (SIGKILL, a crash) are closed as crashed, with
         // what the journal shows they did, before this one is recorded.
@@ -221,6 +266,7 @@ impl Live<'_> {
         if let Err(message) = &result {
             report.stopped.get_or_insert_with(|| message.clone());
         }
+        report.cut_by_shutdown = report.stopped.is_some() && self.cancel.as_ref().is_some_and(Shutdown::is_set);
         report.elapsed_ms = started.elapsed().as_millis() as u64;
         for (name, calls, waited) in counted(&self.rt.block_on(self.registry.opened())) {
             let (calls0, waited0) = before.iter().find(|b| b.0 == name).map(|b| (b.1, b.2)).unwrap_or((0, 0));
@@ -254,9 +300,9 @@ impl Live<'_> {
             list.extend(self.fetch()?);
         }
         if !chosen.is_empty() {
-            let Chosen { found, missing, refused } = self.fetch_chosen(&chosen)?;
+            let Chosen { found, missing, not_had } = self.fetch_chosen(&chosen)?;
             list.extend(found);
-            report.refused = refused;
+            report.not_had = not_had;
             for (key, why) in missing {
                 report.failed += 1;
                 report.problems.push((key, "failed".into(), vec![why]));
@@ -300,7 +346,7 @@ impl Live<'_> {
             if report.stopped.is_some() {
                 return Ok(());
             }
-            if self.cancel.as_ref().is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed)) && finished < total {
+            if self.cancel.as_ref().is_some_and(Shutdown::is_set) && finished < total {
                 report.stopped = Some("the engine is shutting down; what is left waits for the next run".into());
                 return Ok(());
             }
@@ -311,6 +357,7 @@ impl Live<'_> {
     /// are asked, nothing is delivered, written back or journaled. Keys the
     /// source does not have come back with why.
     pub fn preview(&self, records: Records) -> Result<Previewed, String> {
+        records.check_keys(self.flow).map_err(|e| e.to_string())?;
         let (list, missing) = match records {
             Records::Fetch => (self.fetch()?, Vec::new()),
             Records::Chosen(keys) => {
@@ -385,8 +432,10 @@ impl Live<'_> {
                     found.push(record);
                 }
             }
-            let missing = keys.iter().filter(|k| !seen.contains(*k)).map(|k| (k.clone(), format!("the source has no record `{k}`"))).collect();
-            return Ok(Chosen { found, missing, refused: Vec::new() });
+            let missing: Vec<(String, String)> =
+                keys.iter().filter(|k| !seen.contains(*k)).map(|k| (k.clone(), format!("the source has no record `{k}`"))).collect();
+            let not_had = missing.iter().map(|(k, _)| (k.clone(), NotHad::Missing)).collect();
+            return Ok(Chosen { found, missing, not_had });
         };
         let system = self.project.systems.get(&source.system).ok_or_else(|| format!("unknown system `{}`", source.system))?;
         let odata = system.def.query == crate::model::QueryLanguage::Odata;
@@ -400,21 +449,22 @@ impl Live<'_> {
                 let (conn, select) = (conn.clone(), &select);
                 async move { (key.clone(), conn.get(&url, select).await) }
             });
-            let mut chosen = Chosen { found: Vec::new(), missing: Vec::new(), refused: Vec::new() };
+            let mut chosen = Chosen { found: Vec::new(), missing: Vec::new(), not_had: Vec::new() };
             for (key, answer) in futures_util::future::join_all(asks).await {
-                match answer {
-                    Ok(a) => chosen.found.push(one_record(&system.records, a.body)),
-                    Err(CallError::Refused { status: 404, .. }) => {
-                        let why = format!("the source has no record `{key}`");
-                        chosen.missing.push((key, why));
+                let (why, not_had) = match answer {
+                    Ok(a) => {
+                        chosen.found.push(one_record(&system.records, a.body));
+                        continue;
                     }
-                    Err(CallError::Refused { status, message }) => {
-                        let why = format!("{} refused to give `{key}`: {message} (HTTP {status})", source.system);
-                        chosen.refused.push(key.clone());
-                        chosen.missing.push((key, why));
-                    }
+                    Err(CallError::Refused { status, message }) => match NotHad::of_status(status) {
+                        NotHad::Missing => (format!("the source has no record `{key}`"), NotHad::Missing),
+                        not_had => (format!("{} refused to give `{key}`: {message} (HTTP {status})", source.system), not_had),
+                    },
+                    Err(CallError::Invalid { message }) => (format!("{} `{key}` cannot be asked for: {message}", source.system), NotHad::Refused),
                     Err(e) => return Err(format!("fetching {} `{key}`: {e}", source.system)),
-                }
+                };
+                chosen.not_had.push((key.clone(), not_had));
+                chosen.missing.push((key, why));
             }
             Ok(chosen)
         })
@@ -542,9 +592,7 @@ impl Settle<'_> {
                 let failures = self.write_back(&key, &o.write_backs).await?;
                 Ok((Ending::Blocked, key, o.reasons, failures, None))
             }
-            Status::Ready if self.live.cancel.as_ref().is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed)) => {
-                Ok((Ending::Left, key, Vec::new(), 0, None))
-            }
+            Status::Ready if self.live.cancel.as_ref().is_some_and(Shutdown::is_set) => Ok((Ending::Left, key, Vec::new(), 0, None)),
             Status::Ready => self.deliver(o, source).await,
         }
     }
@@ -610,6 +658,11 @@ impl Settle<'_> {
                     let mut entry = self.entry(&key, "failed", Some("failed"));
                     entry.reasons = vec![format!("not sent: {e}")];
                     self.end(identity.as_ref(), &DeliveryEnd::NotDelivered, &[entry])?;
+                    // The call stopped waiting to try (again) because the engine stops: nothing
+                    // was applied, and the record is the next run's, as those not yet sent are.
+                    if matches!(e, CallError::Stop { .. }) && self.live.cancel.as_ref().is_some_and(Shutdown::is_set) {
+                        return Ok((Ending::Left, key, Vec::new(), 0, stop_of(&e)));
+                    }
                     return Ok((Ending::Failed, key, vec![format!("not sent: {e}")], 0, stop_of(&e)));
                 }
             }
@@ -679,7 +732,7 @@ impl Settle<'_> {
                 Reservation::Fresh => return Ok(None),
                 Reservation::Confirm(by) => by,
                 Reservation::Held(by) => {
-                    if self.live.cancel.as_ref().is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed)) {
+                    if self.live.cancel.as_ref().is_some_and(Shutdown::is_set) {
                         return Ok(Some((Ending::Left, key.to_string(), Vec::new(), 0, None)));
                     }
                     if started.elapsed() > RESERVE_WAIT {

@@ -7,6 +7,6 @@ mod outcome;
 mod runner;
 
 pub use calls::{CallLog, CallStat};
-pub use live::{Ending, Live, LiveReport, Progress, Records};
+pub use live::{Ending, Live, LiveReport, NotHad, Progress, Records};
 pub use outcome::{Context, Outcome, Status, Summary};
 pub use runner::Runner;

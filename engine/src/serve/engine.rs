@@ -2,9 +2,8 @@
 //! progress, the connections (shared by every run, so tokens and rate budgets
 //! are too), metrics, and the shutdown flag.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::{DateTime, Utc};
@@ -14,7 +13,7 @@ use super::clock::EngineClock;
 use super::flow_set::FlowSet;
 use super::metrics::Metrics;
 use crate::diagnostic::Diagnostic;
-use crate::http::Registry;
+use crate::http::{Registry, Shutdown};
 
 /// A reload that did not take: the problems, as `file:line:col` diagnostics.
 #[derive(Clone)]
@@ -59,8 +58,11 @@ pub struct Engine {
     connections: RwLock<Connections>,
     failure: Mutex<Option<LoadFailure>>,
     running: Mutex<HashMap<String, Running>>,
-    /// Set on SIGTERM: no new runs; runs in progress end after their batch.
-    pub cancel: Arc<AtomicBool>,
+    /// Flows whose inbox an operator retried: tried at the next look, whatever the wait.
+    poked: Mutex<HashSet<String>>,
+    /// Begun on SIGTERM: no new runs; runs in progress end after their batch, and
+    /// calls waiting to try again stop waiting. The connections share it.
+    pub shutdown: Shutdown,
     /// Woken after a reload and when a run ends (the scheduler and shutdown wait on it).
     pub changed: tokio::sync::Notify,
 }
@@ -81,6 +83,7 @@ impl Engine {
         let metrics = Metrics::default();
         metrics.set("flowmap_flows_loaded", &[], set.flows.len() as f64);
         let inputs = connection_inputs(&root, &connections_file);
+        let shutdown = registry.shutdown().clone();
         Engine {
             root,
             flows_dir,
@@ -94,7 +97,8 @@ impl Engine {
             flows: RwLock::new(Arc::new(set)),
             failure: Mutex::new(None),
             running: Mutex::new(HashMap::new()),
-            cancel: Arc::new(AtomicBool::new(false)),
+            poked: Mutex::new(HashSet::new()),
+            shutdown,
             changed: tokio::sync::Notify::new(),
         }
     }
@@ -124,7 +128,18 @@ impl Engine {
     }
 
     pub fn shutting_down(&self) -> bool {
-        self.cancel.load(Ordering::Relaxed)
+        self.shutdown.is_set()
+    }
+
+    /// The flow's waiting records are tried at the scheduler's next look.
+    pub fn poke_inbox(&self, flow: &str) {
+        self.poked.lock().unwrap_or_else(|e| e.into_inner()).insert(flow.to_string());
+        self.changed.notify_waiters();
+    }
+
+    /// The flows poked since the last call.
+    pub fn take_pokes(&self) -> HashSet<String> {
+        std::mem::take(&mut *self.poked.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Loads the flow files again; the new set replaces the old one only when it checks clean.
@@ -200,10 +215,11 @@ impl Engine {
         }
     }
 
-    /// Records waiting in the inbox (state file) whose flow is loaded and not
-    /// running now, by flow. A flow no longer loaded keeps its records waiting.
+    /// Records waiting in the inbox (state file; dead letters are not) whose
+    /// flow is loaded and not running now, by flow. A flow no longer loaded
+    /// keeps its records waiting.
     pub fn waiting(&self) -> Vec<(String, Vec<String>)> {
-        let rows = match self.state.inbox() {
+        let rows = match self.state.inbox_waiting() {
             Ok(rows) => rows,
             Err(e) => {
                 tracing::error!(error = %e, "cannot read the inbox");

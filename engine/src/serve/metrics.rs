@@ -25,6 +25,9 @@ const FAMILIES: &[(&str, Family)] = &[
     ("flowmap_flows_loaded", Family { help: "Flows in the running set.", kind: "gauge" }),
     ("flowmap_schedule_skipped_total", Family { help: "Scheduled runs skipped because the flow was still running.", kind: "counter" }),
     ("flowmap_webhooks_total", Family { help: "Webhook requests, by result.", kind: "counter" }),
+    ("flowmap_inbox_records", Family { help: "Records in the inbox, by flow and status (waiting, dead).", kind: "gauge" }),
+    ("flowmap_inbox_dead_letters_total", Family { help: "Inbox records given up as dead letters, by flow.", kind: "counter" }),
+    ("flowmap_api_connections_refused_total", Family { help: "API connections turned away (503) because all were taken.", kind: "counter" }),
 ];
 
 #[derive(Default)]

@@ -7,8 +7,10 @@ mod api;
 mod clock;
 mod engine;
 mod flow_set;
+mod inbox;
 mod metrics;
 mod scheduler;
+mod server;
 mod signature;
 mod trigger;
 mod watch;
@@ -19,7 +21,6 @@ pub use flow_set::FlowSet;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use engine::Engine;
@@ -63,33 +64,43 @@ pub fn serve(setup: ServeSetup, options: ServeOptions) -> Result<(), String> {
         options.clock,
         setup.webhook_secret,
     ));
+    // Runs left `running` by a process that was killed are closed first, so the
+    // history does not show them as still going.
+    match engine.state.close_dead_runs() {
+        Ok(closed) if closed.is_empty() => {}
+        Ok(closed) => tracing::warn!(runs = ?closed, "runs left running by a process that is gone were closed as crashed"),
+        Err(e) => tracing::error!(error = %e, "cannot close the runs of a process that is gone"),
+    }
     rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(options.listen).await.map_err(|e| format!("cannot listen on {}: {e}", options.listen))?;
         let address = listener.local_addr().map_err(|e| e.to_string())?;
         let _watcher = watch::start(engine.clone())?;
         let scheduler = tokio::spawn(scheduler::run(engine.clone()));
         let app = api::router(api::Api { engine: engine.clone(), token: setup.token.into() });
-        tracing::info!(flows = engine.flows().flows.len(), address = %address, "serving");
+        let limits = server::Limits::for_this_process();
+        tracing::info!(
+            flows = engine.flows().flows.len(), address = %address, max_connections = limits.max_connections,
+            header_timeout_s = server::HEADER_TIMEOUT.as_secs(), "serving"
+        );
         // The address on stdout, for whoever started the engine (port 0 picks one).
         println!("flowmap serve: {} flows, listening on http://{address}", engine.flows().flows.len());
         let stopping = engine.clone();
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        tokio::spawn(async move {
             shutdown_signal().await;
             tracing::info!("shutting down: no new runs; runs in progress finish their batch");
-            stopping.cancel.store(true, Ordering::Relaxed);
+            stopping.shutdown.begin();
             stopping.changed.notify_waiters();
-            let _ = stop_tx.send(());
         });
+        let server = server::serve(listener, app, limits, engine.clone());
         // Calls still open at shutdown (a long preview, a client that sends slowly)
         // get a moment to finish; after that the engine no longer waits for them
         // (they end with the process), so a connection never holds the exit up.
         let calls_grace = async {
-            let _ = stop_rx.await;
+            engine.shutdown.begun().await;
             tokio::time::sleep(CALLS_GRACE).await;
         };
         tokio::select! {
-            served = server => served.map_err(|e| format!("the API server failed: {e}"))?,
+            () = server => {}
             () = calls_grace => tracing::warn!("calls still open after {} s are not waited for", CALLS_GRACE.as_secs()),
         }
         scheduler.abort();

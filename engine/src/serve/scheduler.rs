@@ -3,7 +3,7 @@
 //! counts from the moment it is loaded. A firing that finds the flow still
 //! running is skipped (and counted), not queued. Records waiting in the inbox
 //! (named by webhooks while their flow was busy, or before a restart) are run
-//! here once their flow is free.
+//! here once their flow is free; what a try leaves there is `inbox.rs`'s.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -99,10 +99,20 @@ fn run_waiting(engine: &Arc<Engine>, tried: &mut HashMap<String, Tried>) {
     let running = engine.running();
     let waiting = engine.waiting();
     // A flow with nothing waiting any more starts afresh next time (one running
-    // now is not listed as waiting, and keeps its count).
+    // now is not listed as waiting, and keeps its count); so does one whose
+    // records an operator retried.
     tried.retain(|flow, _| running.contains_key(flow) || waiting.iter().any(|(f, _)| f == flow));
+    for poked in engine.take_pokes() {
+        tried.remove(&poked);
+    }
+    let set = engine.flows();
     for (name, keys) in waiting {
         let Some(wait) = next_wait(tried.get(&name)) else { continue };
+        let Some(flow) = set.flows.get(&name) else { continue };
+        let keys = super::inbox::runnable(engine, flow, keys);
+        if keys.is_empty() {
+            continue;
+        }
         tried.insert(name.clone(), Tried { at: tokio::time::Instant::now(), wait });
         match begin(engine, &name, Records::Chosen(keys.clone()), "webhook") {
             Ok(pending) => {

@@ -16,6 +16,8 @@ pub enum TriggerError {
     },
     Running(Box<Running>),
     ShuttingDown,
+    /// Keys the flow does not take (too long, too many, not of the source's shape).
+    Keys(crate::keys::KeysError),
     /// The run could not start (credentials, another process holds the flow's lock …).
     NotStarted(String),
 }
@@ -30,6 +32,7 @@ impl std::fmt::Display for TriggerError {
                 None => write!(f, "the flow is already starting (by {})", r.origin),
             },
             TriggerError::ShuttingDown => write!(f, "the engine is shutting down"),
+            TriggerError::Keys(e) => e.fmt(f),
             TriggerError::NotStarted(why) => write!(f, "{why}"),
         }
     }
@@ -69,6 +72,7 @@ pub fn begin(engine: &Arc<Engine>, flow_name: &str, records: Records, origin: &s
         let near = did_you_mean(flow_name, set.flows.keys().map(String::as_str)).map(str::to_string);
         return Err(TriggerError::UnknownFlow { name: flow_name.to_string(), near });
     };
+    records.check_keys(&flow).map_err(TriggerError::Keys)?;
     engine.claim(flow_name, origin, &flow.version).map_err(|r| TriggerError::Running(Box::new(r)))?;
     let (started_tx, started_rx) = tokio::sync::oneshot::channel::<Result<i64, String>>();
     let engine2 = engine.clone();
@@ -92,7 +96,7 @@ pub fn begin(engine: &Arc<Engine>, flow_name: &str, records: Records, origin: &s
             registry: engine2.registry(),
             state: engine2.state.clone(),
             rt: engine2.rt.clone(),
-            cancel: Some(engine2.cancel.clone()),
+            cancel: Some(engine2.shutdown.clone()),
         };
         let mut started_tx = Some(started_tx);
         let mut started_run = None;
@@ -122,19 +126,9 @@ pub fn begin(engine: &Arc<Engine>, flow_name: &str, records: Records, origin: &s
             }
             Err(why)
         });
+        super::inbox::after_run(&engine2, &flow.name, seen, &result);
         match &result {
-            Ok(report) => {
-                finished(&engine2, &flow.name, &origin, report);
-                // A run cut short may not have reached them: they wait for the next one;
-                // so do records the source refused to give this time.
-                let taken: Vec<(String, i64)> = seen.into_iter().filter(|(key, _)| !report.refused.contains(key)).collect();
-                if report.stopped.is_none()
-                    && !taken.is_empty()
-                    && let Err(e) = engine2.state.take_inbox(&flow.name, &taken)
-                {
-                    tracing::error!(flow = %flow.name, error = %e, "cannot clear the inbox; its records run again (the existence check keeps them from being sent twice)");
-                }
-            }
+            Ok(report) => finished(&engine2, &flow.name, &origin, report),
             Err(e) if started_tx.is_some() => {
                 tracing::error!(flow = %flow.name, origin = %origin, error = %crate::http::redact(e), "run did not start");
                 engine2.metrics.add("flowmap_runs_total", &[("flow", &flow.name), ("origin", &origin), ("status", "not_started")], 1.0);

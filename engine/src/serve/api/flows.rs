@@ -9,14 +9,17 @@ use serde_json::{Value, json};
 use super::{Api, problem};
 use crate::compile::CompiledFlow;
 use crate::diagnostic::render_json;
+use crate::keys::shown;
 use crate::run::Records;
 use crate::serve::engine::{Engine, plain_text};
 use crate::serve::trigger::{TriggerError, trigger};
+use flowmap_state::{InboxRow, InboxStatus};
 
 pub async fn list(State(api): State<Api>) -> Response {
     let engine = &api.engine;
     let set = engine.flows();
-    let flows: Vec<Value> = set.flows.values().map(|f| describe(engine, f)).collect();
+    let inbox = read_inbox(engine);
+    let flows: Vec<Value> = set.flows.values().map(|f| describe(engine, f, &inbox)).collect();
     let failure = engine.failure().map(|f| {
         json!({
             "at": f.at,
@@ -30,26 +33,38 @@ pub async fn list(State(api): State<Api>) -> Response {
 pub async fn one(State(api): State<Api>, Path(name): Path<String>) -> Response {
     let set = api.engine.flows();
     match set.flows.get(&name) {
-        Some(f) => axum::Json(describe(&api.engine, f)).into_response(),
+        Some(f) => axum::Json(describe(&api.engine, f, &read_inbox(&api.engine))).into_response(),
         None => unknown(&api.engine, &name),
     }
 }
 
+/// Records of one flow listed under `waiting` (`GET /inbox` pages through all).
+const WAITING_SHOWN: usize = 100;
+
+fn read_inbox(engine: &Engine) -> Vec<InboxRow> {
+    engine.state.inbox().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "cannot read the inbox");
+        Vec::new()
+    })
+}
+
 /// A flow as the API shows it: version, schedule, what runs it now, its last
-/// run, the records waiting in the inbox, and the problems of its file in the
-/// last reload that was refused.
-fn describe(engine: &Engine, f: &CompiledFlow) -> Value {
+/// run, the records waiting in the inbox (the first hundred) and how many it
+/// gave up (dead letters), and the problems of its file in the last reload
+/// that was refused.
+fn describe(engine: &Engine, f: &CompiledFlow, inbox: &[InboxRow]) -> Value {
     let file = crate::diagnostic::display_path(&f.path);
     let running = engine.running().get(&f.name).cloned();
     let last_run = engine.state.runs(Some(&f.name), 1).ok().and_then(|r| r.into_iter().next());
-    let waiting: Vec<Value> = engine
-        .state
-        .inbox()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|r| r.flow == f.name)
-        .map(|r| json!({"key": r.key, "origin": r.origin, "received_at_ms": r.received_at_ms}))
+    let mine = || inbox.iter().filter(|r| r.flow == f.name);
+    let waiting: Vec<Value> = mine()
+        .filter(|r| r.status == InboxStatus::Waiting)
+        .take(WAITING_SHOWN)
+        .map(|r| {
+            json!({"key": shown(&r.key), "origin": r.origin, "received_at_ms": r.received_at_ms, "attempts": r.attempts, "last_error": r.last_error})
+        })
         .collect();
+    let dead_letters = mine().filter(|r| r.status == InboxStatus::Dead).count();
     let errors: Vec<Value> = engine
         .failure()
         .map(|fail| fail.problems.iter().filter(|d| d.location.as_ref().is_some_and(|l| l.file.path == f.path)).map(render_json).collect())
@@ -67,6 +82,7 @@ fn describe(engine: &Engine, f: &CompiledFlow) -> Value {
         "running": running,
         "last_run": last_run,
         "waiting": waiting,
+        "dead_letters": dead_letters,
         "errors": errors,
     })
 }
@@ -138,6 +154,7 @@ fn started(api: &Api, name: &str, result: Result<i64, TriggerError>) -> Response
         Err(e @ TriggerError::UnknownFlow { .. }) => problem(StatusCode::NOT_FOUND, e.to_string()),
         Err(e @ TriggerError::Running(_)) => problem(StatusCode::CONFLICT, e.to_string()),
         Err(e @ TriggerError::ShuttingDown) => problem(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+        Err(e @ TriggerError::Keys(_)) => problem(StatusCode::BAD_REQUEST, e.to_string()),
         Err(TriggerError::NotStarted(why)) => {
             tracing::warn!(flow = %name, error = %why, "run not started");
             let _ = api;
@@ -155,6 +172,10 @@ pub async fn preview(State(api): State<Api>, Path(name): Path<String>, body: axu
     };
     let set = api.engine.flows();
     let Some(flow) = set.flows.get(&name).cloned() else { return unknown(&api.engine, &name) };
+    let records = if keys.is_empty() { Records::Fetch } else { Records::Chosen(keys) };
+    if let Err(e) = records.check_keys(&flow) {
+        return problem(StatusCode::BAD_REQUEST, e.to_string());
+    }
     let engine = api.engine.clone();
     let done = tokio::task::spawn_blocking(move || {
         let live = crate::run::Live {
@@ -165,7 +186,6 @@ pub async fn preview(State(api): State<Api>, Path(name): Path<String>, body: axu
             rt: engine.rt.clone(),
             cancel: None,
         };
-        let records = if keys.is_empty() { Records::Fetch } else { Records::Chosen(keys) };
         live.preview(records)
     })
     .await;
@@ -211,7 +231,7 @@ pub async fn history(State(api): State<Api>, Path((name, key)): Path<(String, St
     let state = &api.engine.state;
     match (state.history(&name, &key), state.record_state(&name, &key)) {
         (Ok(events), Ok(now)) if !events.is_empty() => axum::Json(json!({ "flow": name, "key": key, "now": now, "events": events })).into_response(),
-        (Ok(_), Ok(_)) => problem(StatusCode::NOT_FOUND, format!("the journal has no record `{key}` of flow {name}")),
+        (Ok(_), Ok(_)) => problem(StatusCode::NOT_FOUND, format!("the journal has no record `{}` of flow {name}", shown(&key))),
         (Err(e), _) | (_, Err(e)) => problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
 }

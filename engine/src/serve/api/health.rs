@@ -34,6 +34,14 @@ pub async fn metrics(State(api): State<Api>) -> Response {
             add(&mut extra, ("flowmap_rate_limit_wait_seconds_total", vec![("connection", c.name.clone())]), c.budget.waited().as_secs_f64());
         }
     }
+    // What waits in the inbox and what was given up, by flow (read now: the state file is the truth).
+    for (flow, status, n) in api.engine.state.inbox_counts().unwrap_or_default() {
+        let status = match status {
+            flowmap_state::InboxStatus::Waiting => "waiting",
+            flowmap_state::InboxStatus::Dead => "dead",
+        };
+        add(&mut extra, ("flowmap_inbox_records", vec![("flow", flow), ("status", status.to_string())]), n as f64);
+    }
     let text = api.engine.metrics.render(&extra);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }

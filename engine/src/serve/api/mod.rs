@@ -2,8 +2,10 @@
 //! from configuration; Exact's webhook callback is proven by its signature
 //! instead (Exact cannot send our token).
 
+mod body;
 mod flows;
 mod health;
+mod inbox;
 mod webhooks;
 
 use std::sync::Arc;
@@ -13,7 +15,7 @@ use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use serde_json::json;
 
 use super::engine::Engine;
@@ -34,12 +36,18 @@ pub fn router(api: Api) -> Router {
         .route("/flows/{name}/preview", post(flows::preview))
         .route("/flows/{name}/records/{key}", get(flows::history))
         .route("/runs", get(flows::all_runs))
+        .route("/inbox", get(inbox::list))
+        .route("/inbox/{flow}", delete(inbox::drop_dead))
+        .route("/inbox/{flow}/{key}", delete(inbox::drop_one))
+        .route("/inbox/{flow}/{key}/retry", post(inbox::retry))
         .route("/metrics", get(health::metrics))
+        // Layers run last-added first: the token is checked before a body is read.
+        .route_layer(axum::middleware::from_fn_with_state(api.clone(), body::api))
         .route_layer(axum::middleware::from_fn_with_state(api.clone(), authenticate));
     Router::new()
         .route("/health", get(health::live))
         .route("/health/ready", get(health::ready))
-        .route("/webhooks/{system}", post(webhooks::exact))
+        .route("/webhooks/{system}", post(webhooks::exact).layer(axum::middleware::from_fn_with_state(api.clone(), body::webhook)))
         .merge(guarded)
         .fallback(|| async { problem(StatusCode::NOT_FOUND, "no such endpoint") })
         .with_state(api)

@@ -1,11 +1,14 @@
 //! `POST /webhooks/{system}`: Exact Online's event callback. The empty POST
 //! Exact sends when a subscription is created is answered 200; any other body
 //! must carry a correct `HashCode`, else 401 with no detail. A correct event
-//! is kept in the inbox (state file) before it is acknowledged, then starts
-//! every flow bound to its topic for the one record it names (the payload has
-//! only the key, so the run fetches the record). A flow that is busy, or
-//! cannot run now, takes the record from the inbox later: once Exact has its
-//! 202, the event is never lost.
+//! must name a key the system and every flow bound to its topic take (400
+//! with why otherwise), and is kept in the inbox (state file) before it is
+//! acknowledged, then starts every flow bound to its topic for the one record
+//! it names (the payload has only the key, so the run fetches the record). A
+//! flow that is busy, or cannot run now, takes the record from the inbox
+//! later: once Exact has its 202, the event is never lost. The same event
+//! received again within [`REPEAT_WINDOW`] (Exact retrying, or a captured
+//! body replayed) is acknowledged with 200 and starts nothing.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -14,12 +17,26 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::{Api, problem};
+use crate::keys::{check, shown};
 use crate::run::Records;
 use crate::serve::signature::verify;
 use crate::serve::trigger::begin;
+use flowmap_state::Received;
 
 /// How long the answer to an event waits for its runs to get going (all of them together).
 const START_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// How long an event is remembered, so that receiving it again starts nothing.
+/// Exact is said to retry an event about 10 times over some 34 hours; two days
+/// cover that with room, at a few hundred bytes per event in the state file.
+pub const REPEAT_WINDOW: std::time::Duration = std::time::Duration::from_secs(48 * 3600);
+
+/// The answer to an event received before.
+#[derive(serde::Serialize)]
+struct Repeated {
+    duplicate: bool,
+    first_received_at_ms: i64,
+}
 
 pub async fn exact(State(api): State<Api>, Path(system): Path<String>, body: Bytes) -> Response {
     let engine = &api.engine;
@@ -55,7 +72,7 @@ pub async fn exact(State(api): State<Api>, Path(system): Path<String>, body: Byt
     };
     if event["Action"].as_str() == Some("Delete") {
         count("ignored");
-        tracing::info!(system = %system, topic, key, "webhook for a deleted record: nothing to fetch");
+        tracing::info!(system = %system, topic, key = %shown(key), "webhook for a deleted record: nothing to fetch");
         return (StatusCode::OK, axum::Json(json!({"ignored": "Delete"}))).into_response();
     }
     let set = engine.flows();
@@ -67,15 +84,41 @@ pub async fn exact(State(api): State<Api>, Path(system): Path<String>, body: Byt
         .collect();
     if bound.is_empty() {
         count("unknown_topic");
-        tracing::warn!(system = %system, topic, key, "webhook for a topic no flow takes");
+        tracing::warn!(system = %system, topic, key = %shown(key), "webhook for a topic no flow takes");
         return problem(StatusCode::UNPROCESSABLE_ENTITY, format!("no flow takes {system} topic `{topic}`"));
     }
+    // The key goes into URLs, the inbox, the journal and logs: only one the system and
+    // every bound flow take (the shapes their YAML declares) is kept.
+    let system_shape = set
+        .project
+        .systems
+        .get(&system)
+        .and_then(|s| s.def.http.webhooks.as_ref().and_then(|w| w.key_shape.as_ref()).and_then(|name| s.key_shapes.get(name)).cloned());
+    let refusal = check(key, system_shape.as_deref()).err().map(|bad| bad.to_string()).or_else(|| {
+        bound.iter().find_map(|name| {
+            let flow = set.flows.get(name)?;
+            check(key, flow.source.key_shape.as_deref()).err().map(|bad| format!("flow {name}: {bad}"))
+        })
+    });
+    if let Some(why) = refusal {
+        count("bad_key");
+        tracing::warn!(system = %system, topic, why = %why, "webhook refused: not a key its flows take");
+        return problem(StatusCode::BAD_REQUEST, why);
+    }
     let origin = format!("{system} {topic} {}", event["Action"].as_str().unwrap_or("event"));
-    for flow in &bound {
-        if let Err(e) = engine.state.put_inbox(flow, key, &origin) {
+    let id = event_id(&system, &event, content);
+    let window_ms = i64::try_from(REPEAT_WINDOW.as_millis()).unwrap_or(i64::MAX);
+    match engine.state.receive_event(&id, window_ms, &bound, key, &origin) {
+        Ok(Received::New) => {}
+        Ok(Received::Again { first_at_ms }) => {
+            count("duplicate");
+            tracing::info!(system = %system, topic, key, "webhook received again: acknowledged, nothing started");
+            return (StatusCode::OK, axum::Json(Repeated { duplicate: true, first_received_at_ms: first_at_ms })).into_response();
+        }
+        Err(e) => {
             // Not kept, so not acknowledged: Exact sends it again.
             count("failed");
-            tracing::error!(flow = %flow, topic, key, error = %e, "webhook not kept");
+            tracing::error!(system = %system, topic, key, error = %e, "webhook not kept");
             return problem(StatusCode::SERVICE_UNAVAILABLE, "the event could not be kept; send it again");
         }
     }
@@ -103,4 +146,17 @@ pub async fn exact(State(api): State<Api>, Path(system): Path<String>, body: Byt
     count("accepted");
     tracing::info!(system = %system, topic, key, "webhook accepted");
     (StatusCode::ACCEPTED, axum::Json(json!({ "started": started }))).into_response()
+}
+
+/// What makes an event the same event: its system, topic, key, action and the
+/// moment Exact raised it (`EventCreatedOn`). Without that moment, the exact
+/// signed bytes: a body sent again is still recognised.
+fn event_id(system: &str, event: &serde_json::Value, content: &[u8]) -> String {
+    use sha2::Digest;
+    let text = |field: &str| event[field].as_str().unwrap_or_default().to_string();
+    let identity = match event["EventCreatedOn"].as_str() {
+        Some(at) => format!("{system}\n{}\n{}\n{}\n{at}", text("Topic").to_lowercase(), text("Key"), text("Action").to_lowercase()),
+        None => format!("{system}\nbytes\n{}", String::from_utf8_lossy(content)),
+    };
+    sha2::Sha256::digest(identity.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
