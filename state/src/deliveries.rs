@@ -142,7 +142,8 @@ impl State {
     /// Who holds or delivered `identity` at `target`, if anyone.
     pub fn delivery(&self, target: &str, identity: &str) -> Result<Option<Delivered>> {
         let connection = self.connection();
-        let found = holder(&connection, self.path(), target, identity).map_err(self.sqlite_error(format_args!("reading the delivery of {identity} at {target}")))?;
+        let found = holder(&connection, self.path(), target, identity)
+            .map_err(self.sqlite_error(format_args!("reading the delivery of {identity} at {target}")))?;
         Ok(found.map(|(delivered, _)| delivered))
     }
 
@@ -164,8 +165,7 @@ fn holder(connection: &Connection, state_path: &Path, target: &str, identity: &s
              WHERE d.target = ?1 AND d.identity = ?2",
             params![target, identity],
             |row| {
-                let delivered =
-                    Delivered { flow: row.get(0)?, key: row.get(1)?, run: row.get(2)?, status: row.get(3)?, target_id: row.get(4)? };
+                let delivered = Delivered { flow: row.get(0)?, key: row.get(1)?, run: row.get(2)?, status: row.get(3)?, target_id: row.get(4)? };
                 Ok((delivered, row.get(5)?, row.get(6)?))
             },
         )

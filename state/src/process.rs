@@ -26,7 +26,9 @@ impl ProcessMark {
     /// A new id, its lock file created and locked.
     pub(crate) fn take(state_path: &Path) -> Result<ProcessMark> {
         let dir = processes_dir(state_path);
-        let fail = |error: std::io::Error| StateError::new(format!("{}: cannot mark this process as alive in {}: {error}", state_path.display(), dir.display()));
+        let fail = |error: std::io::Error| {
+            StateError::new(format!("{}: cannot mark this process as alive in {}: {error}", state_path.display(), dir.display()))
+        };
         create_private_dirs(&dir).map_err(fail)?;
         let mut bytes = [0u8; 8];
         getrandom::fill(&mut bytes).map_err(|error| StateError::new(format!("cannot draw a process id: {error}")))?;

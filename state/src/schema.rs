@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, ErrorCode, TransactionBehavior};
 
 use crate::db::{BUSY_TIMEOUT, connect, sqlite_error};
-use crate::files::create_private_file_if_missing;
 use crate::error::{Result, StateError};
+use crate::files::create_private_file_if_missing;
 
 /// "flmp": the SQLite application id of a flowmap state file.
 const APPLICATION_ID: i32 = 0x666c_6d70;
