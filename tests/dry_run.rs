@@ -249,10 +249,7 @@ API calls a live run would make (3 in all):
     let json = flowmap(&["dry-run", "tests/flows/amounts.flow.yaml", "--input", "tests/inputs/amounts.jsonl", "--format", "json"]);
     assert_eq!(json.code, 0, "{}", json.stderr);
     let first = json.stdout.lines().next().unwrap_or_default();
-    assert!(
-        first.contains(r#""UnitPrice":1234567890123456.78,"NetPrice":1111111101111111.1,"Discount":0.0333333333333333333333333333}"#),
-        "{first}"
-    );
+    assert!(first.contains(r#""UnitPrice":1234567890123456.78,"NetPrice":1111111101111111.1,"Discount":0.0333333333333333333333333333}"#), "{first}");
     let second = json.stdout.lines().nth(1).unwrap_or_default();
     assert!(second.contains(r#""UnitPrice":99999999999999.99,"NetPrice":99999999999999.99,"#), "{second}");
 }

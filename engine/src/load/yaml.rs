@@ -61,9 +61,9 @@ fn convert(node: &MarkedYaml, pointer: &str, key: Option<Span>, file: &Arc<Sourc
     spans.insert(pointer.to_string(), NodeLoc { file: Arc::clone(file), key, value: span, text_offset: text_offset(file, span) });
     let at = || Some(Location::new(file, span));
     Ok(match &node.data {
-        YamlData::Value(Scalar::FloatingPoint(f)) => Value::Number(
-            float_as_written(file, span, f.into_inner()).ok_or_else(|| Diagnostic::error("invalid number (NaN or infinite)").at(at()))?,
-        ),
+        YamlData::Value(Scalar::FloatingPoint(f)) => {
+            Value::Number(float_as_written(file, span, f.into_inner()).ok_or_else(|| Diagnostic::error("invalid number (NaN or infinite)").at(at()))?)
+        }
         YamlData::Value(s) => scalar(s).ok_or_else(|| Diagnostic::error("invalid number (NaN or infinite)").at(at()))?,
         YamlData::Sequence(items) => {
             let mut out = Vec::with_capacity(items.len());

@@ -37,12 +37,9 @@ fn decimal_of(value: &Value) -> Result<Decimal, Error> {
         None => crate::value::decimal_of(value),
     };
     parsed.ok_or_else(|| {
-        if crate::value::is_number(value) || value.as_str().is_some_and(|text| numeric_shape(text)) {
+        if crate::value::is_number(value) || value.as_str().is_some_and(numeric_shape) {
             // Beyond ±7.9e28, more than 28 significant digits, NaN or infinity.
-            invalid(format!(
-                "{} is out of range for money arithmetic (at most 28 significant digits, below 7.9e28)",
-                show(value)
-            ))
+            invalid(format!("{} is out of range for money arithmetic (at most 28 significant digits, below 7.9e28)", show(value)))
         } else {
             invalid(format!("{} is not a number", show(value)))
         }
@@ -233,8 +230,10 @@ mod tests {
     /// functions, and the payload, as written.
     #[test]
     fn long_json_numbers_are_read_exactly() {
-        let order = crate::value::parse_json(r#"{"total": 1234567890123456.78, "lines": [{"amount": 0.01, "qty": 2}, {"amount": 1234567890123456.78, "qty": 3}]}"#)
-            .expect("JSON");
+        let order = crate::value::parse_json(
+            r#"{"total": 1234567890123456.78, "lines": [{"amount": 0.01, "qty": 2}, {"amount": 1234567890123456.78, "qty": 3}]}"#,
+        )
+        .expect("JSON");
         let ctx = context! { order => order };
         assert_eq!(json_text("order.total", ctx.clone()), "1234567890123456.78");
         assert_eq!(json_text("money_add(order.total, 0.01)", ctx.clone()), "1234567890123456.79");
