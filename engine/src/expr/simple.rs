@@ -154,8 +154,8 @@ impl CmpOp {
     }
 }
 
-/// Calls `f` with `first` (a filter's input) and `args`; an error goes back
-/// to minijinja, which reports it in its own words.
+/// Calls `f` with `values` (a filter's input, or nothing) followed by
+/// `args`; an error goes back to minijinja, which reports it in its own words.
 fn call(f: NativeCall, mut values: Vec<Value>, args: &[Simple], scope: &Scope) -> Result<Value, Native> {
     for arg in args {
         values.push(arg.eval(scope)?);

@@ -13,9 +13,13 @@
 //! in a `serde_json::Number`).
 //!
 //! By that rule an `ExactNumber` never equals a native number, so `==` and
-//! `!=` are right everywhere. Ordering (`<`, `>`) against a native number is
-//! right in the native evaluator ([`compare`]); minijinja's VM orders values
-//! of different kinds by kind, so it cannot compare the two.
+//! `!=` are right everywhere, and two `ExactNumber`s compare by value in
+//! minijinja too. Ordering (`<`, `>`) against a native number is right in the
+//! native evaluator ([`compare`]), which also runs the money functions, so
+//! `money_div(total, 3) < 1000` is right; minijinja's VM orders values of
+//! different kinds by kind (an object after every number), so an expression
+//! it evaluates cannot order the two. minijinja's arithmetic (`+`, `*`)
+//! refuses them: the money functions compute with them.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -38,6 +42,7 @@ impl ExactNumber {
         self.number.as_str()
     }
 
+    /// The number for serde_json, which writes its text as it is.
     pub fn json(&self) -> &serde_json::Number {
         &self.number
     }
@@ -146,7 +151,6 @@ fn short_float(text: &str) -> Option<f64> {
     // Whole numbers take the integer path.
     let places = places.filter(|_| digits > 0)?;
     // Below 10^15 < 2^53: exact.
-    #[allow(clippy::cast_precision_loss)]
     let magnitude = mantissa as f64 / POWERS[places];
     Some(if negative { -magnitude } else { magnitude })
 }
