@@ -186,3 +186,70 @@ fn inputs_in_every_shape() {
     let one = summary_of(&["dry-run", "mappings/lnb-exact/orders.flow.yaml", "--input", "tests/inputs/one-order.jsonl", "--format", "json"]);
     assert_eq!(one, serde_json::json!({"ready": 1, "blocked": 0, "skipped": 0, "ignored": 0, "unreadable": 0}));
 }
+
+/// Issue 9: amounts with more digits than a binary float holds leave exactly
+/// as read or computed (a float would write 1234567890123456.8 and
+/// 99999999999999.98), a money result too long for a float orders against a
+/// plain number by value, and a date moved past year 9999 blocks the record.
+#[test]
+fn long_amounts_leave_digit_for_digit() {
+    let run = flowmap(&["dry-run", "tests/flows/amounts.flow.yaml", "--input", "tests/inputs/amounts.jsonl"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stderr, "");
+    assert_eq!(
+        without_version(&run.stdout),
+        r#"dry-run of amounts (tests/flows/amounts.flow.yaml, version <hash>)
+
+✔ ready    1  POST exact salesorder/SalesOrders
+    {
+      "OrderedBy": "5df0d39f-7524-4add-9413-788062e10fbe",
+      "YourRef": "PO1",
+      "DeliveryDate": "2024-04-04",
+      "Description": "third of the total: 411522630041152.26",
+      "SalesOrderLines": [
+        {
+          "Item": "e53fcc59-2b78-47a3-80c9-0f2554cf1bd1",
+          "Quantity": 1,
+          "UnitPrice": 1234567890123456.78,
+          "NetPrice": 1111111101111111.1,
+          "Discount": 0.0333333333333333333333333333
+        }
+      ]
+    }
+✔ ready    2  POST exact salesorder/SalesOrders
+    {
+      "OrderedBy": "5df0d39f-7524-4add-9413-788062e10fbe",
+      "YourRef": "PO2",
+      "DeliveryDate": "2024-04-04",
+      "Description": "third of the total: 33333333333333.33",
+      "SalesOrderLines": [
+        {
+          "Item": "e53fcc59-2b78-47a3-80c9-0f2554cf1bd1",
+          "Quantity": 1,
+          "UnitPrice": 99999999999999.99,
+          "NetPrice": 99999999999999.99,
+          "Discount": 0
+        }
+      ]
+    }
+✘ blocked  3
+    - The lines add up to 2469135780246913.56, not -1234567890123456.78
+    - The total -1234567890123456.78 is not positive
+✘ blocked  4
+    - DeliveryDate (tests/flows/amounts.flow.yaml:14:3): "9999-12-15" plus 30 days is out of range (dates run from year 1 to 9999)
+
+4 records: 2 ready, 2 blocked, 0 skipped
+
+API calls a live run would make (3 in all):
+  lnb GET /orders                    fetch source      1  e.g. /orders
+  exact POST salesorder/SalesOrders  deliver           2  e.g. salesorder/SalesOrders
+"#
+    );
+    // The machine format carries the same digits.
+    let json = flowmap(&["dry-run", "tests/flows/amounts.flow.yaml", "--input", "tests/inputs/amounts.jsonl", "--format", "json"]);
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let first = json.stdout.lines().next().unwrap_or_default();
+    assert!(first.contains(r#""UnitPrice":1234567890123456.78,"NetPrice":1111111101111111.1,"Discount":0.0333333333333333333333333333}"#), "{first}");
+    let second = json.stdout.lines().nth(1).unwrap_or_default();
+    assert!(second.contains(r#""UnitPrice":99999999999999.99,"NetPrice":99999999999999.99,"#), "{second}");
+}

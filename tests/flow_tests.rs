@@ -70,3 +70,24 @@ fn engine_behaviour_cases_pass() {
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert!(run.stdout.ends_with("6 passed, 0 failed\n"), "{}", run.stdout);
 }
+
+#[test]
+fn long_amounts_and_far_dates_cases_pass() {
+    // Amounts too long for a float, in the record and in the expected
+    // payload, compared digit for digit; a due date past year 9999: see the
+    // test file. One cent off fails (a float could not tell them apart).
+    let run = flowmap(&["test", "tests/flow-tests/amounts.test.yaml"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(run.stdout.ends_with("4 passed, 0 failed\n"), "{}", run.stdout);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let text = std::fs::read_to_string(common::repo_root().join("tests/flow-tests/amounts.test.yaml")).expect("the test file");
+    let flow = common::repo_root().join("tests/flows/amounts.flow.yaml");
+    let one_cent_off = text
+        .replace("NetPrice: 99999999999999.99", "NetPrice: 99999999999999.98")
+        .replace("flow: ../flows/amounts.flow.yaml", &format!("flow: {}", flow.display()));
+    let file = dir.path().join("one-cent-off.test.yaml");
+    std::fs::write(&file, one_cent_off).expect("written");
+    let off = flowmap(&["test", file.to_str().expect("a UTF-8 path")]);
+    assert_eq!(off.code, 1, "{}", off.stdout);
+    assert!(off.stdout.contains("-       \"NetPrice\": 99999999999999.98,\n      +       \"NetPrice\": 99999999999999.99,\n"), "{}", off.stdout);
+}

@@ -272,3 +272,28 @@ fn a_run_of_chosen_keys_fetches_and_sends_exactly_those() {
     let orders = world.exact_orders_by_ref();
     assert_eq!((orders.get("PO50001"), orders.get("PO50002")), (Some(&1), None));
 }
+
+/// Issue 9: an amount with more digits than a binary float holds is read
+/// from the source's answer, sent to Exact and journaled digit for digit (a
+/// float would make it 1234567890123456.8).
+#[test]
+fn long_amounts_are_sent_and_journaled_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    // Parsed from text: `json!` would make the amount a float first.
+    let order: serde_json::Value = serde_json::from_str(
+        r#"{"id": 60003, "reference": "60003", "status": "Invoicing", "currency": "EUR",
+            "retailer": {"reference": "10023", "name": "Test"}, "line": {"id": 60003, "name": "SS25", "preorder": false},
+            "lines": [{"sku": "TSH-WHT-M", "name": "Tee", "quantity": 1, "unit_price": 1234567890123456.78}]}"#,
+    )
+    .unwrap();
+    let fixtures = fixtures_with_orders(dir.path(), &[order]);
+    let world = World::start(SandboxConfig { fixtures: Some(fixtures), ..Default::default() }, "");
+    world.connect();
+    let run = world.flowmap(&["run", ORDERS, "--key", "60003"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let posts = world.requests_to("exact", "POST", "salesorder/SalesOrders");
+    let sent = posts.iter().filter_map(|p| p.body.as_ref()).find(|b| b["YourRef"] == "PO60003").expect("PO60003 sent");
+    assert_eq!(sent["SalesOrderLines"][0]["UnitPrice"].to_string(), "1234567890123456.78");
+    let show = world.flowmap(&["show", "lnb-orders-to-exact", "60003"]);
+    assert!(show.stdout.contains(r#""UnitPrice":1234567890123456.78"#), "{}", show.stdout);
+}

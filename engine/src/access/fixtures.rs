@@ -49,7 +49,7 @@ pub fn read_records(file: &Path, selector: Option<&jmespath::Expression<'static>
     let list = match (&json, selector) {
         (serde_json::Value::Array(_), _) | (_, None) => json,
         (_, Some(sel)) => {
-            let found = sel.search(&json).map_err(|e| AccessError(format!("{shown}: {e}")))?;
+            let found = crate::value::search(sel, &json).map_err(|e| AccessError(format!("{shown}: {e}")))?;
             serde_json::to_value(&*found).unwrap_or_default()
         }
     };

@@ -122,7 +122,7 @@ fn compile_spec(
 fn check_constant_type(ctx: &mut Ctx, pointer: &str, name: &str, e: &Expr, def: Option<&FieldDef>) {
     let (Some(v), Some(def)) = (e.as_const(), def) else { return };
     let fits = match def.kind {
-        FieldType::Number | FieldType::Integer => v.as_i64().is_some() || v.kind() == minijinja::value::ValueKind::Number,
+        FieldType::Number | FieldType::Integer => crate::value::is_number(v),
         FieldType::Boolean => v.kind() == minijinja::value::ValueKind::Bool,
         FieldType::List => v.kind() == minijinja::value::ValueKind::Seq,
         _ => true,
@@ -132,13 +132,14 @@ fn check_constant_type(ctx: &mut Ctx, pointer: &str, name: &str, e: &Expr, def: 
     }
 }
 
-/// YAML numbers reach us as serde_json numbers; keep integers integers.
+/// YAML numbers reach us as serde_json numbers; keep integers integers and
+/// every digit of a long amount (`value::number`).
 trait FromNumber {
     fn from_serialize_number(n: &serde_json::Number) -> Value;
 }
 
 impl FromNumber for Value {
     fn from_serialize_number(n: &serde_json::Number) -> Value {
-        if let Some(i) = n.as_i64() { Value::from(i) } else { Value::from(n.as_f64().unwrap_or_default()) }
+        crate::value::number(n)
     }
 }

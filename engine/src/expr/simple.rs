@@ -1,7 +1,9 @@
 //! The common shapes of expressions — paths, literals, comparisons, `~`,
-//! `and`/`or`/`not`, `a if c else b`, `is defined`, and the filters
+//! `and`/`or`/`not`, `a if c else b`, `is defined`, the filters
 //! `string`, `trim`, `upper`, `lower`, `length`, `lpad`, `rpad`, `default`
-//! and the systems' YAML filters built from them — evaluated natively.
+//! and the systems' YAML filters built from them, and the money functions
+//! (`functions::native`) — evaluated natively. Comparisons order exact
+//! numbers (`value::ExactNumber`) by value, which minijinja cannot.
 //!
 //! Every expression is still compiled by minijinja first (so syntax and
 //! names are checked the same way); when it also fits this subset it runs
@@ -15,6 +17,7 @@ use std::collections::HashMap;
 use minijinja::Value;
 use minijinja::value::ValueKind;
 
+use super::functions::{NativeCall, native_filter, native_function};
 use super::path::{PathExpr, Segment};
 use super::scope::Scope;
 
@@ -47,6 +50,8 @@ pub enum Simple {
     /// `path is defined` (or, negated, `is not defined`).
     Defined(PathExpr, bool),
     Filter(Box<Simple>, Filter),
+    /// `money_add(a, b)`: a function of `functions::native`.
+    Call(NativeCall, Vec<Simple>),
 }
 
 #[derive(Debug, Clone)]
@@ -64,6 +69,8 @@ pub enum Filter {
     Default(Box<Simple>),
     /// A system's YAML filter: its body, evaluated with `value` bound to the input.
     System(Box<Simple>),
+    /// `money(2)`: a filter of `functions::native`, given its arguments.
+    Call(NativeCall, Vec<Simple>),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -94,6 +101,9 @@ impl Simple {
             }
             Simple::Compare(a, op, b) => {
                 let (a, b) = (a.eval(scope)?, b.eval(scope)?);
+                if let Some(order) = crate::value::compare(&a, &b) {
+                    return Ok(Value::from(op.holds(order)));
+                }
                 Value::from(match op {
                     CmpOp::Eq => a == b,
                     CmpOp::Ne => a != b,
@@ -125,8 +135,32 @@ impl Simple {
                 other => other?,
             },
             Simple::Filter(input, filter) => apply(filter, input.eval(scope)?, scope)?,
+            Simple::Call(f, args) => call(*f, Vec::with_capacity(args.len()), args, scope)?,
         })
     }
+}
+
+impl CmpOp {
+    /// Whether the operator holds for `a` ordered against `b` as given.
+    fn holds(self, order: std::cmp::Ordering) -> bool {
+        match self {
+            CmpOp::Eq => order.is_eq(),
+            CmpOp::Ne => order.is_ne(),
+            CmpOp::Lt => order.is_lt(),
+            CmpOp::Le => order.is_le(),
+            CmpOp::Gt => order.is_gt(),
+            CmpOp::Ge => order.is_ge(),
+        }
+    }
+}
+
+/// Calls `f` with `values` (a filter's input, or nothing) followed by
+/// `args`; an error goes back to minijinja, which reports it in its own words.
+fn call(f: NativeCall, mut values: Vec<Value>, args: &[Simple], scope: &Scope) -> Result<Value, Native> {
+    for arg in args {
+        values.push(arg.eval(scope)?);
+    }
+    f(&values).map_err(|_| Native::Fallback)
 }
 
 fn apply(filter: &Filter, v: Value, scope: &Scope) -> Result<Value, Native> {
@@ -166,6 +200,7 @@ fn apply(filter: &Filter, v: Value, scope: &Scope) -> Result<Value, Native> {
             inner.push("value", v);
             body.eval(&inner).map_err(|_| Native::Fallback)
         }
+        Filter::Call(f, args) => call(*f, vec![v], args, scope),
         _ => Err(Native::Fallback),
     }
 }
@@ -391,7 +426,9 @@ impl P<'_> {
                     let width = Box::new(args.next()?);
                     Filter::Pad { width, fill: args.next().map(Box::new), left: name == "lpad" }
                 }
-                (other, 0) => Filter::System(Box::new(self.system.get(other)?.clone())),
+                (other, 0) if self.system.contains_key(other) => Filter::System(Box::new(self.system.get(other)?.clone())),
+                // A system's filter of the same name replaces flowmap's.
+                (other, _) if !self.system.contains_key(other) => Filter::Call(native_filter(other)?, args),
                 _ => return None,
             };
             e = Simple::Filter(Box::new(e), filter);
@@ -443,6 +480,7 @@ impl P<'_> {
                 "false" | "False" => Simple::Const(Value::from(false)),
                 "none" | "None" => Simple::Const(Value::from(())),
                 "if" | "else" | "and" | "or" | "not" | "is" | "in" => return None,
+                _ if self.peek() == Some(&Tok::LParen) => Simple::Call(native_function(&w)?, self.args()?),
                 _ => {
                     self.i -= 1;
                     Simple::Path(self.path()?)
@@ -565,6 +603,15 @@ mod tests {
             "'PO' ~ order.id | string",
             "order.price | lpad(3, 'xx')",
             "order.line | upper",
+            "money_add(order.price, 0.05)",
+            "money_sub(order.price, '0.95') > 18",
+            "money_mul(order.price, 3) | money(1)",
+            "money_div(order.price, 3)",
+            "money_sum(order.lines, 'quantity') == 2",
+            "money_sum_product(order.lines, 'quantity', 'quantity')",
+            "order.price | money",
+            "'total ' ~ money_div(order.price, 7)",
+            "money_div(order.price, 0)",
         ] {
             let native = parse_simple(text, &system).unwrap_or_else(|| panic!("{text} is in the subset")).eval(&s);
             let vm = env.compile(text).unwrap().eval(ctx.clone());
@@ -575,8 +622,49 @@ mod tests {
                 Err(Native::Missing(m)) => assert!(vm.is_err(), "{text}: native says {m} is missing, minijinja gave a value"),
             }
         }
-        // Only the unusual cases go back to minijinja: a two-character fill, `upper` on a map.
-        assert_eq!(fell_back, ["order.price | lpad(3, 'xx')", "order.line | upper"]);
+        // Only the unusual cases go back to minijinja: a two-character fill, `upper` on a map, an error.
+        assert_eq!(fell_back, ["order.price | lpad(3, 'xx')", "order.line | upper", "money_div(order.price, 0)"]);
+    }
+
+    /// Numbers too long for a float (`value::ExactNumber`) order by value
+    /// against plain numbers here; minijinja would order them by kind (an
+    /// object after every number), so a negative total would count as
+    /// positive.
+    #[test]
+    fn exact_numbers_order_by_value() {
+        let order = crate::value::parse_json(r#"{"total": -1234567890123456.78, "lines": [{"amount": 1234567890123456.78}]}"#).unwrap();
+        let mut s = Scope::new();
+        s.push("order", order);
+        for (text, expected) in [
+            ("order.total > 0", false),
+            ("order.total < 0", true),
+            ("0 >= order.total", true),
+            ("order.total == order.total", true),
+            ("order.total != 0", true),
+            ("money_sum(order.lines, 'amount') > 1234567890123456", true),
+            ("money_sum(order.lines, 'amount') <= 1234567890123456.5", false),
+            ("money_div(order.total, '-3') > 411522630041152", true),
+            ("money_div(order.total, 3) < 0", true),
+            ("money_div(1, 3) > 0.3333333333333333", true),
+            ("money_div(1, 3) < 0.33333333333333337", true),
+            ("money_div(1, 3) | money(4) == 0.3333", true),
+            ("money_add(order.total, 0.01) == money_sub(order.total, '-0.01')", true),
+        ] {
+            let e = parse_simple(text, &NativeFilters::new()).unwrap_or_else(|| panic!("{text} is in the subset"));
+            assert_eq!(e.eval(&s), Ok(Value::from(expected)), "{text}");
+        }
+    }
+
+    /// A money function given arguments it does not take natively goes back
+    /// to minijinja, which names the problem.
+    #[test]
+    fn odd_money_arguments_fall_back() {
+        let (s, _) = scope();
+        for text in ["money_add()", "money_sub(1)", "money_sum(order.lines, 1)", "order.price | money('x')", "money_add('abc', 1)"] {
+            let e = parse_simple(text, &NativeFilters::new()).unwrap_or_else(|| panic!("{text} parses"));
+            assert_eq!(e.eval(&s), Err(Native::Fallback), "{text}");
+        }
+        assert_eq!(parse_simple("money_add(1, b=2)", &NativeFilters::new()).map(|_| ()), None, "keyword arguments are minijinja's");
     }
 
     #[test]

@@ -60,7 +60,7 @@ impl RecordReader {
 
 /// The list of records the selector finds in a response, if it finds one.
 fn selected_list(selector: &jmespath::Expression<'static>, response: &serde_json::Value) -> Option<Vec<serde_json::Value>> {
-    let found = selector.search(response).ok()?;
+    let found = crate::value::search(selector, response).ok()?;
     match serde_json::to_value(&*found).ok()? {
         serde_json::Value::Array(items) => Some(items),
         _ => None,

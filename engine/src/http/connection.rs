@@ -259,7 +259,7 @@ impl Connection {
     /// The system's own words for an error (e.g. Exact's localized, CRLF-joined
     /// `error.message.value`), on one line.
     pub fn message(&self, body: &serde_json::Value) -> String {
-        let found = self.error_message.as_ref().and_then(|e| e.search(body).ok()).and_then(|v| v.as_string().cloned());
+        let found = self.error_message.as_ref().and_then(|e| crate::value::search(e, body).ok()).and_then(|v| v.as_string().cloned());
         let text = match found {
             Some(t) => t,
             None => match body {

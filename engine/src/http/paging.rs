@@ -61,9 +61,7 @@ impl Lister<'_> {
     }
 
     fn records_of(&self, answer: &Answer) -> Result<Vec<serde_json::Value>, CallError> {
-        let found = self
-            .records
-            .search(&answer.body)
+        let found = crate::value::search(self.records, &answer.body)
             .map_err(|e| CallError::Refused { status: answer.status, message: format!("the answer has no records: {e}") })?;
         match serde_json::to_value(&*found).unwrap_or_default() {
             serde_json::Value::Array(items) => Ok(items),
@@ -75,7 +73,7 @@ impl Lister<'_> {
     fn next(&self, answer: &Answer, cursor: &Cursor, got: usize) -> Result<Option<Cursor>, CallError> {
         match self.paging {
             PagingDef::OdataNext { .. } => {
-                let link = self.next_link.and_then(|e| e.search(&answer.body).ok()).and_then(|v| v.as_string().cloned());
+                let link = self.next_link.and_then(|e| crate::value::search(e, &answer.body).ok()).and_then(|v| v.as_string().cloned());
                 match link {
                     // A link to another host would carry our token there.
                     Some(l) if !l.starts_with(&self.conn.host) => {

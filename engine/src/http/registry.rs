@@ -185,7 +185,7 @@ impl Registry {
         let url = how.get.replace("{host}", &conn.host);
         let answer = conn.get(&url, &[]).await?;
         let expr = jmespath::compile(&how.value).map_err(|e| CallError::Stop { message: format!("discover.{param}: {e}") })?;
-        let found = expr.search(&answer.body).map_err(|e| CallError::Stop { message: format!("discover.{param}: {e}") })?;
+        let found = crate::value::search(&expr, &answer.body).map_err(|e| CallError::Stop { message: format!("discover.{param}: {e}") })?;
         let value = match serde_json::to_value(&*found).unwrap_or_default() {
             serde_json::Value::String(s) => s,
             serde_json::Value::Number(n) => n.to_string(),

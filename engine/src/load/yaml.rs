@@ -61,6 +61,9 @@ fn convert(node: &MarkedYaml, pointer: &str, key: Option<Span>, file: &Arc<Sourc
     spans.insert(pointer.to_string(), NodeLoc { file: Arc::clone(file), key, value: span, text_offset: text_offset(file, span) });
     let at = || Some(Location::new(file, span));
     Ok(match &node.data {
+        YamlData::Value(Scalar::FloatingPoint(f)) => {
+            Value::Number(float_as_written(file, span, f.into_inner()).ok_or_else(|| Diagnostic::error("invalid number (NaN or infinite)").at(at()))?)
+        }
         YamlData::Value(s) => scalar(s).ok_or_else(|| Diagnostic::error("invalid number (NaN or infinite)").at(at()))?,
         YamlData::Sequence(items) => {
             let mut out = Vec::with_capacity(items.len());
@@ -95,6 +98,21 @@ fn scalar(s: &Scalar) -> Option<Value> {
     })
 }
 
+/// A float with the digits written in the file, not those of the binary
+/// float it parsed to: `1234567890123456.78` is an amount, and a float would
+/// make it 1234567890123456.8 (serde_json's `arbitrary_precision` keeps the
+/// text). The parsed float when the text is not on one line or does not
+/// read as the same number.
+fn float_as_written(file: &SourceFile, span: Span, parsed: f64) -> Option<Number> {
+    let written = (span.start.line == span.end.line)
+        .then(|| file.line(span.start.line))
+        .flatten()
+        .map(|line| line.chars().skip(span.start.col).take(span.end.col.saturating_sub(span.start.col)).collect::<String>())
+        .and_then(|text| crate::value::json_number(text.trim()))
+        .filter(|number| number.as_f64() == Some(parsed));
+    written.or_else(|| Number::from_f64(parsed))
+}
+
 /// Keys are text; numeric keys (`21:` in a VAT table) become their text.
 fn key_text(k: &MarkedYaml) -> Option<String> {
     match &k.data {
@@ -119,5 +137,23 @@ fn text_offset(file: &SourceFile, span: Span) -> Option<usize> {
         '\'' | '"' => Some(1),
         '|' | '>' | '{' | '[' => None,
         _ => Some(0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(text: &str) -> Value {
+        parse_yaml(SourceFile::new("t.yaml", text.to_string())).expect("YAML").value
+    }
+
+    /// Issue 9: a YAML amount (a flow test's record or expected payload, a
+    /// constant) keeps every digit.
+    #[test]
+    fn floats_keep_their_digits() {
+        let v = parsed("total: 1234567890123456.78\nflow: { a: 99999999999999.99, b: [0.1, -2.50e3] }\nlist:\n  - .5\n  - 1.0\n");
+        assert_eq!(v.to_string(), r#"{"total":1234567890123456.78,"flow":{"a":99999999999999.99,"b":[0.1,-2.50e+3]},"list":[0.5,1.0]}"#);
+        assert!(parse_yaml(SourceFile::new("t.yaml", "x: .nan\n".to_string())).is_err());
     }
 }

@@ -889,7 +889,7 @@ impl Settle<'_> {
 /// The record in a single-record answer: the system's `records` path when it
 /// leads to one record (`{"d": {…}}`), else the answer itself (a bare object).
 fn one_record(records: &jmespath::Expression<'static>, body: serde_json::Value) -> serde_json::Value {
-    match records.search(&body).ok().map(|v| serde_json::to_value(&*v).unwrap_or_default()) {
+    match crate::value::search(records, &body).ok().map(|v| serde_json::to_value(&*v).unwrap_or_default()) {
         Some(serde_json::Value::Object(o)) => serde_json::Value::Object(o),
         Some(serde_json::Value::Array(mut a)) if a.len() == 1 => a.remove(0),
         _ => body,

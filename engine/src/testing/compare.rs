@@ -4,14 +4,12 @@ use serde_json::Value;
 const RED: Style = AnsiColor::Red.on_default();
 const GREEN: Style = AnsiColor::Green.on_default();
 
-/// Numbers compare by value (`49` equals `49.0`): fixtures and YAML write
-/// whole amounts without decimals, computed amounts may be floats.
+/// Numbers compare by value (`49` equals `49.0`, `1.50` equals `1.5`):
+/// fixtures and YAML write whole amounts without decimals, computed amounts
+/// may be floats. Every digit counts (serde_json keeps them all).
 pub fn normalise(v: &Value) -> Value {
     match v {
-        Value::Number(n) => match n.as_f64() {
-            Some(f) if f.fract() == 0.0 && f.abs() < 9e15 => Value::from(f as i64),
-            _ => v.clone(),
-        },
+        Value::Number(n) => Value::Number(crate::value::canonical_number(n)),
         Value::Array(a) => Value::Array(a.iter().map(normalise).collect()),
         Value::Object(o) => Value::Object(o.iter().map(|(k, v)| (k.clone(), normalise(v))).collect()),
         _ => v.clone(),

@@ -1,9 +1,13 @@
 //! Conversions between serde_json values (files, fixtures, reports) and
 //! minijinja values (what expressions compute with).
 
+mod number;
 mod record;
+mod select;
 
+pub use number::{ExactNumber, canonical_number, compare, decimal_of, decimal_value, is_number, json_number, number_from_text, number_text};
 pub use record::{Json, Record, parse_json};
+pub use select::search;
 
 use minijinja::Value;
 
@@ -11,8 +15,17 @@ pub fn from_json(v: &serde_json::Value) -> Value {
     match v {
         serde_json::Value::Object(o) => Value::from_object(Record(o.iter().map(|(k, v)| (Value::from(k.as_str()), from_json(v))).collect())),
         serde_json::Value::Array(a) => Value::from(a.iter().map(from_json).collect::<Vec<_>>()),
+        serde_json::Value::Number(n) => number(n),
         other => Value::from(minijinja::value::Serde(other)),
     }
+}
+
+/// A serde_json number as a value, every digit kept (see `number`).
+pub fn number(n: &serde_json::Number) -> Value {
+    if let Some(int) = n.as_i64() {
+        return Value::from(int);
+    }
+    number_from_text(n.as_str()).unwrap_or_else(|| Value::from(()))
 }
 
 pub fn to_json(v: &Value) -> serde_json::Value {

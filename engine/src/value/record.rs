@@ -64,6 +64,10 @@ impl<'de> DeserializeSeed<'de> for JsonSeed {
 
 struct JsonVisitor;
 
+/// The key serde_json gives a number's text under (its private
+/// `arbitrary_precision` protocol, stable since serde_json 1.0.0).
+const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+
 impl<'de> Visitor<'de> for JsonVisitor {
     type Value = Value;
 
@@ -116,7 +120,18 @@ impl<'de> Visitor<'de> for JsonVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let Some(first) = map.next_key::<std::borrow::Cow<'de, str>>()? else {
+            return Ok(Value::from_object(Record(Vec::new())));
+        };
+        // serde_json (`arbitrary_precision`) hands over a number no i64 or
+        // u64 holds as a one-entry map of its text under this key. Checked
+        // before the entries are allocated: most such numbers are amounts.
+        if first == NUMBER_TOKEN {
+            let text = map.next_value::<std::borrow::Cow<'de, str>>()?;
+            return super::number_from_text(&text).ok_or_else(|| serde::de::Error::custom(format!("invalid number {text}")));
+        }
         let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(8));
+        entries.push((Value::from(first.as_ref()), map.next_value_seed(JsonSeed)?));
         while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             let v = map.next_value_seed(JsonSeed)?;
             entries.push((Value::from(k.as_ref()), v));
@@ -139,6 +154,9 @@ impl serde::Serialize for Json<'_> {
                 m.serialize_entry(&Json(k), &Json(v))?;
             }
             return m.end();
+        }
+        if let Some(exact) = self.0.downcast_object_ref::<super::ExactNumber>() {
+            return exact.json().serialize(s);
         }
         if self.0.kind() == minijinja::value::ValueKind::Seq
             && let Ok(items) = self.0.try_iter()

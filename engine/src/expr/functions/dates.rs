@@ -9,7 +9,7 @@
 use std::fmt::Write as _;
 
 use chrono::format::StrftimeItems;
-use chrono::{DateTime, Days, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone as _, Utc};
+use chrono::{DateTime, Datelike as _, Days, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone as _, Utc};
 use minijinja::{Environment, Error, Value};
 
 use super::odata::parse_ms_date;
@@ -91,7 +91,7 @@ fn parse_date(text: &str) -> Option<NaiveDate> {
         return None;
     }
     let year = digits(&text[..4])?;
-    NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, digits(&text[5..7])?, digits(&text[8..])?)
+    NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, digits(&text[5..7])?, digits(&text[8..])?).filter(|date| within_years(*date))
 }
 
 fn parse_time(text: &str) -> Option<NaiveTime> {
@@ -140,6 +140,26 @@ fn parse_offset(text: &str) -> Option<FixedOffset> {
     FixedOffset::east_opt(sign * i32::try_from(seconds).ok()?)
 }
 
+/// The years a date may have: those four-digit ISO text can write. chrono
+/// goes on past them (to `+10000-01-01`), which no system reads as a date,
+/// so a date moved or read outside them is an error, not a result.
+const YEARS: std::ops::RangeInclusive<i32> = 1..=9999;
+
+/// Whether `date` is within [`YEARS`].
+pub(super) fn within_years(date: NaiveDate) -> bool {
+    YEARS.contains(&date.year())
+}
+
+/// The error for a date outside [`YEARS`]; `what` names how it came about.
+pub(super) fn out_of_range(what: &str) -> Error {
+    invalid(format!("{what} is out of range (dates run from year {} to {})", YEARS.start(), YEARS.end()))
+}
+
+/// The UTC instant of a `/Date(ms)/` value, refused outside [`YEARS`].
+pub(super) fn utc_from_millis(value: &Value, millis: i64) -> Result<DateTime<Utc>, Error> {
+    DateTime::from_timestamp_millis(millis).filter(|utc| within_years(utc.date_naive())).ok_or_else(|| out_of_range(&show(value)))
+}
+
 /// What the date filters accept, for error messages.
 const EXPECTED: &str = "expected e.g. 2024-03-05, 2024-03-05T10:20:00 or /Date(1709596800000)/";
 
@@ -151,7 +171,7 @@ fn moment_of(value: &Value) -> Result<Option<Moment>, Error> {
     }
     let text = value.as_str().unwrap_or_default();
     let moment = match parse_ms_date(text) {
-        Some(millis) => DateTime::from_timestamp_millis(millis).map(|utc| Moment::Zoned(utc.into())),
+        Some(millis) => Some(Moment::Zoned(utc_from_millis(value, millis)?.into())),
         None => parse_iso(text),
     };
     moment.map(Some).ok_or_else(|| invalid(format!("{} is not a date ({EXPECTED})", show(value))))
@@ -163,7 +183,8 @@ fn required_moment(value: &Value) -> Result<Moment, Error> {
 }
 
 /// `2024-01-31 | add_days(n)`: the same text with the calendar date moved
-/// by `n` days (negative goes back). A datetime keeps its time and offset
+/// by `n` days (negative goes back); moving past year 9999 or before year 1
+/// is an error. A datetime keeps its time and offset
 /// text exactly as written, so the result has the same shape as the input.
 fn add_days(value: &Value, days: i64) -> Result<Value, Error> {
     reject_undefined(value)?;
@@ -175,7 +196,8 @@ fn add_days(value: &Value, days: i64) -> Result<Value, Error> {
         parse_iso(text).ok_or_else(|| invalid(format!("{} is not an ISO date (expected e.g. 2024-03-05 or 2024-03-05T10:20:00)", show(value))))?;
     let date = moment.date();
     let moved = if days >= 0 { date.checked_add_days(Days::new(days.unsigned_abs())) } else { date.checked_sub_days(Days::new(days.unsigned_abs())) }
-        .ok_or_else(|| invalid(format!("{} plus {days} days is out of range", show(value))))?;
+        .filter(|moved| within_years(*moved))
+        .ok_or_else(|| out_of_range(&format!("{} plus {days} days", show(value))))?;
     // `parse_iso` accepted the text, so its first 10 bytes are the date.
     Ok(Value::from(format!("{}{}", moved.format("%Y-%m-%d"), &text[10..])))
 }
@@ -263,6 +285,46 @@ mod tests {
             let err = error("d | add_days(1)", context! { d => bad });
             assert!(err.contains("is not an ISO date"), "{bad}: {err}");
         }
+    }
+
+    /// Issue 9: chrono would give `+10000-01-01`; dates stay within years
+    /// 1 to 9999, and moving out of them blocks the record with a reason.
+    #[test]
+    fn add_days_stays_within_years_1_to_9999() {
+        assert_eq!(json("'9999-12-30' | add_days(1)", context! {}), json!("9999-12-31"));
+        assert_eq!(json("'0001-01-02' | add_days(-1)", context! {}), json!("0001-01-01"));
+        assert_eq!(
+            error("'9999-12-31' | add_days(1)", context! {}),
+            "invalid operation: \"9999-12-31\" plus 1 days is out of range \
+             (dates run from year 1 to 9999) (in <expression>:1)"
+        );
+        assert_eq!(
+            error("'0001-01-01T10:00:00+01:00' | add_days(-1)", context! {}),
+            "invalid operation: \"0001-01-01T10:00:00+01:00\" plus -1 days is out of range \
+             (dates run from year 1 to 9999) (in <expression>:1)"
+        );
+        for days in [i64::MAX, i64::MIN, 3_000_000, -3_000_000] {
+            let err = error("'2024-03-05' | add_days(n)", context! { n => days });
+            assert!(err.contains("is out of range (dates run from year 1 to 9999)"), "{days}: {err}");
+        }
+        // Year 0 is before year 1 too.
+        assert!(error("'0000-12-31' | add_days(1)", context! {}).contains("is not an ISO date"));
+    }
+
+    #[test]
+    fn dates_read_from_odata_stay_within_years_1_to_9999() {
+        // 253402300800000 ms is 10000-01-01T00:00:00Z; -62135596800001 ms is
+        // one millisecond before 0001-01-01.
+        for expr in ["to_date", "date_format('%Y')"] {
+            assert_eq!(
+                error(&format!("'/Date(253402300800000)/' | {expr}"), context! {}),
+                "invalid operation: \"/Date(253402300800000)/\" is out of range \
+                 (dates run from year 1 to 9999) (in <expression>:1)"
+            );
+        }
+        assert!(error("days_between('/Date(-62135596800001)/', '2024-01-01')", context! {}).contains("is out of range"));
+        assert_eq!(json("'/Date(253402300799999)/' | to_date", context! {}), json!("9999-12-31"));
+        assert_eq!(json("'/Date(-62135596800000)/' | to_date", context! {}), json!("0001-01-01"));
     }
 
     #[test]

@@ -18,10 +18,12 @@ use minijinja::{Environment, Error, ErrorKind, Value};
 
 mod dates;
 mod money;
+mod native;
 mod odata;
 mod tables;
 mod text;
 
+pub(crate) use native::{NativeCall, native_filter, native_function};
 pub(crate) use text::pad_text;
 
 /// Registers every filter and function of this module on `env`.
@@ -57,6 +59,7 @@ fn show(value: &Value) -> String {
         ValueKind::Bool if value.is_true() => "true".to_owned(),
         ValueKind::Bool => "false".to_owned(),
         ValueKind::Number => value.to_string(),
+        _ if crate::value::is_number(value) => value.to_string(),
         kind => format!("{kind} {value}"),
     };
     if text.chars().count() > MAX {
@@ -73,20 +76,10 @@ fn show(value: &Value) -> String {
 /// round-trip formatting, which never uses an exponent and drops a zero
 /// fraction: `21.0` → `21`, `0.21` → `0.21`, `0.1` → `0.1` (not
 /// `0.1000000000000000055…`). That makes the text identical whether a value
-/// came in as `21`, `21.0` or a float parsed from JSON.
+/// came in as `21`, `21.0` or a float parsed from JSON. A number too long
+/// for a float keeps every digit.
 fn number_text(value: &Value) -> Option<String> {
-    if !value.is_number() {
-        return None;
-    }
-    if let Ok(int) = i128::try_from(value.clone()) {
-        return Some(int.to_string());
-    }
-    let float = f64::try_from(value.clone()).ok()?;
-    if float == 0.0 {
-        // Avoid "-0".
-        return Some("0".to_owned());
-    }
-    Some(format!("{float}"))
+    crate::value::number_text(value)
 }
 
 /// Text from a string (as is) or a number (its canonical text); anything
@@ -132,10 +125,16 @@ mod test_support {
     }
 
     /// Evaluates `expr` and returns the result as JSON, i.e. exactly what a
-    /// mapping would write into a payload.
+    /// mapping would write into a payload (the engine's conversion, which
+    /// writes long numbers digit for digit).
     pub fn json(expr: &str, ctx: Value) -> serde_json::Value {
         let value = eval(expr, ctx).unwrap_or_else(|err| panic!("{expr}: {err}"));
-        serde_json::to_value(&value).expect("serialisable")
+        crate::value::to_json(&value)
+    }
+
+    /// The JSON text of `expr`'s result, as a payload would carry it.
+    pub fn json_text(expr: &str, ctx: Value) -> String {
+        json(expr, ctx).to_string()
     }
 
     /// Evaluates `expr`, expecting an error, and returns its text.

@@ -1,11 +1,10 @@
 //! Exact decimal arithmetic for amounts, so that `0.1 + 0.2` is `0.3` and
 //! rounding `2.675` to cents gives `2.68`, as an accountant expects.
 //!
-//! Inputs may be integers, floats or numeric strings (`"12.50"`). Results
-//! are plain numbers again (see [`value_of`]), so they serialise into a
-//! payload the same way any other number does.
-
-use std::str::FromStr as _;
+//! Inputs may be integers, floats, long JSON numbers or numeric strings
+//! (`"12.50"`). Results are numbers again, exact to the last digit computed
+//! (see [`value_of`]): `money_add("1234567890123456.78", "0.01")` is written
+//! into a payload as `1234567890123456.79`.
 
 use minijinja::value::{Kwargs, Rest, ValueKind};
 use minijinja::{Environment, Error, Value};
@@ -25,63 +24,55 @@ pub(super) fn register(env: &mut Environment<'static>) {
 
 /// The exact decimal a value stands for.
 ///
-/// A float goes through its shortest round-trip text (`format!("{}")`), not
-/// through its binary value: the float `0.1` is really
-/// 0.1000000000000000055511151231257827…, but the text it prints as is
-/// `0.1`, which is what the source system meant. Converting the binary value
-/// would carry that error into every sum.
+/// A float counts as its shortest round-trip text, not as its binary value:
+/// the float `0.1` is really 0.1000000000000000055511151231257827…, but the
+/// text it prints as is `0.1`, which is what the source system meant.
+/// Converting the binary value would carry that error into every sum. A
+/// number too long for a float arrives as an `ExactNumber` and is read digit
+/// for digit (see `crate::value::number`).
 fn decimal_of(value: &Value) -> Result<Decimal, Error> {
     reject_undefined(value)?;
-    let parsed = match value.kind() {
-        ValueKind::Number => match i128::try_from(value.clone()) {
-            Ok(int) => Decimal::try_from_i128_with_scale(int, 0).ok(),
-            Err(_) => {
-                f64::try_from(value.clone()).ok().filter(|float| float.is_finite()).and_then(|float| Decimal::from_str(&format!("{float}")).ok())
-            }
-        },
-        ValueKind::String => parse_numeric_text(value.as_str().unwrap_or_default()),
-        _ => None,
+    let parsed = match value.as_str() {
+        Some(text) => parse_numeric_text(text),
+        None => crate::value::decimal_of(value),
     };
     parsed.ok_or_else(|| {
-        if value.is_number() {
-            // Beyond ±7.9e28, or NaN/infinity.
-            invalid(format!("{} is out of range for money arithmetic", show(value)))
+        if crate::value::is_number(value) || value.as_str().is_some_and(numeric_shape) {
+            // Beyond ±7.9e28, more than 28 significant digits, NaN or infinity.
+            invalid(format!("{} is out of range for money arithmetic (at most 28 significant digits, below 7.9e28)", show(value)))
         } else {
             invalid(format!("{} is not a number", show(value)))
         }
     })
 }
 
-/// Parses `[+-]digits[.digits]` (surrounding spaces allowed). Stricter than
-/// `Decimal::from_str`, which would also take `1_000`; thousands separators
-/// and decimal commas are ambiguous, so they are rejected rather than
-/// guessed.
+/// Parses `[+-]digits[.digits]` (surrounding spaces allowed) without
+/// rounding. Stricter than `Decimal::from_str`, which would also take
+/// `1_000`; thousands separators and decimal commas are ambiguous, so they
+/// are rejected rather than guessed.
 fn parse_numeric_text(text: &str) -> Option<Decimal> {
+    let text = text.trim();
+    if !numeric_shape(text) {
+        return None;
+    }
+    Decimal::from_str_exact(text.strip_prefix('+').unwrap_or(text)).ok()
+}
+
+/// True for text of the shape `[+-]digits[.digits]`, whatever its size.
+fn numeric_shape(text: &str) -> bool {
     let text = text.trim();
     let unsigned = text.strip_prefix(['+', '-']).unwrap_or(text);
     let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
     let all_digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
-    if whole.len() + fraction.len() == 0 || !all_digits(whole) || !all_digits(fraction) {
-        return None;
-    }
-    Decimal::from_str(text.strip_prefix('+').unwrap_or(text)).ok()
+    whole.len() + fraction.len() > 0 && all_digits(whole) && all_digits(fraction)
 }
 
-/// A decimal as a template value: an integer when it is whole and fits an
-/// `i64`, otherwise an `f64`.
-///
-/// The `f64` is parsed from the decimal's text, which yields the float
-/// nearest to the exact decimal; serde_json prints floats in their shortest
-/// round-trip form, so `0.3` comes out as `0.3` again.
+/// A decimal as a template value: an integer when it is whole, a float when
+/// the float's shortest text is the same number (up to 15 significant
+/// digits always), otherwise an `ExactNumber` holding every digit. Each is
+/// written into a payload as the exact decimal.
 fn value_of(decimal: Decimal) -> Value {
-    let decimal = decimal.normalize();
-    if decimal.is_integer()
-        && let Ok(int) = i64::try_from(decimal)
-    {
-        return Value::from(int);
-    }
-    let float: f64 = decimal.to_string().parse().expect("a decimal's text is a valid float");
-    Value::from(float)
+    crate::value::decimal_value(decimal)
 }
 
 fn too_large(function: &str) -> Error {
@@ -89,7 +80,7 @@ fn too_large(function: &str) -> Error {
 }
 
 /// Folds `first` and `rest` with a checked operation.
-fn fold(function: &str, first: &Value, rest: &[Value], op: fn(Decimal, Decimal) -> Option<Decimal>) -> Result<Value, Error> {
+pub(super) fn fold(function: &str, first: &Value, rest: &[Value], op: fn(Decimal, Decimal) -> Option<Decimal>) -> Result<Value, Error> {
     let mut total = decimal_of(first)?;
     for value in rest {
         total = op(total, decimal_of(value)?).ok_or_else(|| too_large(function))?;
@@ -103,7 +94,7 @@ fn money_add(first: &Value, rest: Rest<Value>) -> Result<Value, Error> {
 }
 
 /// `money_sub(a, b)`: `a - b`.
-fn money_sub(a: &Value, b: &Value) -> Result<Value, Error> {
+pub(super) fn money_sub(a: &Value, b: &Value) -> Result<Value, Error> {
     fold("money_sub", a, std::slice::from_ref(b), Decimal::checked_sub)
 }
 
@@ -114,7 +105,7 @@ fn money_mul(first: &Value, rest: Rest<Value>) -> Result<Value, Error> {
 
 /// `money_div(a, b)`: `a / b` (to 28 significant digits; round it with
 /// `| money`).
-fn money_div(a: &Value, b: &Value) -> Result<Value, Error> {
+pub(super) fn money_div(a: &Value, b: &Value) -> Result<Value, Error> {
     let dividend = decimal_of(a)?;
     let divisor = decimal_of(b)?;
     if divisor.is_zero() {
@@ -168,9 +159,14 @@ fn number_at(item: &Value, index: usize, attribute: Option<&str>) -> Result<Deci
 fn money_sum(list: &Value, attribute: Option<String>, kwargs: Kwargs) -> Result<Value, Error> {
     let attribute = optional_arg(attribute, &kwargs, "attribute")?;
     kwargs.assert_all_used()?;
+    sum(list, attribute.as_deref())
+}
+
+/// `money_sum` once its arguments are read.
+pub(super) fn sum(list: &Value, attribute: Option<&str>) -> Result<Value, Error> {
     let mut total = Decimal::ZERO;
     for (index, item) in items("money_sum", list)?.iter().enumerate() {
-        let number = number_at(item, index, attribute.as_deref())?;
+        let number = number_at(item, index, attribute)?;
         total = total.checked_add(number).ok_or_else(|| too_large("money_sum"))?;
     }
     Ok(value_of(total))
@@ -178,7 +174,7 @@ fn money_sum(list: &Value, attribute: Option<String>, kwargs: Kwargs) -> Result<
 
 /// `money_sum_product(list, attr_a, attr_b)`: Σ a × b over the list, e.g.
 /// `money_sum_product(lines, "quantity", "unit_price")`.
-fn money_sum_product(list: &Value, attr_a: &str, attr_b: &str) -> Result<Value, Error> {
+pub(super) fn money_sum_product(list: &Value, attr_a: &str, attr_b: &str) -> Result<Value, Error> {
     let mut total = Decimal::ZERO;
     for (index, item) in items("money_sum_product", list)?.iter().enumerate() {
         let a = number_at(item, index, Some(attr_a))?;
@@ -194,6 +190,11 @@ fn money_sum_product(list: &Value, attr_a: &str, attr_b: &str) -> Result<Value, 
 fn money(value: &Value, places: Option<u32>, kwargs: Kwargs) -> Result<Value, Error> {
     let places = optional_arg(places, &kwargs, "places")?.unwrap_or(2);
     kwargs.assert_all_used()?;
+    round(value, places)
+}
+
+/// The `money` filter once its arguments are read.
+pub(super) fn round(value: &Value, places: u32) -> Result<Value, Error> {
     if places > Decimal::MAX_SCALE {
         return Err(invalid(format!("money can round to at most {} places, not {places}", Decimal::MAX_SCALE)));
     }
@@ -203,9 +204,77 @@ fn money(value: &Value, places: Option<u32>, kwargs: Kwargs) -> Result<Value, Er
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{error, json};
+    use super::super::test_support::{error, eval, json, json_text};
     use minijinja::context;
     use serde_json::json;
+
+    /// Amounts too long for a float leave exactly (issue 9): a float
+    /// would write 99999999999999.98 and 1234567890123456.8.
+    #[test]
+    fn long_amounts_keep_every_digit() {
+        assert_eq!(json_text("'99999999999999.99' | money(2)", context! {}), "99999999999999.99");
+        assert_eq!(json_text("money_add('1234567890123456.78', '0.01')", context! {}), "1234567890123456.79");
+        assert_eq!(json_text("money_sub('0', '1234567890123456.78')", context! {}), "-1234567890123456.78");
+        assert_eq!(json_text("money_div(1, 3)", context! {}), "0.3333333333333333333333333333");
+        assert_eq!(json_text("money_div(1, 3) ~ ''", context! {}), "\"0.3333333333333333333333333333\"");
+        // A result passed on to another money function keeps its digits.
+        assert_eq!(json_text("money_mul(money_div(1, 3), 3)", context! {}), "0.9999999999999999999999999999");
+        assert_eq!(json_text("money_add('1234567890123456.78', '0.01') | money(1)", context! {}), "1234567890123456.8");
+        assert_eq!(json_text("money_sum([money_add('1234567890123456.78', '0.01'), '0.01'])", context! {}), "1234567890123456.8");
+        // Whole results beyond i64 are integers.
+        assert_eq!(json_text("money_mul('10000000000', '10000000000', '10000')", context! {}), "1000000000000000000000000");
+        assert!(eval("money_mul('10000000000', '10000000000')", context! {}).unwrap().is_integer());
+    }
+
+    /// A JSON number with more digits than a float holds reaches the money
+    /// functions, and the payload, as written.
+    #[test]
+    fn long_json_numbers_are_read_exactly() {
+        let order = crate::value::parse_json(
+            r#"{"total": 1234567890123456.78, "lines": [{"amount": 0.01, "qty": 2}, {"amount": 1234567890123456.78, "qty": 3}]}"#,
+        )
+        .expect("JSON");
+        let ctx = context! { order => order };
+        assert_eq!(json_text("order.total", ctx.clone()), "1234567890123456.78");
+        assert_eq!(json_text("money_add(order.total, 0.01)", ctx.clone()), "1234567890123456.79");
+        assert_eq!(json_text("money_sum(order.lines, 'amount')", ctx.clone()), "1234567890123456.79");
+        assert_eq!(json_text("money_sum_product(order.lines, 'qty', 'amount')", ctx.clone()), "3703703670370370.36");
+        assert_eq!(json_text("order.total | money(1)", ctx.clone()), "1234567890123456.8");
+        let tree = crate::value::from_json(&serde_json::from_str(r#"{"total": 99999999999999.99}"#).expect("JSON"));
+        assert_eq!(json_text("order.total | money", context! { order => tree }), "99999999999999.99");
+    }
+
+    /// Exact results compare with each other by value in minijinja itself
+    /// (ordering against plain numbers is the native evaluator's, tested in
+    /// expr::simple).
+    #[test]
+    fn long_amounts_compare_by_value() {
+        let holds = |expr: &str| eval(expr, context! {}).unwrap_or_else(|e| panic!("{expr}: {e}")).is_true();
+        assert!(holds("money_div(1, 3) == money_div(2, 6)"));
+        assert!(holds("money_div(1, 3) != money_div(1, 6)"));
+        assert!(holds("money_div(1, 3) > money_div(1, 6)"));
+        assert!(holds("money_add('1234567890123456.78', '0.01') > money_add('1234567890123456.78', '0.001')"));
+        assert!(holds("money_sub('0', '1234567890123456.78') < money_sub('0', '1234567890123456.77')"));
+        // Never equal to a plain number: a float that holds the value would
+        // have been used instead.
+        assert!(holds("money_div(1, 3) != 0.3333333333333333"));
+        assert!(holds("true if money_div(1, 3) else false"), "an exact number is never 0, so it is true");
+    }
+
+    #[test]
+    fn more_digits_than_money_arithmetic_keeps_is_an_error() {
+        assert_eq!(
+            error("money_add('0.10000000000000000000000000001', 0)", context! {}),
+            "invalid operation: \"0.10000000000000000000000000001\" is out of range for money arithmetic \
+             (at most 28 significant digits, below 7.9e28) (in <expression>:1)"
+        );
+        let order = crate::value::parse_json(r#"{"rate": 0.1000000000000000055511151231257827}"#).expect("JSON");
+        assert_eq!(
+            error("order.rate | money", context! { order => order }),
+            "invalid operation: 0.1000000000000000055511151231257827 is out of range for money arithmetic \
+             (at most 28 significant digits, below 7.9e28) (in <expression>:1)"
+        );
+    }
 
     #[test]
     fn no_float_drift() {
@@ -300,7 +369,7 @@ mod tests {
         assert_eq!(
             error("money_add(1e30)", context! {}),
             "invalid operation: 1000000000000000000000000000000.0 is out of range for money \
-             arithmetic (in <expression>:1)"
+             arithmetic (at most 28 significant digits, below 7.9e28) (in <expression>:1)"
         );
     }
 }

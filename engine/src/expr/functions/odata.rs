@@ -5,10 +5,10 @@
 //! This is protocol knowledge only; which fields a system filters on is
 //! described in that system's YAML.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::SecondsFormat;
 use minijinja::{Environment, Error, Value};
 
-use super::dates::parse_iso;
+use super::dates::{out_of_range, parse_iso, utc_from_millis, within_years};
 use super::{invalid, reject_undefined, show, text_of};
 
 pub(super) fn register(env: &mut Environment<'static>) {
@@ -57,23 +57,30 @@ fn normalise_guid(text: &str) -> Option<String> {
 /// A date means UTC midnight; a datetime without offset is taken as UTC; one
 /// with an offset is converted to the UTC instant. A value that already is a
 /// `/Date(…)/` string is accepted and normalised, so the filter can be applied
-/// to data that may come from either an OData source or elsewhere.
+/// to data that may come from either an OData source or elsewhere. An
+/// instant outside years 1 to 9999 (UTC) is refused, as `from_odata_date`
+/// would refuse it.
 fn odata_date(value: &Value) -> Result<String, Error> {
     reject_undefined(value)?;
-    let millis =
-        value.as_str().and_then(|text| parse_ms_date(text).or_else(|| parse_iso(text).map(|m| m.utc().timestamp_millis()))).ok_or_else(|| {
-            invalid(format!(
-                "{} is not an ISO date or datetime (expected e.g. 2024-03-05 or \
-                 2024-03-05T10:20:00)",
-                show(value)
-            ))
-        })?;
-    Ok(format!("/Date({millis})/"))
+    let text = value.as_str().unwrap_or_default();
+    let instant = if let Some(millis) = parse_ms_date(text) {
+        utc_from_millis(value, millis)?
+    } else if let Some(moment) = parse_iso(text) {
+        Some(moment.utc()).filter(|utc| within_years(utc.date_naive())).ok_or_else(|| out_of_range(&show(value)))?
+    } else {
+        return Err(invalid(format!(
+            "{} is not an ISO date or datetime (expected e.g. 2024-03-05 or \
+             2024-03-05T10:20:00)",
+            show(value)
+        )));
+    };
+    Ok(format!("/Date({})/", instant.timestamp_millis()))
 }
 
 /// `/Date(ms)/` → `2024-03-05T00:00:00Z` (milliseconds are shown only when
 /// not zero), or `2024-03-05` with the argument `"date"`. `none` stays
-/// `none`: an OData source returns `null` for an empty date field.
+/// `none`: an OData source returns `null` for an empty date field. An
+/// instant outside years 1 to 9999 is an error.
 fn from_odata_date(value: &Value, shape: Option<&str>) -> Result<Value, Error> {
     reject_undefined(value)?;
     let date_only = match shape {
@@ -86,11 +93,11 @@ fn from_odata_date(value: &Value, shape: Option<&str>) -> Result<Value, Error> {
     if value.is_none() {
         return Ok(Value::from(()));
     }
-    let instant = value
+    let millis = value
         .as_str()
         .and_then(parse_ms_date)
-        .and_then(DateTime::<Utc>::from_timestamp_millis)
         .ok_or_else(|| invalid(format!("{} is not an OData date (expected e.g. /Date(1709596800000)/)", show(value))))?;
+    let instant = utc_from_millis(value, millis)?;
     Ok(Value::from(if date_only { instant.format("%Y-%m-%d").to_string() } else { instant.to_rfc3339_opts(SecondsFormat::AutoSi, true) }))
 }
 
@@ -230,6 +237,30 @@ mod tests {
             let iso = json("d | from_odata_date", context! { d => ms });
             assert_eq!(json("d | odata_date", context! { d => Value::from(Serde(iso)) }), json!(ms));
         }
+    }
+
+    /// Issue 9: a `/Date(…)/` outside years 1 to 9999 is refused both ways
+    /// (chrono would write `+10000-01-01T00:00:00Z`).
+    #[test]
+    fn out_of_range_dates_are_refused() {
+        for (expr, shown) in [
+            ("'/Date(253402300800000)/' | from_odata_date", "\"/Date(253402300800000)/\""),
+            ("'/Date(253402300800000)/' | from_odata_date('date')", "\"/Date(253402300800000)/\""),
+            ("'/Date(-62135596800001)/' | from_odata_date", "\"/Date(-62135596800001)/\""),
+            ("'/Date(9223372036854775807)/' | from_odata_date", "\"/Date(9223372036854775807)/\""),
+            ("'/Date(253402300800000+0100)/' | odata_date", "\"/Date(253402300800000+0100)/\""),
+            ("'9999-12-31T23:00:00-05:00' | odata_date", "\"9999-12-31T23:00:00-05:00\""),
+            ("'0001-01-01T00:30:00+01:00' | odata_date", "\"0001-01-01T00:30:00+01:00\""),
+        ] {
+            assert_eq!(
+                error(expr, context! {}),
+                format!("invalid operation: {shown} is out of range (dates run from year 1 to 9999) (in <expression>:1)"),
+                "{expr}"
+            );
+        }
+        assert_eq!(json("'/Date(253402300799999)/' | from_odata_date", context! {}), json!("9999-12-31T23:59:59.999Z"));
+        assert_eq!(json("'9999-12-31T23:59:59.999Z' | odata_date", context! {}), json!("/Date(253402300799999)/"));
+        assert_eq!(json("'0001-01-01' | odata_date | from_odata_date('date')", context! {}), json!("0001-01-01"));
     }
 
     #[test]

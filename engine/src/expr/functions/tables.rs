@@ -25,7 +25,8 @@ fn key_text(value: &Value) -> Option<String> {
         ValueKind::String => Some(value.as_str().unwrap_or_default().trim().to_owned()),
         ValueKind::Number => number_text(value),
         ValueKind::Bool => Some(if value.is_true() { "true" } else { "false" }.to_owned()),
-        _ => None,
+        // A number too long for a float.
+        _ => number_text(value),
     }
 }
 
