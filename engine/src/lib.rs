@@ -18,6 +18,7 @@ pub mod diagnostic;
 pub mod expr;
 pub mod fetch;
 pub mod http;
+pub mod limits;
 pub mod load;
 pub mod lookup;
 pub mod map;

@@ -82,11 +82,11 @@ fn build(project: &Project, loaded: &LoadedFlow, flow: &FlowFile, ctx: &mut Ctx)
     let alias = intern(source.alias.as_deref().unwrap_or("record"));
     let record_roots = [alias, "settings"];
     let records = match &source.records {
-        Some(text) => match jmespath::compile(text) {
+        Some(text) => match crate::expr::compile_selector(text) {
             Ok(e) => Some(e),
             Err(e) => {
                 ctx.error(
-                    Diagnostic::error(format!("`records` is not a valid JMESPath expression: {}", e.reason))
+                    Diagnostic::error(format!("`records` is not a valid JMESPath expression: {}", e.reason()))
                         .at(ctx.spans.value_loc("/source/records")),
                 );
                 None

@@ -1,12 +1,14 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
+use saphyr::{MarkedYaml, Scalar, YamlData, YamlLoader};
+use saphyr_parser::{Event, Parser, SpannedEventReceiver};
 use serde_json::{Map, Number, Value};
 
 use super::pointer::pointer_child;
 use super::span_index::{NodeLoc, SpanIndex};
 use crate::diagnostic::{Diagnostic, Location, Pos, SourceFile, Span};
+use crate::limits::MAX_YAML_DEPTH;
 
 /// A parsed YAML file: its JSON value and where each node was written.
 #[derive(Debug, Clone)]
@@ -17,24 +19,58 @@ pub struct Document {
 }
 
 pub fn read_yaml(path: &Path) -> Result<Document, Diagnostic> {
-    let text = std::fs::read_to_string(path).map_err(|e| Diagnostic::error(format!("cannot read {}: {e}", crate::diagnostic::display_path(path))))?;
     // Shown paths are relative to the working directory; a canonical path
     // keeps `a/../b` out of them.
-    parse_yaml(SourceFile::new(path.canonicalize().unwrap_or_else(|_| path.to_path_buf()), text))
+    let shown = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    parse_yaml(super::text::read_text(path, shown)?)
 }
 
 pub fn parse_yaml(file: Arc<SourceFile>) -> Result<Document, Diagnostic> {
-    let docs = MarkedYaml::load_from_str(&file.text).map_err(|e| parse_error(&file, e.marker().line(), e.marker().col(), e.info()))?;
     let mut spans = SpanIndex::default();
-    let value = match docs.first() {
-        Some(root) => convert(root, "", None, &file, &mut spans)?,
-        None => {
-            // An empty file: its problems are reported at its first line.
-            spans.insert(String::new(), NodeLoc { file: Arc::clone(&file), key: None, value: Span::point(1, 0), text_offset: None });
-            Value::Object(Map::new())
+    // The tree borrows the file's text: it is gone before the file moves into the document.
+    let value = {
+        let docs = load_bounded(&file)?;
+        match docs.first() {
+            Some(root) => convert(root, "", None, &file, &mut spans)?,
+            None => {
+                // An empty file: its problems are reported at its first line.
+                spans.insert(String::new(), NodeLoc { file: Arc::clone(&file), key: None, value: Span::point(1, 0), text_offset: None });
+                Value::Object(Map::new())
+            }
         }
     };
     Ok(Document { file, value, spans })
+}
+
+/// saphyr's tree, built from the parser's events read one at a time, nesting
+/// counted on the way: the tree, its conversion and its drop all recurse per
+/// level (and so does saphyr's own `Parser::load`), so a file nested deeper
+/// than `MAX_YAML_DEPTH` stops here, at the line that went too deep, before
+/// anything recurses.
+fn load_bounded(file: &Arc<SourceFile>) -> Result<Vec<MarkedYaml<'_>>, Diagnostic> {
+    let mut loader = YamlLoader::<MarkedYaml>::default();
+    let mut depth = 0usize;
+    for event in Parser::new_from_str(&file.text) {
+        let (event, span) = event.map_err(|e| parse_error(file, e.marker().line(), e.marker().col(), e.info()))?;
+        match event {
+            Event::MappingStart(..) | Event::SequenceStart(..) => {
+                depth += 1;
+                if depth > MAX_YAML_DEPTH {
+                    let at = Location::new(file, Span::point(span.start.line(), span.start.col()));
+                    return Err(Diagnostic::error(format!("the YAML nests more than {MAX_YAML_DEPTH} levels deep"))
+                        .at(Some(at))
+                        .label(format!("level {depth}")));
+                }
+            }
+            Event::MappingEnd | Event::SequenceEnd => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        loader.on_event(event, span);
+        if let Some(e) = loader.error() {
+            return Err(parse_error(file, e.marker().line(), e.marker().col(), e.info()));
+        }
+    }
+    Ok(loader.into_documents())
 }
 
 /// Turns the YAML error into a diagnostic, recognising the mistake every
