@@ -113,6 +113,9 @@ impl Compiler<'_> {
         } else {
             let compiled = self.env.compile(text).map_err(|e| vec![syntax_error(text, &e)])?;
             let mut vars: Vec<String> = compiled.undeclared_variables(true).into_iter().collect();
+            // What runs: the same expression with each `*` bounded.
+            let star = char_offset(text, text.find('*').unwrap_or(0));
+            let compiled = self.env.compile_guarded(text).map_err(|m| vec![error(star, 1, m)])?.unwrap_or(compiled);
             vars.sort_by_key(|v| text.find(v.as_str()).unwrap_or(usize::MAX));
             match parse_simple(trimmed, &self.env.native_filters) {
                 Some(simple) => (ExprKind::Native(simple, compiled), vars),
@@ -371,7 +374,13 @@ mod tests {
 
     #[test]
     fn what_fails_for_every_record_is_a_compile_error() {
-        assert_eq!(compile("'x' * 9999999999999"), Err(vec!["the expression fails for every record: repeated string is too large".to_string()]));
+        assert_eq!(
+            compile("'x' * 9999999999999"),
+            Err(vec![
+                "the expression fails for every record: `*` would make 9999999999999 characters (1 × 9999999999999), more than 10000, the largest flowmap allows"
+                    .to_string()
+            ])
+        );
         assert_eq!(
             compile("'%99999d' | format(1)"),
             Err(vec!["the expression fails for every record: format width 99999 is more than 10000, the largest flowmap allows".to_string()])

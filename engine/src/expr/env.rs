@@ -39,6 +39,15 @@ impl ExprEnv {
         self.env.compile_expression_owned(text.to_string())
     }
 
+    /// What runs for `text` when it multiplies: the same expression, each `*`
+    /// bounded (see `repeat.rs`); None when it does not multiply.
+    pub fn compile_guarded(&self, text: &str) -> Result<Option<Expression<'static, 'static>>, String> {
+        match super::repeat::guarded(text)? {
+            Some(guarded) => self.compile(&guarded).map(Some).map_err(|e| e.detail().unwrap_or("syntax error").to_string()),
+            None => Ok(None),
+        }
+    }
+
     /// Whether a filter of this name exists. minijinja resolves filters when an
     /// expression runs; asking once here lets `check` report a misspelt filter
     /// at load time instead of on the first record.
@@ -77,8 +86,9 @@ fn shared_env(filters: &SystemFilters) -> Result<&'static Environment<'static>, 
     let mut env = base_env();
     for (i, (name, text)) in filters.iter().enumerate() {
         super::size::check_size(text).map_err(|e| (i, e.message))?;
+        let guarded = super::repeat::guarded(text).map_err(|m| (i, m))?.unwrap_or_else(|| text.clone());
         let expr: Expression<'static, 'static> =
-            base.compile_expression_owned(text.clone()).map_err(|e| (i, e.detail().unwrap_or("syntax error").to_string()))?;
+            base.compile_expression_owned(guarded).map_err(|e| (i, e.detail().unwrap_or("syntax error").to_string()))?;
         env.add_filter(name.clone(), move |value: Value| expr.eval(minijinja::context! { value }));
     }
     let env: &'static Environment<'static> = Box::leak(Box::new(env));
@@ -90,6 +100,7 @@ fn base_env() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     super::functions::register(&mut env);
+    env.add_filter(super::repeat::TIMES, super::repeat::times_filter);
     env
 }
 

@@ -14,6 +14,7 @@ mod eval;
 pub mod functions;
 pub mod names;
 mod path;
+mod repeat;
 mod scope;
 mod selector;
 mod simple;

@@ -41,6 +41,20 @@ pub fn check_size(text: &str) -> Result<(), CompileError> {
     Ok(())
 }
 
+/// The most brackets open at once.
+pub fn max_nesting(text: &str) -> usize {
+    let (mut depth, mut max) = (0usize, 0);
+    for (_, first) in parts(text) {
+        match first {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        max = max.max(depth);
+    }
+    max
+}
+
 fn too_big(offset: usize, message: String, label: &str) -> CompileError {
     CompileError {
         kind: CompileErrorKind::Error,
@@ -89,7 +103,7 @@ fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, d) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(d);

@@ -70,8 +70,16 @@ pub fn serve(setup: ServeSetup, options: ServeOptions) -> Result<(), String> {
         let scheduler = tokio::spawn(scheduler::run(engine.clone()));
         let app = api::router(api::Api { engine: engine.clone(), token: setup.token.into() });
         tracing::info!(flows = engine.flows().flows.len(), address = %address, "serving");
-        // The address on stdout, for whoever started the engine (port 0 picks one).
-        println!("flowmap serve: {} flows, listening on http://{address}", engine.flows().flows.len());
+        // The address on stdout, for whoever started the engine (port 0 picks one). Nobody
+        // reading it is no reason to stop serving: the log (stderr) has it too.
+        let announced = {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "flowmap serve: {} flows, listening on http://{address}", engine.flows().flows.len()).and_then(|()| out.flush())
+        };
+        if let Err(e) = announced {
+            tracing::warn!(error = %e, "cannot write the address to stdout; serving anyway");
+        }
         let stopping = engine.clone();
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let server = axum::serve(listener, app).with_graceful_shutdown(async move {
