@@ -39,8 +39,14 @@ const NOT_UTF8: &[&[u8]] = &[b"\xff", b"\x80", b"\xc3", b"\xe2\x82", b"\xed\xa0\
 
 /// What a mutation may insert that a random byte rarely makes.
 pub struct Vocabulary {
-    /// Openers repeated to nest deep (`- `, `[`, `{a: ` for YAML; `(`, `not ` for expressions).
-    pub nest: &'static [&'static str],
+    /// Openers and their closers, repeated around `core` to nest deep and still parse
+    /// (`- ` for YAML's block lists, `(` `)` for expressions, `[` `]` for JSON).
+    pub nest: &'static [(&'static str, &'static str)],
+    pub core: &'static str,
+    /// YAML: the nest goes in as a new key below a `key:` line (`  deep7:` then
+    /// `    - - - … x`), where the file still parses; anywhere else it is mostly a
+    /// syntax error at once, before the parser is deep.
+    pub nest_as_value: bool,
     /// Words of the language (`extends: x.flow.yaml`, `| lpad(9223372036854775807)`, …).
     pub words: &'static [&'static str],
     /// The largest huge scalar inserted, in bytes.
@@ -80,9 +86,17 @@ pub fn mutate(rng: &mut Rng, seed: &[u8], vocabulary: &Vocabulary) -> (Vec<u8>, 
                 "duplication"
             }
             4 => {
-                let opener = rng.pick(vocabulary.nest);
+                let (open, close) = rng.pick(vocabulary.nest);
                 let times = [10, 70, 300, 3_000][rng.below(4)];
-                bytes.splice(at..at, opener.repeat(times).into_bytes());
+                let nest = format!("{}{}{}", open.repeat(times), vocabulary.core, close.repeat(times));
+                let keys: Vec<(usize, usize)> = if vocabulary.nest_as_value { value_starts(&bytes) } else { Vec::new() };
+                if keys.is_empty() {
+                    bytes.splice(at..at, nest.into_bytes());
+                } else {
+                    let (line_end, indent) = *rng.pick(&keys);
+                    let entry = format!("\n{}deep{}:\n{}{nest}", " ".repeat(indent + 2), rng.below(1000), " ".repeat(indent + 4));
+                    bytes.splice(line_end..line_end, entry.into_bytes());
+                }
                 "deep nesting"
             }
             5 => {
@@ -106,6 +120,22 @@ pub fn mutate(rng: &mut Rng, seed: &[u8], vocabulary: &Vocabulary) -> (Vec<u8>, 
         done.push(name);
     }
     (bytes, done)
+}
+
+/// Where each line that ends with `:` (a key whose value follows) ends, and its indentation.
+fn value_starts(bytes: &[u8]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'\n' {
+            let line = &bytes[start..i];
+            if line.trim_ascii_end().ends_with(b":") {
+                out.push((start + line.trim_ascii_end().len(), line.iter().take_while(|&&c| c == b' ').count()));
+            }
+            start = i + 1;
+        }
+    }
+    out
 }
 
 /// What a fuzz target found: every input tried, those that panicked, those that took too long.
