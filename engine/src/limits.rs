@@ -5,15 +5,17 @@
 //! own native subset) recurse once per level of nesting, so input nested
 //! deeply enough overflows the stack, which aborts the process: in
 //! `flowmap serve` a saved file would take the engine down. The files of a
-//! set are compiled on worker threads (and a reload runs on a tokio blocking
-//! thread), whose stacks are 2 MiB against the main thread's 8 MiB; the
-//! bounds below hold on a 1 MiB stack in a debug build (the slowest, largest
-//! frames), which tests/hostile_input.rs and the unit tests check, so they
-//! hold with at least twice that margin on every thread that loads flows.
+//! set are compiled on worker threads with 2 MiB stacks (set in
+//! `compile/files.rs`; a reload itself runs on a tokio blocking thread, also
+//! 2 MiB), against the main thread's 8 MiB. The bounds below are chosen to
+//! hold on half that, a 1 MiB stack, in a debug build (the largest frames):
+//! the tests at the end of this file load, compile and run the deepest and
+//! longest inputs the bounds let through on a 1 MiB thread.
 //!
-//! Measured in a debug build, 2 MiB stack, before the bounds: YAML nested
-//! ~410 levels, ~1,000 `~` terms, ~1,140 `not`s and ~385 JMESPath `!` or
-//! parentheses overflowed.
+//! Measured in a debug build on a 2 MiB stack, before the bounds: YAML nested
+//! ~410 levels, ~1,000 `~` terms, ~1,140 `not`s, ~75 parentheses (about 20 KiB
+//! of stack each in minijinja's parser) and ~385 JMESPath `!` or parentheses
+//! overflowed it.
 
 /// Levels of YAML nesting (mappings and lists, block or flow style) in one
 /// file. A flow nests about 6 deep; 64 leaves room for any settings table.
@@ -51,12 +53,16 @@ pub const MAX_JMESPATH_CHARS: usize = 1_000;
 /// may nest one level deeper (about 5 KiB of stack per level in a debug build).
 pub const MAX_JMESPATH_NESTING: usize = 64;
 
-/// The largest width or count a filter or function may be asked for
-/// (`lpad`, `rpad`, `indent`, `batch`, `slice`, `tojson(indent)`, `format`
-/// widths): the text or list it makes is allocated at once, so a width of
-/// 2^63 from a typo or from data would abort on allocation. Fixed-width
-/// fields of the systems flowmap feeds are at most a few hundred characters.
+/// The largest width or count a filter may be asked for (`lpad`, `rpad`,
+/// `indent`, `batch`, `slice`, `format` widths and precisions) and the most
+/// characters or items `*` may repeat: what they make is allocated at once,
+/// so a width of 2^63 from a typo or from data would abort on allocation.
+/// Fixed-width fields of the systems flowmap feeds are at most a few hundred
+/// characters.
 pub const MAX_WIDTH: usize = 10_000;
+
+/// Problems shown for one flow file; the rest are counted.
+pub const MAX_PROBLEMS: usize = 100;
 
 /// Characters of one source line a diagnostic quotes; a longer line is cut
 /// around the caret, with `…` where it was cut.

@@ -43,9 +43,9 @@ pub struct Vocabulary {
     /// (`- ` for YAML's block lists, `(` `)` for expressions, `[` `]` for JSON).
     pub nest: &'static [(&'static str, &'static str)],
     pub core: &'static str,
-    /// YAML: the nest goes in as a new key below a `key:` line (`  deep7:` then
-    /// `    - - - … x`), where the file still parses; anywhere else it is mostly a
-    /// syntax error at once, before the parser is deep.
+    /// YAML: a nest (or a wide list) goes in as a new key below a `key:` line
+    /// (`  deep7:` then `    - - - … x`), where the file still parses; anywhere
+    /// else it is mostly a syntax error at once, before the parser is deep.
     pub nest_as_value: bool,
     /// Words of the language (`extends: x.flow.yaml`, `| lpad(9223372036854775807)`, …).
     pub words: &'static [&'static str],
@@ -89,24 +89,23 @@ pub fn mutate(rng: &mut Rng, seed: &[u8], vocabulary: &Vocabulary) -> (Vec<u8>, 
                 let (open, close) = rng.pick(vocabulary.nest);
                 let times = [10, 70, 300, 3_000][rng.below(4)];
                 let nest = format!("{}{}{}", open.repeat(times), vocabulary.core, close.repeat(times));
-                let keys: Vec<(usize, usize)> = if vocabulary.nest_as_value { value_starts(&bytes) } else { Vec::new() };
-                if keys.is_empty() {
-                    bytes.splice(at..at, nest.into_bytes());
-                } else {
-                    let (line_end, indent) = *rng.pick(&keys);
-                    let entry = format!("\n{}deep{}:\n{}{nest}", " ".repeat(indent + 2), rng.below(1000), " ".repeat(indent + 4));
-                    bytes.splice(line_end..line_end, entry.into_bytes());
-                }
+                insert_value(rng, &mut bytes, at, &nest, vocabulary.nest_as_value);
                 "deep nesting"
             }
             5 => {
                 bytes.splice(at..at, rng.pick(NOT_UTF8).iter().copied());
                 "invalid UTF-8"
             }
-            6 => {
+            6 if rng.below(2) == 0 => {
                 let len = 1_000 + rng.below(vocabulary.huge);
                 bytes.splice(at..at, std::iter::repeat_n(b'x', len));
                 "huge scalar"
+            }
+            6 => {
+                // Many small nodes on one line: what is looked up by line and column is scanned for.
+                let wide = format!("[{}1]", "1, ".repeat(1_000 + rng.below(vocabulary.huge / 20)));
+                insert_value(rng, &mut bytes, at, &wide, vocabulary.nest_as_value);
+                "wide line"
             }
             7 => {
                 bytes.truncate(at);
@@ -120,6 +119,18 @@ pub fn mutate(rng: &mut Rng, seed: &[u8], vocabulary: &Vocabulary) -> (Vec<u8>, 
         done.push(name);
     }
     (bytes, done)
+}
+
+/// `value` at `at`, or (YAML) as the value of a new key below a `key:` line.
+fn insert_value(rng: &mut Rng, bytes: &mut Vec<u8>, at: usize, value: &str, as_value: bool) {
+    let keys: Vec<(usize, usize)> = if as_value { value_starts(bytes) } else { Vec::new() };
+    if keys.is_empty() {
+        bytes.splice(at..at, value.bytes());
+    } else {
+        let (line_end, indent) = *rng.pick(&keys);
+        let entry = format!("\n{}deep{}:\n{}{value}", " ".repeat(indent + 2), rng.below(1000), " ".repeat(indent + 4));
+        bytes.splice(line_end..line_end, entry.into_bytes());
+    }
 }
 
 /// Where each line that ends with `:` (a key whose value follows) ends, and its indentation.

@@ -36,8 +36,21 @@ use crate::project::{Project, file_start};
 
 /// Loads, merges and compiles a flow file. Warnings come back with the flow.
 pub fn compile_file(project: &Project, path: &Path) -> Result<(CompiledFlow, Vec<Diagnostic>), Vec<Diagnostic>> {
-    let loaded = load_flow(path)?;
-    compile_flow(project, &loaded)
+    let loaded = load_flow(path).map_err(|p| at_most(p, path))?;
+    compile_flow(project, &loaded).map_err(|p| at_most(p, path))
+}
+
+/// The first `MAX_PROBLEMS` problems and a count of the rest: a file with a
+/// hundred thousand unknown keys on one line would otherwise print each with
+/// its line, and nobody fixes the hundred-and-first before the first.
+fn at_most(mut problems: Vec<Diagnostic>, path: &Path) -> Vec<Diagnostic> {
+    let max = crate::limits::MAX_PROBLEMS;
+    if problems.len() > max {
+        let more = problems.len() - max;
+        problems.truncate(max);
+        problems.push(Diagnostic::error(format!("{more} more problems in {} are not shown", crate::diagnostic::display_path(path))));
+    }
+    problems
 }
 
 pub fn compile_flow(project: &Project, loaded: &LoadedFlow) -> Result<(CompiledFlow, Vec<Diagnostic>), Vec<Diagnostic>> {

@@ -1,8 +1,9 @@
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
 use saphyr::{MarkedYaml, Scalar, YamlData, YamlLoader};
-use saphyr_parser::{Event, Parser, SpannedEventReceiver};
+use saphyr_parser::{Event, Parser, ScalarStyle, SpannedEventReceiver};
 use serde_json::{Map, Number, Value};
 
 use super::pointer::pointer_child;
@@ -29,9 +30,9 @@ pub fn parse_yaml(file: Arc<SourceFile>) -> Result<Document, Diagnostic> {
     let mut spans = SpanIndex::default();
     // The tree borrows the file's text: it is gone before the file moves into the document.
     let value = {
-        let docs = load_bounded(&file)?;
+        let (docs, text_offsets) = load_bounded(&file)?;
         match docs.first() {
-            Some(root) => convert(root, "", None, &file, &mut spans)?,
+            Some(root) => Converter { file: &file, spans: &mut spans, text_offsets }.convert(root, "", None)?,
             None => {
                 // An empty file: its problems are reported at its first line.
                 spans.insert(String::new(), NodeLoc { file: Arc::clone(&file), key: None, value: Span::point(1, 0), text_offset: None });
@@ -46,9 +47,11 @@ pub fn parse_yaml(file: Arc<SourceFile>) -> Result<Document, Diagnostic> {
 /// counted on the way: the tree, its conversion and its drop all recurse per
 /// level (and so does saphyr's own `Parser::load`), so a file nested deeper
 /// than `MAX_YAML_DEPTH` stops here, at the line that went too deep, before
-/// anything recurses.
-fn load_bounded(file: &Arc<SourceFile>) -> Result<Vec<MarkedYaml<'_>>, Diagnostic> {
+/// anything recurses. With it, where each scalar's text starts within its
+/// span, from its style (see `text_offset`), by the index of its first character.
+fn load_bounded(file: &Arc<SourceFile>) -> Result<(Vec<MarkedYaml<'_>>, HashMap<usize, usize>), Diagnostic> {
     let mut loader = YamlLoader::<MarkedYaml>::default();
+    let mut text_offsets = HashMap::new();
     let mut depth = 0usize;
     for event in Parser::new_from_str(&file.text) {
         let (event, span) = event.map_err(|e| parse_error(file, e.marker().line(), e.marker().col(), e.info()))?;
@@ -63,6 +66,11 @@ fn load_bounded(file: &Arc<SourceFile>) -> Result<Vec<MarkedYaml<'_>>, Diagnosti
                 }
             }
             Event::MappingEnd | Event::SequenceEnd => depth = depth.saturating_sub(1),
+            Event::Scalar(_, style, ..) => {
+                if let Some(offset) = text_offset(style) {
+                    text_offsets.insert(span.start.index(), offset);
+                }
+            }
             _ => {}
         }
         loader.on_event(event, span);
@@ -70,7 +78,7 @@ fn load_bounded(file: &Arc<SourceFile>) -> Result<Vec<MarkedYaml<'_>>, Diagnosti
             return Err(parse_error(file, e.marker().line(), e.marker().col(), e.info()));
         }
     }
-    Ok(loader.into_documents())
+    Ok((loader.into_documents(), text_offsets))
 }
 
 /// Turns the YAML error into a diagnostic, recognising the mistake every
@@ -92,33 +100,42 @@ fn parse_error(file: &Arc<SourceFile>, line: usize, col: usize, info: &str) -> D
     d
 }
 
-fn convert(node: &MarkedYaml, pointer: &str, key: Option<Span>, file: &Arc<SourceFile>, spans: &mut SpanIndex) -> Result<Value, Diagnostic> {
-    let span = span_of(node);
-    spans.insert(pointer.to_string(), NodeLoc { file: Arc::clone(file), key, value: span, text_offset: text_offset(file, span) });
-    let at = || Some(Location::new(file, span));
-    Ok(match &node.data {
-        YamlData::Value(s) => scalar(s).ok_or_else(|| Diagnostic::error("invalid number (NaN or infinite)").at(at()))?,
-        YamlData::Sequence(items) => {
-            let mut out = Vec::with_capacity(items.len());
-            for (i, item) in items.iter().enumerate() {
-                out.push(convert(item, &format!("{pointer}/{i}"), None, file, spans)?);
+/// Turns saphyr's tree into a JSON value, noting where every node was written.
+struct Converter<'f> {
+    file: &'f Arc<SourceFile>,
+    spans: &'f mut SpanIndex,
+    text_offsets: HashMap<usize, usize>,
+}
+
+impl Converter<'_> {
+    fn convert(&mut self, node: &MarkedYaml, pointer: &str, key: Option<Span>) -> Result<Value, Diagnostic> {
+        let span = span_of(node);
+        let text_offset = self.text_offsets.get(&node.span.start.index()).copied();
+        self.spans.insert(pointer.to_string(), NodeLoc { file: Arc::clone(self.file), key, value: span, text_offset });
+        let at = |span| Some(Location::new(self.file, span));
+        Ok(match &node.data {
+            YamlData::Value(s) => scalar(s).ok_or_else(|| Diagnostic::error("invalid number (NaN or infinite)").at(at(span)))?,
+            YamlData::Sequence(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    out.push(self.convert(item, &format!("{pointer}/{i}"), None)?);
+                }
+                Value::Array(out)
             }
-            Value::Array(out)
-        }
-        YamlData::Mapping(entries) => {
-            let mut out = Map::new();
-            for (k, v) in entries {
-                let name =
-                    key_text(k).ok_or_else(|| Diagnostic::error("a key must be text or a number").at(Some(Location::new(file, span_of(k)))))?;
-                let child = pointer_child(pointer, &name);
-                out.insert(name, convert(v, &child, Some(span_of(k)), file, spans)?);
+            YamlData::Mapping(entries) => {
+                let mut out = Map::new();
+                for (k, v) in entries {
+                    let name = key_text(k).ok_or_else(|| Diagnostic::error("a key must be text or a number").at(at(span_of(k))))?;
+                    let child = pointer_child(pointer, &name);
+                    out.insert(name, self.convert(v, &child, Some(span_of(k)))?);
+                }
+                Value::Object(out)
             }
-            Value::Object(out)
-        }
-        YamlData::Tagged(_, inner) => convert(inner, pointer, key, file, spans)?,
-        YamlData::Representation(text, _, _) => Value::String(text.to_string()),
-        YamlData::Alias(_) | YamlData::BadValue => return Err(Diagnostic::error("unsupported YAML value").at(at())),
-    })
+            YamlData::Tagged(_, inner) => self.convert(inner, pointer, key)?,
+            YamlData::Representation(text, _, _) => Value::String(text.to_string()),
+            YamlData::Alias(_) | YamlData::BadValue => return Err(Diagnostic::error("unsupported YAML value").at(at(span))),
+        })
+    }
 }
 
 fn scalar(s: &Scalar) -> Option<Value> {
@@ -148,12 +165,13 @@ fn span_of(node: &MarkedYaml) -> Span {
 }
 
 /// Where a scalar's text begins inside its span: after an opening quote, at
-/// once for plain text, unknown for block scalars (`|`, `>`).
-fn text_offset(file: &SourceFile, span: Span) -> Option<usize> {
-    let first = file.line(span.start.line)?.chars().nth(span.start.col)?;
-    match first {
-        '\'' | '"' => Some(1),
-        '|' | '>' | '{' | '[' => None,
-        _ => Some(0),
+/// once for plain text, unknown for block scalars (`|`, `>`). From the style
+/// the parser saw, not from the line: looking a column up in a line is a scan
+/// of it, and a line of a million nodes made loading quadratic.
+fn text_offset(style: ScalarStyle) -> Option<usize> {
+    match style {
+        ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => Some(1),
+        ScalarStyle::Plain => Some(0),
+        _ => None,
     }
 }
