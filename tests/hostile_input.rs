@@ -163,6 +163,29 @@ checked 1 flow: 1 error, 0 warnings
 }
 
 #[test]
+fn a_hundred_problems_are_shown_and_the_rest_counted() {
+    // 1,000 unknown keys on one line: each would be printed with the whole line.
+    let (_dir, root) = project_with(|t| {
+        let keys: String = (0..1_000).map(|i| format!(", X{i}: 1")).collect();
+        t.replacen(
+            "target:\n  system: exact\n  entity: salesorder/SalesOrders\n",
+            &format!("target: {{system: exact, entity: salesorder/SalesOrders{keys}}}\n"),
+            1,
+        )
+        .into_bytes()
+    });
+    let run = check(&root);
+    assert_eq!(run.stdout.matches("error: unknown key `X").count(), 100, "{}", run.stdout);
+    assert!(
+        run.stdout
+            .ends_with("error: 900 more problems in mappings/lnb-exact/orders.flow.yaml are not shown\n\nchecked 1 flow: 101 errors, 0 warnings\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.len() < 40_000, "{} bytes", run.stdout.len());
+}
+
+#[test]
 fn a_width_or_repetition_too_large_is_a_check_error_when_written_and_blocks_the_record_when_read() {
     let (_dir, root) = project_with(|t| your_ref(t, "'order.line.id | lpad(9223372036854775807)'"));
     assert_eq!(
