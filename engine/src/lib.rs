@@ -19,6 +19,7 @@ pub mod expr;
 pub mod fetch;
 pub mod http;
 pub mod keys;
+pub mod limits;
 pub mod load;
 pub mod lookup;
 pub mod map;

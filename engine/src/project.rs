@@ -90,10 +90,7 @@ impl Project {
         let env = match ExprEnv::new(&filters) {
             Ok(env) => Some(env),
             Err((i, e)) => {
-                problems.push(
-                    Diagnostic::error(format!("filter `{}` does not compile: {}", filters[i].0, e.detail().unwrap_or("syntax error")))
-                        .at(filter_locs[i].clone()),
-                );
+                problems.push(Diagnostic::error(format!("filter `{}` does not compile: {e}", filters[i].0)).at(filter_locs[i].clone()));
                 None
             }
         };
@@ -106,10 +103,10 @@ impl Project {
 
 fn load_system(file: &Path) -> Result<(System, crate::load::Document), Vec<Diagnostic>> {
     let (def, doc) = load_typed::<SystemDef>(file, SchemaKind::System)?;
-    let records = jmespath::compile(&def.records)
+    let records = crate::expr::compile_selector(&def.records)
         .map_err(|e| vec![Diagnostic::error(format!("`records` is not a valid JMESPath expression: {e}")).at(doc.spans.value_loc("/records"))])?;
     let next_link = match &def.paging {
-        crate::model::PagingDef::OdataNext { next } => Some(jmespath::compile(next).map_err(|e| {
+        crate::model::PagingDef::OdataNext { next } => Some(crate::expr::compile_selector(next).map_err(|e| {
             vec![Diagnostic::error(format!("`paging.next` is not a valid JMESPath expression: {e}")).at(doc.spans.value_loc("/paging/next"))]
         })?),
         _ => None,

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 pub mod live;
+pub mod mutate;
 pub mod serve;
 
 pub fn repo_root() -> PathBuf {
@@ -25,6 +26,23 @@ pub fn flowmap(args: &[&str]) -> Run {
         .arg("never")
         .args(args)
         .current_dir(repo_root())
+        .env_remove("CLICOLOR_FORCE")
+        .output()
+        .expect("flowmap runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// `flowmap` run from `dir` (a project copy, so shown paths are relative to it), colour off.
+pub fn flowmap_in(dir: &std::path::Path, args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_flowmap"))
+        .arg("--color")
+        .arg("never")
+        .args(args)
+        .current_dir(dir)
         .env_remove("CLICOLOR_FORCE")
         .output()
         .expect("flowmap runs");

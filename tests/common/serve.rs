@@ -96,13 +96,27 @@ impl Served {
         let mut s = TcpStream::connect(authority).expect("the engine answers");
         s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
         let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+        // A larger body waits for the engine's go-ahead, as curl does: an engine that refuses it
+        // unread answers at once and closes, and a body still being written when it closes would
+        // have the connection reset and the answer lost.
+        let expect = body.len() > 8 * 1024;
         let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {authority}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            body.len()
+            "{method} {path} HTTP/1.1\r\nHost: {authority}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n{}Connection: close\r\n\r\n",
+            body.len(),
+            if expect { "Expect: 100-continue\r\n" } else { "" }
         );
         s.write_all(head.as_bytes()).unwrap();
-        s.write_all(body).unwrap();
         let mut raw = String::new();
+        if expect {
+            let first = read_head(&mut s);
+            if first.starts_with("HTTP/1.1 100") {
+                s.write_all(body).unwrap();
+            } else {
+                raw.push_str(&first);
+            }
+        } else {
+            s.write_all(body).unwrap();
+        }
         let _ = s.read_to_string(&mut raw);
         let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
         let status = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
@@ -184,4 +198,14 @@ pub fn exact_event(topic: &str, key: &str, action: &str, at: &str) -> String {
         "ExactOnlineEndpoint": "x", "EventCreatedOn": at,
     })
     .to_string()
+}
+
+/// One response head, up to and with its blank line.
+fn read_head(s: &mut TcpStream) -> String {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && s.read(&mut byte).unwrap_or(0) == 1 {
+        head.push(byte[0]);
+    }
+    String::from_utf8_lossy(&head).into_owned()
 }

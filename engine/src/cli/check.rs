@@ -1,13 +1,12 @@
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use super::{Format, paths};
+use super::{Failure, Format, Out, paths};
 use crate::compile::{compile_files, shared_targets};
 use crate::diagnostic::{Diagnostic, render_json, render_text};
 
 /// `flowmap check`: every problem of every flow in one pass.
-pub fn run(root: Option<PathBuf>, files: Vec<PathBuf>, format: Format) -> Result<ExitCode, String> {
+pub fn run(root: Option<PathBuf>, files: Vec<PathBuf>, format: Format) -> Result<ExitCode, Failure> {
     let root = paths::project_root(root, files.first().map(PathBuf::as_path))?;
     let flows = paths::collect(&root, &files, ".flow.yaml")?;
     let mut diagnostics: Vec<Diagnostic> = Vec::new();
@@ -34,16 +33,17 @@ pub fn run(root: Option<PathBuf>, files: Vec<PathBuf>, format: Format) -> Result
     let warnings = diagnostics.len() - errors;
     match format {
         Format::Text | Format::Jsonl => {
-            let mut out = anstream::stdout();
+            let mut out = Out::text();
             for d in &diagnostics {
-                let _ = writeln!(out, "{}", render_text(d));
+                writeln!(out, "{}", render_text(d))?;
             }
             let flows_word = if flows.len() == 1 { "flow" } else { "flows" };
             let verdict = match (errors, warnings) {
                 (0, 0) => "no problems".to_string(),
                 (e, w) => format!("{e} error{}, {w} warning{}", plural(e), plural(w)),
             };
-            let _ = writeln!(out, "checked {} {flows_word}: {verdict}", flows.len());
+            writeln!(out, "checked {} {flows_word}: {verdict}", flows.len())?;
+            out.finish()?;
         }
         Format::Json => {
             let doc = serde_json::json!({
@@ -52,7 +52,9 @@ pub fn run(root: Option<PathBuf>, files: Vec<PathBuf>, format: Format) -> Result
                 "warnings": warnings,
                 "diagnostics": diagnostics.iter().map(render_json).collect::<Vec<_>>(),
             });
-            let _ = writeln!(anstream::stdout(), "{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            let mut out = Out::raw();
+            writeln!(out, "{}", serde_json::to_string_pretty(&doc).unwrap_or_default())?;
+            out.finish()?;
         }
     }
     Ok(if errors > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })

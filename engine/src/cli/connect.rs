@@ -11,6 +11,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::live_setup::{LiveOptions, runtime};
+use super::{Failure, Out};
 use crate::http::auth::exchange_code;
 use crate::http::{ServerClock, host_of_def};
 use crate::model::AuthDef;
@@ -18,7 +19,7 @@ use crate::model::AuthDef;
 /// The default loopback address the consent page sends the user back to.
 const DEFAULT_REDIRECT: &str = "http://127.0.0.1:53682/callback";
 
-pub fn run(root: Option<PathBuf>, options: &LiveOptions, name: String, client_id: Option<String>) -> Result<ExitCode, String> {
+pub fn run(root: Option<PathBuf>, options: &LiveOptions, name: String, client_id: Option<String>) -> Result<ExitCode, Failure> {
     let setup = options.open(root, None, true)?;
     let vault = setup.vault.clone()?;
     let def = setup.registry.definition(&name).cloned().ok_or_else(|| format!("no connection named `{name}` in the connections file"))?;
@@ -63,7 +64,9 @@ pub fn run(root: Option<PathBuf>, options: &LiveOptions, name: String, client_id
                 setup.state.set_setting(&name, param, "").map_err(|e| e.to_string())?;
             }
             let conn = rt.block_on(setup.registry.connection(&name)).map_err(|e| e.to_string())?;
-            println!("connected `{name}` ({}); requests go to {}", system.def.title, conn.base_url);
+            let mut out = Out::text();
+            writeln!(out, "connected `{name}` ({}); requests go to {}", system.def.title, conn.base_url)?;
+            out.finish()?;
         }
         AuthDef::Oauth2ClientCredentials { .. } => {
             put("client_id", &ask(&setup, &name, "client_id", client_id, "FLOWMAP_CLIENT_ID")?)?;
@@ -94,8 +97,9 @@ fn verify(setup: &super::live_setup::LiveSetup, rt: &tokio::runtime::Runtime, na
     let title = setup.project.systems.get(&title).map(|s| s.def.title.clone()).unwrap_or(title);
     match rt.block_on(setup.registry.check(name)) {
         Ok(base) => {
-            println!("connected `{name}` ({title}); {accepted} by {base}");
-            Ok(())
+            let mut out = Out::text();
+            writeln!(out, "connected `{name}` ({title}); {accepted} by {base}")?;
+            Ok(out.finish()?)
         }
         Err(e) => Err(format!("stored the credentials of `{name}`, but they do not work: {e}")),
     }
@@ -111,7 +115,8 @@ fn ask(setup: &super::live_setup::LiveSetup, name: &str, what: &str, given: Opti
     {
         return Ok(v);
     }
-    eprint!("{what} of `{name}` (or set {env}): ");
+    // eprint! would panic on a closed stderr; the prompt is a courtesy, the answer is what counts.
+    let _ = write!(std::io::stderr(), "{what} of `{name}` (or set {env}): ");
     let _ = std::io::stderr().flush();
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line).map_err(|e| e.to_string())?;
@@ -128,8 +133,10 @@ async fn consent(url: &reqwest::Url, redirect: &str, state: &str) -> Result<Stri
     }
     let port = callback.port_or_known_default().unwrap_or(80);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
-    println!("Open this address in a browser, sign in and allow access:\n\n  {url}\n\nWaiting for the redirect to {redirect} …");
-    let _ = std::io::stdout().flush();
+    // Nobody can consent without the address: output that cannot be written stops here.
+    let mut out = Out::text();
+    writeln!(out, "Open this address in a browser, sign in and allow access:\n\n  {url}\n\nWaiting for the redirect to {redirect} …")?;
+    out.finish()?;
     let wait = async {
         loop {
             let (mut socket, _) = listener.accept().await.map_err(|e| e.to_string())?;

@@ -1,10 +1,9 @@
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use minijinja::Value;
 
-use super::{Format, paths, print_diagnostics};
+use super::{Failure, Format, Out, paths, print_diagnostics};
 use crate::access::FixtureAccess;
 use crate::compile::{CompiledFlow, compile_file};
 use crate::fetch::{InputError, RecordReader, from_fixtures};
@@ -17,7 +16,7 @@ use crate::run::{CallLog, Outcome, Runner, Summary};
 pub const BATCH: usize = 500;
 
 /// `flowmap dry-run`: the flow over fixture or file records, touching nothing.
-pub fn run(root: Option<PathBuf>, flow: PathBuf, input: Option<PathBuf>, fixtures: Option<PathBuf>, format: Format) -> Result<ExitCode, String> {
+pub fn run(root: Option<PathBuf>, flow: PathBuf, input: Option<PathBuf>, fixtures: Option<PathBuf>, format: Format) -> Result<ExitCode, Failure> {
     let root = paths::project_root(root, Some(&flow))?;
     let project = match paths::load_project(&root) {
         Ok(p) => p,
@@ -38,31 +37,27 @@ pub fn run(root: Option<PathBuf>, flow: PathBuf, input: Option<PathBuf>, fixture
     };
     let fixtures = fixtures.unwrap_or_else(|| project.fixtures_dir());
     // JSON carries no colour, so it bypasses anstream's escape-code filter.
-    let mut out: Box<dyn Write> =
-        if format == Format::Text { Box::new(anstream::stdout()) } else { Box::new(std::io::BufWriter::new(std::io::stdout().lock())) };
+    let mut out = if format == Format::Text { Out::text() } else { Out::raw() };
     let mut header = (format == Format::Text)
         .then(|| format!("dry-run of {} ({}, version {})\n\n", compiled.name, crate::diagnostic::display_path(&compiled.path), compiled.version));
-    let mut emit = |o: Result<Outcome, InputError>| {
+    // An output that cannot be written stops the run: nobody would see the rest.
+    let mut emit = |o: Result<Outcome, InputError>| -> Result<(), Failure> {
         if let Some(h) = header.take() {
-            let _ = out.write_all(h.as_bytes());
+            out.write_all(h.as_bytes())?;
         }
-        let line = match (format, o) {
-            (Format::Text, Ok(o)) => render_outcome(&o),
-            (Format::Text, Err(e)) => format!("✘ unreadable {e}\n"),
-            (_, Ok(o)) => {
-                // Straight into the buffered output, without an intermediate string.
-                let _ = serde_json::to_writer(&mut out, &o);
-                let _ = out.write_all(b"\n");
-                return;
-            }
-            (_, Err(e)) => serde_json::json!({"status": "unreadable", "error": e.0}).to_string() + "\n",
-        };
-        let _ = out.write_all(line.as_bytes());
+        match (format, o) {
+            (Format::Text, Ok(o)) => out.write_all(render_outcome(&o).as_bytes())?,
+            (Format::Text, Err(e)) => writeln!(out, "✘ unreadable {e}")?,
+            // Straight into the buffered output, without an intermediate string.
+            (_, Ok(o)) => out.json_line(&o)?,
+            (_, Err(e)) => out.json_line(&serde_json::json!({"status": "unreadable", "error": e.0}))?,
+        }
+        Ok(())
     };
     let result = execute(&project, &compiled, input.as_deref(), &fixtures, &mut emit)?;
     match format {
         Format::Text => {
-            let _ = write!(out, "{}", render_summary(&result.summary, &result.calls, result.unreadable));
+            write!(out, "{}", render_summary(&result.summary, &result.calls, result.unreadable))?;
         }
         Format::Jsonl | Format::Json => {
             let doc = serde_json::json!({
@@ -71,10 +66,10 @@ pub fn run(root: Option<PathBuf>, flow: PathBuf, input: Option<PathBuf>, fixture
                 "flow": compiled.name,
                 "version": compiled.version,
             });
-            let _ = writeln!(out, "{doc}");
+            writeln!(out, "{doc}")?;
         }
     }
-    let _ = out.flush();
+    out.finish()?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -85,14 +80,14 @@ pub struct DryRunResult {
 }
 
 /// Runs `flow` over the input (or the source's fixture), handing each outcome
-/// to `emit` as soon as its batch is done.
-pub fn execute(
+/// to `emit` as soon as its batch is done; an error from `emit` stops the run.
+pub fn execute<E: From<String>>(
     project: &Project,
     flow: &CompiledFlow,
     input: Option<&Path>,
     fixtures: &Path,
-    emit: &mut dyn FnMut(Result<Outcome, InputError>),
-) -> Result<DryRunResult, String> {
+    emit: &mut dyn FnMut(Result<Outcome, InputError>) -> Result<(), E>,
+) -> Result<DryRunResult, E> {
     let mut calls = CallLog::default();
     let records: Box<dyn Iterator<Item = Result<Value, InputError>>> = match input {
         Some(path) => Box::new(RecordReader::open(path, &flow.source.records).map_err(|e| e.0)?),
@@ -111,22 +106,22 @@ pub fn execute(
         }
         batch.push((position, item));
         if batch.len() == BATCH {
-            run_batch(&mut runner, std::mem::take(&mut batch), &mut result, emit);
+            run_batch(&mut runner, std::mem::take(&mut batch), &mut result, emit)?;
         }
     }
-    run_batch(&mut runner, batch, &mut result, emit);
+    run_batch(&mut runner, batch, &mut result, emit)?;
     result.calls = runner.calls;
     Ok(result)
 }
 
 /// Runs the readable records of a batch and emits every item in input
 /// order, unreadable ones where they stood.
-fn run_batch(
+fn run_batch<E>(
     runner: &mut Runner,
     batch: Vec<(usize, Result<Value, InputError>)>,
     result: &mut DryRunResult,
-    emit: &mut dyn FnMut(Result<Outcome, InputError>),
-) {
+    emit: &mut dyn FnMut(Result<Outcome, InputError>) -> Result<(), E>,
+) -> Result<(), E> {
     let mut errors = Vec::new();
     let records: Vec<(usize, Value)> = batch
         .into_iter()
@@ -142,13 +137,14 @@ fn run_batch(
     for o in runner.run_batch(records) {
         while let Some((_, e)) = errors.next_if(|(p, _)| *p < o.position) {
             result.unreadable += 1;
-            emit(Err(e));
+            emit(Err(e))?;
         }
         result.summary.add(o.status);
-        emit(Ok(o));
+        emit(Ok(o))?;
     }
     for (_, e) in errors {
         result.unreadable += 1;
-        emit(Err(e));
+        emit(Err(e))?;
     }
+    Ok(())
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use flowmap_state::State;
 
 use super::live_setup::LiveOptions;
-use super::paths;
+use super::{Failure, Out, paths};
 use crate::http::format_utc;
 
 fn open_state(root: Option<PathBuf>, options: &LiveOptions) -> Result<State, String> {
@@ -18,22 +18,25 @@ fn open_state(root: Option<PathBuf>, options: &LiveOptions) -> Result<State, Str
     State::open_to_read(&path).map_err(|e| e.to_string())
 }
 
-pub fn runs(root: Option<PathBuf>, options: &LiveOptions, flow: Option<String>, limit: usize, json: bool) -> Result<ExitCode, String> {
+pub fn runs(root: Option<PathBuf>, options: &LiveOptions, flow: Option<String>, limit: usize, json: bool) -> Result<ExitCode, Failure> {
     let state = open_state(root, options)?;
     let rows = state.runs(flow.as_deref(), limit).map_err(|e| e.to_string())?;
+    let mut out = if json { Out::raw() } else { Out::text() };
     if json {
         for r in &rows {
-            println!("{}", serde_json::to_string(r).unwrap_or_default());
+            out.json_line(r)?;
         }
+        out.finish()?;
         return Ok(ExitCode::SUCCESS);
     }
     if rows.is_empty() {
-        println!("no runs");
+        writeln!(out, "no runs")?;
     }
     for r in rows {
         let s = &r.summary;
         let n = |k: &str| s.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
-        println!(
+        writeln!(
+            out,
             "{:>4}  {}  {:<8} {:<9} {}  sent {} · reconciled {} · skipped {} · blocked {} · failed {} · unknown {}",
             r.id,
             format_utc(r.started_at_ms),
@@ -46,43 +49,48 @@ pub fn runs(root: Option<PathBuf>, options: &LiveOptions, flow: Option<String>, 
             n("blocked"),
             n("failed"),
             n("unknown")
-        );
+        )?;
     }
+    out.finish()?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// A record's whole history. FLOW is the flow's name or its file.
-pub fn show(root: Option<PathBuf>, options: &LiveOptions, flow: String, key: String, json: bool) -> Result<ExitCode, String> {
+pub fn show(root: Option<PathBuf>, options: &LiveOptions, flow: String, key: String, json: bool) -> Result<ExitCode, Failure> {
     let state = open_state(root.clone(), options)?;
     let name = flow_name(root, &flow)?;
     let rows = state.history(&name, &key).map_err(|e| e.to_string())?;
     if rows.is_empty() {
-        return Err(format!("the journal has nothing on `{key}` in flow {name}"));
+        return Err(format!("the journal has nothing on `{key}` in flow {name}").into());
     }
     if json {
+        let mut out = Out::raw();
         for r in &rows {
-            println!("{}", serde_json::to_string(r).unwrap_or_default());
+            out.json_line(r)?;
         }
+        out.finish()?;
         return Ok(ExitCode::SUCCESS);
     }
+    let mut out = Out::text();
     if let Ok(Some(now)) = state.record_state(&name, &key) {
         let id = now.target_id.map(|t| format!(", target id {t}")).unwrap_or_default();
-        println!("{name} {key}: {} after {} delivery attempt(s){id}", now.status, now.attempts);
+        writeln!(out, "{name} {key}: {} after {} delivery attempt(s){id}", now.status, now.attempts)?;
     }
     for r in rows {
         let run = r.run.map(|r| format!("run {r}")).unwrap_or_default();
         let detail = r.detail.map(|d| format!("  {d}")).unwrap_or_default();
-        println!("  {}  {run:<7} {:<17}{detail}", format_utc(r.at_ms), r.event);
+        writeln!(out, "  {}  {run:<7} {:<17}{detail}", format_utc(r.at_ms), r.event)?;
         for reason in &r.reasons {
-            println!("      - {reason}");
+            writeln!(out, "      - {reason}")?;
         }
         if let Some(id) = &r.target_id {
-            println!("      target id {id}");
+            writeln!(out, "      target id {id}")?;
         }
         if let Some(p) = &r.payload {
-            println!("      payload {p}");
+            writeln!(out, "      payload {p}")?;
         }
     }
+    out.finish()?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -98,8 +106,9 @@ pub fn flow_name(root: Option<PathBuf>, flow: &str) -> Result<String, String> {
 }
 
 /// `flowmap connections [--check]`: what is stored per connection (never the secrets), and whether each works.
-pub fn connections(root: Option<PathBuf>, options: &LiveOptions, check: bool, json: bool) -> Result<ExitCode, String> {
+pub fn connections(root: Option<PathBuf>, options: &LiveOptions, check: bool, json: bool) -> Result<ExitCode, Failure> {
     let setup = options.open(root, None, false)?;
+    let mut out = if json { Out::raw() } else { Out::text() };
     let stored = setup.state.connections().map_err(|e| e.to_string())?;
     let rt = super::live_setup::runtime()?;
     let mut failed = false;
@@ -119,13 +128,13 @@ pub fn connections(root: Option<PathBuf>, options: &LiveOptions, check: bool, js
             String::new()
         };
         if json {
-            println!(
-                "{}",
-                serde_json::json!({"name": name, "secrets": secrets, "needs_consent": row.and_then(|r| r.needs_consent.clone()), "check": verdict.trim_start_matches("; ")})
-            );
+            out.json_line(
+                &serde_json::json!({"name": name, "secrets": secrets, "needs_consent": row.and_then(|r| r.needs_consent.clone()), "check": verdict.trim_start_matches("; ")}),
+            )?;
         } else {
-            println!("{name}: {secrets}{consent}{verdict}");
+            writeln!(out, "{name}: {secrets}{consent}{verdict}")?;
         }
     }
+    out.finish()?;
     Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }

@@ -7,6 +7,7 @@ mod connect;
 mod dry_run;
 mod journal;
 mod live_setup;
+mod output;
 mod paths;
 mod run;
 mod schema;
@@ -15,6 +16,7 @@ mod subscribe;
 mod test;
 
 pub use live_setup::LiveOptions;
+pub use output::{Failure, Out, OutputError};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -216,25 +218,30 @@ pub fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
-        Err(message) => {
-            let _ = std::io::Write::write_all(
-                &mut anstream::stderr(),
-                crate::diagnostic::render_text(&crate::diagnostic::Diagnostic::error(message)).as_bytes(),
-            );
-            ExitCode::from(2)
+        Err(failure) => {
+            let (message, status) = failure.exit();
+            if let Some(message) = message {
+                let _ = std::io::Write::write_all(
+                    &mut anstream::stderr(),
+                    crate::diagnostic::render_text(&crate::diagnostic::Diagnostic::error(message)).as_bytes(),
+                );
+            }
+            ExitCode::from(status)
         }
     }
 }
 
 /// `flowmap replay`: the chosen keys, or every record whose last status is failed, blocked or unknown.
-fn replay(root: Option<PathBuf>, live: &LiveOptions, flow: PathBuf, keys: Vec<String>, failed: bool, json: bool) -> Result<ExitCode, String> {
+fn replay(root: Option<PathBuf>, live: &LiveOptions, flow: PathBuf, keys: Vec<String>, failed: bool, json: bool) -> Result<ExitCode, Failure> {
     let keys = if failed {
         let name = journal::flow_name(root.clone(), &flow.to_string_lossy())?;
         let project_root = paths::project_root(root.clone(), Some(&flow))?;
         let state = flowmap_state::State::open(&live.state_path(&project_root)).map_err(|e| e.to_string())?;
         let rows = state.records(&name, &["failed", "blocked", "unknown"]).map_err(|e| e.to_string())?;
         if rows.is_empty() {
-            println!("no failed, blocked or unknown records in flow {name}");
+            let mut out = Out::text();
+            writeln!(out, "no failed, blocked or unknown records in flow {name}")?;
+            out.finish()?;
             return Ok(ExitCode::SUCCESS);
         }
         rows.into_iter().map(|r| r.key).collect()

@@ -2,10 +2,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::live_setup::{LiveOptions, compile, runtime};
+use super::{Failure, Out};
 use crate::run::{Live, LiveReport, Progress, Records};
 
 /// `flowmap run FLOW` and `flowmap replay FLOW`: the flow against the live systems.
-pub fn run(root: Option<PathBuf>, options: &LiveOptions, flow: PathBuf, records: Records, json: bool) -> Result<ExitCode, String> {
+pub fn run(root: Option<PathBuf>, options: &LiveOptions, flow: PathBuf, records: Records, json: bool) -> Result<ExitCode, Failure> {
     let setup = options.open(root, Some(&flow), false)?;
     let compiled = compile(&setup.project, &flow)?;
     let rt = runtime()?;
@@ -29,10 +30,15 @@ pub fn run(root: Option<PathBuf>, options: &LiveOptions, flow: PathBuf, records:
     if let Some(b) = bar {
         b.finish_and_clear();
     }
+    // The run is journaled whatever happens to its summary here.
     if json {
-        println!("{}", serde_json::to_string(&report).unwrap_or_default());
+        let mut out = Out::raw();
+        out.json_line(&report)?;
+        out.finish()?;
     } else {
-        print!("{}", render(&compiled.name, mode, name_each, &report));
+        let mut out = Out::text();
+        write!(out, "{}", render(&compiled.name, mode, name_each, &report))?;
+        out.finish()?;
     }
     let failed = report.failed + report.unknown > 0 || report.stopped.is_some();
     Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })

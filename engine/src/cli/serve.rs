@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use chrono::{DateTime, Utc};
 
 use super::live_setup::LiveOptions;
-use super::print_diagnostics;
+use super::{Failure, print_diagnostics};
 use crate::serve::{EngineClock, FlowSet, ServeOptions, ServeSetup, api_token, serve};
 
 pub struct ServeArgs {
@@ -26,7 +26,7 @@ pub enum LogFormat {
     Json,
 }
 
-pub fn run(root: Option<PathBuf>, live: &LiveOptions, args: ServeArgs) -> Result<ExitCode, String> {
+pub fn run(root: Option<PathBuf>, live: &LiveOptions, args: ServeArgs) -> Result<ExitCode, Failure> {
     init_logs(args.log_format);
     let listen = args.listen.parse().map_err(|_| format!("--listen: `{}` is not an address such as 127.0.0.1:8787", args.listen))?;
     let clock_start = match &args.clock_start {

@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::live_setup::{LiveOptions, compile, runtime};
+use super::{Failure, Out};
 
-pub fn run(root: Option<PathBuf>, options: &LiveOptions, flow: PathBuf, callback: String) -> Result<ExitCode, String> {
+pub fn run(root: Option<PathBuf>, options: &LiveOptions, flow: PathBuf, callback: String) -> Result<ExitCode, Failure> {
     let setup = options.open(root, Some(&flow), false)?;
     let compiled = compile(&setup.project, &flow)?;
     let hook = compiled.webhook.as_ref().ok_or_else(|| format!("flow {} has no `webhook` to subscribe to", compiled.name))?;
@@ -19,6 +20,8 @@ pub fn run(root: Option<PathBuf>, options: &LiveOptions, flow: PathBuf, callback
         let conn = setup.registry.connection(&hook.system).await.map_err(|e| e.to_string())?;
         conn.call("POST", &conn.url(&def.subscriptions), &[], Some(&body)).await.map_err(|e| format!("{} refused the subscription: {e}", hook.system))
     })?;
-    println!("subscribed {callback} to {} topic {} (flow {})", hook.system, hook.topic, compiled.name);
+    let mut out = Out::text();
+    writeln!(out, "subscribed {callback} to {} topic {} (flow {})", hook.system, hook.topic, compiled.name)?;
+    out.finish()?;
     Ok(ExitCode::SUCCESS)
 }

@@ -1,17 +1,16 @@
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anstyle::{AnsiColor, Style};
 
-use super::{paths, print_diagnostics};
+use super::{Failure, Out, paths, print_diagnostics};
 use crate::testing::run_test_file;
 
 const GREEN: Style = AnsiColor::Green.on_default().bold();
 const RED: Style = AnsiColor::Red.on_default().bold();
 
 /// `flowmap test`: every case of every test file; a diff for each failure.
-pub fn run(root: Option<PathBuf>, files: Vec<PathBuf>) -> Result<ExitCode, String> {
+pub fn run(root: Option<PathBuf>, files: Vec<PathBuf>) -> Result<ExitCode, Failure> {
     let root = paths::project_root(root, files.first().map(PathBuf::as_path))?;
     let tests = paths::collect(&root, &files, ".test.yaml")?;
     let project = match paths::load_project(&root) {
@@ -21,14 +20,14 @@ pub fn run(root: Option<PathBuf>, files: Vec<PathBuf>) -> Result<ExitCode, Strin
             return Ok(ExitCode::FAILURE);
         }
     };
-    let mut out = anstream::stdout();
+    let mut out = Out::text();
     let (mut passed, mut failed, mut broken) = (0, 0, 0);
     for file in &tests {
-        let _ = writeln!(out, "{}", crate::diagnostic::display_path(file));
+        writeln!(out, "{}", crate::diagnostic::display_path(file))?;
         match run_test_file(&project, file) {
             Err(problems) => {
                 broken += 1;
-                let _ = out.flush();
+                out.flush()?;
                 print_diagnostics(&problems);
             }
             Ok(result) => {
@@ -36,13 +35,13 @@ pub fn run(root: Option<PathBuf>, files: Vec<PathBuf>) -> Result<ExitCode, Strin
                     match &case.failure {
                         None => {
                             passed += 1;
-                            let _ = writeln!(out, "  {GREEN}✔{GREEN:#} {}", case.name);
+                            writeln!(out, "  {GREEN}✔{GREEN:#} {}", case.name)?;
                         }
                         Some(why) => {
                             failed += 1;
-                            let _ = writeln!(out, "  {RED}✘ {}{RED:#} ({})", case.name, case.at);
+                            writeln!(out, "  {RED}✘ {}{RED:#} ({})", case.name, case.at)?;
                             for line in why.lines() {
-                                let _ = writeln!(out, "      {line}");
+                                writeln!(out, "      {line}")?;
                             }
                         }
                     }
@@ -51,6 +50,7 @@ pub fn run(root: Option<PathBuf>, files: Vec<PathBuf>) -> Result<ExitCode, Strin
         }
     }
     let broken_note = if broken > 0 { format!(" ({broken} test file{} could not run)", if broken == 1 { "" } else { "s" }) } else { String::new() };
-    let _ = writeln!(out, "\n{passed} passed, {failed} failed{broken_note}");
+    writeln!(out, "\n{passed} passed, {failed} failed{broken_note}")?;
+    out.finish()?;
     Ok(if failed > 0 || broken > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }

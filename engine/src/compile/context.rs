@@ -53,7 +53,9 @@ impl Ctx<'_> {
                 CompileErrorKind::Error => Diagnostic::error(p.message),
             };
             let mut d = d.at(self.spans.text_loc(pointer, p.offset, p.len));
-            d.label = p.label;
+            if let Some(l) = p.label {
+                d = d.label(l);
+            }
             if let Some(h) = p.help {
                 d = d.help(h);
             }

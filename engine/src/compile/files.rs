@@ -16,24 +16,43 @@ pub type CompileResult = Result<(CompiledFlow, Vec<Diagnostic>), Vec<Diagnostic>
 pub fn compile_files(project: &Project, files: Vec<PathBuf>) -> Vec<(PathBuf, CompileResult)> {
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len().max(1));
     let next = AtomicUsize::new(0);
+    let work = || {
+        let mut mine = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(file) = files.get(i) else { break };
+            mine.push((i, compile_guarded(project, file)));
+        }
+        mine
+    };
     let mut done: Vec<(usize, CompileResult)> = std::thread::scope(|scope| {
+        // The stack is set rather than inherited (RUST_MIN_STACK could make it smaller):
+        // the input bounds in `crate::limits` are chosen to hold on it with room to spare.
         let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(file) = files.get(i) else { break };
-                        mine.push((i, compile_file(project, file)));
-                    }
-                    mine
-                })
-            })
+            .filter_map(|_| std::thread::Builder::new().name("compile".into()).stack_size(WORKER_STACK).spawn_scoped(scope, work).ok())
             .collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+        // No thread could be started: the files are compiled here, one after the other.
+        let here = if handles.is_empty() { work() } else { Vec::new() };
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).chain(here).collect()
     });
     done.sort_by_key(|(i, _)| *i);
     files.into_iter().zip(done.into_iter().map(|(_, r)| r)).collect()
+}
+
+/// The stack of a compile worker: the default of Rust's and tokio's threads.
+pub const WORKER_STACK: usize = 2 << 20;
+
+/// A panic while compiling one file (a bug) is that file's problem: the other
+/// files' answers still come, and a serving engine keeps its flows rather than
+/// losing the reload thread, or at start the process, to one file.
+fn compile_guarded(project: &Project, file: &std::path::Path) -> CompileResult {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| compile_file(project, file))).unwrap_or_else(|panic| {
+        let what = panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned()).unwrap_or_default();
+        Err(vec![Diagnostic::error(format!(
+            "flowmap failed while loading {} (a bug; please report it): {what}",
+            crate::diagnostic::display_path(file)
+        ))])
+    })
 }
 
 #[cfg(test)]

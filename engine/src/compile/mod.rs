@@ -38,8 +38,21 @@ use crate::project::{Project, file_start};
 
 /// Loads, merges and compiles a flow file. Warnings come back with the flow.
 pub fn compile_file(project: &Project, path: &Path) -> Result<(CompiledFlow, Vec<Diagnostic>), Vec<Diagnostic>> {
-    let loaded = load_flow(path)?;
-    compile_flow(project, &loaded)
+    let loaded = load_flow(path).map_err(|p| at_most(p, path))?;
+    compile_flow(project, &loaded).map_err(|p| at_most(p, path))
+}
+
+/// The first `MAX_PROBLEMS` problems and a count of the rest: a file with a
+/// hundred thousand unknown keys on one line would otherwise print each with
+/// its line, and nobody fixes the hundred-and-first before the first.
+fn at_most(mut problems: Vec<Diagnostic>, path: &Path) -> Vec<Diagnostic> {
+    let max = crate::limits::MAX_PROBLEMS;
+    if problems.len() > max {
+        let more = problems.len() - max;
+        problems.truncate(max);
+        problems.push(Diagnostic::error(format!("{more} more problems in {} are not shown", crate::diagnostic::display_path(path))));
+    }
+    problems
 }
 
 pub fn compile_flow(project: &Project, loaded: &LoadedFlow) -> Result<(CompiledFlow, Vec<Diagnostic>), Vec<Diagnostic>> {
@@ -84,11 +97,11 @@ fn build(project: &Project, loaded: &LoadedFlow, flow: &FlowFile, ctx: &mut Ctx)
     let alias = intern(source.alias.as_deref().unwrap_or("record"));
     let record_roots = [alias, "settings"];
     let records = match &source.records {
-        Some(text) => match jmespath::compile(text) {
+        Some(text) => match crate::expr::compile_selector(text) {
             Ok(e) => Some(e),
             Err(e) => {
                 ctx.error(
-                    Diagnostic::error(format!("`records` is not a valid JMESPath expression: {}", e.reason))
+                    Diagnostic::error(format!("`records` is not a valid JMESPath expression: {}", e.reason()))
                         .at(ctx.spans.value_loc("/source/records")),
                 );
                 None

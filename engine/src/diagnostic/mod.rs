@@ -27,7 +27,7 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn error(message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Error, message: message.into(), location: None, label: None, help: Vec::new() }
+        Diagnostic { severity: Severity::Error, message: clip(message.into()), location: None, label: None, help: Vec::new() }
     }
 
     pub fn warning(message: impl Into<String>) -> Self {
@@ -40,12 +40,12 @@ impl Diagnostic {
     }
 
     pub fn label(mut self, label: impl Into<String>) -> Self {
-        self.label = Some(label.into());
+        self.label = Some(clip(label.into()));
         self
     }
 
     pub fn help(mut self, help: impl Into<String>) -> Self {
-        self.help.push(help.into());
+        self.help.push(clip(help.into()));
         self
     }
 
@@ -54,13 +54,30 @@ impl Diagnostic {
     }
 }
 
+/// Messages quote names and values from the file, which may be megabytes
+/// long (a 10 MB scalar taken for a name); one diagnostic shows at most
+/// `MESSAGE_CHARS` of each text, the rest cut with `…`.
+fn clip(text: String) -> String {
+    match text.char_indices().nth(crate::limits::MESSAGE_CHARS) {
+        None => text,
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+    }
+}
+
 /// Returns the closest candidate to `name`, if it is close enough to be a typo.
 pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let lower = name.to_lowercase();
+    let len = lower.chars().count();
+    let near_enough = |c: &str| (c.chars().count().max(3) / 3).max(1);
     candidates
         .into_iter()
-        .map(|c| (strsim::damerau_levenshtein(&lower, &c.to_lowercase()), c))
-        .filter(|(distance, c)| *distance <= (c.chars().count().max(3) / 3).max(1))
+        // The distance is at least the difference in length: a name much longer than every
+        // candidate (a 10 MB scalar) is no typo, and is not compared character by character
+        // (the comparison costs the product of the lengths).
+        .map(|c| (c, c.to_lowercase()))
+        .filter(|(c, lc)| len.abs_diff(lc.chars().count()) <= near_enough(c))
+        .map(|(c, lc)| (strsim::damerau_levenshtein(&lower, &lc), c))
+        .filter(|(distance, c)| *distance <= near_enough(c))
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, c)| c)
 }

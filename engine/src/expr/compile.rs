@@ -2,7 +2,6 @@ use minijinja::{Expression, Value};
 
 use super::env::{ExprEnv, KNOWN_FILTERS, KNOWN_FUNCTIONS};
 use super::path::{PathExpr, parse_path};
-use super::scope::Scope;
 use super::simple::{Simple, parse_simple};
 use crate::diagnostic::did_you_mean;
 
@@ -101,6 +100,8 @@ pub struct Compiler<'a> {
 impl Compiler<'_> {
     /// Compiles one expression, checking every name it uses.
     pub fn expr(&self, text: &str, names: &Names) -> Result<(Expr, Vec<CompileError>), Vec<CompileError>> {
+        // Before anything parses it: every parser below recurses per part.
+        super::size::check_size(text).map_err(|e| vec![e])?;
         let mut problems = Vec::new();
         let trimmed = text.trim();
         if trimmed.is_empty() {
@@ -112,6 +113,9 @@ impl Compiler<'_> {
         } else {
             let compiled = self.env.compile(text).map_err(|e| vec![syntax_error(text, &e)])?;
             let mut vars: Vec<String> = compiled.undeclared_variables(true).into_iter().collect();
+            // What runs: the same expression with each `*` bounded.
+            let star = char_offset(text, text.find('*').unwrap_or(0));
+            let compiled = self.env.compile_guarded(text).map_err(|m| vec![error(star, 1, m)])?.unwrap_or(compiled);
             vars.sort_by_key(|v| text.find(v.as_str()).unwrap_or(usize::MAX));
             match parse_simple(trimmed, &self.env.native_filters) {
                 Some(simple) => (ExprKind::Native(simple, compiled), vars),
@@ -124,15 +128,19 @@ impl Compiler<'_> {
             check_name(text, var, names, &mut problems);
         }
         self.check_calls(text, &mut problems);
+        super::arguments::check_constant_widths(text, &mut problems);
         check_plus(text, &mut problems);
         if problems.iter().any(|p| p.kind == CompileErrorKind::Error) {
             return Err(problems);
         }
         let mut expr = Expr { kind, text: text.to_string(), vars };
-        if expr.vars.is_empty()
-            && let Ok(v) = expr.eval(&Scope::new())
-        {
-            expr.kind = ExprKind::Const(v);
+        if expr.vars.is_empty() {
+            // Needs no record: its value, or its failure, is the same for every record.
+            match expr.eval_constant() {
+                Some(Ok(v)) => expr.kind = ExprKind::Const(v),
+                Some(Err(e)) => return Err(vec![error(0, text.chars().count(), format!("the expression fails for every record: {e}"))]),
+                None => {}
+            }
         }
         Ok((expr, problems))
     }
@@ -290,21 +298,22 @@ fn check_plus(text: &str, problems: &mut Vec<CompileError>) {
 /// Words of the expression language that may stand before `(` without being a call.
 const KEYWORDS: [&str; 9] = ["and", "or", "not", "if", "else", "in", "is", "true", "false"];
 
-enum CallKind {
+pub(super) enum CallKind {
     Filter,
     Function,
     Test,
 }
 
-struct Call {
-    kind: CallKind,
-    name: String,
-    offset: usize,
+pub(super) struct Call {
+    pub kind: CallKind,
+    pub name: String,
+    /// Character offset of the name.
+    pub offset: usize,
 }
 
 /// Finds filter (`| name`), test (`is name`) and function (`name(`) names
 /// outside string literals.
-fn scan_calls(text: &str) -> Vec<Call> {
+pub(super) fn scan_calls(text: &str) -> Vec<Call> {
     let chars: Vec<char> = text.chars().collect();
     let mut out = Vec::new();
     let mut i = 0;
@@ -361,6 +370,24 @@ mod tests {
         assert!(compile("order.currency or (settings.currency | upper)").is_ok());
         assert!(compile("not (order.id > 1) and (order.id < 9)").is_ok());
         assert_eq!(compile("nosuch(order.id)"), Err(vec!["unknown function `nosuch`".to_string()]));
+    }
+
+    #[test]
+    fn what_fails_for_every_record_is_a_compile_error() {
+        assert_eq!(
+            compile("'x' * 9999999999999"),
+            Err(vec![
+                "the expression fails for every record: `*` would make 9999999999999 characters (1 × 9999999999999), more than 10000, the largest flowmap allows"
+                    .to_string()
+            ])
+        );
+        assert_eq!(
+            compile("'%99999d' | format(1)"),
+            Err(vec!["the expression fails for every record: format width 99999 is more than 10000, the largest flowmap allows".to_string()])
+        );
+        assert_eq!(compile("order.id | lpad(99999)"), Err(vec!["lpad width 99999 is more than 10000, the largest flowmap allows".to_string()]));
+        // Names minijinja does not list (in a slice) are still read from the record.
+        assert!(compile("order.ref[2:]").is_ok());
     }
 
     #[test]

@@ -26,8 +26,8 @@ pub struct ExprEnv {
 
 impl ExprEnv {
     /// Builds the environment. A YAML filter that does not compile is returned
-    /// with its index so the caller can point at its line.
-    pub fn new(filters: &SystemFilters) -> Result<ExprEnv, (usize, minijinja::Error)> {
+    /// with its index and the reason, so the caller can point at its line.
+    pub fn new(filters: &SystemFilters) -> Result<ExprEnv, (usize, String)> {
         let env = shared_env(filters)?;
         let system_filters = filters.iter().map(|(n, _)| n.clone()).collect();
         let none = super::simple::NativeFilters::new();
@@ -37,6 +37,15 @@ impl ExprEnv {
 
     pub fn compile(&self, text: &str) -> Result<Expression<'static, 'static>, minijinja::Error> {
         self.env.compile_expression_owned(text.to_string())
+    }
+
+    /// What runs for `text` when it multiplies: the same expression, each `*`
+    /// bounded (see `repeat.rs`); None when it does not multiply.
+    pub fn compile_guarded(&self, text: &str) -> Result<Option<Expression<'static, 'static>>, String> {
+        match super::repeat::guarded(text)? {
+            Some(guarded) => self.compile(&guarded).map(Some).map_err(|e| e.detail().unwrap_or("syntax error").to_string()),
+            None => Ok(None),
+        }
     }
 
     /// Whether a filter of this name exists. minijinja resolves filters when an
@@ -65,7 +74,7 @@ impl ExprEnv {
 
 /// The environment for these system filters: built (and kept) the first time,
 /// the same one afterwards.
-fn shared_env(filters: &SystemFilters) -> Result<&'static Environment<'static>, (usize, minijinja::Error)> {
+fn shared_env(filters: &SystemFilters) -> Result<&'static Environment<'static>, (usize, String)> {
     static BASE: OnceLock<Environment<'static>> = OnceLock::new();
     static BY_FILTERS: OnceLock<Mutex<HashMap<SystemFilters, &'static Environment<'static>>>> = OnceLock::new();
     let mut known = BY_FILTERS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
@@ -76,7 +85,10 @@ fn shared_env(filters: &SystemFilters) -> Result<&'static Environment<'static>, 
     let base = BASE.get_or_init(base_env);
     let mut env = base_env();
     for (i, (name, text)) in filters.iter().enumerate() {
-        let expr: Expression<'static, 'static> = base.compile_expression_owned(text.clone()).map_err(|e| (i, e))?;
+        super::size::check_size(text).map_err(|e| (i, e.message))?;
+        let guarded = super::repeat::guarded(text).map_err(|m| (i, m))?.unwrap_or_else(|| text.clone());
+        let expr: Expression<'static, 'static> =
+            base.compile_expression_owned(guarded).map_err(|e| (i, e.detail().unwrap_or("syntax error").to_string()))?;
         env.add_filter(name.clone(), move |value: Value| expr.eval(minijinja::context! { value }));
     }
     let env: &'static Environment<'static> = Box::leak(Box::new(env));
@@ -88,6 +100,7 @@ fn base_env() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     super::functions::register(&mut env);
+    env.add_filter(super::repeat::TIMES, super::repeat::times_filter);
     env
 }
 

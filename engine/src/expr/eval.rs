@@ -29,6 +29,23 @@ impl Expr {
         }
     }
 
+    /// For an expression that names no variable: its value, or the error it
+    /// gives every record. None when it reads a name after all: minijinja
+    /// does not list every name it reads (not those in a slice, `a.b[2:]`).
+    pub(super) fn eval_constant(&self) -> Option<Result<Value, EvalError>> {
+        let e = match &self.kind {
+            ExprKind::Const(v) => return Some(Ok(v.clone())),
+            ExprKind::Path(_) => return None,
+            ExprKind::Native(_, e) | ExprKind::Jinja(e) => e,
+        };
+        match e.eval(Scope::new().to_context()) {
+            Ok(v) if v.is_undefined() => None,
+            Ok(v) => Some(Ok(v)),
+            Err(err) if err.kind() == minijinja::ErrorKind::UndefinedError => None,
+            Err(err) => Some(Err(EvalError::from_minijinja(&err))),
+        }
+    }
+
     /// Like `eval`, but a missing value is `None` instead of an error
     /// (for optional fields and `when` conditions over optional data).
     pub fn eval_opt(&self, scope: &Scope) -> Result<Option<Value>, EvalError> {

@@ -6,6 +6,7 @@
 //! compiled minijinja expression. Evaluation never returns Undefined: a value
 //! that resolves to nothing is an error naming the missing path.
 
+mod arguments;
 mod compile;
 mod env;
 mod error;
@@ -13,10 +14,14 @@ mod eval;
 pub mod functions;
 pub mod names;
 mod path;
+mod repeat;
 mod scope;
+mod selector;
 mod simple;
+pub(crate) mod size;
 
 pub use compile::{CompileError, CompileErrorKind, Compiler, Expr, Names, Template};
 pub use env::{ExprEnv, SystemFilters};
 pub use error::EvalError;
 pub use scope::Scope;
+pub use selector::{SelectorError, compile_selector};

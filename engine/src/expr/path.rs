@@ -1,6 +1,7 @@
 use minijinja::Value;
 
 use super::scope::Scope;
+use crate::limits::MAX_NATIVE_DEPTH;
 
 /// A plain path such as `order.retailer.reference`, `lines[0].sku` or
 /// `lookup.item[line.sku]`, recognised at compile time so it can be evaluated
@@ -65,6 +66,11 @@ fn owned_child(v: &Value, key: &Value) -> Option<Value> {
 pub struct Missing(pub String);
 
 impl PathExpr {
+    /// Levels of paths inside brackets (`a[b[c]]` is 3): evaluation recurses once per level.
+    pub fn depth(&self) -> usize {
+        1 + self.segments.iter().map(|s| if let Segment::Dynamic(p) = s { p.depth() } else { 0 }).max().unwrap_or(0)
+    }
+
     pub fn eval(&self, scope: &Scope) -> Result<Value, Missing> {
         let root = scope.get(self.root).ok_or_else(|| Missing(self.root.to_string()))?;
         // Walk by reference through records and lists (no reference-count
@@ -113,7 +119,7 @@ fn display_key(key: &Value) -> String {
 pub fn parse_path(text: &str) -> Option<PathExpr> {
     let mut p = Parser { s: text.trim().as_bytes(), i: 0 };
     let path = p.path()?;
-    (p.i == p.s.len()).then_some(path)
+    (p.i == p.s.len() && path.depth() <= MAX_NATIVE_DEPTH).then_some(path)
 }
 
 struct Parser<'a> {

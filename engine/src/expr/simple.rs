@@ -20,6 +20,7 @@ use minijinja::value::ValueKind;
 use super::functions::{NativeCall, native_filter, native_function};
 use super::path::{PathExpr, Segment};
 use super::scope::Scope;
+use crate::limits::MAX_NATIVE_DEPTH;
 
 /// Why native evaluation stopped.
 #[derive(Debug, Clone, PartialEq)]
@@ -84,6 +85,26 @@ pub enum CmpOp {
 }
 
 impl Simple {
+    /// Levels of the tree: evaluating it recurses once per level.
+    fn depth(&self) -> usize {
+        let max = |items: &[&Simple]| items.iter().map(|e| e.depth()).max().unwrap_or(0);
+        1 + match self {
+            Simple::Const(_) => 0,
+            Simple::Path(p) | Simple::Defined(p, _) => p.depth(),
+            Simple::Concat(parts) => parts.iter().map(Simple::depth).max().unwrap_or(0),
+            Simple::Compare(a, _, b) | Simple::And(a, b) | Simple::Or(a, b) => max(&[a, b]),
+            Simple::Not(a) => a.depth(),
+            Simple::If { then, cond, otherwise } => max(&[then, cond, otherwise]),
+            Simple::Filter(input, filter) => match filter {
+                Filter::Pad { width, fill, .. } => max(&[input, width]).max(fill.as_ref().map_or(0, |f| f.depth())),
+                Filter::Default(other) | Filter::System(other) => max(&[input, other]),
+                Filter::Call(_, args) => input.depth().max(args.iter().map(Simple::depth).max().unwrap_or(0)),
+                _ => input.depth(),
+            },
+            Simple::Call(_, args) => args.iter().map(Simple::depth).max().unwrap_or(0),
+        }
+    }
+
     pub fn eval(&self, scope: &Scope) -> Result<Value, Native> {
         Ok(match self {
             Simple::Const(v) => v.clone(),
@@ -300,7 +321,8 @@ pub fn parse_simple(text: &str, system: &NativeFilters) -> Option<Simple> {
     let toks = tokenize(text)?;
     let mut p = P { toks, i: 0, system };
     let e = p.ternary()?;
-    (p.i == p.toks.len()).then_some(e)
+    // Deeper trees run in minijinja's VM, which evaluates without recursing.
+    (p.i == p.toks.len() && e.depth() <= MAX_NATIVE_DEPTH).then_some(e)
 }
 
 struct P<'a> {

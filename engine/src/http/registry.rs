@@ -131,7 +131,7 @@ impl Registry {
             .map_err(|e| CallError::Stop { message: format!("HTTP client: {e}") })?;
         let base_without_params = system.base_url.replace("{host}", &host);
         let auth = self.auth(name, system, &host, &base_without_params)?;
-        let error_message = system.http.error_message.as_deref().and_then(|e| jmespath::compile(e).ok());
+        let error_message = system.http.error_message.as_deref().and_then(|e| crate::expr::compile_selector(e).ok());
         let mut conn = Connection {
             name: name.to_string(),
             system: system_name.clone(),
@@ -184,7 +184,7 @@ impl Registry {
         }
         let url = how.get.replace("{host}", &conn.host);
         let answer = conn.get(&url, &[]).await?;
-        let expr = jmespath::compile(&how.value).map_err(|e| CallError::Stop { message: format!("discover.{param}: {e}") })?;
+        let expr = crate::expr::compile_selector(&how.value).map_err(|e| CallError::Stop { message: format!("discover.{param}: {e}") })?;
         let found = crate::value::search(&expr, &answer.body).map_err(|e| CallError::Stop { message: format!("discover.{param}: {e}") })?;
         let value = match serde_json::to_value(&*found).unwrap_or_default() {
             serde_json::Value::String(s) => s,

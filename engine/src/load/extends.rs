@@ -84,6 +84,10 @@ fn resolve_base(path: &Path, rel: &str, doc: &Document, chain: &[PathBuf]) -> Re
         let cycle: Vec<String> = chain.iter().chain(std::iter::once(&canonical)).map(|p| crate::diagnostic::display_path(p)).collect();
         return Err(Diagnostic::error(format!("`extends` forms a cycle: {}", cycle.join(" → "))).at(here));
     }
+    // Each file of a chain is loaded one call deeper; a chain is a few files long.
+    if chain.len() >= crate::limits::MAX_EXTENDS {
+        return Err(Diagnostic::error(format!("`extends` chains more than {} files", crate::limits::MAX_EXTENDS)).at(here));
+    }
     Ok(base_path)
 }
 

@@ -5,6 +5,7 @@ mod extends;
 mod pointer;
 mod schema_check;
 mod span_index;
+mod text;
 mod yaml;
 
 pub use extends::{LoadedFlow, load_flow};

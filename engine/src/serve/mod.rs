@@ -82,8 +82,16 @@ pub fn serve(setup: ServeSetup, options: ServeOptions) -> Result<(), String> {
             flows = engine.flows().flows.len(), address = %address, max_connections = limits.max_connections,
             header_timeout_s = server::HEADER_TIMEOUT.as_secs(), "serving"
         );
-        // The address on stdout, for whoever started the engine (port 0 picks one).
-        println!("flowmap serve: {} flows, listening on http://{address}", engine.flows().flows.len());
+        // The address on stdout, for whoever started the engine (port 0 picks one). Nobody
+        // reading it is no reason to stop serving: the log (stderr) has it too.
+        let announced = {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "flowmap serve: {} flows, listening on http://{address}", engine.flows().flows.len()).and_then(|()| out.flush())
+        };
+        if let Err(e) = announced {
+            tracing::warn!(error = %e, "cannot write the address to stdout; serving anyway");
+        }
         let stopping = engine.clone();
         tokio::spawn(async move {
             shutdown_signal().await;

@@ -22,9 +22,11 @@ mod native;
 mod odata;
 mod tables;
 mod text;
+mod widths;
 
 pub(crate) use native::{NativeCall, native_filter, native_function};
 pub(crate) use text::pad_text;
+pub use widths::{WIDTH_ARGUMENTS, width_problem};
 
 /// Registers every filter and function of this module on `env`.
 pub fn register(env: &mut Environment<'static>) {
@@ -33,6 +35,7 @@ pub fn register(env: &mut Environment<'static>) {
     dates::register(env);
     money::register(env);
     tables::register(env);
+    widths::register(env);
 }
 
 /// An `InvalidOperation` error with the given message.

@@ -49,6 +49,7 @@ fn pad(value: &Value, width: usize, fill: Option<String>, kwargs: &Kwargs, side:
 /// The padding itself; native evaluation (`expr/simple.rs`) calls it too, so
 /// both paths give the same text and the same errors.
 pub(crate) fn pad_text(value: &Value, width: usize, fill: char, left: bool) -> Result<String, Error> {
+    super::widths::check_width(if left { "lpad width" } else { "rpad width" }, width)?;
     let text = text_of(value)?;
     let missing = width.saturating_sub(text.chars().count());
     let padding: String = std::iter::repeat_n(fill, missing).collect();
