@@ -293,9 +293,10 @@ fn flows_that_can_deliver_the_same_records_to_one_target_are_named() {
     assert_eq!(run.code, 0);
     assert_eq!(
         run.stdout,
-        "warning: flows `lnb-order-to-exact-as-order` (mappings/exact-send-modes/order.flow.yaml) and `lnb-orders-to-exact` \
-(mappings/lnb-exact/orders.flow.yaml) can deliver the same records to one target: each takes lnb /orders and creates exact \
-salesorder/SalesOrders matched on YourRef
+        "warning: 2 flows can deliver the same records to one target: each takes lnb /orders and creates exact salesorder/SalesOrders \
+matched on YourRef
+ = help: flow `lnb-order-to-exact-as-order` in mappings/exact-send-modes/order.flow.yaml
+ = help: flow `lnb-orders-to-exact` in mappings/lnb-exact/orders.flow.yaml
  = help: a record with the same YourRef is sent once, whichever flow runs first (it is reserved in the state file); a record \
 the flows give different YourRefs is sent by each, and engines on separate state files do not see each other
  = help: run one of these flows per deployment, or give them sources that do not overlap

@@ -92,11 +92,18 @@ fn a_serving_engine_and_a_cli_run_of_flows_with_one_target_send_each_order_once(
     std::fs::write(&third, text.replace("flow: lnb-order-to-exact-as-order", "flow: lnb-order-copy")).unwrap();
     let served = Served::start(&world, &root, &[], &[]);
     let log = served.log.lock().unwrap().clone();
-    let warned = log.lines().find(|l| l.contains("can deliver the same records to one target") && l.contains("`lnb-order-copy`"));
-    assert!(
-        warned.is_some_and(|l| l.contains("WARN warning: flows `acme-lnb-orders-to-exact`")
-            && l.contains("and `lnb-orders-to-exact`")
-            && l.ends_with("each takes lnb /orders and creates exact salesorder/SalesOrders matched on YourRef")),
+    let warned = log.split("WARN warning: ").find(|w| w.contains("`lnb-order-copy`")).unwrap_or_default();
+    let shown = |file: &str| root.join(file).display().to_string();
+    assert_eq!(
+        warned.lines().take(5).collect::<Vec<_>>(),
+        vec![
+            "4 flows can deliver the same records to one target: each takes lnb /orders and creates exact salesorder/SalesOrders matched on YourRef"
+                .to_string(),
+            format!(" = help: flow `acme-lnb-orders-to-exact` in {}", shown("mappings/customers/acme/orders.flow.yaml")),
+            format!(" = help: flow `lnb-order-copy` in {}", shown("mappings/exact-send-modes/order-copy.flow.yaml")),
+            format!(" = help: flow `lnb-order-to-exact-as-order` in {}", shown("mappings/exact-send-modes/order.flow.yaml")),
+            format!(" = help: flow `lnb-orders-to-exact` in {}", shown("mappings/lnb-exact/orders.flow.yaml")),
+        ],
         "serve warns about flows with one target:\n{log}"
     );
     world.sandbox.set_faults(faults());

@@ -26,25 +26,20 @@ pub fn shared_targets<'a>(flows: impl IntoIterator<Item = &'a CompiledFlow>) -> 
         .into_iter()
         .filter(|(_, flows)| flows.len() > 1)
         .map(|((source, get, system, entity, field), flows)| {
-            let names: Vec<String> = flows.iter().map(|f| format!("`{}` ({})", f.name, display_path(&f.path))).collect();
-            Diagnostic::warning(format!(
-                "flows {} can deliver the same records to one target: each takes {source} {get} and creates {system} {entity} matched on {field}",
-                join_names(&names)
-            ))
-            .help(format!(
-                "a record with the same {field} is sent once, whichever flow runs first (it is reserved in the state file); \
-                 a record the flows give different {field}s is sent by each, and engines on separate state files do not see each other"
-            ))
-            .help("run one of these flows per deployment, or give them sources that do not overlap")
+            // The flows one a line: a message is kept short (diagnostics cap what they quote).
+            let mut warning = Diagnostic::warning(format!(
+                "{} flows can deliver the same records to one target: each takes {source} {get} and creates {system} {entity} matched on {field}",
+                flows.len()
+            ));
+            for flow in &flows {
+                warning = warning.help(format!("flow `{}` in {}", flow.name, display_path(&flow.path)));
+            }
+            warning
+                .help(format!(
+                    "a record with the same {field} is sent once, whichever flow runs first (it is reserved in the state file); \
+                     a record the flows give different {field}s is sent by each, and engines on separate state files do not see each other"
+                ))
+                .help("run one of these flows per deployment, or give them sources that do not overlap")
         })
         .collect()
-}
-
-/// `a`, `a and b`, `a, b and c`.
-fn join_names(names: &[String]) -> String {
-    match names {
-        [] => String::new(),
-        [one] => one.clone(),
-        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
-    }
 }
