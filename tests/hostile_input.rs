@@ -236,14 +236,7 @@ checked 1 flow: 1 error, 0 warnings
 #[test]
 fn serve_does_not_start_on_a_file_too_deep_and_says_why() {
     let (dir, root) = project_with(|t| deep_settings(t, 3_000));
-    let out = Command::new(env!("CARGO_BIN_EXE_flowmap"))
-        .args(["--color", "never", "serve", "--listen", "127.0.0.1:0", "--state"])
-        .arg(dir.path().join("state.db"))
-        .current_dir(&root)
-        .env("FLOWMAP_API_TOKEN", TOKEN)
-        .env_remove("CLICOLOR_FORCE")
-        .output()
-        .unwrap();
+    let out = common::serve::serve_to_the_end(dir.path(), &root);
     // Every flow that extends the orders flow names the same line once.
     assert_eq!((out.status.code(), String::from_utf8_lossy(&out.stdout).as_ref()), (Some(2), ""));
     assert_eq!(String::from_utf8_lossy(&out.stderr), format!("{DEEP_TEXT}\nerror: the flows do not load; nothing was started\n"));

@@ -474,14 +474,7 @@ fn a_broken_flow_at_start_is_shown_as_check_shows_it_and_nothing_starts() {
     let flow = orders_flow(&root);
     let text = std::fs::read_to_string(&flow).unwrap();
     std::fs::write(&flow, text.replace(r#"YourRef: '"PO" ~ order.line.id'"#, r#"YourRf: '"PO" ~ order.line.id'"#)).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_flowmap"))
-        .args(["--color", "never", "serve", "--listen", "127.0.0.1:0", "--state"])
-        .arg(dir.path().join("state.db"))
-        .current_dir(&root)
-        .env("FLOWMAP_API_TOKEN", TOKEN)
-        .env_remove("CLICOLOR_FORCE")
-        .output()
-        .unwrap();
+    let out = common::serve::serve_to_the_end(dir.path(), &root);
     assert_eq!((out.status.code(), String::from_utf8_lossy(&out.stdout).as_ref()), (Some(2), ""));
     // The orders flow and the send modes that extend it each name the line once, for their own entity.
     let expected = ["SalesOrder", "SalesInvoice", "SalesEntry"]

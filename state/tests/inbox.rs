@@ -99,18 +99,7 @@ fn a_state_file_of_schema_version_1_gains_the_inbox_and_keeps_its_journal() {
 fn a_state_file_of_schema_version_2_counts_events_and_keeps_what_waits() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state.db");
-    drop(State::open(&path).unwrap());
-    // What a version-2 file looks like: the inbox without its event count, one record waiting.
-    let raw = Connection::open(&path).unwrap();
-    raw.execute_batch(
-        "DROP TABLE inbox; DROP TABLE deliveries; DROP TABLE webhook_events; ALTER TABLE runs DROP COLUMN process;
-         CREATE TABLE inbox (flow TEXT NOT NULL, key TEXT NOT NULL, origin TEXT NOT NULL, received_at_ms INTEGER NOT NULL,
-                             PRIMARY KEY (flow, key)) WITHOUT ROWID;
-         INSERT INTO inbox VALUES ('cancellations', 'guid-1', 'exact SalesOrders Update', 1);
-         PRAGMA user_version = 2;",
-    )
-    .unwrap();
-    drop(raw);
+    version_2_with_one_waiting(&path);
 
     let state = State::open(&path).unwrap();
     let rows = state.inbox().unwrap();
@@ -123,17 +112,7 @@ fn a_state_file_of_schema_version_2_counts_events_and_keeps_what_waits() {
 fn a_state_file_of_schema_version_2_keeps_what_waits_as_waiting_with_no_tries() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state.db");
-    drop(State::open(&path).unwrap());
-    let raw = Connection::open(&path).unwrap();
-    raw.execute_batch(
-        "DROP TABLE inbox; DROP TABLE deliveries; DROP TABLE webhook_events; ALTER TABLE runs DROP COLUMN process;
-         CREATE TABLE inbox (flow TEXT NOT NULL, key TEXT NOT NULL, origin TEXT NOT NULL, received_at_ms INTEGER NOT NULL,
-                             PRIMARY KEY (flow, key)) WITHOUT ROWID;
-         INSERT INTO inbox VALUES ('cancellations', 'guid-1', 'exact SalesOrders Update', 1);
-         PRAGMA user_version = 2;",
-    )
-    .unwrap();
-    drop(raw);
+    version_2_with_one_waiting(&path);
     let state = State::open(&path).unwrap();
     let rows = state.inbox_waiting().unwrap();
     assert_eq!(
@@ -242,4 +221,18 @@ fn events_older_than_the_window_are_forgotten() {
     assert_eq!(state.receive_event("event-1", 60_000, &flows, "guid-1", "exact SalesOrders Update").unwrap(), Received::New);
     let count: i64 = Connection::open(&path).unwrap().query_row("SELECT count(*) FROM webhook_events", [], |r| r.get(0)).unwrap();
     assert_eq!(count, 1, "the old one was pruned");
+}
+
+/// What a version-2 file looks like: the inbox without its event count, one record waiting.
+fn version_2_with_one_waiting(path: &std::path::Path) {
+    drop(State::open(path).unwrap());
+    let raw = Connection::open(path).unwrap();
+    raw.execute_batch(
+        "DROP TABLE inbox; DROP TABLE deliveries; DROP TABLE webhook_events; ALTER TABLE runs DROP COLUMN process;
+         CREATE TABLE inbox (flow TEXT NOT NULL, key TEXT NOT NULL, origin TEXT NOT NULL, received_at_ms INTEGER NOT NULL,
+                             PRIMARY KEY (flow, key)) WITHOUT ROWID;
+         INSERT INTO inbox VALUES ('cancellations', 'guid-1', 'exact SalesOrders Update', 1);
+         PRAGMA user_version = 2;",
+    )
+    .unwrap();
 }

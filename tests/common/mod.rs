@@ -21,19 +21,7 @@ pub struct Run {
 }
 
 pub fn flowmap(args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_flowmap"))
-        .arg("--color")
-        .arg("never")
-        .args(args)
-        .current_dir(repo_root())
-        .env_remove("CLICOLOR_FORCE")
-        .output()
-        .expect("flowmap runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    flowmap_in(&repo_root(), args)
 }
 
 /// `flowmap` run from `dir` (a project copy, so shown paths are relative to it), colour off.

@@ -209,3 +209,16 @@ fn read_head(s: &mut TcpStream) -> String {
     }
     String::from_utf8_lossy(&head).into_owned()
 }
+
+/// `flowmap serve` in `root` with its state in `dir`, to its end: for a set that must not start.
+#[allow(dead_code)]
+pub fn serve_to_the_end(dir: &Path, root: &Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_flowmap"))
+        .args(["--color", "never", "serve", "--listen", "127.0.0.1:0", "--state"])
+        .arg(dir.join("state.db"))
+        .current_dir(root)
+        .env("FLOWMAP_API_TOKEN", TOKEN)
+        .env_remove("CLICOLOR_FORCE")
+        .output()
+        .expect("flowmap runs")
+}
