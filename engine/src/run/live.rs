@@ -13,9 +13,9 @@
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use flowmap_state::{Delivered, DeliveryEnd, JournalEntry, Reservation, State};
+use flowmap_state::{DeliveryEnd, JournalEntry, State};
 use minijinja::Value;
 
 use super::outcome::{Context, Outcome, Status};
@@ -24,40 +24,18 @@ use crate::access::{Asker, HttpAccess};
 use crate::compile::{CompiledFlow, CompiledRequest};
 use crate::deliver::PlannedRequest;
 use crate::expr::Scope;
-use crate::http::{CallError, Lister, Registry, Shutdown, redact};
-use crate::model::ExistsAction;
+use crate::http::{CallError, Registry, Shutdown, redact};
 use crate::project::Project;
 
 /// Records per batch: look-ups are asked per batch, and the journal shows progress per record.
 const BATCH: usize = 100;
 /// Deliveries of one record with lost answers before it is left for the next run.
 const MAX_SENDS: u32 = 3;
-/// How long a record waits for another run delivering the same identity
-/// (one delivery, with its retries, takes far less), before it is left for
-/// the next run.
-const RESERVE_WAIT: Duration = Duration::from_secs(300);
-/// The first and the longest pause between two looks at a held reservation.
-const RESERVE_POLL_FIRST: Duration = Duration::from_millis(20);
-const RESERVE_POLL_MAX: Duration = Duration::from_millis(500);
 
-/// What a creation is reserved by: e.g. target "exact SalesOrders YourRef",
-/// identity "PO50001".
-struct Identity {
-    target: String,
-    identity: String,
-}
-
-/// Who else delivered an identity, in words.
-trait Describe {
-    fn describe(&self) -> String;
-}
-
-impl Describe for Delivered {
-    fn describe(&self) -> String {
-        format!("flow {} (record {}, run {})", self.flow, self.key, self.run)
-    }
-}
-
+mod reserve;
+mod source;
+use reserve::Identity;
+use source::{Chosen, one_record};
 /// Which records a run takes.
 pub enum Records {
     /// Fetch them from the source (and first settle any left in doubt by an earlier run).
@@ -81,14 +59,6 @@ impl Records {
             Records::Stored(keys) => crate::keys::check_each(keys, shape).map_err(crate::keys::KeysError::Bad),
         }
     }
-}
-
-/// Records of chosen keys found in the source, and the keys not had (with why).
-struct Chosen {
-    found: Vec<serde_json::Value>,
-    missing: Vec<(String, String)>,
-    /// Each missing key and what asking again could do.
-    not_had: Vec<(String, NotHad)>,
 }
 
 /// Why the source gave no record for a chosen key: whoever asked for it (the
@@ -414,76 +384,6 @@ impl Live<'_> {
             Err(std::fs::TryLockError::Error(e)) => Err(format!("cannot lock {}: {e}", path.display())),
         }
     }
-
-    /// The records of chosen keys, and the keys that could not be had (with why).
-    fn fetch_chosen(&self, keys: &[String]) -> Result<Chosen, String> {
-        let source = &self.flow.source;
-        let Some(one) = &source.get_one else {
-            // No endpoint for one record: the listing, kept to the chosen keys.
-            let all = self.fetch()?;
-            let mut found = Vec::new();
-            let mut seen = HashSet::new();
-            for record in all {
-                let mut scope = Scope::new();
-                scope.push("settings", self.flow.settings.clone());
-                scope.push(source.alias, crate::value::from_json(&record));
-                let key = source.key.eval(&scope).map(|k| crate::value::key_text(&k)).unwrap_or_default();
-                if keys.contains(&key) && seen.insert(key) {
-                    found.push(record);
-                }
-            }
-            let missing: Vec<(String, String)> =
-                keys.iter().filter(|k| !seen.contains(*k)).map(|k| (k.clone(), format!("the source has no record `{k}`"))).collect();
-            let not_had = missing.iter().map(|(k, _)| (k.clone(), NotHad::Missing)).collect();
-            return Ok(Chosen { found, missing, not_had });
-        };
-        let system = self.project.systems.get(&source.system).ok_or_else(|| format!("unknown system `{}`", source.system))?;
-        let odata = system.def.query == crate::model::QueryLanguage::Odata;
-        // The fields a listing selects are selected for one record too.
-        let select: Vec<(String, String)> = if odata { source.query.iter().filter(|(k, _)| k == "$select").cloned().collect() } else { Vec::new() };
-        self.rt.block_on(async {
-            let conn = self.registry.connection(&source.system).await.map_err(|e| e.to_string())?;
-            let asks = keys.iter().map(|key| {
-                let literal = if odata { key.replace('\'', "''") } else { key.clone() };
-                let url = conn.url(&one.replace("{key}", &encode_path_part(&literal)));
-                let (conn, select) = (conn.clone(), &select);
-                async move { (key.clone(), conn.get(&url, select).await) }
-            });
-            let mut chosen = Chosen { found: Vec::new(), missing: Vec::new(), not_had: Vec::new() };
-            for (key, answer) in futures_util::future::join_all(asks).await {
-                let (why, not_had) = match answer {
-                    Ok(a) => {
-                        chosen.found.push(one_record(&system.records, a.body));
-                        continue;
-                    }
-                    Err(CallError::Refused { status, message }) => match NotHad::of_status(status) {
-                        NotHad::Missing => (format!("the source has no record `{key}`"), NotHad::Missing),
-                        not_had => (format!("{} refused to give `{key}`: {message} (HTTP {status})", source.system), not_had),
-                    },
-                    Err(CallError::Invalid { message }) => (format!("{} `{key}` cannot be asked for: {message}", source.system), NotHad::Refused),
-                    Err(e) => return Err(format!("fetching {} `{key}`: {e}", source.system)),
-                };
-                chosen.not_had.push((key.clone(), not_had));
-                chosen.missing.push((key, why));
-            }
-            Ok(chosen)
-        })
-    }
-
-    /// Every source record the flow's query returns, all pages.
-    fn fetch(&self) -> Result<Vec<serde_json::Value>, String> {
-        let source = &self.flow.source;
-        let system = self.project.systems.get(&source.system).ok_or_else(|| format!("unknown system `{}`", source.system))?;
-        let page_size = system.def.page_size.unwrap_or(100) as usize;
-        self.rt
-            .block_on(async {
-                let conn = self.registry.connection(&source.system).await?;
-                let lister =
-                    Lister { conn: &conn, paging: &system.def.paging, page_size, records: &source.records, next_link: system.next_link.as_ref() };
-                lister.all(&conn.url(&source.get), &source.query).await
-            })
-            .map_err(|e| format!("fetching {} {}: {e}", source.system, source.get))
-    }
 }
 
 fn count(report: &mut LiveReport, ending: Ending, key: String, reasons: Vec<String>) {
@@ -702,125 +602,6 @@ impl Settle<'_> {
         Ok((Ending::Blocked, key.to_string(), vec![reason], failures, None))
     }
 
-    /// The identity a creation is reserved by: the existence check's system,
-    /// entity and field, and this record's key there. None for updates (a
-    /// record found is updated in place, twice is harmless) and for flows
-    /// without an existence check (nothing identifies what they send).
-    fn identity(&self, ctx: &Context) -> Option<Identity> {
-        let x = self.live.flow.exists.as_ref()?;
-        if ctx.found.is_some() {
-            return None;
-        }
-        let identity = ctx.exists_key.clone()?;
-        Some(Identity { target: format!("{} {} {}", x.system, x.entity, x.match_field), identity })
-    }
-
-    /// Reserves `identity` for this record and journals `sending` with it.
-    /// None: go on and deliver. Some: the record is settled without delivery
-    /// (someone else delivered it, or the wait was given up).
-    async fn reserve(&self, key: &str, ctx: &Context, identity: &Identity, sending: JournalEntry) -> Result<Option<Settled>, String> {
-        let flow = &self.live.flow.name;
-        let started = Instant::now();
-        let mut pause = RESERVE_POLL_FIRST;
-        loop {
-            let answer = self
-                .live
-                .state
-                .reserve_delivery(&identity.target, &identity.identity, flow, key, self.run, std::slice::from_ref(&sending))
-                .map_err(|e| format!("the journal could not be written: {e}"))?;
-            let by = match answer {
-                Reservation::Fresh => return Ok(None),
-                Reservation::Confirm(by) => by,
-                Reservation::Held(by) => {
-                    if self.live.cancel.as_ref().is_some_and(Shutdown::is_set) {
-                        return Ok(Some((Ending::Left, key.to_string(), Vec::new(), 0, None)));
-                    }
-                    if started.elapsed() > RESERVE_WAIT {
-                        let why = format!(
-                            "{} {} is being delivered by {} for more than {} s; left for the next run (the existence check decides then)",
-                            identity.target,
-                            identity.identity,
-                            by.describe(),
-                            RESERVE_WAIT.as_secs()
-                        );
-                        let mut e = self.entry(key, "failed", Some("failed"));
-                        e.reasons = vec![why.clone()];
-                        self.journal(&[e])?;
-                        return Ok(Some((Ending::Failed, key.to_string(), vec![why], 0, None)));
-                    }
-                    tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(RESERVE_POLL_MAX);
-                    continue;
-                }
-            };
-            // Delivered before (or in doubt) by someone else: the target decides.
-            return match self.confirm(ctx).await {
-                Some(Ok(Some(found))) => self.delivered_elsewhere(key, ctx, identity, found, &by).await.map(Some),
-                Some(Ok(None)) => {
-                    self.journal(&[sending])?;
-                    Ok(None)
-                }
-                Some(Err(e)) => {
-                    let why =
-                        format!("{} {} was delivered by {}, and the existence check failed: {e}", identity.target, identity.identity, by.describe());
-                    let mut entry = self.entry(key, "failed", Some("failed"));
-                    entry.reasons = vec![why.clone()];
-                    self.end(Some(identity), &DeliveryEnd::Doubt, &[entry])?;
-                    Ok(Some((Ending::Failed, key.to_string(), vec![why], 0, stop_of(&e))))
-                }
-                None => Ok(None),
-            };
-        }
-    }
-
-    /// Another flow, run or process delivered this identity while this run
-    /// was getting to it: skipped as if the existence check had found it
-    /// (an upserting flow leaves it for its next run, which updates it).
-    async fn delivered_elsewhere(
-        &self,
-        key: &str,
-        ctx: &Context,
-        identity: &Identity,
-        found: serde_json::Value,
-        by: &Delivered,
-    ) -> Result<Settled, String> {
-        let flow = self.live.flow;
-        let found_value = crate::value::from_json(&found);
-        let target_id = self.target_id(Some(&found_value));
-        let Some(x) = flow.exists.as_ref().filter(|x| x.then == ExistsAction::Skip) else {
-            let why = format!("{} {} was created meanwhile by {}; the next run updates it", identity.target, identity.identity, by.describe());
-            let mut e = self.entry(key, "failed", Some("failed"));
-            e.reasons = vec![why.clone()];
-            self.end(Some(identity), &DeliveryEnd::Sent(target_id), &[e])?;
-            return Ok((Ending::Failed, key.to_string(), vec![why], 0, None));
-        };
-        let mut scope = self.scope(ctx);
-        scope.push("key", Value::from(identity.identity.clone()));
-        scope.push("found", found_value);
-        let message = format!("{} (delivered by {})", x.message.render_lossy(&scope), by.describe());
-        let mut e = self.entry(key, "skipped", Some("skipped"));
-        e.answer = Some(found);
-        e.detail = Some(message.clone());
-        e.target_id = target_id.clone();
-        self.end(Some(identity), &DeliveryEnd::Sent(target_id), &[e])?;
-        let failures = self.plan_and_write_back(key, &flow.after.skipped, &mut scope).await?;
-        Ok((Ending::Skipped, key.to_string(), vec![message], failures, None))
-    }
-
-    /// Ends this run's reservation of `identity` (if the delivery had one),
-    /// journaling `entries` in the same transaction.
-    fn end(&self, identity: Option<&Identity>, end: &DeliveryEnd, entries: &[JournalEntry]) -> Result<(), String> {
-        match identity {
-            Some(identity) => self
-                .live
-                .state
-                .end_delivery(&identity.target, &identity.identity, self.run, end, entries)
-                .map_err(|e| format!("the journal could not be written: {e}")),
-            None if entries.is_empty() => Ok(()),
-            None => self.journal(entries),
-        }
-    }
-
     /// Asks the target whether a delivery in doubt arrived; None without an existence check.
     async fn confirm(&self, ctx: &Context) -> Option<Result<Option<serde_json::Value>, CallError>> {
         let x = self.live.flow.exists.as_ref()?;
@@ -884,24 +665,6 @@ impl Settle<'_> {
             None => body,
         }
     }
-}
-
-/// The record in a single-record answer: the system's `records` path when it
-/// leads to one record (`{"d": {…}}`), else the answer itself (a bare object).
-fn one_record(records: &jmespath::Expression<'static>, body: serde_json::Value) -> serde_json::Value {
-    match crate::value::search(records, &body).ok().map(|v| serde_json::to_value(&*v).unwrap_or_default()) {
-        Some(serde_json::Value::Object(o)) => serde_json::Value::Object(o),
-        Some(serde_json::Value::Array(mut a)) if a.len() == 1 => a.remove(0),
-        _ => body,
-    }
-}
-
-/// Characters a key keeps in a URL path; everything else is percent-encoded,
-/// so a `/`, `?` or `#` in a key cannot change the request.
-const PATH_PART: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'\'');
-
-fn encode_path_part(text: &str) -> String {
-    percent_encoding::utf8_percent_encode(text, PATH_PART).to_string()
 }
 
 fn stop_of(e: &CallError) -> Option<String> {
