@@ -321,3 +321,32 @@ checked 1 flow: 1 error, 0 warnings
 "#,
     );
 }
+
+/// A customer folder copied without renaming its flow: `check` fails at the
+/// second file's name, naming the first, and `serve` refuses the set by the
+/// same rule (the same diagnostic), so a green `check` means the deploy starts.
+#[test]
+fn two_flows_with_one_name_fail_check_as_they_fail_serve() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = common::serve::project_copy(dir.path());
+    let beta = root.join("mappings/customers/beta");
+    std::fs::create_dir_all(&beta).unwrap();
+    std::fs::write(beta.join("orders.flow.yaml"), "extends: ../../lnb-exact/orders.flow.yaml\nflow: beta-orders\n").unwrap();
+    std::fs::write(beta.join("other.flow.yaml"), "# copied from orders.flow.yaml\nextends: ../../lnb-exact/orders.flow.yaml\nflow: beta-orders\n")
+        .unwrap();
+    let expected = "error: two flows are named `beta-orders`
+ --> mappings/customers/beta/other.flow.yaml:3:7
+  |
+3 | flow: beta-orders
+  |       ^^^^^^^^^^^ also the name of the flow in mappings/customers/beta/orders.flow.yaml
+  = help: a flow's name identifies it in the journal, in schedules and in the API: give each flow its own
+";
+    let run = common::flowmap_in(&root, &["check"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.starts_with(&format!("{expected}\n")), "{}", run.stdout);
+    assert!(run.stdout.ends_with("checked 16 flows: 1 error, 2 warnings\n"), "{}", run.stdout);
+
+    let out = common::serve::serve_to_the_end(dir.path(), &root);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), format!("{expected}\nerror: the flows do not load; nothing was started\n"));
+}

@@ -2,31 +2,25 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::{Failure, Format, Out, paths};
-use crate::compile::{compile_files, shared_targets};
+use crate::compile::{flow_files, load_set};
 use crate::diagnostic::{Diagnostic, render_json, render_text};
 
 /// `flowmap check`: every problem of every flow in one pass.
 pub fn run(root: Option<PathBuf>, files: Vec<PathBuf>, format: Format) -> Result<ExitCode, Failure> {
     let root = paths::project_root(root, files.first().map(PathBuf::as_path))?;
-    let flows = paths::collect(&root, &files, ".flow.yaml")?;
+    // The default set is found as `flowmap serve` finds it.
+    let flows = if files.is_empty() { flow_files(&root.join("mappings")) } else { paths::collect(&root, &files, ".flow.yaml")? };
     let mut diagnostics: Vec<Diagnostic> = Vec::new();
     let mut results = Vec::new();
     match paths::load_project(&root) {
         Err(problems) => diagnostics.extend(problems),
         Ok(project) => {
-            let mut compiled_flows = Vec::new();
-            for (flow, compiled) in compile_files(&project, flows.clone()) {
-                let (ok, mut found) = match compiled {
-                    Ok((compiled, warnings)) => {
-                        compiled_flows.push(compiled);
-                        (true, warnings)
-                    }
-                    Err(problems) => (false, problems),
-                };
-                results.push((flow, ok));
-                diagnostics.append(&mut found);
+            let set = load_set(&project, flows.clone());
+            for (flow, answer) in set.files {
+                results.push((flow, answer.is_ok()));
+                diagnostics.extend(answer.unwrap_or_else(|problems| problems));
             }
-            diagnostics.extend(shared_targets(&compiled_flows));
+            diagnostics.extend(set.problems);
         }
     }
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();

@@ -10,6 +10,8 @@ use crate::model::{ExistsAction, QueryLanguage};
 
 pub struct CompiledFlow {
     pub name: String,
+    /// Where the name is written (`flow:`'s value), for problems of the set.
+    pub name_at: Option<crate::diagnostic::Location>,
     pub path: PathBuf,
     /// Hash of the merged flow, so runs can say which version they used.
     pub version: String,

@@ -12,11 +12,13 @@ mod mapping;
 mod overlap;
 mod references;
 mod rules;
+mod set;
 mod triggers;
 
 pub use files::{CompileResult, compile_files};
 pub use flow::*;
 pub use overlap::shared_targets;
+pub use set::{LoadedSet, flow_files, load_set};
 pub use triggers::{CompiledSchedule, CompiledWebhook};
 
 use std::path::Path;
@@ -144,6 +146,7 @@ fn build(project: &Project, loaded: &LoadedFlow, flow: &FlowFile, ctx: &mut Ctx)
     let settings = crate::value::from_json(&serde_json::Value::Object(flow.settings.clone().into_iter().collect()));
     Some(CompiledFlow {
         name: name.clone(),
+        name_at: loaded.spans.value_loc("/flow"),
         path: loaded.path.clone(),
         version: version_of(&loaded.value),
         source: CompiledSource {

@@ -2,12 +2,12 @@
 //! error is never used, so an invalid edit cannot replace a working flow.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::compile::{CompiledFlow, compile_files};
+use crate::compile::{CompiledFlow, flow_files, load_set};
 use crate::diagnostic::Diagnostic;
 use crate::project::Project;
 
@@ -19,45 +19,28 @@ pub struct FlowSet {
 }
 
 impl FlowSet {
-    /// Loads the project and every `*.flow.yaml` under `dir`; all problems, or the set.
+    /// Loads the project and every `*.flow.yaml` under `dir` by the rules of
+    /// `flowmap check` (`compile::load_set`); all problems, or the set.
     pub fn load(root: &Path, dir: &Path) -> Result<FlowSet, Vec<Diagnostic>> {
         let project = Project::load(root)?;
-        let mut files = Vec::new();
-        collect(dir, &mut files);
-        files.sort();
-        let mut problems = Vec::new();
-        let mut flows: BTreeMap<String, Arc<CompiledFlow>> = BTreeMap::new();
-        for (file, compiled) in compile_files(&project, files) {
-            match compiled {
-                Ok((flow, _warnings)) => {
-                    if let Some(other) = flows.get(&flow.name) {
-                        problems.push(Diagnostic::error(format!(
-                            "two flows are named `{}`: {} and {}",
-                            flow.name,
-                            crate::diagnostic::display_path(&other.path),
-                            crate::diagnostic::display_path(&file)
-                        )));
-                        continue;
-                    }
-                    flows.insert(flow.name.clone(), Arc::new(flow));
-                }
-                // A flow that others extend brings its problems into each of them: once is enough.
-                Err(p) => {
-                    for d in p.into_iter().filter(Diagnostic::is_error) {
-                        if !problems.iter().any(|q| same_place(q, &d)) {
-                            problems.push(d);
-                        }
-                    }
-                }
+        let set = load_set(&project, flow_files(dir));
+        let mut problems: Vec<Diagnostic> = Vec::new();
+        // A flow that others extend brings its problems into each of them: once is enough.
+        for d in set.files.into_iter().filter_map(|(_, answer)| answer.err()).flatten().filter(Diagnostic::is_error) {
+            if !problems.iter().any(|q| same_place(q, &d)) {
+                problems.push(d);
             }
         }
-        if problems.is_empty() {
-            // Logged at each load: the set works, but an operator should know.
-            for warning in crate::compile::shared_targets(flows.values().map(|f| &**f)) {
-                tracing::warn!("{}", super::engine::plain_text(&warning).trim_end());
-            }
+        let (errors, warnings): (Vec<Diagnostic>, Vec<Diagnostic>) = set.problems.into_iter().partition(Diagnostic::is_error);
+        problems.extend(errors);
+        if !problems.is_empty() {
+            return Err(problems);
         }
-        if problems.is_empty() { Ok(FlowSet { project: Arc::new(project), flows, loaded_at: Utc::now() }) } else { Err(problems) }
+        // Logged at each load: the set works, but an operator should know.
+        for warning in warnings {
+            tracing::warn!("{}", super::engine::plain_text(&warning).trim_end());
+        }
+        Ok(FlowSet { project: Arc::new(project), flows: set.flows, loaded_at: Utc::now() })
     }
 }
 
@@ -68,21 +51,4 @@ fn same_place(a: &Diagnostic, b: &Diagnostic) -> bool {
             (None, None) => true,
             _ => false,
         }
-}
-
-/// Flow files under `dir`, recursively; hidden folders and editor leftovers are skipped.
-fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') {
-            continue;
-        }
-        if path.is_dir() {
-            collect(&path, out);
-        } else if name.ends_with(".flow.yaml") || name.ends_with(".flow.yml") {
-            out.push(path);
-        }
-    }
 }
