@@ -64,3 +64,40 @@ fn check_json_gives_positions_for_editors() {
     assert_eq!(first["label"], "did you mean `lnb`?");
     assert_eq!(doc["errors"], 5);
 }
+
+/// The checked-in flow schema (what editors validate against) requires what a
+/// flow standing alone must have; an override's schema requires nothing.
+#[test]
+fn a_flow_without_target_is_refused_by_the_flow_schema() {
+    let read = |name: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(repo_root().join("schemas").join(name)).unwrap()).unwrap()
+    };
+    let flow = serde_json::json!({
+        "flow": "no-target",
+        "source": { "system": "lnb", "get": "/orders", "as": "order", "key": "order.reference" },
+        "mapping": { "YourRef": "order.reference" }
+    });
+    let standalone = jsonschema::validator_for(&read("flow.schema.json")).unwrap();
+    let errors: Vec<String> = standalone.iter_errors(&flow).map(|e| e.to_string()).collect();
+    assert_eq!(errors, vec!["\"target\" is a required property".to_string()]);
+    let override_schema = jsonschema::validator_for(&read("flow-override.schema.json")).unwrap();
+    assert!(override_schema.is_valid(&serde_json::json!({ "extends": "orders.flow.yaml", "flow": "acme" })));
+}
+
+/// `check` refuses it the same way, at the top of the file.
+#[test]
+fn check_refuses_a_flow_without_target() {
+    let run = flowmap(&["check", "tests/broken/no-target.flow.yaml"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stdout,
+        "error: missing `target` in the file
+ --> tests/broken/no-target.flow.yaml:2:1
+  |
+2 | flow: no-target
+  | ^^^^^^^^^^^^^^^
+
+checked 1 flow: 1 error, 0 warnings
+"
+    );
+}

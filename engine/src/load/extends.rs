@@ -30,7 +30,7 @@ pub fn load_flow(path: &Path) -> Result<LoadedFlow, Vec<Diagnostic>> {
     if flow.files.len() > 1 {
         // The files of a chain were checked leniently (an override restates
         // only what it changes); the merged flow must be complete.
-        let problems = check_schema(SchemaKind::Flow, &flow.value, &flow.spans);
+        let problems = super::schema_check::check_merged_flow(&flow.value, &flow.spans);
         if !problems.is_empty() {
             return Err(flow.problems.into_iter().chain(problems).collect());
         }

@@ -58,6 +58,10 @@ pub fn schema_json(kind: SchemaKind) -> Value {
         SchemaKind::Connections => schemars::schema_for!(crate::model::ConnectionsFile),
     };
     let mut json = serde_json::to_value(schema).expect("schemas serialise");
+    if kind == SchemaKind::Flow {
+        // Optional in the Rust type (an override may inherit them), required of a flow that stands alone.
+        json["required"] = Value::from(STANDALONE_REQUIRED.to_vec());
+    }
     if kind == SchemaKind::FlowOverride {
         drop_required(&mut json);
         json["title"] = Value::from("FlowOverride");
@@ -65,6 +69,9 @@ pub fn schema_json(kind: SchemaKind) -> Value {
     }
     json
 }
+
+/// What a flow file that extends no other must define itself.
+const STANDALONE_REQUIRED: [&str; 4] = ["flow", "source", "target", "mapping"];
 
 fn drop_required(v: &mut Value) {
     match v {
@@ -84,6 +91,21 @@ pub fn check_schema(kind: SchemaKind, value: &Value, spans: &SpanIndex) -> Vec<D
     let mut out = Vec::new();
     for error in validator.iter_errors(value) {
         explain(&error, schema, spans, &mut out);
+    }
+    out
+}
+
+/// Validates a merged flow (a chain of `extends`) against the flow schema. A
+/// top-level part none of the files define is left to the compiler, which says
+/// that neither the file nor the flows it extends define it.
+pub fn check_merged_flow(value: &Value, spans: &SpanIndex) -> Vec<Diagnostic> {
+    let (schema, validator) = SchemaKind::Flow.compiled();
+    let mut out = Vec::new();
+    for error in validator.iter_errors(value) {
+        let top_required = error.instance_path().as_str().is_empty() && matches!(error.kind(), ValidationErrorKind::Required { .. });
+        if !top_required {
+            explain(&error, schema, spans, &mut out);
+        }
     }
     out
 }

@@ -75,6 +75,10 @@ pub struct Source {
     pub system: String,
     /// The list endpoint, e.g. `/orders`.
     pub get: String,
+    /// The entity of the source system's catalogue the records are, when `get` does not name it
+    /// (default: the entity `get` names, `/orders` → `orders`). Paths into the record are checked
+    /// against its fields.
+    pub entity: Option<String>,
     /// Query parameters sent with the request, e.g. `{ status: Invoicing }`.
     #[serde(default)]
     pub query: IndexMap<String, serde_json::Value>,
