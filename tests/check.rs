@@ -350,3 +350,126 @@ fn two_flows_with_one_name_fail_check_as_they_fail_serve() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(String::from_utf8_lossy(&out.stderr), format!("{expected}\nerror: the flows do not load; nothing was started\n"));
 }
+
+/// Every path rooted at the source record is checked against its system's
+/// catalogue entity (nested objects, list entries, `each` aliases in look-ups,
+/// mappings and rules), every path into `settings` against the settings'
+/// values (in expressions and messages), paths into look-ups against their
+/// `select`; `optional: true` does not suppress the check.
+#[test]
+fn paths_into_the_record_the_settings_and_look_ups_are_checked_when_the_flow_loads() {
+    check_fails_with(
+        "tests/broken/source-paths.flow.yaml",
+        r#"error: `order` has no field `created_onn`
+ --> tests/broken/source-paths.flow.yaml:4:84
+  |
+4 | source: { system: lnb, get: /orders, as: order, key: order.reference, where: order.created_onn is defined }
+  |                                                                                    ^^^^^^^^^^^ did you mean `created_on`?
+  = help: the fields of LNB order are listed in schemas/catalogue/lnb.yaml (entity `orders`)
+
+error: `order.retailer` has no field `referense`
+ --> tests/broken/source-paths.flow.yaml:9:84
+  |
+9 |   account: { system: exact, entity: crm/Accounts, match: Code, key: order.retailer.referense, select: ID }
+  |                                                                                    ^^^^^^^^^ did you mean `reference`?
+  = help: the fields of LNB order are listed in schemas/catalogue/lnb.yaml (entity `orders`)
+
+error: `line` has no field `skuu`
+  --> tests/broken/source-paths.flow.yaml:10:103
+   |
+10 | …{ system: exact, entity: logistics/Items, match: Code, each: order.lines, as: line, key: line.skuu, select: [ID, Code] }
+   |                                                                                                ^^^^ did you mean `sku`?
+   = help: the fields of LNB order are listed in schemas/catalogue/lnb.yaml (entity `orders`)
+
+error: `lookup.account` has no field `ID`
+  --> tests/broken/source-paths.flow.yaml:13:29
+   |
+13 |   OrderedBy: lookup.account.ID
+   |                             ^^
+   = help: `lookup.account` is the `ID` look-up `account` selects, not a record (select a list of fields to read several)
+
+error: unknown setting `warehouse.instock`
+  --> tests/broken/source-paths.flow.yaml:14:91
+   |
+14 |   WarehouseID: settings.warehouse.preorder if order.line.preorder else settings.warehouse.instock
+   |                                                                                           ^^^^^^^ did you mean `in_stock`?
+
+error: `order` has no field `purchase_order_referense`
+  --> tests/broken/source-paths.flow.yaml:16:31
+   |
+16 |   Description: { value: order.purchase_order_referense, optional: true }
+   |                               ^^^^^^^^^^^^^^^^^^^^^^^^ did you mean `purchase_order_reference`?
+   = help: the fields of LNB order are listed in schemas/catalogue/lnb.yaml (entity `orders`)
+
+error: `lookup.item[line.sku].Description` is not selected
+  --> tests/broken/source-paths.flow.yaml:23:42
+   |
+23 |       Description: lookup.item[line.sku].Description
+   |                                          ^^^^^^^^^^^
+   = help: look-up `item` selects only ID, Code: add it to its `select`
+
+error: `line` has no field `unit_pric`
+  --> tests/broken/source-paths.flow.yaml:25:23
+   |
+25 |       UnitPrice: line.unit_pric
+   |                       ^^^^^^^^^ did you mean `unit_price`?
+   = help: the fields of LNB order are listed in schemas/catalogue/lnb.yaml (entity `orders`)
+
+error: `line` has no field `skuu`
+  --> tests/broken/source-paths.flow.yaml:31:28
+   |
+31 |     message: "Line {{ line.skuu }} has quantity {{ line.quantity }}"
+   |                            ^^^^ did you mean `sku`?
+   = help: the fields of LNB order are listed in schemas/catalogue/lnb.yaml (entity `orders`)
+
+error: unknown setting `warehouse.in_stok`
+  --> tests/broken/source-paths.flow.yaml:34:46
+   |
+34 |     message: Configure {{ settings.warehouse.in_stok }}
+   |                                              ^^^^^^^ did you mean `in_stock`?
+
+checked 1 flow: 10 errors, 0 warnings
+"#,
+    );
+}
+
+/// An OData `$select` in the source query: the system answers only those fields.
+#[test]
+fn a_source_select_narrows_the_fields_a_path_may_read() {
+    check_fails_with(
+        "tests/broken/source-select.flow.yaml",
+        r#"error: `order` has no field `YourReff`
+  --> tests/broken/source-select.flow.yaml:12:20
+   |
+12 |   reference: order.YourReff
+   |                    ^^^^^^^^ did you mean `YourRef`?
+   = help: the fields of Exact SalesOrder are listed in schemas/catalogue/exact.yaml (entity `salesorder/SalesOrders`)
+
+error: `order.Description` is not selected
+  --> tests/broken/source-select.flow.yaml:14:17
+   |
+14 |   reason: order.Description
+   |                 ^^^^^^^^^^^
+   = help: Exact Online answers only the fields the source query's `$select` names (OrderID, YourRef, Status): add it there
+
+checked 1 flow: 2 errors, 0 warnings
+"#,
+    );
+}
+
+/// `source.entity` names the catalogue entity when `get` does not.
+#[test]
+fn source_entity_names_the_catalogue_entity_when_get_does_not() {
+    check_fails_with(
+        "tests/broken/source-entity.flow.yaml",
+        r#"error: `order` has no field `statuss`
+ --> tests/broken/source-entity.flow.yaml:7:17
+  |
+7 |   status: order.statuss
+  |                 ^^^^^^^ did you mean `status`?
+  = help: the fields of LNB order are listed in schemas/catalogue/lnb.yaml (entity `orders`)
+
+checked 1 flow: 1 error, 0 warnings
+"#,
+    );
+}

@@ -241,7 +241,7 @@ fn long_amounts_leave_digit_for_digit() {
 4 records: 2 ready, 2 blocked, 0 skipped
 
 API calls a live run would make (3 in all):
-  lnb GET /orders                    fetch source      1  e.g. /orders
+  lnb GET /test-orders               fetch source      1  e.g. /test-orders
   exact POST salesorder/SalesOrders  deliver           2  e.g. salesorder/SalesOrders
 "#
     );

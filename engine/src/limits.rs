@@ -124,7 +124,7 @@ mod tests {
             let record = crate::value::parse_json(r#"{"a": "A", "b": true, "l": [[[1]]], "m": null}"#).expect("json");
             let mut scope = Scope::new();
             scope.push("x", record);
-            let names = Names { roots: &["x"], settings: &[], lookups: &[] };
+            let names = Names { roots: &["x"], settings: &[], lookups: &[], shapes: &[] };
             worst_expressions()
                 .into_iter()
                 .map(|text| match (Compiler { env: &env }).expr(&text, &names) {

@@ -1,5 +1,5 @@
 use crate::diagnostic::Diagnostic;
-use crate::expr::{CompileError, CompileErrorKind, Compiler, Expr, Names, Template};
+use crate::expr::{CompileError, CompileErrorKind, Compiler, Expr, Names, Shape, Template};
 use crate::load::SpanIndex;
 
 /// What the compiler carries while it walks one flow: where each node was
@@ -9,6 +9,8 @@ pub struct Ctx<'a> {
     pub compiler: Compiler<'a>,
     pub settings: Vec<String>,
     pub lookups: Vec<String>,
+    /// What variables are known to hold (`settings`, the record, `lookup`, an `each` entry), innermost last.
+    pub shapes: Vec<(&'static str, Shape)>,
     pub problems: Vec<Diagnostic>,
 }
 
@@ -19,7 +21,7 @@ impl Ctx<'_> {
 
     /// Compiles the expression written at `pointer`, with `roots` in scope.
     pub fn expr(&mut self, pointer: &str, text: &str, roots: &[&str]) -> Option<Expr> {
-        let names = Names { roots, settings: &self.settings, lookups: &self.lookups };
+        let names = Names { roots, settings: &self.settings, lookups: &self.lookups, shapes: &self.shapes };
         match self.compiler.expr(text, &names) {
             Ok((e, warnings)) => {
                 self.report(pointer, warnings);
@@ -32,8 +34,23 @@ impl Ctx<'_> {
         }
     }
 
+    /// Compiles what `each` walks, and makes `alias` an entry of it for what follows,
+    /// until `end_each`.
+    pub fn each(&mut self, pointer: &str, text: &str, roots: &[&str], alias: &'static str) -> Option<Expr> {
+        let names = Names { roots, settings: &self.settings, lookups: &self.lookups, shapes: &self.shapes };
+        let entry = crate::expr::shape::shape_of(text, &names).entry();
+        let each = self.expr(pointer, text, roots);
+        self.shapes.push((alias, entry));
+        each
+    }
+
+    /// The end of what an `each` entry's alias is known in.
+    pub fn end_each(&mut self) {
+        self.shapes.pop();
+    }
+
     pub fn template(&mut self, pointer: &str, text: &str, roots: &[&str]) -> Option<Template> {
-        let names = Names { roots, settings: &self.settings, lookups: &self.lookups };
+        let names = Names { roots, settings: &self.settings, lookups: &self.lookups, shapes: &self.shapes };
         match self.compiler.template(text, &names) {
             Ok((t, warnings)) => {
                 self.report(pointer, warnings);

@@ -23,7 +23,7 @@ pub fn compile_lookups(project: &Project, ctx: &mut Ctx, flow: &FlowFile, alias:
             }
         }
         let each_alias = intern(l.alias.as_deref().unwrap_or("item"));
-        let each = l.each.as_ref().map(|e| ctx.expr(&format!("{at}/each"), e, &record_roots));
+        let each = l.each.as_ref().map(|e| ctx.each(&format!("{at}/each"), e, &record_roots, each_alias));
         let key_roots: Vec<&str> = if l.each.is_some() { vec![alias, "settings", each_alias] } else { vec![alias, "settings"] };
         let key = ctx.expr(&format!("{at}/key"), &l.key, &key_roots);
         let mut msg_roots = key_roots.clone();
@@ -34,6 +34,9 @@ pub fn compile_lookups(project: &Project, ctx: &mut Ctx, flow: &FlowFile, alias:
             None => ctx.template(&format!("{at}/missing"), &default_msg, &msg_roots),
         };
         let fallback = l.fallback.as_ref().map(|f| ctx.expr(&format!("{at}/fallback"), f, &msg_roots));
+        if l.each.is_some() {
+            ctx.end_each();
+        }
         let (select, select_one) = match &l.select {
             Some(Selection::One(s)) => (vec![s.clone()], true),
             Some(Selection::Many(v)) => (v.clone(), false),

@@ -100,10 +100,11 @@ fn compile_spec(
         (None, Some(c), None, None) => FieldKind::Value(Expr::constant(crate::value::from_json(c))),
         (None, None, Some(each), Some(fields)) => {
             let alias = intern(spec.alias.as_deref().unwrap_or("item"));
-            let each = ctx.expr(&pointer_child(pointer, "each"), each, roots);
+            let each = ctx.each(&pointer_child(pointer, "each"), each, roots, alias);
             let mut inner: Vec<&str> = roots.to_vec();
             inner.push(alias);
             let fields = compile_fields(ctx, &pointer_child(pointer, "fields"), fields, &inner, nested);
+            ctx.end_each();
             FieldKind::List { each: each?, alias, fields }
         }
         (None, None, None, Some(fields)) => FieldKind::Object(compile_fields(ctx, &pointer_child(pointer, "fields"), fields, roots, nested)),

@@ -13,6 +13,7 @@ mod overlap;
 mod references;
 mod rules;
 mod set;
+mod shapes;
 mod triggers;
 
 pub use files::{CompileResult, compile_files};
@@ -65,6 +66,7 @@ pub fn compile_flow(project: &Project, loaded: &LoadedFlow) -> Result<(CompiledF
         compiler: Compiler { env: &project.env },
         settings: flow.settings.keys().cloned().collect(),
         lookups: flow.lookups.keys().cloned().collect(),
+        shapes: vec![("settings", shapes::settings_shape(&flow)), ("lookup", shapes::lookups_shape(project, &flow))],
         problems: loaded.problems.clone(),
     };
     let compiled = build(project, loaded, &flow, &mut ctx);
@@ -97,6 +99,8 @@ fn build(project: &Project, loaded: &LoadedFlow, flow: &FlowFile, ctx: &mut Ctx)
     // Source.
     let source_system = system(project, ctx, "/source/system", &source.system);
     let alias = intern(source.alias.as_deref().unwrap_or("record"));
+    let record = shapes::record_shape(ctx, source_system, source);
+    ctx.shapes.push((alias, record));
     let record_roots = [alias, "settings"];
     let records = match &source.records {
         Some(text) => match crate::expr::compile_selector(text) {

@@ -11,13 +11,16 @@ pub fn compile_rules(ctx: &mut Ctx, flow: &FlowFile, alias: &'static str) -> Vec
         let at = format!("/rules/{rname}");
         let each_alias = intern(r.alias.as_deref().unwrap_or("item"));
         let mut roots = vec![alias, "settings", "lookup", "out"];
-        let each = r.each.as_ref().map(|e| ctx.expr(&format!("{at}/each"), e, &roots));
+        let each = r.each.as_ref().map(|e| ctx.each(&format!("{at}/each"), e, &roots, each_alias));
         if r.each.is_some() {
             roots.push(each_alias);
         }
         let check = ctx.expr(&format!("{at}/check"), &r.check, &roots);
         let when = r.when.as_ref().map(|w| ctx.expr(&format!("{at}/when"), w, &roots));
         let message = ctx.template(&format!("{at}/message"), &r.message, &roots);
+        if r.each.is_some() {
+            ctx.end_each();
+        }
         if let (Some(check), Some(message)) = (check, message) {
             rules.push(CompiledRule {
                 name: rname.clone(),

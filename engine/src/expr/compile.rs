@@ -91,6 +91,15 @@ pub struct Names<'a> {
     pub settings: &'a [String],
     /// Names of the flow's look-ups.
     pub lookups: &'a [String],
+    /// What variables are known to hold, innermost last: their paths are checked.
+    pub shapes: &'a [(&'a str, super::Shape)],
+}
+
+impl Names<'_> {
+    /// The known shape of the variable `root` where the expression is written.
+    pub fn shape(&self, root: &str) -> Option<&super::Shape> {
+        self.shapes.iter().rev().find(|(name, _)| *name == root).map(|(_, shape)| shape)
+    }
 }
 
 pub struct Compiler<'a> {
@@ -126,6 +135,10 @@ impl Compiler<'_> {
         let called: Vec<String> = scan_calls(text).into_iter().filter(|c| matches!(c.kind, CallKind::Function)).map(|c| c.name).collect();
         for var in vars.iter().filter(|v| !called.contains(v)) {
             check_name(text, var, names, &mut problems);
+        }
+        if problems.is_empty() {
+            // Every name is known: now every path into what is known when the flow loads.
+            super::shape::check_paths(text, names, &mut problems);
         }
         self.check_calls(text, &mut problems);
         super::arguments::check_constant_widths(text, &mut problems);
@@ -361,7 +374,7 @@ mod tests {
     fn compile(text: &str) -> Result<String, Vec<String>> {
         let env = ExprEnv::new(&Vec::new()).expect("environment");
         let settings = vec!["currency".to_string()];
-        let names = Names { roots: &["order", "settings"], settings: &settings, lookups: &[] };
+        let names = Names { roots: &["order", "settings"], settings: &settings, lookups: &[], shapes: &[] };
         Compiler { env: &env }.expr(text, &names).map(|(e, _)| e.text).map_err(|es| es.into_iter().map(|e| e.message).collect())
     }
 

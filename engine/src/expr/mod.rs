@@ -17,11 +17,14 @@ mod path;
 mod repeat;
 mod scope;
 mod selector;
+pub mod shape;
 mod simple;
 pub(crate) mod size;
+mod written;
 
 pub use compile::{CompileError, CompileErrorKind, Compiler, Expr, Names, Template};
 pub use env::{ExprEnv, SystemFilters};
 pub use error::EvalError;
 pub use scope::Scope;
 pub use selector::{SelectorError, compile_selector};
+pub use shape::{Naming, Shape};
