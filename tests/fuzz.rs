@@ -255,7 +255,12 @@ fn the_expression_compiler_survives_mutated_expressions() {
             scope.push(name, value);
         }
         let (setting_names, lookup_names) = (vec!["warehouse".to_string(), "vat".to_string()], vec!["account".to_string(), "item".to_string()]);
-        let names = Names { roots: &["order", "line", "settings", "lookup", "key", "reasons"], settings: &setting_names, lookups: &lookup_names };
+        let names = Names {
+            roots: &["order", "line", "settings", "lookup", "key", "reasons"],
+            settings: &setting_names,
+            lookups: &lookup_names,
+            shapes: &[],
+        };
         let compiler = Compiler { env: &project.env };
         let mut rng = Rng::new(EXPRESSION_SEED);
         for i in 0..1_500 {

@@ -11,9 +11,12 @@ use super::{CompiledFlow, compile_files, shared_targets};
 use crate::diagnostic::{Diagnostic, display_path};
 use crate::project::Project;
 
+/// One file's answer: its warnings (the flow is in the set's `flows`), or its problems.
+pub type FileAnswer = Result<Vec<Diagnostic>, Vec<Diagnostic>>;
+
 pub struct LoadedSet {
-    /// Each file with its own answer (the flow and its warnings, or its problems), in the order given.
-    pub files: Vec<(PathBuf, Result<Vec<Diagnostic>, Vec<Diagnostic>>)>,
+    /// Each file with its own answer, in the order given.
+    pub files: Vec<(PathBuf, FileAnswer)>,
     /// The flows that compiled, by name (a second flow of one name is left out: it is an error of the set).
     pub flows: BTreeMap<String, Arc<CompiledFlow>>,
     /// Problems of the set as a whole: errors (a name taken twice) and warnings (shared targets).

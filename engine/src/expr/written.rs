@@ -209,7 +209,7 @@ mod tests {
     #[test]
     fn names_that_are_not_variables_are_left_out() {
         assert_eq!(shown("'order.x' ~ order.id | default(x='a') is defined"), vec!["order@12.id@18"]);
-        assert_eq!(shown("now() if 1.5 else order.name.upper()"), vec!["order@21.name@27"]);
+        assert_eq!(shown("now() if 1.5 else order.name.upper()"), vec!["order@18.name@24"]);
         assert_eq!(shown("order.x is not none and not order.y"), vec!["order@0.x@6", "order@28.y@34"]);
     }
 }
