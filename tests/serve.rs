@@ -82,7 +82,8 @@ fn a_flow_edited_while_serving_is_used_by_the_next_run_and_a_broken_edit_is_not(
     assert!(text.contains("mappings/lnb-exact/orders.flow.yaml:59:"), "{text}");
     assert_eq!(version(&served), v2);
     let (_, one) = served.get(&format!("/flows/{ORDERS}"));
-    assert_eq!(one["errors"].as_array().map(Vec::len), Some(1), "{one}");
+    // Both mistakes of the edit: the path (`idd`, not in the catalogue) and the filter.
+    assert_eq!(one["errors"].as_array().map(Vec::len), Some(2), "{one}");
     let (status, answer) = served.post(&format!("/flows/{ORDERS}/runs"), r#"{"keys": ["50002"]}"#);
     assert_eq!(status, 202, "{answer}");
     served.finished_run(ORDERS, answer["run"].as_i64().unwrap());
