@@ -176,7 +176,7 @@ fn exact_takes_every_writable_field_and_skips_read_only_ones_as_exact_does() {
     let (world, project, registry, rt) = exact();
     let orders = project.systems["exact"].entity("salesorder/SalesOrders").unwrap();
     let mut body = full_body(orders);
-    assert!(body.len() > 40, "{} writable fields", body.len());
+    assert!(body.len() >= 30, "{} writable fields", body.len());
     assert_eq!(body["Remarks"], "Remarks text");
     // Read-only: Exact keeps its own value and says nothing.
     body.insert("Status".into(), json!(45));
