@@ -111,7 +111,7 @@ fn fifty_concurrent_uses_across_an_expiry_refresh_once() {
     rt.block_on(async {
         let conn = registry.connection("exact").await.unwrap();
         let query = [("$select".to_string(), "ID".to_string()), ("$top".to_string(), "1".to_string())];
-        let url = conn.url("crm/Accounts");
+        let url = conn.url("vat/VATCodes");
         conn.get(&url, &query).await.unwrap();
         world.sandbox.advance_clock(601);
         let calls = (0..50).map(|_| conn.get(&url, &query));

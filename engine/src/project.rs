@@ -77,7 +77,8 @@ impl Project {
         let mut filter_locs = Vec::new();
         for file in files {
             match load_system(&file) {
-                Ok((system, doc)) => {
+                Ok((mut system, doc)) => {
+                    system.catalogue.locate(&catalogue_name(root, &system));
                     for (name, text) in &system.def.filters {
                         filters.push((name.clone(), text.clone()));
                         filter_locs.push(doc.spans.value_loc(&crate::load::pointer_child("/filters", name)));
@@ -118,6 +119,13 @@ fn load_system(file: &Path) -> Result<(System, crate::load::Document), Vec<Diagn
     }
     let (catalogue, _) = load_typed::<Catalogue>(&catalogue_path, SchemaKind::Catalogue)?;
     Ok((System { def, catalogue, file: file.to_path_buf(), records, next_link, key_shapes }, doc))
+}
+
+/// The catalogue's path from the project folder (`schemas/catalogue/exact.yaml`), for diagnostics.
+fn catalogue_name(root: &Path, system: &System) -> String {
+    let path = system.file.parent().unwrap_or(Path::new(".")).join(&system.def.catalogue);
+    let (Ok(path), Ok(root)) = (path.canonicalize(), root.canonicalize()) else { return system.def.catalogue.clone() };
+    path.strip_prefix(&root).map(|p| p.display().to_string()).unwrap_or_else(|_| path.display().to_string())
 }
 
 /// The system's key shapes, compiled; the webhooks' shape must be one of them.

@@ -33,17 +33,33 @@ pub fn compile_fields(ctx: &mut Ctx, pointer: &str, fields: &IndexMap<String, Fi
 
 fn check_key<'a>(ctx: &mut Ctx, pointer: &str, name: &str, schema: &Schema<'a>) -> Option<&'a FieldDef> {
     match schema.fields.get(name) {
+        // Exact skips a read-only property in a POST without a word: the value would be lost.
         Some(def) if def.read_only => {
             ctx.error(
-                Diagnostic::error(format!("`{name}` is read-only for {}: it is returned, never sent", schema.title)).at(ctx.spans.key_loc(pointer)),
+                Diagnostic::error(format!("`{name}` is read-only for {}: it is returned, never sent", schema.title))
+                    .at(ctx.spans.key_loc(pointer))
+                    .help("the system keeps its own value and skips this one without an error: remove the field from the mapping"),
             );
             None
         }
-        Some(def) => Some(def),
+        Some(def) => {
+            if let Some(editions) = &def.edition {
+                ctx.error(
+                    Diagnostic::warning(format!("`{name}` of {} exists only in some editions: {editions}", schema.title))
+                        .at(ctx.spans.key_loc(pointer))
+                        .help("other editions do not have the field; send it only to an administration of one of these"),
+                );
+            }
+            Some(def)
+        }
         None => {
             let mut d = Diagnostic::error(format!("unknown field `{name}` for {}", schema.title)).at(ctx.spans.key_loc(pointer));
             if let Some(near) = did_you_mean(name, schema.fields.keys().map(String::as_str)) {
                 d = d.label(format!("did you mean `{near}`?"));
+            }
+            // Every field of an entity carries the catalogue it was read from.
+            if let Some(source) = schema.fields.values().find_map(|f| f.source.as_deref()) {
+                d = d.help(format!("the fields of {} are listed in {source}", schema.title));
             }
             ctx.error(d);
             None

@@ -51,6 +51,9 @@ pub fn known_field(ctx: &mut Ctx, def: &crate::model::EntityDef, pointer: &str, 
     if let Some(near) = did_you_mean(name, def.fields.keys().map(String::as_str)) {
         d = d.label(format!("did you mean `{near}`?"));
     }
+    if let Some(source) = &def.source {
+        d = d.help(format!("the fields of {} are listed in {source}", def.title));
+    }
     ctx.error(d);
 }
 

@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -11,6 +13,27 @@ pub struct Catalogue {
     pub entities: IndexMap<String, EntityDef>,
 }
 
+impl Catalogue {
+    /// Notes on every entity and field where the catalogue was read from (`schemas/catalogue/exact.yaml`),
+    /// so a diagnostic about a field can say where the entity's fields are listed.
+    pub fn locate(&mut self, source: &str) {
+        let source: Arc<str> = Arc::from(source);
+        for entity in self.entities.values_mut() {
+            entity.source = Some(source.clone());
+            locate_fields(&mut entity.fields, &source);
+        }
+    }
+}
+
+fn locate_fields(fields: &mut IndexMap<String, FieldDef>, source: &Arc<str>) {
+    for field in fields.values_mut() {
+        field.source = Some(source.clone());
+        if let Some(nested) = &mut field.fields {
+            locate_fields(nested, source);
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EntityDef {
@@ -19,6 +42,9 @@ pub struct EntityDef {
     /// Primary key field.
     pub key: Option<String>,
     pub fields: IndexMap<String, FieldDef>,
+    /// The catalogue file, as the project names it; set by `Catalogue::locate`.
+    #[serde(skip)]
+    pub source: Option<Arc<str>>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -30,10 +56,18 @@ pub struct FieldDef {
     pub required: bool,
     pub max_length: Option<u32>,
     pub doc: Option<String>,
+    /// Returned by the system, never taken: Exact skips such a property in a POST or PUT without a word,
+    /// so a mapping that writes one is a check error.
     #[serde(default)]
     pub read_only: bool,
+    /// The editions of the system that have this field (e.g. "Wholesale & Distribution, Manufacturing");
+    /// `check` warns where a mapping writes it.
+    pub edition: Option<String>,
     /// Fields of a nested object or of each list entry.
     pub fields: Option<IndexMap<String, FieldDef>>,
+    /// The catalogue file (see `EntityDef::source`), so a nested field list knows it too.
+    #[serde(skip)]
+    pub source: Option<Arc<str>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]

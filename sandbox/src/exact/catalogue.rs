@@ -1,274 +1,169 @@
-//! The Exact entities the emulator knows without fixtures: key, OData type and documented fields
-//! (shared/reference/exact-online.md §5). Fixture records add whatever other fields they carry.
-//! A POST naming a field in neither is refused, as Exact refuses unknown properties.
+//! The Exact entities the emulator knows without fixtures. Those a flow can touch come from
+//! `schemas/catalogue/exact.yaml`, the catalogue `flowmap check` holds mappings to, so the emulator
+//! and the engine share one definition of every field and of which ones are read-only. A few
+//! entities no flow maps (purchase documents, cost centres, webhook subscriptions) are listed
+//! here. Fixture records add whatever other fields they carry.
+
+use std::sync::OnceLock;
+
+use saphyr::{LoadableYamlNode, Yaml};
+
+/// The engine's catalogue of Exact, read when the emulator first needs it.
+const EXACT_YAML: &str = include_str!("../../../schemas/catalogue/exact.yaml");
 
 pub struct EntitySpec {
     /// `service/Entity`, with the service in the casing Exact's own URLs use.
-    pub path: &'static str,
-    pub key: &'static str,
-    pub type_name: &'static str,
-    pub fields: &'static [&'static str],
+    pub path: String,
+    pub key: String,
+    /// The OData type, when it is not the singular of the entity's name.
+    pub type_name: Option<&'static str>,
+    /// Every field a filter, `$select` or body may name.
+    pub fields: Vec<String>,
+    /// Returned, never taken: Exact skips these in a POST or PUT.
+    pub read_only: Vec<String>,
     pub lines: Option<LineSpec>,
 }
 
 /// An inline line collection (`SalesOrderLines`), sent as an array on POST.
 pub struct LineSpec {
-    pub property: &'static str,
-    pub type_name: &'static str,
-    pub fields: &'static [&'static str],
+    pub property: String,
+    pub fields: Vec<String>,
+    pub read_only: Vec<String>,
 }
 
-/// Read-only fields every Exact record may carry.
+impl LineSpec {
+    /// `SalesOrderLines` → `Exact.Web.Api.Models.SalesOrderLine`.
+    pub fn type_name(&self) -> String {
+        format!("Exact.Web.Api.Models.{}", self.property.strip_suffix('s').unwrap_or(&self.property))
+    }
+}
+
+/// Every entity the emulator starts with.
+pub fn catalogue() -> &'static [EntitySpec] {
+    static CATALOGUE: OnceLock<Vec<EntitySpec>> = OnceLock::new();
+    CATALOGUE.get_or_init(|| {
+        let mut all = from_yaml(EXACT_YAML).unwrap_or_else(|e| panic!("schemas/catalogue/exact.yaml: {e}"));
+        all.extend(UNMAPPED.iter().map(unmapped));
+        all
+    })
+}
+
+/// The entities of a catalogue file (`entities: { path: { key, fields: { Name: { read_only, fields } } } }`).
+fn from_yaml(text: &str) -> Result<Vec<EntitySpec>, String> {
+    let docs = Yaml::load_from_str(text).map_err(|e| e.to_string())?;
+    let entities = docs.first().and_then(|d| d.as_mapping_get("entities")).and_then(Yaml::as_mapping).ok_or("no `entities`")?;
+    let mut out = Vec::new();
+    for (path, entity) in entities {
+        let path = path.as_str().ok_or("an entity name is not text")?;
+        let key = entity.as_mapping_get("key").and_then(Yaml::as_str).unwrap_or("ID");
+        let fields = entity.as_mapping_get("fields").ok_or_else(|| format!("{path} has no fields"))?;
+        let (names, read_only, lines) = field_names(fields);
+        let lines = lines.map(|(property, fields)| {
+            let (fields, read_only, _) = field_names(fields);
+            LineSpec { property, fields, read_only }
+        });
+        out.push(EntitySpec { path: path.to_string(), key: key.to_string(), type_name: None, fields: names, read_only, lines });
+    }
+    Ok(out)
+}
+
+/// The names of a field map, the read-only ones, and the list of lines with its own fields.
+fn field_names<'y>(fields: &'y Yaml<'y>) -> (Vec<String>, Vec<String>, Option<(String, &'y Yaml<'y>)>) {
+    let (mut names, mut read_only, mut lines) = (Vec::new(), Vec::new(), None);
+    for (name, def) in fields.as_mapping().into_iter().flatten() {
+        let Some(name) = name.as_str() else { continue };
+        names.push(name.to_string());
+        if def.as_mapping_get("read_only").and_then(Yaml::as_bool) == Some(true) {
+            read_only.push(name.to_string());
+        }
+        if let Some(nested) = def.as_mapping_get("fields").filter(|_| lines.is_none()) {
+            lines = Some((name.to_string(), nested));
+        }
+    }
+    (names, read_only, lines)
+}
+
+/// Read-only fields every Exact record carries.
 const COMMON: &[&str] = &["Created", "Modified", "Creator", "CreatorFullName", "Modifier", "ModifierFullName", "Division"];
 
 /// Read-only fields Exact returns on lines.
 const LINE_COMMON: &[&str] = &["ID", "LineNumber", "ItemCode", "ItemDescription", "AmountFC", "AmountDC", "VATAmountFC", "Division"];
 
-pub const CATALOGUE: &[EntitySpec] = &[
-    EntitySpec {
-        path: "salesorder/SalesOrders",
-        key: "OrderID",
-        type_name: "Exact.Web.Api.Models.SalesOrder",
-        fields: &[
-            "OrderID",
-            "OrderNumber",
-            "OrderedBy",
-            "OrderedByName",
-            "DeliverTo",
-            "InvoiceTo",
-            "YourRef",
-            "OrderDate",
-            "DeliveryDate",
-            "Description",
-            "Currency",
-            "PaymentCondition",
-            "WarehouseID",
-            "Status",
-            "StatusDescription",
-            "AmountFC",
-            "AmountFCExclVat",
-        ],
-        lines: Some(LineSpec {
-            property: "SalesOrderLines",
-            type_name: "Exact.Web.Api.Models.SalesOrderLine",
-            fields: &[
-                "OrderID",
-                "Item",
-                "Quantity",
-                "UnitPrice",
-                "NetPrice",
-                "Discount",
-                "VATCode",
-                "Description",
-                "UnitCode",
-                "CostCenter",
-                "DeliveryDate",
-            ],
-        }),
-    },
-    EntitySpec {
-        path: "salesinvoice/SalesInvoices",
-        key: "InvoiceID",
-        type_name: "Exact.Web.Api.Models.SalesInvoice",
-        fields: &[
-            "InvoiceID",
-            "InvoiceNumber",
-            "OrderedBy",
-            "OrderedByName",
-            "InvoiceTo",
-            "DeliverTo",
-            "Journal",
-            "Type",
-            "Status",
-            "StatusDescription",
-            "YourRef",
-            "InvoiceDate",
-            "DueDate",
-            "OrderDate",
-            "OrderNumber",
-            "PaymentCondition",
-            "Currency",
-            "Description",
-            "Warehouse",
-            "AmountFC",
-            "VATAmountFC",
-        ],
-        lines: Some(LineSpec {
-            property: "SalesInvoiceLines",
-            type_name: "Exact.Web.Api.Models.SalesInvoiceLine",
-            fields: &["InvoiceID", "Item", "Quantity", "UnitPrice", "VATCode", "GLAccount", "Description", "CostCenter"],
-        }),
-    },
-    EntitySpec {
-        path: "salesentry/SalesEntries",
-        key: "EntryID",
-        type_name: "Exact.Web.Api.Models.SalesEntry",
-        fields: &[
-            "EntryID",
-            "EntryNumber",
-            "InvoiceNumber",
-            "Customer",
-            "CustomerName",
-            "Journal",
-            "EntryDate",
-            "DueDate",
-            "YourRef",
-            "Description",
-            "Type",
-            "Status",
-            "Currency",
-            "PaymentCondition",
-            "ReportingYear",
-            "ReportingPeriod",
-            "AmountDC",
-            "VATAmountDC",
-        ],
-        lines: Some(LineSpec {
-            property: "SalesEntryLines",
-            type_name: "Exact.Web.Api.Models.SalesEntryLine",
-            fields: &["EntryID", "GLAccount", "AmountFC", "VATCode", "Description", "CostCenter", "From", "To"],
-        }),
-    },
-    EntitySpec {
-        path: "crm/Accounts",
-        key: "ID",
-        type_name: "Exact.Web.Api.Models.Account",
-        fields: &[
-            "ID",
-            "Code",
-            "Name",
-            "Email",
-            "Phone",
-            "Website",
-            "Status",
-            "IsSales",
-            "IsSupplier",
-            "AddressLine1",
-            "AddressLine2",
-            "Postcode",
-            "City",
-            "Country",
-            "VATNumber",
-            "SalesVATCode",
-            "PurchaseVATCode",
-            "PaymentConditionSales",
-            "MainContact",
-            "Blocked",
-        ],
-        lines: None,
-    },
-    EntitySpec {
-        path: "crm/Contacts",
-        key: "ID",
-        type_name: "Exact.Web.Api.Models.Contact",
-        fields: &["ID", "Account", "FirstName", "LastName", "FullName", "Email", "Phone", "JobTitleDescription"],
-        lines: None,
-    },
-    EntitySpec {
-        path: "logistics/Items",
-        key: "ID",
-        type_name: "Exact.Web.Api.Models.Item",
-        fields: &[
-            "ID",
-            "Code",
-            "Description",
-            "ExtraDescription",
-            "Notes",
-            "IsSalesItem",
-            "IsStockItem",
-            "IsPurchaseItem",
-            "SalesVatCode",
-            "SalesVatCodeDescription",
-            "Unit",
-            "UnitDescription",
-            "ItemGroup",
-            "ItemGroupCode",
-            "ItemGroupDescription",
-            "Barcode",
-            "StandardSalesPrice",
-            "CostPriceStandard",
-            "GLRevenue",
-            "GLCosts",
-            "PictureUrl",
-        ],
-        lines: None,
-    },
-    EntitySpec {
-        path: "logistics/ItemGroups",
-        key: "ID",
-        type_name: "Exact.Web.Api.Models.ItemGroup",
-        fields: &["ID", "Code", "Description"],
-        lines: None,
-    },
-    EntitySpec {
-        path: "vat/VATCodes",
-        key: "ID",
-        type_name: "Exact.Web.Api.Models.VATCode",
-        fields: &["ID", "Code", "Description", "Percentage", "Type", "VATTransactionType", "IsBlocked", "GLToPay", "GLToClaim"],
-        lines: None,
-    },
-    EntitySpec {
-        path: "inventory/Warehouses",
-        key: "ID",
-        type_name: "Exact.Web.Api.Models.Warehouse",
-        fields: &["ID", "Code", "Description", "Main"],
-        lines: None,
-    },
-    EntitySpec {
-        path: "financial/GLAccounts",
-        key: "ID",
-        type_name: "Exact.Web.Api.Models.GLAccount",
-        fields: &["ID", "Code", "Description", "Type", "BalanceSide", "BalanceType", "VATCode", "IsBlocked"],
-        lines: None,
-    },
-    EntitySpec {
+/// An entity no shipped flow maps: its documented fields (shared/reference/exact-online.md §5).
+struct Unmapped {
+    path: &'static str,
+    key: &'static str,
+    type_name: Option<&'static str>,
+    fields: &'static [&'static str],
+    lines: Option<(&'static str, &'static [&'static str])>,
+}
+
+const UNMAPPED: &[Unmapped] = &[
+    Unmapped {
         path: "purchaseorder/PurchaseOrders",
         key: "PurchaseOrderID",
-        type_name: "Exact.Web.Api.Models.PurchaseOrder",
+        type_name: None,
         fields: &["PurchaseOrderID", "OrderNumber", "Supplier", "Warehouse", "OrderDate", "ReceiptDate", "YourRef", "Currency", "OrderStatus"],
-        lines: Some(LineSpec {
-            property: "PurchaseOrderLines",
-            type_name: "Exact.Web.Api.Models.PurchaseOrderLine",
-            fields: &["PurchaseOrderID", "Item", "Quantity", "UnitPrice", "NetPrice", "VATCode", "Description", "ReceiptDate", "Unit", "CostCenter"],
-        }),
+        lines: Some((
+            "PurchaseOrderLines",
+            &["PurchaseOrderID", "Item", "Quantity", "UnitPrice", "NetPrice", "VATCode", "Description", "ReceiptDate", "Unit", "CostCenter"],
+        )),
     },
-    EntitySpec {
+    Unmapped {
         path: "purchaseentry/PurchaseEntries",
         key: "EntryID",
-        type_name: "Exact.Web.Api.Models.PurchaseEntry",
+        type_name: None,
         fields: &["EntryID", "EntryNumber", "Supplier", "Journal", "EntryDate", "DueDate", "YourRef", "Type", "Status"],
-        lines: Some(LineSpec {
-            property: "PurchaseEntryLines",
-            type_name: "Exact.Web.Api.Models.PurchaseEntryLine",
-            fields: &["EntryID", "GLAccount", "AmountFC", "VATCode", "Description", "CostCenter"],
-        }),
+        lines: Some(("PurchaseEntryLines", &["EntryID", "GLAccount", "AmountFC", "VATCode", "Description", "CostCenter"])),
     },
-    EntitySpec {
-        path: "hrm/Costcenters",
-        key: "ID",
-        type_name: "Exact.Web.Api.Models.Costcenter",
-        fields: &["ID", "Code", "Description", "EndDate"],
-        lines: None,
-    },
+    Unmapped { path: "hrm/Costcenters", key: "ID", type_name: None, fields: &["ID", "Code", "Description", "EndDate"], lines: None },
     // Written through `webhooks::create` (the callback check), not the generic create.
-    EntitySpec {
+    Unmapped {
         path: "webhooks/WebhookSubscriptions",
         key: "ID",
-        type_name: "Exact.Web.Api.Models.Webhooks.WebhookSubscription",
+        type_name: Some("Exact.Web.Api.Models.Webhooks.WebhookSubscription"),
         fields: &["ID", "CallbackURL", "Topic", "Description", "IsInstant", "ClientID", "UserID"],
         lines: None,
     },
 ];
 
-impl EntitySpec {
-    /// Documented fields plus the read-only ones every record has.
-    pub fn all_fields(&self) -> impl Iterator<Item = &'static str> {
-        self.fields.iter().chain(COMMON).copied().chain(self.lines.as_ref().map(|l| l.property))
+fn unmapped(u: &Unmapped) -> EntitySpec {
+    let owned = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+    let mut fields = owned(u.fields);
+    fields.extend(owned(COMMON));
+    let lines = u.lines.map(|(property, line_fields)| {
+        let mut fields = owned(line_fields);
+        fields.extend(owned(LINE_COMMON));
+        LineSpec { property: property.to_string(), fields, read_only: owned(LINE_COMMON) }
+    });
+    if let Some(l) = &lines {
+        fields.push(l.property.clone());
     }
+    EntitySpec { path: u.path.to_string(), key: u.key.to_string(), type_name: u.type_name, fields, read_only: owned(COMMON), lines }
 }
 
-impl LineSpec {
-    pub fn all_fields(&self) -> impl Iterator<Item = &'static str> {
-        self.fields.iter().chain(LINE_COMMON).copied()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(path: &str) -> &'static EntitySpec {
+        catalogue().iter().find(|e| e.path == path).unwrap()
+    }
+
+    #[test]
+    fn the_engine_catalogue_is_the_emulator_catalogue() {
+        let orders = spec("salesorder/SalesOrders");
+        assert_eq!(orders.key, "OrderID");
+        assert!(orders.fields.iter().any(|f| f == "Remarks"));
+        assert!(orders.read_only.iter().any(|f| f == "AmountFC"));
+        let lines = orders.lines.as_ref().unwrap();
+        assert_eq!((lines.property.as_str(), lines.type_name().as_str()), ("SalesOrderLines", "Exact.Web.Api.Models.SalesOrderLine"));
+        assert!(lines.fields.iter().any(|f| f == "Item") && lines.read_only.iter().any(|f| f == "OrderID"));
+        let invoices = spec("salesinvoice/SalesInvoices");
+        for field in ["InvoiceDate", "Status", "InvoiceNumber"] {
+            assert!(invoices.read_only.iter().any(|f| f == field), "{field}");
+        }
+        assert!(spec("crm/Accounts").read_only.iter().any(|f| f == "IsSales"));
+        assert!(spec("hrm/Costcenters").fields.iter().any(|f| f == "EndDate"));
     }
 }

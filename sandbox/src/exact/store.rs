@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value, json};
 
-use super::catalogue::{CATALOGUE, EntitySpec};
+use super::catalogue::{EntitySpec, catalogue};
 
 pub type Record = Map<String, Value>;
 
@@ -17,6 +17,8 @@ pub struct Entity {
     pub type_name: String,
     /// Fields a filter, `$select` or POST may name.
     pub fields: HashSet<String>,
+    /// Fields Exact returns but skips in a POST or PUT.
+    pub read_only: HashSet<String>,
     pub lines: Option<Lines>,
     pub records: Vec<Record>,
     /// Lowercased key → position in `records`.
@@ -27,19 +29,24 @@ pub struct Lines {
     pub property: String,
     pub type_name: String,
     pub fields: HashSet<String>,
+    pub read_only: HashSet<String>,
 }
 
 impl Entity {
     fn from_spec(spec: &EntitySpec) -> Entity {
-        let (service, name) = spec.path.split_once('/').unwrap_or(("", spec.path));
+        let (service, name) = spec.path.split_once('/').unwrap_or(("", spec.path.as_str()));
         let mut entity = Entity::new(service, name);
-        entity.key = spec.key.to_string();
-        entity.type_name = spec.type_name.to_string();
-        entity.fields.extend(spec.all_fields().map(str::to_string));
+        entity.key = spec.key.clone();
+        if let Some(type_name) = spec.type_name {
+            entity.type_name = type_name.to_string();
+        }
+        entity.fields.extend(spec.fields.iter().cloned());
+        entity.read_only.extend(spec.read_only.iter().cloned());
         entity.lines = spec.lines.as_ref().map(|l| Lines {
-            property: l.property.to_string(),
-            type_name: l.type_name.to_string(),
-            fields: l.all_fields().map(str::to_string).collect(),
+            property: l.property.clone(),
+            type_name: l.type_name(),
+            fields: l.fields.iter().cloned().collect(),
+            read_only: l.read_only.iter().cloned().collect(),
         });
         entity
     }
@@ -53,6 +60,7 @@ impl Entity {
             key: "ID".into(),
             type_name: format!("Exact.Web.Api.Models.{singular}"),
             fields: HashSet::new(),
+            read_only: HashSet::new(),
             lines: None,
             records: Vec::new(),
             index: HashMap::new(),
@@ -140,7 +148,7 @@ pub struct Store {
 impl Store {
     /// Every catalogue entity, empty.
     pub fn new() -> Store {
-        Store { entities: CATALOGUE.iter().map(Entity::from_spec).collect() }
+        Store { entities: catalogue().iter().map(Entity::from_spec).collect() }
     }
 
     pub fn find(&self, service: &str, name: &str) -> Option<usize> {

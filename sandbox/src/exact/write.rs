@@ -1,5 +1,6 @@
 //! POST (create) and PUT (merge) on an entity set, with Exact's refusals: unknown properties and
-//! line objects are 400s from the request reader; business checks come from `validate`.
+//! line objects are 400s from the request reader, read-only properties are skipped as Exact skips
+//! them; business checks come from `validate`.
 
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
@@ -69,8 +70,10 @@ pub(super) fn read_body(entity: &Entity, request: &ApiRequest) -> Result<Record,
     if let Some(unknown) = body.keys().find(|k| !entity.fields.contains(*k)) {
         return Err(invalid(unknown, &entity.type_name));
     }
+    // Exact skips what is read-only without a word (exactonline-api-dotnet-client #56): its own value stands.
+    body.retain(|name, _| !entity.read_only.contains(name));
     let Some(lines) = &entity.lines else { return Ok(body) };
-    match body.get(&lines.property) {
+    match body.get_mut(&lines.property) {
         None | Some(Value::Null) => {}
         Some(Value::Array(items)) => {
             for item in items {
@@ -80,6 +83,7 @@ pub(super) fn read_body(entity: &Entity, request: &ApiRequest) -> Result<Record,
                 if let Some(unknown) = line.keys().find(|k| !lines.fields.contains(*k) && *k != "__metadata") {
                     return Err(invalid(unknown, &lines.type_name));
                 }
+                line.retain(|name, _| !lines.read_only.contains(name));
             }
         }
         // Lines sent as an object instead of an array (#117).
