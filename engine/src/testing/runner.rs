@@ -72,7 +72,7 @@ fn find_record(
     flow: &crate::compile::CompiledFlow,
     key: &Value,
 ) -> Result<minijinja::Value, String> {
-    let records = read_records(file, Some(selector)).map_err(|e| e.0)?;
+    let records = read_records(file, Some(selector)).map_err(|e| e.message)?;
     let wanted = key_text(&from_json(key));
     for r in records {
         let mut scope = Scope::new();
@@ -85,6 +85,9 @@ fn find_record(
 }
 
 fn describe(o: &Outcome) -> String {
+    if let Some(error) = o.configuration_error() {
+        return format!("{} (a mistake in the flow, not in the record)", error.as_configuration_error());
+    }
     match o.status {
         Status::Ready => "ready".into(),
         Status::Blocked => format!("blocked:\n{}", o.reasons.iter().map(|r| format!("  - {r}\n")).collect::<String>()),
@@ -111,9 +114,9 @@ fn compare(expect: &Expectation, o: &Outcome) -> Option<String> {
         }
     }
     if let Some(reasons) = &expect.blocked {
-        if o.status != Status::Blocked {
+        if o.status != Status::Blocked || o.configuration_error().is_some() {
             problems.push(format!("expected blocked, got {}", describe(o)));
-        } else if reasons != &o.reasons {
+        } else if o.reasons.iter().map(|r| &r.text).ne(reasons.iter()) {
             let e = reasons.iter().map(|r| format!("{r}\n")).collect::<String>();
             let a = o.reasons.iter().map(|r| format!("{r}\n")).collect::<String>();
             problems.push(format!("block reasons differ (- expected, + actual):\n{}", diff_lines(&e, &a)));
