@@ -97,9 +97,9 @@ fn describe(o: &Outcome) -> String {
 }
 
 fn compare(expect: &Expectation, o: &Outcome) -> Option<String> {
-    let wanted = [expect.ready.is_some(), expect.blocked.is_some(), expect.skipped.is_some(), expect.ignored];
+    let wanted = [expect.ready.is_some(), expect.blocked.is_some(), expect.skipped.is_some(), expect.ignored, expect.configuration_error.is_some()];
     if wanted.iter().filter(|w| **w).count() != 1 {
-        return Some("`expect` needs exactly one of ready, blocked, skipped, ignored".into());
+        return Some("`expect` needs exactly one of ready, blocked, skipped, ignored, configuration_error".into());
     }
     let mut problems = Vec::new();
     if let Some(payload) = &expect.ready {
@@ -120,6 +120,16 @@ fn compare(expect: &Expectation, o: &Outcome) -> Option<String> {
             let e = reasons.iter().map(|r| format!("{r}\n")).collect::<String>();
             let a = o.reasons.iter().map(|r| format!("{r}\n")).collect::<String>();
             problems.push(format!("block reasons differ (- expected, + actual):\n{}", diff_lines(&e, &a)));
+        }
+    }
+    if let Some(wanted) = &expect.configuration_error {
+        match o.configuration_error() {
+            Some(error) if &error.text == wanted => {}
+            Some(error) => problems.push(format!(
+                "configuration error differs (- expected, + actual):\n{}",
+                diff_lines(&format!("{wanted}\n"), &format!("{}\n", error.text))
+            )),
+            None => problems.push(format!("expected a configuration error, got {}", describe(o))),
         }
     }
     if let Some(message) = &expect.skipped {
