@@ -124,7 +124,13 @@ fn configuration_diagnostic(error: &Reason) -> crate::diagnostic::Diagnostic {
         let line: usize = parts.next()?.parse().ok()?;
         let path = parts.next()?;
         let text = std::fs::read_to_string(path).ok()?;
-        Some(Location::new(&SourceFile::new(path, text), Span::point(line, col.saturating_sub(1))))
+        let file = SourceFile::new(path, text);
+        // The caret under the key the origin names (`warehouses_configured`, `WarehouseID`).
+        let start = col.saturating_sub(1);
+        let width = file.line(line).map_or(1, |l| l.chars().skip(start).take_while(|c| c.is_alphanumeric() || matches!(c, '_' | '-')).count());
+        let mut span = Span::point(line, start);
+        span.end.col = start + width.max(1);
+        Some(Location::new(&file, span))
     });
     Diagnostic::error(format!("configuration error: {}", error.text))
         .at(location)

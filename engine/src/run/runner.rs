@@ -142,18 +142,7 @@ impl<'f> Runner<'f> {
         let before = reasons.len();
         let keys = if ignored { Vec::new() } else { self.flow.lookups.iter().map(|l| lookup_keys(l, &mut scope, &mut reasons)).collect() };
         let lookup_failed = reasons.len() > before;
-        Work {
-            position,
-            key,
-            record,
-            ignored,
-            reasons,
-            lookup_failed,
-            keys,
-            lookup: Value::UNDEFINED,
-            out: Value::UNDEFINED,
-            exists_key: None,
-        }
+        Work { position, key, record, ignored, reasons, lookup_failed, keys, lookup: Value::UNDEFINED, out: Value::UNDEFINED, exists_key: None }
     }
 
     fn resolve_lookups(&mut self, work: &[Work]) {
