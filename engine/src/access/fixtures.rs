@@ -43,19 +43,19 @@ impl FixtureAccess {
 /// Reads a recorded answer and unwraps its records.
 pub fn read_records(file: &Path, selector: Option<&jmespath::Expression<'static>>) -> Result<Vec<Value>, AccessError> {
     let shown = crate::diagnostic::display_path(file);
-    let text = std::fs::read_to_string(file).map_err(|_| AccessError(format!("no fixture file {shown}")))?;
+    let text = std::fs::read_to_string(file).map_err(|_| AccessError::unavailable(format!("no fixture file {shown}")))?;
     let json: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| AccessError(format!("{shown}:{}:{}: invalid JSON: {e}", e.line(), e.column())))?;
+        serde_json::from_str(&text).map_err(|e| AccessError::unavailable(format!("{shown}:{}:{}: invalid JSON: {e}", e.line(), e.column())))?;
     let list = match (&json, selector) {
         (serde_json::Value::Array(_), _) | (_, None) => json,
         (_, Some(sel)) => {
-            let found = crate::value::search(sel, &json).map_err(|e| AccessError(format!("{shown}: {e}")))?;
+            let found = crate::value::search(sel, &json).map_err(|e| AccessError::unavailable(format!("{shown}: {e}")))?;
             serde_json::to_value(&*found).unwrap_or_default()
         }
     };
     match list {
         serde_json::Value::Array(items) => Ok(items.iter().map(crate::value::from_json).collect()),
-        _ => Err(AccessError(format!("{shown}: no list of records in the file"))),
+        _ => Err(AccessError::unavailable(format!("{shown}: no list of records in the file"))),
     }
 }
 

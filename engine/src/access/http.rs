@@ -3,7 +3,7 @@ use std::sync::{Arc, Mutex};
 
 use minijinja::Value;
 
-use super::{Access, AccessError, FindQuery, ListQuery, Page};
+use super::{Access, AccessError, AccessFailure, FindQuery, ListQuery, Page};
 use crate::http::{CallError, Cursor, Lister, Registry};
 use crate::lookup::query_parts;
 use crate::model::{BulkDef, PagingDef, QueryLanguage};
@@ -130,7 +130,12 @@ impl HttpAccess {
             let mut stop = self.stop.lock().unwrap_or_else(|p| p.into_inner());
             stop.get_or_insert_with(|| message.clone());
         }
-        AccessError(e.to_string())
+        let kind = match e {
+            // The system refused the question as it was put: a malformed query.
+            CallError::Refused { status: 400 | 414 | 422, .. } | CallError::Invalid { .. } => AccessFailure::Malformed,
+            _ => AccessFailure::Unavailable,
+        };
+        AccessError { message: e.to_string(), kind }
     }
 }
 

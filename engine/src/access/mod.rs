@@ -20,12 +20,32 @@ pub struct FindQuery<'a> {
     pub select: &'a [String],
 }
 
+/// A question that got no answer, and whether asking again could help.
 #[derive(Debug, Clone, PartialEq)]
-pub struct AccessError(pub String);
+pub struct AccessError {
+    pub message: String,
+    pub kind: AccessFailure,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessFailure {
+    /// Not answered now (the system down, retries spent, no fixture file): the next run asks again.
+    Unavailable,
+    /// The system refused the question itself as malformed (HTTP 400, 414,
+    /// 422): the query is the flow's (every literal in it is escaped by the
+    /// engine), so asking again, for any record, gets the same answer.
+    Malformed,
+}
+
+impl AccessError {
+    pub fn unavailable(message: impl Into<String>) -> AccessError {
+        AccessError { message: message.into(), kind: AccessFailure::Unavailable }
+    }
+}
 
 impl std::fmt::Display for AccessError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.message)
     }
 }
 

@@ -30,6 +30,7 @@ pub fn compile_exists(project: &Project, ctx: &mut Ctx, flow: &FlowFile, alias: 
             language: sys.def.query,
             batch: sys.def.batch as usize,
             id_field,
+            origin: ctx.origin("/exists"),
         })
     })
 }

@@ -94,6 +94,8 @@ pub struct CompiledLookup {
     pub fallback: Option<Expr>,
     pub missing: Template,
     pub language: QueryLanguage,
+    /// `file:line:col` of the look-up, for reasons.
+    pub origin: String,
 }
 
 pub struct CompiledExists {
@@ -108,6 +110,8 @@ pub struct CompiledExists {
     pub batch: usize,
     /// The target entity's key field, read from a found record for updates.
     pub id_field: Option<String>,
+    /// `file:line:col` of the existence check, for reasons.
+    pub origin: String,
 }
 
 pub struct CompiledField {
@@ -132,6 +136,8 @@ pub struct CompiledRule {
     pub each: Option<(Expr, &'static str)>,
     pub when: Option<Expr>,
     pub message: Template,
+    /// `file:line:col` of the rule, for reasons.
+    pub origin: String,
 }
 
 pub struct CompiledTarget {

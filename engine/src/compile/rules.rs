@@ -31,6 +31,7 @@ pub fn compile_rules(ctx: &mut Ctx, flow: &FlowFile, alias: &'static str) -> Vec
                 },
                 when: when.flatten(),
                 message,
+                origin: ctx.origin(&at),
             });
         }
     }

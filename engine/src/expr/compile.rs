@@ -44,11 +44,32 @@ impl Expr {
     pub fn reads(&self, root: &str) -> bool {
         self.vars.iter().any(|v| v.split('.').next() == Some(root))
     }
+
+    /// Whether every name the expression reads is one of `roots`. A constant
+    /// reads nothing; an expression that reads names minijinja does not list
+    /// (those in a slice) is not known to read only `roots`. Functions called
+    /// (`money_add(…)`) are listed by minijinja as names; they read nothing.
+    pub fn reads_only(&self, roots: &[&str]) -> bool {
+        if matches!(self.kind, ExprKind::Const(_)) {
+            return true;
+        }
+        let called: Vec<String> = scan_calls(&self.text).into_iter().filter(|c| matches!(c.kind, CallKind::Function)).map(|c| c.name).collect();
+        let mut names = self.vars.iter().filter(|v| !called.contains(v)).peekable();
+        names.peek().is_some() && names.all(|v| roots.contains(&v.split('.').next().unwrap_or_default()))
+    }
 }
 
 impl Template {
     pub fn reads(&self, root: &str) -> bool {
         self.parts.iter().any(|p| matches!(p, Part::Expr(e) if e.reads(root)))
+    }
+
+    /// Whether every placeholder reads only `roots` (plain text reads nothing).
+    pub fn reads_only(&self, roots: &[&str]) -> bool {
+        self.parts.iter().all(|p| match p {
+            Part::Text(_) => true,
+            Part::Expr(e) => e.reads_only(roots),
+        })
     }
 }
 

@@ -3,7 +3,8 @@
 use minijinja::Value;
 
 use crate::compile::{CompiledField, FieldKind};
-use crate::expr::{EvalError, Scope};
+use crate::expr::{EvalError, Expr, Scope};
+use crate::run::{Reason, ReasonKind, reason};
 use crate::value::is_empty;
 
 /// A field that could not be computed for this record.
@@ -14,16 +15,19 @@ pub struct FieldError {
     /// `file:line:col` of the field in the flow.
     pub origin: String,
     pub error: EvalError,
+    /// Whose problem it is (from the expression that failed).
+    pub kind: ReasonKind,
 }
 
 impl FieldError {
     /// The block reason: short for missing data, with the flow position for
     /// expression failures (those are bugs in the flow, not in the record).
-    pub fn reason(&self) -> String {
-        match &self.error {
+    pub fn reason(&self) -> Reason {
+        let text = match &self.error {
             EvalError::Missing(_) => format!("{} ({})", self.error, self.field),
             other => format!("{} ({}): {other}", self.field, self.origin),
-        }
+        };
+        Reason::new(self.kind, text, &self.origin)
     }
 
     pub fn is_about_lookup(&self) -> bool {
@@ -34,8 +38,8 @@ impl FieldError {
 /// Block reasons for the fields that failed. The same failure of the same
 /// field in many list entries (a table miss on every line) is one reason,
 /// with the entries shown as `[*]`; a missing value keeps its entry's index.
-pub fn reasons(errors: &[FieldError]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::with_capacity(errors.len());
+pub fn reasons(errors: &[FieldError]) -> Vec<Reason> {
+    let mut out: Vec<Reason> = Vec::with_capacity(errors.len());
     let mut seen: Vec<(String, String)> = Vec::new();
     for e in errors {
         if matches!(e.error, EvalError::Missing(_)) {
@@ -93,13 +97,16 @@ pub fn map_fields(fields: &[CompiledField], scope: &mut Scope, purpose: Purpose,
         }
         // The field's place in the payload is only spelled out when it failed.
         let path = || if prefix.is_empty() { f.name.clone() } else { format!("{prefix}.{}", f.name) };
-        let fail = |error: EvalError, errors: &mut Vec<FieldError>| errors.push(FieldError { field: path(), origin: f.origin.clone(), error });
+        let fail = |expr: &Expr, error: EvalError, errors: &mut Vec<FieldError>| {
+            let kind = reason::of_failure(expr, &error);
+            errors.push(FieldError { field: path(), origin: f.origin.clone(), error, kind })
+        };
         if let Some(when) = &f.when {
             match when.holds(scope) {
                 Ok(true) => {}
                 Ok(false) => continue,
                 Err(e) => {
-                    fail(e, errors);
+                    fail(when, e, errors);
                     continue;
                 }
             }
@@ -108,17 +115,17 @@ pub fn map_fields(fields: &[CompiledField], scope: &mut Scope, purpose: Purpose,
             FieldKind::Value(e) => match e.eval(scope) {
                 Ok(v) => v,
                 Err(EvalError::Missing(_)) if f.optional => continue,
-                Err(e) => {
-                    fail(e, errors);
+                Err(err) => {
+                    fail(e, err, errors);
                     continue;
                 }
             },
             FieldKind::Object(inner) => map_fields(inner, scope, purpose, &path(), errors),
             FieldKind::List { each, alias, fields } => match each.eval(scope) {
-                Ok(list) => map_list(&list, alias, fields, scope, purpose, &path(), errors),
+                Ok(list) => map_list(&list, (each, alias), fields, scope, purpose, &path(), errors),
                 Err(EvalError::Missing(_)) if f.optional => continue,
-                Err(e) => {
-                    fail(e, errors);
+                Err(err) => {
+                    fail(each, err, errors);
                     continue;
                 }
             },
@@ -133,7 +140,7 @@ pub fn map_fields(fields: &[CompiledField], scope: &mut Scope, purpose: Purpose,
 
 fn map_list(
     list: &Value,
-    alias: &'static str,
+    (each, alias): (&Expr, &'static str),
     fields: &[CompiledField],
     scope: &mut Scope,
     purpose: Purpose,
@@ -145,6 +152,7 @@ fn map_list(
             field: path.to_string(),
             origin: String::new(),
             error: EvalError::Failed(format!("`each` gave {} instead of a list", list.kind())),
+            kind: if reason::reads_record(each) { ReasonKind::Record } else { ReasonKind::Flow },
         });
         return Value::from(Vec::<Value>::new());
     };
@@ -167,7 +175,7 @@ mod tests {
     use super::*;
 
     fn failed(field: &str, origin: &str, why: &str) -> FieldError {
-        FieldError { field: field.into(), origin: origin.into(), error: EvalError::Failed(why.into()) }
+        FieldError { field: field.into(), origin: origin.into(), error: EvalError::Failed(why.into()), kind: ReasonKind::Record }
     }
 
     #[test]
@@ -175,11 +183,16 @@ mod tests {
         let errors = vec![
             failed("LineItems[0].TaxType", "f.yaml:9:7", "no entry for 7"),
             failed("LineItems[1].TaxType", "f.yaml:9:7", "no entry for 7"),
-            FieldError { field: "LineItems[1].Item".into(), origin: "f.yaml:8:7".into(), error: EvalError::Missing("line.sku".into()) },
+            FieldError {
+                field: "LineItems[1].Item".into(),
+                origin: "f.yaml:8:7".into(),
+                error: EvalError::Missing("line.sku".into()),
+                kind: ReasonKind::Record,
+            },
             failed("Reference", "f.yaml:4:3", "bad"),
         ];
         assert_eq!(
-            reasons(&errors),
+            reasons(&errors).iter().map(|r| r.text.as_str()).collect::<Vec<_>>(),
             ["LineItems[*].TaxType (f.yaml:9:7): no entry for 7", "`line.sku` is missing (LineItems[1].Item)", "Reference (f.yaml:4:3): bad",]
         );
     }

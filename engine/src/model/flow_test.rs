@@ -43,6 +43,10 @@ pub struct Expectation {
     pub blocked: Option<Vec<String>>,
     /// The skip message.
     pub skipped: Option<String>,
+    /// A mistake in the flow, not in the record (a missing setting, a rule
+    /// that reads only settings): the run stops with this error, nothing is
+    /// written back. Its text; the place in the flow is not compared.
+    pub configuration_error: Option<String>,
     /// The record is filtered out by the source's `where`.
     #[serde(default)]
     pub ignored: bool,

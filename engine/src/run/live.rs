@@ -300,6 +300,13 @@ impl Live<'_> {
                 report.stopped = Some(message);
                 return Ok(());
             }
+            // A mistake in the flow stops the run before anything of this batch
+            // is settled: no record is blocked, journaled or written back for
+            // it, and the batch waits for the next run with the rest.
+            if let Some(error) = outcomes.iter().find_map(Outcome::configuration_error) {
+                report.stopped = Some(error.stop_message());
+                return Ok(());
+            }
             // A record in doubt is fetched again too; it is settled once.
             let outcomes: Vec<Outcome> = outcomes.into_iter().filter(|o| o.status == Status::Ignored || done.insert(o.key.clone())).collect();
             let settle = Settle { live: self, run, asker: &asker, settings: &settings, doubt: &doubt };
@@ -358,10 +365,14 @@ impl Live<'_> {
             if batch.is_empty() {
                 return Ok((outcomes, missing));
             }
-            outcomes.extend(runner.run_batch(batch));
+            let batch = runner.run_batch(batch);
             if let Some(message) = stop.lock().unwrap_or_else(|p| p.into_inner()).clone() {
                 return Err(message);
             }
+            if let Some(error) = batch.iter().find_map(Outcome::configuration_error) {
+                return Err(error.stop_message());
+            }
+            outcomes.extend(batch);
         }
     }
 
@@ -464,12 +475,14 @@ impl Settle<'_> {
         let key = o.key.clone();
         match o.status {
             Status::Ignored => Ok((Ending::Ignored, key, Vec::new(), 0, None)),
-            _ if o.transient => {
+            // Never settled: the run stops before (`run_records`); this keeps it so.
+            _ if o.configuration_error().is_some() => Ok((Ending::Left, key, Vec::new(), 0, o.configuration_error().map(|r| r.stop_message()))),
+            _ if o.waits() => {
                 let mut e = self.entry(&key, "failed", Some("failed"));
                 e.source = source;
-                e.reasons = o.reasons.clone();
+                e.reasons = texts(&o.reasons);
                 self.journal(&[e])?;
-                Ok((Ending::Failed, key, o.reasons, 0, None))
+                Ok((Ending::Failed, key, texts(&o.reasons), 0, None))
             }
             Status::Skipped => {
                 let reconciled = self.doubt.contains(&key);
@@ -487,10 +500,10 @@ impl Settle<'_> {
             Status::Blocked => {
                 let mut e = self.entry(&key, "blocked", Some("blocked"));
                 e.source = source;
-                e.reasons = o.reasons.clone();
+                e.reasons = texts(&o.reasons);
                 self.journal(&[e])?;
                 let failures = self.write_back(&key, &o.write_backs).await?;
-                Ok((Ending::Blocked, key, o.reasons, failures, None))
+                Ok((Ending::Blocked, key, texts(&o.reasons), failures, None))
             }
             Status::Ready if self.live.cancel.as_ref().is_some_and(Shutdown::is_set) => Ok((Ending::Left, key, Vec::new(), 0, None)),
             Status::Ready => self.deliver(o, source).await,
@@ -622,7 +635,7 @@ impl Settle<'_> {
         let mut failures = self.write_back(key, &writes).await?;
         if !problems.is_empty() {
             let mut e = self.entry(key, "write_back_failed", None);
-            e.reasons = problems;
+            e.reasons = texts(&problems);
             self.journal(&[e])?;
             failures += 1;
         }
@@ -665,6 +678,10 @@ impl Settle<'_> {
             None => body,
         }
     }
+}
+
+fn texts(reasons: &[super::Reason]) -> Vec<String> {
+    reasons.iter().map(|r| r.text.clone()).collect()
 }
 
 fn stop_of(e: &CallError) -> Option<String> {

@@ -4,9 +4,11 @@
 mod calls;
 mod live;
 mod outcome;
+pub mod reason;
 mod runner;
 
 pub use calls::{CallLog, CallStat};
 pub use live::{Ending, Live, LiveReport, NotHad, Progress, Records};
 pub use outcome::{Context, Outcome, Status, Summary};
+pub use reason::{Reason, ReasonKind};
 pub use runner::Runner;

@@ -1,12 +1,14 @@
 use minijinja::Value;
 
+use super::reason::{Reason, ReasonKind};
 use crate::deliver::PlannedRequest;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     /// Mapped and valid: the request is what a live run sends.
     Ready,
-    /// Not sent; `reasons` says every reason.
+    /// Not sent; `reasons` says every reason. Only when every reason is the
+    /// record's is it a block that is journaled and written back (`Outcome::configuration_error`, `Outcome::waits`).
     Blocked,
     /// Already in the target (the existence check found it).
     Skipped,
@@ -33,13 +35,10 @@ pub struct Outcome {
     pub key: String,
     pub status: Status,
     pub request: Option<PlannedRequest>,
-    pub reasons: Vec<String>,
+    pub reasons: Vec<Reason>,
     pub message: Option<String>,
     pub found: Option<Value>,
     pub write_backs: Vec<PlannedRequest>,
-    /// Some reason is a failed call (a look-up that could not be asked), not
-    /// the data: a live run retries the record later instead of blocking it.
-    pub transient: bool,
     /// What a live run needs to plan write-backs after delivery (kept only when asked for).
     pub context: Option<Box<Context>>,
 }
@@ -59,6 +58,18 @@ pub struct Context {
 impl Outcome {
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or_default()
+    }
+
+    /// The first reason that is about the flow, not the record: a run stops
+    /// with it, and nothing is journaled or written back for the record.
+    pub fn configuration_error(&self) -> Option<&Reason> {
+        self.reasons.iter().find(|r| r.kind == ReasonKind::Flow)
+    }
+
+    /// Some reason is a call that failed (a look-up that could not be asked),
+    /// not the data: a live run leaves the record for the next run instead of blocking it.
+    pub fn waits(&self) -> bool {
+        self.reasons.iter().any(|r| r.kind == ReasonKind::Call)
     }
 }
 

@@ -2,7 +2,8 @@ use minijinja::Value;
 
 use super::calls::CallLog;
 use super::outcome::{Context, Outcome, Status};
-use crate::access::Access;
+use super::reason::{self, Reason, ReasonKind};
+use crate::access::{Access, AccessError, AccessFailure};
 use crate::compile::{CompiledFlow, CompiledLookup};
 use crate::deliver::{self, PlannedRequest};
 use crate::expr::Scope;
@@ -16,9 +17,7 @@ use crate::write_back;
 /// What the look-ups of one record had to say.
 #[derive(Default)]
 struct LookupNotes {
-    reasons: Vec<String>,
-    /// A look-up could not be asked (a failed call, not the data).
-    transient: bool,
+    reasons: Vec<Reason>,
 }
 
 /// Runs a compiled flow over batches of records against some `Access`.
@@ -53,15 +52,13 @@ struct Work {
     key: String,
     record: Value,
     ignored: bool,
-    reasons: Vec<String>,
+    reasons: Vec<Reason>,
     /// A look-up key could not be computed or a look-up found nothing.
     lookup_failed: bool,
     keys: Vec<Keys>,
     lookup: Value,
     out: Value,
     exists_key: Option<String>,
-    /// A reason comes from a call that failed, not from the data.
-    transient: bool,
 }
 
 impl<'f> Runner<'f> {
@@ -124,7 +121,7 @@ impl<'f> Runner<'f> {
         let key = match self.flow.source.key.eval(&scope) {
             Ok(k) => key_text(&k),
             Err(e) => {
-                reasons.push(format!("{e} (record key)"));
+                reasons.push(Reason::new(reason::of_failure(&self.flow.source.key, &e), format!("{e} (record key)"), ""));
                 format!("#{position}")
             }
         };
@@ -136,7 +133,7 @@ impl<'f> Runner<'f> {
                 Some(f) => match f.holds(&scope) {
                     Ok(kept) => !kept,
                     Err(e) => {
-                        reasons.push(format!("{e} (source `where`)"));
+                        reasons.push(Reason::new(reason::of_failure(f, &e), format!("{e} (source `where`)"), ""));
                         false
                     }
                 },
@@ -145,19 +142,7 @@ impl<'f> Runner<'f> {
         let before = reasons.len();
         let keys = if ignored { Vec::new() } else { self.flow.lookups.iter().map(|l| lookup_keys(l, &mut scope, &mut reasons)).collect() };
         let lookup_failed = reasons.len() > before;
-        Work {
-            position,
-            key,
-            record,
-            ignored,
-            reasons,
-            lookup_failed,
-            keys,
-            lookup: Value::UNDEFINED,
-            out: Value::UNDEFINED,
-            exists_key: None,
-            transient: false,
-        }
+        Work { position, key, record, ignored, reasons, lookup_failed, keys, lookup: Value::UNDEFINED, out: Value::UNDEFINED, exists_key: None }
     }
 
     fn resolve_lookups(&mut self, work: &[Work]) {
@@ -208,7 +193,6 @@ impl<'f> Runner<'f> {
         let mut errors: Vec<FieldError> = Vec::new();
         w.out = map_fields(&self.flow.mapping, &mut scope, Purpose::Create, "", &mut errors);
         let lookup_failed = w.lookup_failed || !notes.reasons.is_empty();
-        w.transient |= notes.transient;
         w.reasons.append(&mut notes.reasons);
         // A field reading a look-up that already failed would only repeat its reason.
         errors.retain(|e| !(lookup_failed && e.is_about_lookup()));
@@ -221,7 +205,7 @@ impl<'f> Runner<'f> {
                 Ok(Some(k)) if !is_empty(&k) => Some(key_text(&k)),
                 Ok(_) => None,
                 Err(e) => {
-                    w.reasons.push(format!("{e} (existence check key)"));
+                    w.reasons.push(Reason::new(reason::of_failure(&x.key, &e), format!("{e} (existence check key)"), &x.origin));
                     None
                 }
             };
@@ -241,8 +225,7 @@ impl<'f> Runner<'f> {
         match self.resolver.answer(slot, key) {
             Some(Answer::Found(record)) => Some(select(l, record)),
             Some(Answer::Failed(e)) => {
-                notes.reasons.push(format!("lookup {} of {key}: {e}", l.name));
-                notes.transient = true;
+                notes.reasons.push(Reason::new(unanswered(e), format!("lookup {} of {key}: {e}", l.name), &l.origin));
                 None
             }
             Some(Answer::NotFound) | None => self.not_found(l, key, element, scope, notes),
@@ -259,10 +242,13 @@ impl<'f> Runner<'f> {
         }
         scope.push("key", Value::from(key));
         let result = match &l.fallback {
-            Some(f) => f.eval(scope).map_err(|e| notes.reasons.push(format!("lookup {} fallback: {e}", l.name))).ok(),
+            Some(f) => f
+                .eval(scope)
+                .map_err(|e| notes.reasons.push(Reason::new(reason::of_failure(f, &e), format!("lookup {} fallback: {e}", l.name), &l.origin)))
+                .ok(),
             None => {
                 if l.required {
-                    notes.reasons.push(l.missing.render_lossy(scope));
+                    notes.reasons.push(Reason::new(kind_of_not_found(l), l.missing.render_lossy(scope), &l.origin));
                 }
                 None
             }
@@ -292,7 +278,6 @@ impl<'f> Runner<'f> {
             message: None,
             found: None,
             write_backs: Vec::new(),
-            transient: false,
             context: None,
         };
         if w.ignored {
@@ -306,15 +291,14 @@ impl<'f> Runner<'f> {
             (Some(_), Some(slot), Some(k)) => match self.resolver.answer(slot, k) {
                 Some(Answer::Found(r)) => Some(r.clone()),
                 Some(Answer::Failed(e)) => {
-                    w.reasons.push(format!("existence check of {k}: {e}"));
-                    w.transient = true;
+                    let origin = self.flow.exists.as_ref().map_or("", |x| x.origin.as_str());
+                    w.reasons.push(Reason::new(unanswered(e), format!("existence check of {k}: {e}"), origin));
                     None
                 }
                 _ => None,
             },
             _ => None,
         };
-        outcome.transient = w.transient;
         if self.keep_context {
             outcome.context = Some(Box::new(Context {
                 record: w.record.clone(),
@@ -368,10 +352,17 @@ impl<'f> Runner<'f> {
 
         dedupe(&mut w.reasons);
         outcome.status = Status::Blocked;
-        scope.push("reasons", Value::from(w.reasons.clone()));
-        let (writes, problems) = write_back::plan(&self.flow.after.blocked, &mut scope);
-        outcome.write_backs = self.count(writes);
-        w.reasons.extend(problems);
+        // Only a record's own problems are written back; a reason that is the
+        // flow's or a call's leaves the record for later, telling the source nothing.
+        if w.reasons.iter().all(|r| r.kind == ReasonKind::Record) {
+            let texts: Vec<String> = w.reasons.iter().map(|r| r.text.clone()).collect();
+            scope.push("reasons", Value::from(texts));
+            let (writes, problems) = write_back::plan(&self.flow.after.blocked, &mut scope);
+            w.reasons.extend(problems);
+            if w.reasons.iter().all(|r| r.kind == ReasonKind::Record) {
+                outcome.write_backs = self.count(writes);
+            }
+        }
         outcome.reasons = w.reasons;
         outcome
     }
@@ -398,19 +389,20 @@ impl<'f> Runner<'f> {
     }
 }
 
-fn lookup_keys(l: &CompiledLookup, scope: &mut Scope, reasons: &mut Vec<String>) -> Keys {
+fn lookup_keys(l: &CompiledLookup, scope: &mut Scope, reasons: &mut Vec<Reason>) -> Keys {
     // An empty key blocks only a required look-up without a fallback.
     let optional = !l.required || l.fallback.is_some();
-    let one = |scope: &Scope, reasons: &mut Vec<String>| match l.key.eval(scope) {
+    let one = |scope: &Scope, reasons: &mut Vec<Reason>| match l.key.eval(scope) {
         Ok(k) if !is_empty(&k) => Some(key_text(&k)),
         Ok(_) => {
             if !optional {
-                reasons.push(format!("the key of lookup `{}` is empty (`{}`)", l.name, l.key.text.trim()));
+                let text = format!("the key of lookup `{}` is empty (`{}`)", l.name, l.key.text.trim());
+                reasons.push(Reason::new(kind_of_not_found(l), text, &l.origin));
             }
             None
         }
         Err(e) => {
-            reasons.push(format!("{e} (lookup {})", l.name));
+            reasons.push(Reason::new(reason::of_failure(&l.key, &e), format!("{e} (lookup {})", l.name), &l.origin));
             None
         }
     };
@@ -427,7 +419,7 @@ fn lookup_keys(l: &CompiledLookup, scope: &mut Scope, reasons: &mut Vec<String>)
             let list = match each.eval(scope) {
                 Ok(list) => list,
                 Err(e) => {
-                    reasons.push(format!("{e} (lookup {})", l.name));
+                    reasons.push(Reason::new(reason::of_failure(each, &e), format!("{e} (lookup {})", l.name), &l.origin));
                     return Keys::Many(Vec::new());
                 }
             };
@@ -459,7 +451,25 @@ fn shown(record: &Value, fields: &[String]) -> Value {
     crate::value::map(fields.iter().map(|f| (f.as_str(), record.get_attr(f).unwrap_or_default())))
 }
 
-fn dedupe(reasons: &mut Vec<String>) {
+fn dedupe(reasons: &mut Vec<Reason>) {
     let mut seen = std::collections::HashSet::new();
-    reasons.retain(|r| seen.insert(r.clone()));
+    reasons.retain(|r| seen.insert(r.text.clone()));
+}
+
+/// A question that got no answer: a malformed query is the flow's (the
+/// engine built it from the flow, escaping every value), anything else waits
+/// for the next run.
+fn unanswered(e: &AccessError) -> ReasonKind {
+    match e.kind {
+        AccessFailure::Malformed => ReasonKind::Flow,
+        AccessFailure::Unavailable => ReasonKind::Call,
+    }
+}
+
+/// A key that is empty or not found is the record's, unless the key comes
+/// from settings alone (`key: settings.default_customer`): then it is the
+/// same for every record, and the configuration names something that is not there.
+fn kind_of_not_found(l: &CompiledLookup) -> ReasonKind {
+    let record = reason::reads_record(&l.key) || l.each.as_ref().is_some_and(|(each, _)| reason::reads_record(each));
+    if record { ReasonKind::Record } else { ReasonKind::Flow }
 }

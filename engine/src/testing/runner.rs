@@ -72,7 +72,7 @@ fn find_record(
     flow: &crate::compile::CompiledFlow,
     key: &Value,
 ) -> Result<minijinja::Value, String> {
-    let records = read_records(file, Some(selector)).map_err(|e| e.0)?;
+    let records = read_records(file, Some(selector)).map_err(|e| e.message)?;
     let wanted = key_text(&from_json(key));
     for r in records {
         let mut scope = Scope::new();
@@ -85,6 +85,9 @@ fn find_record(
 }
 
 fn describe(o: &Outcome) -> String {
+    if let Some(error) = o.configuration_error() {
+        return format!("{} (a mistake in the flow, not in the record)", error.as_configuration_error());
+    }
     match o.status {
         Status::Ready => "ready".into(),
         Status::Blocked => format!("blocked:\n{}", o.reasons.iter().map(|r| format!("  - {r}\n")).collect::<String>()),
@@ -94,9 +97,9 @@ fn describe(o: &Outcome) -> String {
 }
 
 fn compare(expect: &Expectation, o: &Outcome) -> Option<String> {
-    let wanted = [expect.ready.is_some(), expect.blocked.is_some(), expect.skipped.is_some(), expect.ignored];
+    let wanted = [expect.ready.is_some(), expect.blocked.is_some(), expect.skipped.is_some(), expect.ignored, expect.configuration_error.is_some()];
     if wanted.iter().filter(|w| **w).count() != 1 {
-        return Some("`expect` needs exactly one of ready, blocked, skipped, ignored".into());
+        return Some("`expect` needs exactly one of ready, blocked, skipped, ignored, configuration_error".into());
     }
     let mut problems = Vec::new();
     if let Some(payload) = &expect.ready {
@@ -111,12 +114,22 @@ fn compare(expect: &Expectation, o: &Outcome) -> Option<String> {
         }
     }
     if let Some(reasons) = &expect.blocked {
-        if o.status != Status::Blocked {
+        if o.status != Status::Blocked || o.configuration_error().is_some() {
             problems.push(format!("expected blocked, got {}", describe(o)));
-        } else if reasons != &o.reasons {
+        } else if o.reasons.iter().map(|r| &r.text).ne(reasons.iter()) {
             let e = reasons.iter().map(|r| format!("{r}\n")).collect::<String>();
             let a = o.reasons.iter().map(|r| format!("{r}\n")).collect::<String>();
             problems.push(format!("block reasons differ (- expected, + actual):\n{}", diff_lines(&e, &a)));
+        }
+    }
+    if let Some(wanted) = &expect.configuration_error {
+        match o.configuration_error() {
+            Some(error) if &error.text == wanted => {}
+            Some(error) => problems.push(format!(
+                "configuration error differs (- expected, + actual):\n{}",
+                diff_lines(&format!("{wanted}\n"), &format!("{}\n", error.text))
+            )),
+            None => problems.push(format!("expected a configuration error, got {}", describe(o))),
         }
     }
     if let Some(message) = &expect.skipped {

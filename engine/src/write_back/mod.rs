@@ -9,9 +9,10 @@ use crate::compile::CompiledRequest;
 use crate::deliver::PlannedRequest;
 use crate::expr::Scope;
 use crate::map::{FieldError, Purpose, map_fields};
+use crate::run::{Reason, ReasonKind, reason};
 
 /// The write-back requests for one record; problems computing them are returned as reasons.
-pub fn plan(requests: &[CompiledRequest], scope: &mut Scope) -> (Vec<PlannedRequest>, Vec<String>) {
+pub fn plan(requests: &[CompiledRequest], scope: &mut Scope) -> (Vec<PlannedRequest>, Vec<Reason>) {
     let mut planned = Vec::new();
     let mut problems = Vec::new();
     for r in requests {
@@ -20,7 +21,7 @@ pub fn plan(requests: &[CompiledRequest], scope: &mut Scope) -> (Vec<PlannedRequ
                 Ok(true) => {}
                 Ok(false) => continue,
                 Err(e) => {
-                    problems.push(format!("write-back {} {}: {e}", r.method, r.path.text));
+                    problems.push(Reason::new(reason::of_failure(when, &e), format!("write-back {} {}: {e}", r.method, r.path.text), ""));
                     continue;
                 }
             }
@@ -28,13 +29,17 @@ pub fn plan(requests: &[CompiledRequest], scope: &mut Scope) -> (Vec<PlannedRequ
         let path = match r.path.render(scope) {
             Ok(p) => p,
             Err(e) => {
-                problems.push(format!("write-back {} {}: {e}", r.method, r.path.text));
+                let kind = if reason::template_reads_record(&r.path) { ReasonKind::Record } else { ReasonKind::Flow };
+                problems.push(Reason::new(kind, format!("write-back {} {}: {e}", r.method, r.path.text), ""));
                 continue;
             }
         };
         let mut errors: Vec<FieldError> = Vec::new();
         let body = map_fields(&r.body, scope, Purpose::Create, "", &mut errors);
-        problems.extend(errors.iter().map(|e| format!("write-back {} {path}: {}", r.method, e.reason())));
+        problems.extend(errors.iter().map(|e| {
+            let reason = e.reason();
+            Reason { text: format!("write-back {} {path}: {}", r.method, reason.text), ..reason }
+        }));
         planned.push(PlannedRequest { system: r.system.clone(), method: r.method.clone(), path, body: (!r.body.is_empty()).then_some(body) });
     }
     (planned, problems)

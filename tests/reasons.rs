@@ -1,0 +1,214 @@
+//! A configuration error never becomes a record's block reason: a mistake in
+//! the flow (a setting left empty, a look-up query the target refuses as
+//! malformed) stops the run with its place in the flow, and nothing is
+//! written back; a problem with a record's own data still blocks that record
+//! and is written back as Blocked. Dry-runs, flow tests and live runs against
+//! the sandbox (which logs every request).
+
+mod common;
+
+use common::live::*;
+use common::{flowmap, flowmap_in};
+use pretty_assertions::assert_eq;
+
+const ORDERS: &str = "mappings/lnb-exact/orders.flow.yaml";
+/// The orders flow with `settings.warehouse.in_stock: ""`: the rule `warehouses_configured` fails for every order.
+const UNSET: &str = "tests/flows/live-unset-warehouse.flow.yaml";
+
+const HELP: &str =
+    "a mistake in the flow, not in the record: no record is reported blocked for it, and a live run stops here and writes nothing back";
+
+/// The summary without its timings, which vary.
+fn untimed(text: &str) -> String {
+    text.lines()
+        .map(|l| match (l.find(" in "), l.contains(": completed") || l.contains(": stopped")) {
+            (Some(i), true) => format!("{} in <t>", &l[..i]),
+            _ => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn without_version(text: &str) -> String {
+    match text.find("version ") {
+        Some(i) => format!("{}version <hash>{}", &text[..i], &text[i + 8 + 16..]),
+        None => text.to_string(),
+    }
+}
+
+#[test]
+fn a_dry_run_shows_a_configuration_error_once_where_it_is_not_as_blocked_records() {
+    let run = flowmap(&["dry-run", UNSET]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        without_version(&run.stdout),
+        "dry-run of live-unset-warehouse (tests/flows/live-unset-warehouse.flow.yaml, version <hash>)
+
+✘ stopped at record 50001 (#1): a mistake in the flow, not in the record
+"
+    );
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: configuration error: Configure settings.warehouse.preorder and settings.warehouse.in_stock (Exact warehouse IDs)
+  --> mappings/lnb-exact/orders.flow.yaml:78:3
+   |
+78 |   warehouses_configured:
+   |   ^^^^^^^^^^^^^^^^^^^^^
+   = help: {HELP}
+
+"
+        )
+    );
+    let json = flowmap(&["dry-run", UNSET, "--format", "json"]);
+    assert_eq!(json.code, 1);
+    assert_eq!(
+        json.stdout,
+        r#"{"stopped":{"configuration_error":"Configure settings.warehouse.preorder and settings.warehouse.in_stock (Exact warehouse IDs)","at":"mappings/lnb-exact/orders.flow.yaml:78:3","record":{"position":1,"key":"50001"}}}
+"#
+    );
+}
+
+/// Records before the one that meets the mistake are shown as usual; a
+/// missing setting is the flow's even in an expression that also reads the
+/// record (only in-stock orders read `settings.warehouse.instock`).
+#[test]
+fn a_missing_setting_read_by_some_records_stops_the_dry_run_at_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let flow = dir.path().join("typo.flow.yaml");
+    let base = common::repo_root().join(ORDERS);
+    std::fs::write(
+        &flow,
+        format!(
+            "extends: {}\nflow: typo\nmapping:\n  WarehouseID: settings.warehouse.preorder if order.line.preorder else settings.warehouse.instock\n",
+            base.display()
+        ),
+    )
+    .unwrap();
+    let input = dir.path().join("orders.json");
+    let order = |reference: &str, preorder: bool| {
+        serde_json::json!({"id": 1, "reference": reference, "status": "Invoicing", "currency": "EUR",
+            "retailer": {"reference": "10023"}, "line": {"id": reference, "preorder": preorder},
+            "lines": [{"sku": "TSH-WHT-M", "quantity": 1, "unit_price": 19.95}]})
+    };
+    std::fs::write(&input, serde_json::json!([order("1", true), order("2", false), order("3", false)]).to_string()).unwrap();
+    let run = flowmap(&["dry-run", flow.to_str().unwrap(), "--input", input.to_str().unwrap(), "--root", common::repo_root().to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let stdout = without_version(&run.stdout);
+    assert!(stdout.contains("✔ ready    1  POST exact salesorder/SalesOrders"), "{stdout}");
+    assert!(stdout.ends_with("✘ stopped at record 2 (#2): a mistake in the flow, not in the record\n"), "{stdout}");
+    assert!(!stdout.contains("blocked"), "{stdout}");
+    let first = run.stderr.lines().take(2).collect::<Vec<_>>().join("\n");
+    assert_eq!(first, format!("error: configuration error: `settings.warehouse.instock` is missing (WarehouseID)\n --> {}:4:3", flow.display()));
+}
+
+/// `flowmap test` shows a configuration error as such, not as a block.
+#[test]
+fn a_flow_test_expecting_a_block_shows_the_configuration_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let test = dir.path().join("unset.test.yaml");
+    std::fs::write(
+        &test,
+        format!(
+            "flow: {}\ncases:\n  - name: an order with the in-stock warehouse left empty\n    from: {}\n    key: \"50001\"\n    expect:\n      blocked:\n        - Configure the warehouses\n",
+            common::repo_root().join(UNSET).display(),
+            common::repo_root().join("fixtures/lnb/orders.json").display()
+        ),
+    )
+    .unwrap();
+    let run = flowmap(&["test", test.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let case = run.stdout.lines().nth(2).unwrap_or_default();
+    assert_eq!(
+        case,
+        "      expected blocked, got configuration error at mappings/lnb-exact/orders.flow.yaml:78:3: Configure \
+         settings.warehouse.preorder and settings.warehouse.in_stock (Exact warehouse IDs) (a mistake in the flow, not in the record)"
+    );
+}
+
+fn status_write_backs(world: &World) -> usize {
+    world.requests_to("lnb", "POST", "/orders/status").len()
+}
+
+/// Live, both sides in one world: the flow's mistake stops the run with
+/// nothing written back and the records left for the next run; the shipped
+/// flow then blocks the records whose data is wrong and writes that back.
+#[test]
+fn live_a_configuration_error_stops_the_run_and_lnb_hears_nothing() {
+    let world = World::start(SandboxConfig { fixtures: Some(fixtures()), ..Default::default() }, "");
+    world.connect();
+    let before = world.lnb_statuses();
+    let run = world.flowmap(&["run", UNSET]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let exact = untimed(&run.stdout).lines().filter(|l| !l.starts_with("  API calls")).collect::<Vec<_>>().join("\n");
+    assert_eq!(
+        exact,
+        "run 1 of live-unset-warehouse: stopped in <t>
+  stopped: configuration error at mappings/lnb-exact/orders.flow.yaml:78:3: Configure settings.warehouse.preorder and \
+settings.warehouse.in_stock (Exact warehouse IDs) (the flow's, not a record's: nothing was blocked or written back for it; \
+fix the flow, the records wait for the next run)
+  7 fetched"
+    );
+    // Not a single status write-back, no order sent, every LNB order as it was.
+    assert_eq!(status_write_backs(&world), 0, "{:?}", world.requests_to("lnb", "POST", ""));
+    assert!(world.requests_to("exact", "POST", "salesorder").is_empty());
+    assert_eq!(world.lnb_statuses(), before);
+    // The journal holds no record of that run: nothing blocked, nothing failed.
+    let show = world.flowmap(&["show", "live-unset-warehouse", "50001"]);
+    assert_ne!(show.code, 0, "{}", show.stdout);
+    assert!(show.stderr.contains("the journal has nothing on `50001`"), "{}", show.stderr);
+    let runs = world.flowmap(&["runs", "live-unset-warehouse"]);
+    assert!(runs.stdout.contains("stopped"), "{}", runs.stdout);
+
+    // A record-level block is still written back as Blocked.
+    let shipped = world.flowmap(&["run", ORDERS]);
+    assert_eq!(shipped.code, 0, "{}{}", shipped.stdout, shipped.stderr);
+    assert!(untimed(&shipped.stdout).contains("7 fetched, 4 sent, 1 skipped, 2 blocked"), "{}", shipped.stdout);
+    let blocked = world.sandbox.lnb_orders().into_iter().find(|o| o["reference"] == "50004").unwrap();
+    assert_eq!(
+        (blocked["status"].as_str(), blocked["status_reason"].as_str()),
+        (Some("Blocked"), Some("Customer 99999 does not exist as an Account in Exact Online"))
+    );
+    assert_eq!(status_write_backs(&world), 7);
+}
+
+/// A project whose catalogue lists an Accounts field the sandbox's Exact does
+/// not have (as an edition-only field in a division without the edition): the
+/// look-up's query is refused with 400 for every record alike.
+fn project_with_unserved_field(dir: &std::path::Path) -> std::path::PathBuf {
+    let root = common::repo_root();
+    copy_dir(&root.join("mappings/systems"), &dir.join("mappings/systems"));
+    copy_dir(&root.join("schemas/catalogue"), &dir.join("schemas/catalogue"));
+    let catalogue = dir.join("schemas/catalogue/exact.yaml");
+    let text = std::fs::read_to_string(&catalogue).unwrap();
+    let accounts = "  crm/Accounts:\n";
+    let at = text.find(accounts).expect("crm/Accounts in the catalogue");
+    let fields = at + text[at..].find("    fields:\n").unwrap() + "    fields:\n".len();
+    let text = format!("{}      LegacyCode: {{ type: string }}\n{}", &text[..fields], &text[fields..]);
+    std::fs::write(&catalogue, text).unwrap();
+    let flow = std::fs::read_to_string(root.join(ORDERS))
+        .unwrap()
+        .replace("    match: Code\n    key: order.retailer", "    match: LegacyCode\n    key: order.retailer");
+    assert!(flow.contains("match: LegacyCode"));
+    std::fs::create_dir_all(dir.join("mappings/lnb-exact")).unwrap();
+    let file = dir.join("mappings/lnb-exact/orders.flow.yaml");
+    std::fs::write(&file, flow).unwrap();
+    file
+}
+
+#[test]
+fn live_a_lookup_query_refused_as_malformed_stops_the_run() {
+    let world = World::start(SandboxConfig { fixtures: Some(fixtures()), ..Default::default() }, "");
+    world.connect();
+    let project = world.path("project");
+    let flow = project_with_unserved_field(&project);
+    let check = flowmap_in(&project, &["check"]);
+    assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
+    let run = world.flowmap(&["run", flow.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let stopped = run.stdout.lines().nth(1).unwrap_or_default().to_string();
+    assert!(stopped.starts_with(&format!("  stopped: configuration error at {}:27:3: lookup account of ", flow.display())), "{}", run.stdout);
+    assert!(stopped.contains("Could not find a property named 'LegacyCode' on type 'Exact.Web.Api.Models.Account'. (HTTP 400)"), "{stopped}");
+    assert_eq!(status_write_backs(&world), 0);
+    assert!(world.requests_to("exact", "POST", "salesorder").is_empty());
+}
