@@ -29,7 +29,7 @@ pub fn diff_text(expected: &Value, actual: &Value) -> String {
 
 /// `actual` with each object's keys in the order `expected` has them (keys
 /// it does not have after them, as they were), at every depth.
-fn in_order_of(expected: &Value, actual: &Value) -> Value {
+pub fn in_order_of(expected: &Value, actual: &Value) -> Value {
     match (expected, actual) {
         (Value::Object(e), Value::Object(a)) => {
             let known = e.iter().filter_map(|(k, ev)| a.get(k).map(|av| (k.clone(), in_order_of(ev, av))));
@@ -55,4 +55,19 @@ pub fn diff_lines(expected: &str, actual: &str) -> String {
         out.push_str(&format!("{style}{sign} {}{style:#}\n", change.value().trim_end_matches('\n')));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn key_order_alone_is_no_difference_in_a_diff() {
+        let expected = json!({"a": 1, "lines": [{"x": 1, "y": 2}], "b": 2});
+        let actual = json!({"b": 3, "lines": [{"y": 2, "x": 1}], "a": 1, "c": 4});
+        let diff = anstream::adapter::strip_str(&diff_text(&expected, &actual)).to_string();
+        let changed: Vec<&str> = diff.lines().filter(|l| !l.starts_with("  ")).collect();
+        assert_eq!(changed, ["-   \"b\": 2", "+   \"b\": 3,", "+   \"c\": 4"], "{diff}");
+    }
 }

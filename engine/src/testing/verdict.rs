@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::compare::{diff_lines, diff_text, normalise};
+use super::compare::{diff_lines, diff_text, in_order_of, normalise};
 use crate::model::Expectation;
 use crate::run::{Outcome, Status};
 use crate::value::to_json;
@@ -78,11 +78,12 @@ fn indent(text: &str) -> String {
 }
 
 /// The `expect` that `o` passes: its status with the payload, reasons or
-/// message, and the write-backs when `expect` checks them.
+/// message, and the write-backs when `expect` checks them; keys in the order
+/// the expectation had them, so rewriting it changes only what differs.
 pub fn actual_expectation(expect: &Expectation, o: &Outcome) -> Value {
     let mut actual = Map::new();
     let (key, value) = match o.status {
-        Status::Ready => ("ready", normalise(&payload(o))),
+        Status::Ready => ("ready", in_order_of(&expect.ready.clone().unwrap_or(Value::Null), &normalise(&payload(o)))),
         Status::Blocked => ("blocked", json!(o.reasons)),
         Status::Skipped => ("skipped", json!(o.message.as_deref().unwrap_or_default())),
         Status::Ignored => ("ignored", json!(true)),
@@ -90,7 +91,8 @@ pub fn actual_expectation(expect: &Expectation, o: &Outcome) -> Value {
     actual.insert(key.into(), value);
     if expect.writes_back.is_some() {
         let writes = o.write_backs.iter().map(crate::deliver::PlannedRequest::to_json).collect::<Vec<_>>();
-        actual.insert("writes_back".into(), normalise(&Value::Array(writes)));
+        let expected = Value::Array(expect.writes_back.clone().unwrap_or_default());
+        actual.insert("writes_back".into(), in_order_of(&expected, &normalise(&Value::Array(writes))));
     }
     Value::Object(actual)
 }

@@ -55,9 +55,11 @@ fn item_block(value: &Value, indent: usize, depth: usize, out: &mut String) {
 }
 
 /// The `expect` mapping and what is right in it (the payload, the list of
-/// reasons) are blocks; what is inside those goes on one line when it is short.
+/// reasons) are blocks; what is inside those goes on one line when it is
+/// short. A list of mappings or lists is a block of lines (`- { … }` each), as by hand.
 fn fits(value: &Value, indent: usize, depth: usize) -> bool {
-    depth >= 2 && indent + flow(value).chars().count() <= WIDTH
+    let nested_list = value.as_array().is_some_and(|items| items.iter().any(|i| i.is_object() || i.is_array()));
+    depth >= 2 && !nested_list && indent + flow(value).chars().count() <= WIDTH
 }
 
 /// One-line YAML.
