@@ -26,7 +26,7 @@ pub fn run(root: Option<PathBuf>, files: Vec<PathBuf>, format: Format) -> Result
     let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     let warnings = diagnostics.len() - errors;
     match format {
-        Format::Text | Format::Jsonl => {
+        Format::Text => {
             let mut out = Out::text();
             for d in &diagnostics {
                 writeln!(out, "{}", render_text(d))?;

@@ -15,8 +15,16 @@ use crate::run::{CallLog, Outcome, Reason, Runner, Summary};
 /// batch look-ups well, small enough to keep memory flat on long inputs.
 pub const BATCH: usize = 500;
 
-/// `flowmap dry-run`: the flow over fixture or file records, touching nothing.
-pub fn run(root: Option<PathBuf>, flow: PathBuf, input: Option<PathBuf>, fixtures: Option<PathBuf>, format: Format) -> Result<ExitCode, Failure> {
+/// `flowmap dry-run`: the flow over fixture or file records, touching nothing;
+/// with `fail_on_blocked`, a blocked record is a failure (status 1).
+pub fn run(
+    root: Option<PathBuf>,
+    flow: PathBuf,
+    input: Option<PathBuf>,
+    fixtures: Option<PathBuf>,
+    format: Format,
+    fail_on_blocked: bool,
+) -> Result<ExitCode, Failure> {
     let root = paths::project_root(root, Some(&flow))?;
     let project = match paths::load_project(&root) {
         Ok(p) => p,
@@ -65,7 +73,7 @@ pub fn run(root: Option<PathBuf>, flow: PathBuf, input: Option<PathBuf>, fixture
         Format::Text => {
             write!(out, "{}", render_summary(&result.summary, &result.calls, result.unreadable))?;
         }
-        Format::Jsonl | Format::Json => {
+        Format::Json => {
             let doc = serde_json::json!({
                 "summary": {"ready": result.summary.ready, "blocked": result.summary.blocked, "skipped": result.summary.skipped, "ignored": result.summary.ignored, "unreadable": result.unreadable},
                 "calls": result.calls.to_json(),
@@ -76,7 +84,7 @@ pub fn run(root: Option<PathBuf>, flow: PathBuf, input: Option<PathBuf>, fixture
         }
     }
     out.finish()?;
-    Ok(ExitCode::SUCCESS)
+    Ok(if fail_on_blocked && result.summary.blocked > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
 pub struct DryRunResult {

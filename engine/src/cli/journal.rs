@@ -95,13 +95,13 @@ pub fn show(root: Option<PathBuf>, options: &LiveOptions, flow: String, key: Str
 }
 
 /// `lnb-orders-to-exact`, or the name inside a flow file.
-pub fn flow_name(root: Option<PathBuf>, flow: &str) -> Result<String, String> {
+pub fn flow_name(root: Option<PathBuf>, flow: &str) -> Result<String, Failure> {
     let path = Path::new(flow);
     if !path.is_file() {
         return Ok(flow.to_string());
     }
     let root = paths::project_root(root, Some(path))?;
-    let project = paths::load_project(&root).map_err(|_| "the project does not load".to_string())?;
+    let project = paths::load_project(&root).map_err(Failure::problems)?;
     super::live_setup::compile(&project, path).map(|c| c.name)
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use flowmap_state::{State, Vault};
 
-use super::{paths, print_diagnostics};
+use super::{Failure, paths, print_diagnostics};
 use crate::compile::{CompiledFlow, compile_file};
 use crate::http::Registry;
 use crate::project::Project;
@@ -15,7 +15,7 @@ use crate::project::Project;
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct LiveOptions {
     /// The connections file (default: $FLOWMAP_CONNECTIONS, else mappings/connections.yaml).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, value_parser = paths::existing_file)]
     pub connections: Option<PathBuf>,
     /// The state file: runs, journal, encrypted credentials (default: $FLOWMAP_STATE, else .flowmap/state.db).
     #[arg(long, global = true)]
@@ -44,41 +44,29 @@ impl LiveOptions {
     }
 
     /// Opens everything; `create_key` makes a key file when there is none (only `connect` does).
-    pub fn open(&self, root: Option<PathBuf>, near: Option<&Path>, create_key: bool) -> Result<LiveSetup, String> {
+    /// A project or connections file with errors ends the command as `check` would show them.
+    pub fn open(&self, root: Option<PathBuf>, near: Option<&Path>, create_key: bool) -> Result<LiveSetup, Failure> {
         let root = paths::project_root(root, near)?;
-        let project = paths::load_project(&root).map_err(|problems| {
-            print_diagnostics(&problems);
-            "the project does not load".to_string()
-        })?;
+        let project = paths::load_project(&root).map_err(Failure::problems)?;
         let state_path = self.state_path(&root);
         let state = Arc::new(State::open(&state_path).map_err(|e| e.to_string())?);
         let key_file = state_path.parent().unwrap_or(Path::new(".")).join("key");
         // Only commands that need a secret fail without the key, with the vault's own words.
         let vault = Vault::load(&key_file, create_key).map(Arc::new).map_err(|e| e.to_string());
         if create_key && let Err(e) = &vault {
-            return Err(e.clone());
+            return Err(e.clone().into());
         }
         let connections = self.connections_path(&root);
-        let registry = Registry::load(&project, &connections, state.clone(), vault.clone()).map_err(|problems| {
-            print_diagnostics(&problems);
-            format!("the connections file {} has problems", connections.display())
-        })?;
+        let registry = Registry::load(&project, &connections, state.clone(), vault.clone()).map_err(Failure::problems)?;
         Ok(LiveSetup { project, registry: Arc::new(registry), state, vault, key_file })
     }
 }
 
-/// Compiles a flow file, printing warnings; problems end the command.
-pub fn compile(project: &Project, flow: &Path) -> Result<CompiledFlow, String> {
-    match compile_file(project, flow) {
-        Ok((c, warnings)) => {
-            print_diagnostics(&warnings);
-            Ok(c)
-        }
-        Err(problems) => {
-            print_diagnostics(&problems);
-            Err(format!("{} does not compile", flow.display()))
-        }
-    }
+/// Compiles a flow file, printing warnings; errors end the command (status 1, as `check`).
+pub fn compile(project: &Project, flow: &Path) -> Result<CompiledFlow, Failure> {
+    let (compiled, warnings) = compile_file(project, flow).map_err(Failure::problems)?;
+    print_diagnostics(&warnings);
+    Ok(compiled)
 }
 
 /// A runtime for the HTTP side of a command.

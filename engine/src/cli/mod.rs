@@ -5,6 +5,8 @@ mod bench;
 mod check;
 mod connect;
 mod dry_run;
+mod failure;
+mod format;
 mod journal;
 mod live_setup;
 mod output;
@@ -15,13 +17,18 @@ mod serve;
 mod subscribe;
 mod test;
 
+pub use failure::Failure;
+pub use format::Format;
 pub use live_setup::LiveOptions;
-pub use output::{Failure, Out, OutputError};
+pub use output::{Out, OutputError};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+
+use format::{CheckFormat, ConnectionsFormat, DryRunFormat, RunFormat, RunsFormat, ShowFormat, TestFormat};
+use paths::{existing_file, existing_folder, existing_path};
 
 #[derive(Parser, Debug)]
 #[command(name = "flowmap", version, about = "Declarative integration engine for Exact Online and partner systems")]
@@ -30,7 +37,7 @@ pub struct Args {
     #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto)]
     pub color: ColorWhen,
     /// The project folder (the one holding mappings/); found from the files given when omitted.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, value_parser = existing_folder)]
     pub root: Option<PathBuf>,
     #[command(flatten)]
     pub live: LiveOptions,
@@ -43,27 +50,41 @@ pub enum Command {
     /// Check flow files: YAML, schema, expressions, references, target fields.
     Check {
         /// Flow files or folders (default: every *.flow.yaml under mappings/).
+        #[arg(value_parser = existing_path)]
         paths: Vec<PathBuf>,
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        /// What to write.
+        #[arg(long, value_enum, default_value_t)]
+        format: CheckFormat,
     },
     /// Run a flow over records without touching any system; shows every payload and block reason.
     DryRun {
         /// The flow file.
+        #[arg(value_parser = existing_file)]
         flow: PathBuf,
         /// Records: a JSON array, JSON lines, or a recorded API response (default: the source's fixture file).
-        #[arg(long)]
+        #[arg(long, value_parser = existing_file)]
         input: Option<PathBuf>,
         /// Folder of recorded answers for look-ups and existence checks (default: the project's fixtures/).
-        #[arg(long)]
+        #[arg(long, value_parser = existing_folder)]
         fixtures: Option<PathBuf>,
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        /// What to write.
+        #[arg(long, value_enum, default_value_t)]
+        format: DryRunFormat,
+        /// Exit with status 1 when any record is blocked (for CI: the fixtures must all go through).
+        #[arg(long)]
+        fail_on_blocked: bool,
     },
     /// Run flow tests (*.test.yaml) and show a diff for each failure.
     Test {
         /// Test files or folders (default: every *.test.yaml under mappings/).
+        #[arg(value_parser = existing_path)]
         paths: Vec<PathBuf>,
+        /// Write what each failing case got as its expectation (the rest of the file stays), showing what changed.
+        #[arg(long)]
+        update: bool,
+        /// What to write.
+        #[arg(long, value_enum, default_value_t)]
+        format: TestFormat,
     },
     /// Write the JSON Schemas of flow, test, system and catalogue files to schemas/.
     Schema {
@@ -82,16 +103,19 @@ pub enum Command {
     /// Run a flow against the live systems: fetch, look up, map, deliver, write back, journal.
     Run {
         /// The flow file.
+        #[arg(value_parser = existing_file)]
         flow: PathBuf,
         /// Only this record, fetched from the source by its key (repeatable).
         #[arg(long = "key")]
         keys: Vec<String>,
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        /// What to write.
+        #[arg(long, value_enum, default_value_t)]
+        format: RunFormat,
     },
     /// Run records again from the journal: chosen keys, or every failed, blocked or unknown one.
     Replay {
         /// The flow file.
+        #[arg(value_parser = existing_file)]
         flow: PathBuf,
         /// A record key (repeatable).
         #[arg(long = "key", required_unless_present = "failed")]
@@ -99,15 +123,17 @@ pub enum Command {
         /// Every record whose last status is failed, blocked or unknown.
         #[arg(long, conflicts_with = "keys")]
         failed: bool,
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        /// What to write.
+        #[arg(long, value_enum, default_value_t)]
+        format: RunFormat,
     },
     /// List the connections and what is stored for each; `--check` calls each one.
     Connections {
         #[arg(long)]
         check: bool,
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        /// What to write.
+        #[arg(long, value_enum, default_value_t)]
+        format: ConnectionsFormat,
     },
     /// Serve the engine: every flow on its schedule, an HTTP API to list, trigger and replay,
     /// Exact Online webhooks, hot reload of the flow files, metrics.
@@ -116,7 +142,7 @@ pub enum Command {
         #[arg(long, default_value = "127.0.0.1:8787")]
         listen: String,
         /// The folder of flow files (default: mappings/).
-        #[arg(long)]
+        #[arg(long, value_parser = existing_folder)]
         flows: Option<PathBuf>,
         #[arg(long, value_enum, default_value_t = serve::LogFormat::Text)]
         log_format: serve::LogFormat,
@@ -130,6 +156,7 @@ pub enum Command {
     /// Subscribe the flow's webhook topic at its system, calling back the serving engine.
     Subscribe {
         /// The flow file (it names the system and topic in `webhook`).
+        #[arg(value_parser = existing_file)]
         flow: PathBuf,
         /// The engine's webhook URL, e.g. https://flowmap.example.com/webhooks/exact.
         #[arg(long)]
@@ -139,10 +166,12 @@ pub enum Command {
     Runs {
         /// Only runs of this flow (its name).
         flow: Option<String>,
+        /// How many runs to list: the newest this many.
         #[arg(long, default_value_t = 20)]
         limit: usize,
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        /// What to write.
+        #[arg(long, value_enum, default_value_t)]
+        format: RunsFormat,
     },
     /// A record's whole history: every event, payload, answer and reason.
     Show {
@@ -150,8 +179,9 @@ pub enum Command {
         flow: String,
         /// The record's key.
         key: String,
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        /// What to write.
+        #[arg(long, value_enum, default_value_t)]
+        format: ShowFormat,
     },
     /// Measure dry-run throughput on a generated data set of LNB orders.
     Bench {
@@ -171,14 +201,11 @@ pub enum Command {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Text,
-    Json,
-    /// One JSON object per line (dry-run only): streams, for large inputs.
-    Jsonl,
+    /// Print a completion script for a shell, e.g. `flowmap completions bash > /etc/bash_completion.d/flowmap`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -197,38 +224,40 @@ pub fn main() -> ExitCode {
     }
     let root = args.root.clone();
     let result = match args.command {
-        Command::Check { paths, format } => check::run(root, paths, format),
-        Command::DryRun { flow, input, fixtures, format } => dry_run::run(root, flow, input, fixtures, format),
-        Command::Test { paths } => test::run(root, paths),
+        Command::Check { paths, format } => check::run(root, paths, format.into()),
+        Command::DryRun { flow, input, fixtures, format, fail_on_blocked } => {
+            dry_run::run(root, flow, input, fixtures, format.into(), fail_on_blocked)
+        }
+        Command::Test { paths, update, format } => test::run(root, paths, update, format.into()),
         Command::Schema { check } => schema::run(root, check),
         Command::Bench { orders, lines, runs, jq, dir } => bench::run(orders, lines, runs, jq, dir),
         Command::Connect { name, client_id } => connect::run(root, &args.live, name, client_id),
         Command::Run { flow, keys, format } => {
             let records = if keys.is_empty() { crate::run::Records::Fetch } else { crate::run::Records::Chosen(keys) };
-            run::run(root, &args.live, flow, records, format != Format::Text)
+            run::run(root, &args.live, flow, records, format == RunFormat::Json)
         }
-        Command::Replay { flow, keys, failed, format } => replay(root, &args.live, flow, keys, failed, format != Format::Text),
-        Command::Connections { check, format } => journal::connections(root, &args.live, check, format != Format::Text),
+        Command::Replay { flow, keys, failed, format } => replay(root, &args.live, flow, keys, failed, format == RunFormat::Json),
+        Command::Connections { check, format } => journal::connections(root, &args.live, check, format == ConnectionsFormat::Json),
         Command::Serve { listen, flows, log_format, clock_start, clock_speed } => {
             serve::run(root, &args.live, serve::ServeArgs { listen, flows, log_format, clock_start, clock_speed })
         }
         Command::Subscribe { flow, callback } => subscribe::run(root, &args.live, flow, callback),
-        Command::Runs { flow, limit, format } => journal::runs(root, &args.live, flow, limit, format != Format::Text),
-        Command::Show { flow, key, format } => journal::show(root, &args.live, flow, key, format != Format::Text),
+        Command::Runs { flow, limit, format } => journal::runs(root, &args.live, flow, limit, format == RunsFormat::Json),
+        Command::Show { flow, key, format } => journal::show(root, &args.live, flow, key, format == ShowFormat::Json),
+        Command::Completions { shell } => completions(shell),
     };
-    match result {
-        Ok(code) => code,
-        Err(failure) => {
-            let (message, status) = failure.exit();
-            if let Some(message) = message {
-                let _ = std::io::Write::write_all(
-                    &mut anstream::stderr(),
-                    crate::diagnostic::render_text(&crate::diagnostic::Diagnostic::error(message)).as_bytes(),
-                );
-            }
-            ExitCode::from(status)
-        }
-    }
+    // Every command's errors reach this one mapping to a status (failure.rs).
+    result.unwrap_or_else(Failure::exit)
+}
+
+/// `flowmap completions SHELL`: the script, from the same definitions as the parser.
+fn completions(shell: clap_complete::Shell) -> Result<ExitCode, Failure> {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Args::command(), "flowmap", &mut script);
+    let mut out = Out::raw();
+    out.write_all(&script)?;
+    out.finish()?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `flowmap replay`: the chosen keys, or every record whose last status is failed, blocked or unknown.

@@ -4,7 +4,7 @@
 //! and `let _ = writeln!` loses the output without a word (`>/dev/full`), so
 //! a CI job would pass with nothing written. Output that cannot be written
 //! ends the command instead: a closed pipe quietly, anything else (a full
-//! disk) with the reason on stderr; both with a non-zero status.
+//! disk) with the reason on stderr; both with a non-zero status (failure.rs).
 
 use std::fmt;
 use std::io::{self, Write};
@@ -23,44 +23,6 @@ impl fmt::Display for OutputError {
 impl From<OutputError> for String {
     fn from(e: OutputError) -> String {
         e.to_string()
-    }
-}
-
-/// Why a command stopped before its end.
-#[derive(Debug)]
-pub enum Failure {
-    /// Shown on stderr as an error; status 2.
-    Message(String),
-    /// Standard output failed; see `Failure::exit`.
-    Output(io::Error),
-}
-
-impl From<String> for Failure {
-    fn from(message: String) -> Self {
-        Failure::Message(message)
-    }
-}
-
-impl From<OutputError> for Failure {
-    fn from(e: OutputError) -> Self {
-        Failure::Output(e.0)
-    }
-}
-
-/// The status of a command whose reader went away: what a shell shows for a
-/// process killed by SIGPIPE (128 + 13), which is what `set -o pipefail`
-/// scripts expect of a program cut off by `head`.
-pub const BROKEN_PIPE_STATUS: u8 = 141;
-
-impl Failure {
-    /// What to say on stderr (nothing for a closed pipe: whoever closed it
-    /// has what they wanted) and the exit status.
-    pub fn exit(&self) -> (Option<String>, u8) {
-        match self {
-            Failure::Message(m) => (Some(m.clone()), 2),
-            Failure::Output(e) if e.kind() == io::ErrorKind::BrokenPipe => (None, BROKEN_PIPE_STATUS),
-            Failure::Output(e) => (Some(format!("cannot write the output: {e}")), 2),
-        }
     }
 }
 

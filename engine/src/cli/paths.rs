@@ -49,3 +49,31 @@ fn walk(dir: &Path, suffix: &str, out: &mut Vec<PathBuf>) {
         }
     }
 }
+
+/// A file or folder named on the command line, checked by clap before any
+/// command starts: a missing or unreadable one is a usage error (status 2),
+/// said the same way by every command.
+pub fn existing_path(arg: &str) -> Result<PathBuf, String> {
+    readable(arg, "file or folder")
+}
+
+/// A file named on the command line (a flow, an input): as `existing_path`, and not a folder.
+pub fn existing_file(arg: &str) -> Result<PathBuf, String> {
+    let path = readable(arg, "file")?;
+    if path.is_dir() { Err("this is a folder; a file is wanted".to_string()) } else { Ok(path) }
+}
+
+/// A folder named on the command line (fixtures, flows): as `existing_path`, and not a file.
+pub fn existing_folder(arg: &str) -> Result<PathBuf, String> {
+    let path = readable(arg, "folder")?;
+    if path.is_dir() { Ok(path) } else { Err("this is a file; a folder is wanted".to_string()) }
+}
+
+fn readable(arg: &str, what: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(arg);
+    let opened = if path.is_dir() { std::fs::read_dir(&path).map(drop) } else { std::fs::File::open(&path).map(drop) };
+    opened.map(|()| path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => format!("no such {what}"),
+        _ => format!("cannot be read: {e}"),
+    })
+}

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 
+use super::Failure;
 use super::live_setup::LiveOptions;
-use super::{Failure, print_diagnostics};
 use crate::serve::{EngineClock, FlowSet, ServeOptions, ServeSetup, api_token, serve};
 
 pub struct ServeArgs {
@@ -41,10 +41,8 @@ pub fn run(root: Option<PathBuf>, live: &LiveOptions, args: ServeArgs) -> Result
     let root = setup.project.root.clone();
     let flows_dir = args.flows.clone().unwrap_or_else(|| root.join("mappings"));
     // A broken flow at start is shown like `flowmap check` shows it, and nothing starts.
-    let set = FlowSet::load(&root, &flows_dir).map_err(|problems| {
-        print_diagnostics(&problems);
-        "the flows do not load; nothing was started".to_string()
-    })?;
+    let set = FlowSet::load(&root, &flows_dir)
+        .map_err(|found| Failure::Problems { found, then: Some("the flows do not load; nothing was started".into()) })?;
     let state_dir = live.state_path(&root).parent().map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
     let (token, token_from) = api_token(&state_dir)?;
     tracing::info!(from = %token_from, "API token");

@@ -16,11 +16,31 @@ pub fn normalise(v: &Value) -> Value {
     }
 }
 
-/// A line diff of two values' pretty JSON: `-` expected, `+` actual.
+/// A line diff of two values' pretty JSON: `-` expected, `+` actual. Key
+/// order is no difference (the values compare equal whatever it is), so the
+/// actual's keys are shown in the expected's order and only what differs is marked.
 pub fn diff_text(expected: &Value, actual: &Value) -> String {
-    let e = serde_json::to_string_pretty(&normalise(expected)).unwrap_or_default() + "\n";
-    let a = serde_json::to_string_pretty(&normalise(actual)).unwrap_or_default() + "\n";
+    let expected = normalise(expected);
+    let actual = in_order_of(&expected, &normalise(actual));
+    let e = serde_json::to_string_pretty(&expected).unwrap_or_default() + "\n";
+    let a = serde_json::to_string_pretty(&actual).unwrap_or_default() + "\n";
     diff_lines(&e, &a)
+}
+
+/// `actual` with each object's keys in the order `expected` has them (keys
+/// it does not have after them, as they were), at every depth.
+pub fn in_order_of(expected: &Value, actual: &Value) -> Value {
+    match (expected, actual) {
+        (Value::Object(e), Value::Object(a)) => {
+            let known = e.iter().filter_map(|(k, ev)| a.get(k).map(|av| (k.clone(), in_order_of(ev, av))));
+            let extra = a.iter().filter(|(k, _)| !e.contains_key(*k)).map(|(k, v)| (k.clone(), v.clone()));
+            Value::Object(known.chain(extra).collect())
+        }
+        (Value::Array(e), Value::Array(a)) => {
+            Value::Array(a.iter().enumerate().map(|(i, av)| e.get(i).map_or_else(|| av.clone(), |ev| in_order_of(ev, av))).collect())
+        }
+        _ => actual.clone(),
+    }
 }
 
 pub fn diff_lines(expected: &str, actual: &str) -> String {
@@ -35,4 +55,19 @@ pub fn diff_lines(expected: &str, actual: &str) -> String {
         out.push_str(&format!("{style}{sign} {}{style:#}\n", change.value().trim_end_matches('\n')));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn key_order_alone_is_no_difference_in_a_diff() {
+        let expected = json!({"a": 1, "lines": [{"x": 1, "y": 2}], "b": 2});
+        let actual = json!({"b": 3, "lines": [{"y": 2, "x": 1}], "a": 1, "c": 4});
+        let diff = anstream::adapter::strip_str(&diff_text(&expected, &actual)).to_string();
+        let changed: Vec<&str> = diff.lines().filter(|l| !l.starts_with("  ")).collect();
+        assert_eq!(changed, ["-   \"b\": 2", "+   \"b\": 3,", "+   \"c\": 4"], "{diff}");
+    }
 }

@@ -2,16 +2,16 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::compare::{diff_lines, diff_text, normalise};
+use super::verdict::{actual_expectation, compare};
 use crate::access::{FixtureAccess, read_records};
 use crate::compile::compile_file;
 use crate::diagnostic::Diagnostic;
 use crate::expr::Scope;
 use crate::load::{SchemaKind, load_typed, pointer_child};
-use crate::model::{Expectation, TestFile};
+use crate::model::TestFile;
 use crate::project::Project;
-use crate::run::{Outcome, Runner, Status};
-use crate::value::{from_json, key_text, to_json};
+use crate::run::Runner;
+use crate::value::{from_json, key_text};
 
 pub struct CaseResult {
     pub name: String,
@@ -19,6 +19,11 @@ pub struct CaseResult {
     pub at: String,
     /// None when the case passed; else what differs.
     pub failure: Option<String>,
+    /// What the case would have to expect to pass, in the shape of its
+    /// `expect` (`writes_back` only when the case checks them).
+    pub actual: Value,
+    /// Where the case's `expect:` key is written, for `flowmap test --update`.
+    pub expect_key: Option<crate::diagnostic::Span>,
 }
 
 pub struct FileResult {
@@ -60,7 +65,14 @@ pub fn run_test_file(project: &Project, path: &Path) -> Result<FileResult, Vec<D
         }
         let mut runner = Runner::new(&flow, &mut access).with_settings(from_json(&settings));
         let outcome = runner.run_batch(vec![(1, record)]).remove(0);
-        cases.push(CaseResult { name: case.name.clone(), at, failure: compare(&case.expect, &outcome) });
+        let expect_key = doc.spans.get(&pointer_child(&pointer, "expect")).and_then(|n| n.key);
+        cases.push(CaseResult {
+            name: case.name.clone(),
+            at,
+            failure: compare(&case.expect, &outcome),
+            actual: actual_expectation(&case.expect, &outcome),
+            expect_key,
+        });
     }
     Ok(FileResult { file: path.to_path_buf(), cases })
 }
@@ -82,75 +94,4 @@ fn find_record(
         }
     }
     Err(format!("no record with key {wanted} in {}", crate::diagnostic::display_path(file)))
-}
-
-fn describe(o: &Outcome) -> String {
-    if let Some(error) = o.configuration_error() {
-        return format!("{} (a mistake in the flow, not in the record)", error.as_configuration_error());
-    }
-    match o.status {
-        Status::Ready => "ready".into(),
-        Status::Blocked => format!("blocked:\n{}", o.reasons.iter().map(|r| format!("  - {r}\n")).collect::<String>()),
-        Status::Skipped => format!("skipped: {}", o.message.as_deref().unwrap_or_default()),
-        Status::Ignored => "ignored (filtered out by the source's query or `where`)".into(),
-    }
-}
-
-fn compare(expect: &Expectation, o: &Outcome) -> Option<String> {
-    let wanted = [expect.ready.is_some(), expect.blocked.is_some(), expect.skipped.is_some(), expect.ignored, expect.configuration_error.is_some()];
-    if wanted.iter().filter(|w| **w).count() != 1 {
-        return Some("`expect` needs exactly one of ready, blocked, skipped, ignored, configuration_error".into());
-    }
-    let mut problems = Vec::new();
-    if let Some(payload) = &expect.ready {
-        match (&o.status, &o.request) {
-            (Status::Ready, Some(req)) => {
-                let actual = req.body.as_ref().map(to_json).unwrap_or(Value::Null);
-                if normalise(payload) != normalise(&actual) {
-                    problems.push(format!("payload differs (- expected, + actual):\n{}", diff_text(payload, &actual)));
-                }
-            }
-            _ => problems.push(format!("expected ready, got {}", describe(o))),
-        }
-    }
-    if let Some(reasons) = &expect.blocked {
-        if o.status != Status::Blocked || o.configuration_error().is_some() {
-            problems.push(format!("expected blocked, got {}", describe(o)));
-        } else if o.reasons.iter().map(|r| &r.text).ne(reasons.iter()) {
-            let e = reasons.iter().map(|r| format!("{r}\n")).collect::<String>();
-            let a = o.reasons.iter().map(|r| format!("{r}\n")).collect::<String>();
-            problems.push(format!("block reasons differ (- expected, + actual):\n{}", diff_lines(&e, &a)));
-        }
-    }
-    if let Some(wanted) = &expect.configuration_error {
-        match o.configuration_error() {
-            Some(error) if &error.text == wanted => {}
-            Some(error) => problems.push(format!(
-                "configuration error differs (- expected, + actual):\n{}",
-                diff_lines(&format!("{wanted}\n"), &format!("{}\n", error.text))
-            )),
-            None => problems.push(format!("expected a configuration error, got {}", describe(o))),
-        }
-    }
-    if let Some(message) = &expect.skipped {
-        if o.status != Status::Skipped {
-            problems.push(format!("expected skipped, got {}", describe(o)));
-        } else if o.message.as_deref() != Some(message.as_str()) {
-            problems.push(format!(
-                "skip message differs (- expected, + actual):\n{}",
-                diff_lines(&format!("{message}\n"), &format!("{}\n", o.message.as_deref().unwrap_or_default()))
-            ));
-        }
-    }
-    if expect.ignored && o.status != Status::Ignored {
-        problems.push(format!("expected ignored, got {}", describe(o)));
-    }
-    if let Some(writes) = &expect.writes_back {
-        let actual = Value::Array(o.write_backs.iter().map(crate::deliver::PlannedRequest::to_json).collect());
-        let expected = Value::Array(writes.clone());
-        if normalise(&expected) != normalise(&actual) {
-            problems.push(format!("write-backs differ (- expected, + actual):\n{}", diff_text(&expected, &actual)));
-        }
-    }
-    (!problems.is_empty()).then(|| problems.join("\n"))
 }
