@@ -21,7 +21,7 @@ pub fn run(root: Option<PathBuf>, options: &LiveOptions, flow: PathBuf, records:
     let mode = if matches!(records, Records::Stored(_)) { "replay" } else { "run" };
     let name_each = !matches!(records, Records::Fetch);
     let bar = progress_bar(json);
-    let report = live.run(mode, records, &mut |p| {
+    let report = live.run(mode, "command", records, &mut |p| {
         if let (Some(b), Progress::Records { done, total }) = (&bar, p) {
             b.set_length(total);
             b.set_position(done);

@@ -314,6 +314,18 @@ impl<'f> Runner<'f> {
             },
             _ => None,
         };
+        // A record found counts only when the check's `when` holds for it (e.g. the status is already set).
+        let found = match (&self.flow.exists, found) {
+            (Some(x), Some(f)) => match x.counts(&mut scope, w.exists_key.as_deref().unwrap_or_default(), &f) {
+                Ok(true) => Some(f),
+                Ok(false) => None,
+                Err(e) => {
+                    w.reasons.push(format!("{e} (existence check `when`)"));
+                    None
+                }
+            },
+            (_, f) => f,
+        };
         outcome.transient = w.transient;
         if self.keep_context {
             outcome.context = Some(Box::new(Context {
