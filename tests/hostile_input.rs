@@ -302,7 +302,7 @@ fn audited_project() -> (tempfile::TempDir, PathBuf, PathBuf) {
     let root = project_copy(dir.path());
     let state_path = dir.path().join("state.db");
     let state = flowmap_state::State::open(&state_path).unwrap();
-    let run = state.start_run("lnb-orders-to-exact", "0123456789abcdef", "run").unwrap();
+    let run = state.start_run("lnb-orders-to-exact", "0123456789abcdef", "run", "command").unwrap();
     let entry = |event: &str, status: &str| flowmap_state::JournalEntry {
         run: Some(run),
         flow: "lnb-orders-to-exact".into(),

@@ -37,7 +37,7 @@ pub use deliveries::{Delivered, DeliveryEnd, Reservation};
 pub use error::{Result, StateError};
 pub use inbox::{GiveUp, InboxRow, InboxStatus};
 pub use journal::{EVENTS, JournalEntry, JournalRow, RecordRow};
-pub use runs::{CRASHED, RUN_ENDINGS, RUN_MODES, RUNNING, RunRow};
+pub use runs::{CRASHED, RUN_ENDINGS, RUN_MODES, RUN_ORIGINS, RUNNING, RunRow};
 pub use state::State;
 pub use token_lock::TokenLock;
 pub use tokens::TokenSet;

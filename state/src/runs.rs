@@ -9,8 +9,11 @@ use crate::error::Result;
 use crate::json;
 use crate::state::State;
 
-/// How a run was started.
+/// What a run does: take the source's records, or replay stored ones.
 pub const RUN_MODES: &[&str] = &["run", "replay"];
+/// What started a run: a command (`flowmap run`, `flowmap replay`), or in a
+/// serving engine its schedule, the API (`manual` runs, `replay`) or a webhook.
+pub const RUN_ORIGINS: &[&str] = &["command", "schedule", "manual", "replay", "webhook"];
 /// How a run can end.
 pub const RUN_ENDINGS: &[&str] = &["completed", "failed", "stopped", CRASHED];
 /// The ending of a run whose process died (or whose thread panicked) before it finished.
@@ -25,6 +28,8 @@ pub struct RunRow {
     pub version: String,
     /// "run" or "replay".
     pub mode: String,
+    /// What started it (one of [`RUN_ORIGINS`]); None for runs recorded before origins were.
+    pub origin: Option<String>,
     pub started_at_ms: i64,
     pub ended_at_ms: Option<i64>,
     /// "running" until finished, then "completed", "failed" or "stopped".
@@ -33,7 +38,7 @@ pub struct RunRow {
     pub summary: Value,
 }
 
-const RUN_COLUMNS: &str = "id, flow, version, mode, started_at_ms, ended_at_ms, status, summary";
+const RUN_COLUMNS: &str = "id, flow, version, mode, started_at_ms, ended_at_ms, status, summary, origin";
 
 /// A row as stored, before its JSON is parsed (which can fail on a damaged file).
 struct StoredRun {
@@ -53,6 +58,7 @@ impl StoredRun {
                 ended_at_ms: row.get(5)?,
                 status: row.get(6)?,
                 summary: Value::Null,
+                origin: row.get(8)?,
             },
             summary: row.get(7)?,
         })
@@ -68,10 +74,13 @@ impl StoredRun {
 }
 
 impl State {
-    /// Records that a run of `flow` (at `version`) starts now; returns its id.
-    pub fn start_run(&self, flow: &str, version: &str, mode: &str) -> Result<i64> {
+    /// Records that a run of `flow` (at `version`) started by `origin` starts now; returns its id.
+    pub fn start_run(&self, flow: &str, version: &str, mode: &str, origin: &str) -> Result<i64> {
         if !RUN_MODES.contains(&mode) {
             return Err(self.error(format_args!("unknown run mode {mode:?} (expected one of {})", RUN_MODES.join(", "))));
+        }
+        if !RUN_ORIGINS.contains(&origin) {
+            return Err(self.error(format_args!("unknown run origin {origin:?} (expected one of {})", RUN_ORIGINS.join(", "))));
         }
         // The process is marked alive before its first run is recorded, so a run
         // is never seen without a live process behind it while it goes.
@@ -79,8 +88,8 @@ impl State {
         let connection = self.connection();
         connection
             .execute(
-                "INSERT INTO runs (flow, version, mode, started_at_ms, status, process) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![flow, version, mode, now_ms(), RUNNING, process],
+                "INSERT INTO runs (flow, version, mode, started_at_ms, status, process, origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![flow, version, mode, now_ms(), RUNNING, process, origin],
             )
             .map_err(self.sqlite_error(format_args!("starting a run of {flow}")))?;
         Ok(connection.last_insert_rowid())

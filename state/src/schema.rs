@@ -146,6 +146,13 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX webhook_events_by_age ON webhook_events (received_at_ms);
     "#,
+    // 6: what started each run (`cli`, `schedule`, `manual` through the API,
+    //    `webhook`), so the audit trail tells a webhook's run from a command's.
+    //    Runs from before it have none (they were started by a command or a
+    //    serving engine; which, is not known).
+    r#"
+    ALTER TABLE runs ADD COLUMN origin TEXT;
+    "#,
 ];
 
 /// The schema version this build writes and understands.

@@ -19,8 +19,8 @@ fn by(flow: &str, key: &str, run: i64, status: &str, target_id: Option<&str>) ->
 fn one_holder_at_a_time_then_whoever_comes_next_asks_the_target() {
     let dir = tempfile::tempdir().unwrap();
     let state = State::open(&dir.path().join("state.db")).unwrap();
-    let a = state.start_run("orders", "v1", "run").unwrap();
-    let b = state.start_run("orders-as-order", "v1", "run").unwrap();
+    let a = state.start_run("orders", "v1", "run", "command").unwrap();
+    let b = state.start_run("orders-as-order", "v1", "run", "command").unwrap();
 
     let first = state.reserve_delivery(TARGET, "PO1", "orders", "1", a, &[sending("orders", "1", a)]).unwrap();
     assert_eq!(first, Reservation::Fresh);
@@ -50,12 +50,12 @@ fn a_holder_whose_run_ended_or_whose_process_died_is_taken_over() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state.db");
     let dead = State::open(&path).unwrap();
-    let run = dead.start_run("orders", "v1", "run").unwrap();
+    let run = dead.start_run("orders", "v1", "run", "command").unwrap();
     assert_eq!(dead.reserve_delivery(TARGET, "PO1", "orders", "1", run, &[]).unwrap(), Reservation::Fresh);
     assert_eq!(dead.reserve_delivery(TARGET, "PO2", "orders", "2", run, &[]).unwrap(), Reservation::Fresh);
 
     let other = State::open(&path).unwrap();
-    let mine = other.start_run("orders-as-order", "v1", "run").unwrap();
+    let mine = other.start_run("orders-as-order", "v1", "run", "command").unwrap();
     assert_eq!(
         other.reserve_delivery(TARGET, "PO1", "orders-as-order", "1", mine, &[]).unwrap(),
         Reservation::Held(by("orders", "1", run, "holding", None))
@@ -73,7 +73,7 @@ fn a_holder_whose_run_ended_or_whose_process_died_is_taken_over() {
     assert_eq!(other.run(mine).unwrap().map(|r| r.status), Some("running".to_string()));
 
     // A run that ended (here: finished normally) holds nothing either, even in a live process.
-    let third = other.start_run("orders", "v1", "run").unwrap();
+    let third = other.start_run("orders", "v1", "run", "command").unwrap();
     assert_eq!(other.reserve_delivery(TARGET, "PO3", "orders", "3", third, &[]).unwrap(), Reservation::Fresh);
     other.finish_run(third, "completed", &serde_json::json!({})).unwrap();
     assert_eq!(
@@ -86,8 +86,8 @@ fn a_holder_whose_run_ended_or_whose_process_died_is_taken_over() {
 fn a_delivery_left_in_doubt_is_confirmed_by_whoever_comes_next() {
     let dir = tempfile::tempdir().unwrap();
     let state = State::open(&dir.path().join("state.db")).unwrap();
-    let a = state.start_run("orders", "v1", "run").unwrap();
-    let b = state.start_run("orders", "v1", "run").unwrap();
+    let a = state.start_run("orders", "v1", "run", "command").unwrap();
+    let b = state.start_run("orders", "v1", "run", "command").unwrap();
     state.reserve_delivery(TARGET, "PO1", "orders", "1", a, &[]).unwrap();
     state.end_delivery(TARGET, "PO1", a, &DeliveryEnd::Doubt, &[]).unwrap();
     assert_eq!(state.reserve_delivery(TARGET, "PO1", "orders", "1", b, &[]).unwrap(), Reservation::Confirm(by("orders", "1", a, "doubt", None)));
@@ -101,7 +101,7 @@ fn a_killed_run_is_closed_with_the_counts_its_journal_shows() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state.db");
     let dead = State::open(&path).unwrap();
-    let run = dead.start_run("orders", "v1", "run").unwrap();
+    let run = dead.start_run("orders", "v1", "run", "command").unwrap();
     let entry = |key: &str, event: &str| JournalEntry {
         run: Some(run),
         flow: "orders".into(),

@@ -12,7 +12,7 @@ fn entry(run: Option<i64>, key: &str, event: &str, status: Option<&str>) -> Jour
 fn sending_then_sent_updates_the_record_and_keeps_the_history_in_order() {
     let dir = tempfile::tempdir().unwrap();
     let state = State::open(&dir.path().join("state.db")).unwrap();
-    let run = state.start_run("orders", "3", "run").unwrap();
+    let run = state.start_run("orders", "3", "run", "command").unwrap();
 
     let fetched = JournalEntry { source: Some(json!({"OrderNo": "SO-1", "Total": 12.5})), ..entry(Some(run), "SO-1", "fetched", None) };
     let sending = JournalEntry { payload: Some(json!({"Description": "SO-1"})), ..entry(Some(run), "SO-1", "sending", Some("sending")) };
@@ -115,13 +115,14 @@ fn last_source_is_from_the_newest_entry_that_has_one() {
 fn runs_are_listed_newest_first_and_finish_once() {
     let dir = tempfile::tempdir().unwrap();
     let state = State::open(&dir.path().join("state.db")).unwrap();
-    let first = state.start_run("orders", "1", "run").unwrap();
-    let second = state.start_run("invoices", "1", "run").unwrap();
-    let third = state.start_run("orders", "2", "replay").unwrap();
+    let first = state.start_run("orders", "1", "run", "command").unwrap();
+    let second = state.start_run("invoices", "1", "run", "webhook").unwrap();
+    let third = state.start_run("orders", "2", "replay", "command").unwrap();
 
     let running = state.run(third).unwrap().unwrap();
     assert_eq!((running.status.as_str(), running.ended_at_ms, &running.summary), ("running", None, &serde_json::Value::Null));
-    assert_eq!(running.mode, "replay");
+    assert_eq!((running.mode.as_str(), running.origin.as_deref()), ("replay", Some("command")));
+    assert_eq!(state.run(second).unwrap().unwrap().origin.as_deref(), Some("webhook"));
 
     let summary = json!({"sent": 10, "failed": 1, "calls": {"exact": 12}, "waits_ms": 250});
     state.finish_run(first, "completed", &summary).unwrap();
@@ -139,7 +140,9 @@ fn runs_are_listed_newest_first_and_finish_once() {
     assert!(again.ends_with(&format!("cannot finish run {first}: it has already ended (completed)")), "{again}");
     assert!(state.finish_run(999, "failed", &json!({})).unwrap_err().to_string().ends_with("there is no such run"));
     assert!(state.finish_run(second, "done", &json!({})).is_err());
-    assert!(state.start_run("orders", "1", "dry-run").is_err());
+    assert!(state.start_run("orders", "1", "dry-run", "command").is_err());
+    let origin = state.start_run("orders", "1", "run", "cron").unwrap_err().to_string();
+    assert!(origin.ends_with("unknown run origin \"cron\" (expected one of command, schedule, manual, replay, webhook)"), "{origin}");
 }
 
 #[test]
@@ -148,7 +151,7 @@ fn reopening_the_file_keeps_everything() {
     let path = dir.path().join("state.db");
     let (run, history) = {
         let state = State::open(&path).unwrap();
-        let run = state.start_run("orders", "1", "run").unwrap();
+        let run = state.start_run("orders", "1", "run", "command").unwrap();
         let sent = JournalEntry { target_id: Some("guid-1".into()), ..entry(Some(run), "SO-1", "sent", Some("sent")) };
         state.record(&[entry(Some(run), "SO-1", "sending", Some("sending")), sent]).unwrap();
         state.finish_run(run, "completed", &json!({"sent": 1})).unwrap();

@@ -37,22 +37,33 @@ pub fn runs(root: Option<PathBuf>, options: &LiveOptions, flow: Option<String>, 
         let n = |k: &str| s.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
         writeln!(
             out,
-            "{:>4}  {}  {:<8} {:<9} {}  sent {} · reconciled {} · skipped {} · blocked {} · failed {} · unknown {}",
+            "{:>4}  {}  {:<8} {:<9} {}  sent {} · reconciled {} · skipped {} · blocked {} · ignored {} · failed {} · unknown {}",
             r.id,
             format_utc(r.started_at_ms),
-            r.mode,
+            started_by(&r),
             r.status,
             r.flow,
             n("sent"),
             n("reconciled"),
             n("skipped"),
             n("blocked"),
+            n("ignored"),
             n("failed"),
             n("unknown")
         )?;
     }
     out.finish()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// How a run is named in the listing: `replay` for any replay, what started
+/// it in a serving engine (`schedule`, `manual`, `webhook`), else `run`.
+fn started_by(r: &flowmap_state::RunRow) -> &str {
+    match r.origin.as_deref() {
+        _ if r.mode == "replay" => "replay",
+        Some(origin @ ("schedule" | "manual" | "webhook")) => origin,
+        _ => "run",
+    }
 }
 
 /// A record's whole history. FLOW is the flow's name or its file.

@@ -1,9 +1,12 @@
+mod progress;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::live_setup::{LiveOptions, compile, runtime};
 use super::{Failure, Out};
 use crate::run::{Live, LiveReport, Progress, Records};
+use progress::Shown;
 
 /// `flowmap run FLOW` and `flowmap replay FLOW`: the flow against the live systems.
 pub fn run(root: Option<PathBuf>, options: &LiveOptions, flow: PathBuf, records: Records, json: bool) -> Result<ExitCode, Failure> {
@@ -20,16 +23,14 @@ pub fn run(root: Option<PathBuf>, options: &LiveOptions, flow: PathBuf, records:
     };
     let mode = if matches!(records, Records::Stored(_)) { "replay" } else { "run" };
     let name_each = !matches!(records, Records::Fetch);
-    let bar = progress_bar(json);
-    let report = live.run(mode, records, &mut |p| {
-        if let (Some(b), Progress::Records { done, total }) = (&bar, p) {
-            b.set_length(total);
-            b.set_position(done);
+    let shown = Shown::start(json, &setup.project, &setup.registry, rt.handle());
+    let report = live.run(mode, "command", records, &mut |p| {
+        if let Progress::Records { done, total } = p {
+            shown.records(done, total);
         }
-    })?;
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
+    });
+    shown.finish();
+    let report = report?;
     // The run is journaled whatever happens to its summary here.
     if json {
         let mut out = Out::raw();
@@ -42,19 +43,6 @@ pub fn run(root: Option<PathBuf>, options: &LiveOptions, flow: PathBuf, records:
     }
     let failed = report.failed + report.unknown > 0 || report.stopped.is_some();
     Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
-}
-
-/// A bar on a terminal; nothing when the output is piped or JSON.
-fn progress_bar(json: bool) -> Option<indicatif::ProgressBar> {
-    use std::io::IsTerminal;
-    if json || !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let bar = indicatif::ProgressBar::new(0);
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {pos}/{len} records [{bar:30}] {elapsed}") {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    Some(bar)
 }
 
 /// The summary; `name_each` lists every record (a run of chosen keys, a replay).

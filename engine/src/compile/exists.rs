@@ -1,8 +1,12 @@
-//! The existence check: which target field identifies a record already sent.
+//! The existence check: which target field identifies a record already sent,
+//! and when a record found there counts as this one.
+
+use minijinja::Value;
 
 use super::context::Ctx;
 use super::flow::CompiledExists;
 use super::references::{entity_field, known_fields, system};
+use crate::expr::{EvalError, Scope};
 use crate::model::FlowFile;
 use crate::project::Project;
 
@@ -19,12 +23,17 @@ pub fn compile_exists(project: &Project, ctx: &mut Ctx, flow: &FlowFile, alias: 
         let default_msg = format!("{} with {} {{{{ key }}}} already exists in {}", x.entity, x.match_field, sys.def.title);
         let msg_roots = [alias, "settings", "lookup", "out", "key", "found"];
         let message = ctx.template("/exists/message", x.message.as_deref().unwrap_or(&default_msg), &msg_roots);
+        let when = x.when.as_deref().map(|w| ctx.expr("/exists/when", w, &msg_roots));
         Some(CompiledExists {
             system: x.system.clone(),
             entity: x.entity.clone(),
             match_field: x.match_field.clone(),
             key: key?,
             show: x.show.clone(),
+            when: match when {
+                Some(when) => Some(when?),
+                None => None,
+            },
             then: x.then,
             message: message?,
             language: sys.def.query,
@@ -33,4 +42,19 @@ pub fn compile_exists(project: &Project, ctx: &mut Ctx, flow: &FlowFile, alias: 
             origin: ctx.origin("/exists"),
         })
     })
+}
+
+impl CompiledExists {
+    /// Whether `found`, the target's record with this record's `key`, counts as
+    /// the record already there (its `when`, if any, holds). `scope` has the
+    /// record, settings, look-ups and `out`; `key` and `found` are added for the check.
+    pub fn counts(&self, scope: &mut Scope, key: &str, found: &Value) -> Result<bool, EvalError> {
+        let Some(when) = &self.when else { return Ok(true) };
+        scope.push("key", Value::from(key));
+        scope.push("found", found.clone());
+        let holds = when.holds(scope);
+        scope.pop();
+        scope.pop();
+        holds
+    }
 }

@@ -104,6 +104,8 @@ pub struct CompiledExists {
     pub match_field: String,
     pub key: Expr,
     pub show: Vec<String>,
+    /// The found record counts only when this holds (`found` and `key` in scope).
+    pub when: Option<Expr>,
     pub then: ExistsAction,
     pub message: Template,
     pub language: QueryLanguage,

@@ -10,6 +10,7 @@ use tokio::sync::Semaphore;
 use super::auth::Auth;
 use super::limits::RateBudget;
 use super::retry::{backoff, retry_after_ms};
+use super::waiting::WaitReason;
 use super::{CallError, ServerClock, Shutdown, redact};
 
 /// 429s are not failures of the call; they get more patience than errors.
@@ -158,7 +159,7 @@ impl Connection {
                         });
                     }
                     failures += 1;
-                    self.shutdown.pause(backoff(failures)).await?;
+                    self.budget.pause(&self.shutdown, WaitReason::Retry { attempt: failures + 1 }, backoff(failures)).await?;
                     continue;
                 }
             };
@@ -201,7 +202,7 @@ impl Connection {
                         (None, Some(u)) => self.clock.real_wait_until(u + 1000),
                         (None, None) => backoff(rate_limited),
                     };
-                    self.shutdown.pause(wait).await?;
+                    self.budget.pause(&self.shutdown, WaitReason::TooManyRequests, wait).await?;
                 }
                 // A gateway timeout on a write says nothing about whether it was applied.
                 504 if write => {
@@ -214,7 +215,7 @@ impl Connection {
                         });
                     }
                     failures += 1;
-                    self.shutdown.pause(backoff(failures)).await?;
+                    self.budget.pause(&self.shutdown, WaitReason::Retry { attempt: failures + 1 }, backoff(failures)).await?;
                 }
                 _ => return Err(CallError::Refused { status, message: self.message(&body) }),
             }

@@ -10,6 +10,7 @@ use tokio::sync::Notify;
 
 use super::CallError;
 use super::clock::{ServerClock, format_utc};
+use super::waiting::{WaitReason, Waiting, Waits};
 use crate::model::{RateLimitDef, ResetUnit};
 
 /// Server milliseconds added to a reset before calling again, for clock error
@@ -50,7 +51,8 @@ struct Books {
 /// What a caller may do now.
 enum Take<'a> {
     Go(InFlight<'a>),
-    WaitUntil(i64),
+    /// Until the reset of the budget (by its index) that resets last.
+    WaitUntil(i64, usize),
     /// Only an answer can tell the budget (the first call of a run, or a
     /// fresh window of unannounced size): one call goes, the others wait.
     WaitForAnswer,
@@ -64,6 +66,8 @@ pub struct RateBudget {
     answered: Notify,
     /// Real time spent waiting, counted once when several calls wait together.
     waited: Mutex<(Duration, Option<std::time::Instant>)>,
+    /// Why the connection's calls wait now, for whoever shows a run's progress.
+    waits: Waits,
 }
 
 /// One call counted against the budgets, until its answer has been read.
@@ -86,7 +90,20 @@ impl RateBudget {
             books: Mutex::new(Books { budgets: vec![Budget::default(); defs.len()], in_flight: 0 }),
             answered: Notify::new(),
             waited: Mutex::new((Duration::ZERO, None)),
+            waits: Waits::default(),
         }
+    }
+
+    /// Why this connection's calls wait now, and until when (None: they do not).
+    pub fn waiting(&self) -> Option<Waiting> {
+        self.waits.current()
+    }
+
+    /// Waits `wait` before a call tries again (after a 429 or a failure),
+    /// noting why; ends early when the engine shuts down.
+    pub async fn pause(&self, shutdown: &super::Shutdown, reason: WaitReason, wait: Duration) -> Result<(), CallError> {
+        self.waits.note(reason, wait);
+        shutdown.pause(wait).await
     }
 
     fn books(&self) -> std::sync::MutexGuard<'_, Books> {
@@ -126,9 +143,10 @@ impl RateBudget {
             match self.try_take(clock)? {
                 Take::Go(call) => return Ok(call),
                 Take::WaitForAnswer => answered.await,
-                Take::WaitUntil(until) => {
+                Take::WaitUntil(until, budget) => {
                     let wait = clock.real_wait_until(until + reset_margin_ms(clock));
                     self.count_wait(wait);
+                    self.waits.note(WaitReason::Budget(self.defs[budget].name.clone()), wait);
                     shutdown.pause(wait).await?;
                 }
             }
@@ -139,9 +157,9 @@ impl RateBudget {
         let now = clock.now_ms();
         let mut books = self.books();
         let in_flight = books.in_flight;
-        let mut wait: Option<i64> = None;
+        let mut wait: Option<(i64, usize)> = None;
         let mut blind = false;
-        for (def, b) in self.defs.iter().zip(books.budgets.iter_mut()) {
+        for (i, (def, b)) in self.defs.iter().zip(books.budgets.iter_mut()).enumerate() {
             if b.reset_ms.is_some_and(|r| now >= r + reset_margin_ms(clock)) {
                 b.left = b.limit.map_or(Left::Unknown, |l| Left::Known(l - in_flight));
                 b.reset_ms = None;
@@ -151,7 +169,9 @@ impl RateBudget {
                     if def.stops_run {
                         return Err(self.stopped(def, reset));
                     }
-                    wait = Some(wait.map_or(reset, |w: i64| w.max(reset)));
+                    if wait.is_none_or(|(w, _)| reset > w) {
+                        wait = Some((reset, i));
+                    }
                 }
                 // Spent before any answer said when the window ends.
                 (Left::Known(left), None) if left <= 0 => blind = true,
@@ -159,8 +179,8 @@ impl RateBudget {
                 _ => {}
             }
         }
-        if let Some(until) = wait {
-            return Ok(Take::WaitUntil(until));
+        if let Some((until, budget)) = wait {
+            return Ok(Take::WaitUntil(until, budget));
         }
         if blind && in_flight > 0 {
             return Ok(Take::WaitForAnswer);
@@ -248,7 +268,7 @@ mod tests {
     fn goes(take: Result<Take<'_>, CallError>) -> InFlight<'_> {
         match take {
             Ok(Take::Go(call)) => call,
-            Ok(Take::WaitUntil(t)) => panic!("waits until {t}"),
+            Ok(Take::WaitUntil(t, _)) => panic!("waits until {t}"),
             Ok(Take::WaitForAnswer) => panic!("waits for an answer"),
             Err(e) => panic!("{e}"),
         }
@@ -261,7 +281,7 @@ mod tests {
         let now = clock.now_ms();
         budget.observe(headers(now, 1, 100), &clock);
         let _first = goes(budget.try_take(&clock));
-        assert!(matches!(budget.try_take(&clock), Ok(Take::WaitUntil(t)) if t == now + 30_000));
+        assert!(matches!(budget.try_take(&clock), Ok(Take::WaitUntil(t, 0)) if t == now + 30_000));
         budget.observe(headers(now, 5, 0), &clock);
         let Err(stop) = budget.try_take(&clock) else { panic!("the day is spent") };
         assert!(stop.message().starts_with("the daily rate limit of connection `exact` is spent; it resets at "), "{stop}");
@@ -276,7 +296,7 @@ mod tests {
         budget.observe(headers(clock.now_ms(), 2, 100), &clock);
         drop(probe);
         let _both = (goes(budget.try_take(&clock)), goes(budget.try_take(&clock)));
-        assert!(matches!(budget.try_take(&clock), Ok(Take::WaitUntil(_))));
+        assert!(matches!(budget.try_take(&clock), Ok(Take::WaitUntil(_, 0))));
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod registry;
 mod retry;
 mod shutdown;
 mod token_answer;
+mod waiting;
 
 pub use clock::{ServerClock, format_utc, local_epoch_ms};
 pub use connection::{Answer, Connection};
@@ -22,3 +23,4 @@ pub use paging::{Cursor, Lister};
 pub use redact::{redact, register_secret};
 pub use registry::{Registry, host_of_def};
 pub use shutdown::Shutdown;
+pub use waiting::{WaitReason, Waiting};

@@ -157,6 +157,11 @@ pub struct Exists {
     /// Fields shown from the found record (default: all).
     #[serde(default)]
     pub show: Vec<String>,
+    /// When a record found counts as this one already there: a condition with
+    /// `found` (the record found) and `key` in scope, e.g. `found.status == "Canceled"`
+    /// for a status change already made. A record found for which it is false
+    /// is treated as not found. Default: every record found counts.
+    pub when: Option<String>,
     /// `skip` (default) stops the record; `update` sends it as an update of the found record.
     #[serde(default)]
     pub then: ExistsAction,

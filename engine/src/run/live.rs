@@ -193,7 +193,8 @@ pub enum Progress {
 
 impl Live<'_> {
     /// Runs the flow, telling `progress` when it is recorded and after each batch.
-    pub fn run(&self, mode: &str, records: Records, progress: &mut dyn FnMut(Progress)) -> Result<LiveReport, String> {
+    /// `origin` is what started it (`command`, `schedule`, `manual`, `replay`, `webhook`), kept with the run.
+    pub fn run(&self, mode: &str, origin: &str, records: Records, progress: &mut dyn FnMut(Progress)) -> Result<LiveReport, String> {
         // Keys from outside are checked before anything is locked, called or recorded.
         records.check_keys(self.flow).map_err(|e| e.to_string())?;
         let _lock = self.lock()?;
@@ -229,7 +230,7 @@ impl Live<'_> {
         };
         let before = counted(&self.rt.block_on(self.registry.opened()));
         let started = Instant::now();
-        let run = self.state.start_run(&self.flow.name, &self.flow.version, mode).map_err(|e| e.to_string())?;
+        let run = self.state.start_run(&self.flow.name, &self.flow.version, mode, origin).map_err(|e| e.to_string())?;
         progress(Progress::Started(run));
         let mut report = LiveReport { run, ..Default::default() };
         let result = self.run_records(run, records, &mut report, progress);
@@ -621,11 +622,14 @@ impl Settle<'_> {
         let key = ctx.exists_key.clone()?;
         let keys = [key.clone()];
         let found = self.asker.find(&x.system, &x.entity, &x.match_field, &keys, &x.show).await;
-        Some(
-            found.map(|list| {
-                list.into_iter().find(|r| r.get(&x.match_field).is_some_and(|v| crate::value::key_text(&crate::value::from_json(v)) == key))
-            }),
-        )
+        let mut scope = self.scope(ctx);
+        // A `when` that cannot be judged counts the record found as there: never send twice on a doubt.
+        let counts = |r: &serde_json::Value| x.counts(&mut scope, &key, &crate::value::from_json(r)).unwrap_or(true);
+        Some(found.map(|list| {
+            list.into_iter()
+                .filter(|r| r.get(&x.match_field).is_some_and(|v| crate::value::key_text(&crate::value::from_json(v)) == key))
+                .find(counts)
+        }))
     }
 
     /// Plans `requests` from the real answer in `scope` and writes them back;

@@ -299,6 +299,19 @@ impl<'f> Runner<'f> {
             },
             _ => None,
         };
+        // A record found counts only when the check's `when` holds for it (e.g. the status is already set).
+        let found = match (&self.flow.exists, found) {
+            (Some(x), Some(f)) => match x.counts(&mut scope, w.exists_key.as_deref().unwrap_or_default(), &f) {
+                Ok(true) => Some(f),
+                Ok(false) => None,
+                Err(e) => {
+                    let origin = x.origin.as_str();
+                    w.reasons.push(Reason::new(ReasonKind::Record, format!("{e} (existence check `when`)"), origin));
+                    None
+                }
+            },
+            (_, f) => f,
+        };
         if self.keep_context {
             outcome.context = Some(Box::new(Context {
                 record: w.record.clone(),

@@ -101,7 +101,7 @@ pub fn begin(engine: &Arc<Engine>, flow_name: &str, records: Records, origin: &s
         let mut started_tx = Some(started_tx);
         let mut started_run = None;
         let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            live.run(mode, records, &mut |p| {
+            live.run(mode, &origin, records, &mut |p| {
                 if let Progress::Started(run) = p {
                     engine2.set_run(&flow.name, run);
                     started_run = Some(run);
