@@ -39,8 +39,3 @@ pub fn check(lnb: &Lnb, request: &ApiRequest) -> Option<ApiResponse> {
     let live = request.query_param("access_token").and_then(|t| lnb.lock().tokens.get(t).copied()).is_some_and(|expiry| now_ms < expiry);
     if live { None } else { Some(message(StatusCode::UNAUTHORIZED, "Unauthenticated.")) }
 }
-
-/// The control API's revocation (`POST /_sandbox/lnb/revoke`): every token issued so far is refused.
-pub fn revoke(lnb: &Lnb) {
-    lnb.lock().tokens.clear();
-}

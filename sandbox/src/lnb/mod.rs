@@ -2,7 +2,7 @@
 //! `access_token` query parameter, orders and invoices as bare JSON arrays paged by
 //! `X-Pagination-*` headers, status write-backs. Errors are Laravel-shaped (`{"message":…}`).
 
-pub(crate) mod auth;
+mod auth;
 mod collection;
 
 use std::collections::HashMap;

@@ -36,7 +36,14 @@ impl Auth {
     }
 
     /// The system refused `rejected` (401): a new token, if one can be had.
-    pub async fn renew(&self, connection: &str, said: &str, rejected: &Credential, http: &reqwest::Client, clock: &ServerClock) -> Result<Credential, CallError> {
+    pub async fn renew(
+        &self,
+        connection: &str,
+        said: &str,
+        rejected: &Credential,
+        http: &reqwest::Client,
+        clock: &ServerClock,
+    ) -> Result<Credential, CallError> {
         match self {
             Auth::Static(_) => Err(CallError::Stop {
                 message: format!(
