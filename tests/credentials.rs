@@ -51,10 +51,12 @@ fn a_state_file_restored_from_a_backup_needs_consent_and_says_so() {
     world.sandbox.clear_requests();
     let lost = world.flowmap(&["run", INVOICES]);
     let stopped = "  stopped: connection `exact` needs consent again (the refresh was refused: Old refresh token used.); \
-                   run `flowmap connect exact` and sign in";
+                   run \"flowmap connect exact\" and sign in";
     assert_eq!(
         untimed(&lost.stdout),
-        format!("run 1 of lnb-invoices-to-exact: stopped in <t>\n{stopped}\n  6 fetched\n  API calls: exact 1, lnb 1; waited 0.0 s on rate limits")
+        format!(
+            "run 1 of lnb-invoices-to-exact: stopped in <t>\n{stopped}\n  6 fetched, 1 ignored, 5 left for the next run\n  API calls: exact 1, lnb 1; waited 0.0 s on rate limits"
+        )
     );
     assert_eq!(lost.code, 1);
     assert_eq!(token_requests(&world), ["refresh_token"], "one refresh, no retry loop");
@@ -62,13 +64,16 @@ fn a_state_file_restored_from_a_backup_needs_consent_and_says_so() {
     let again = world.flowmap(&["run", INVOICES]);
     assert_eq!(
         untimed(&again.stdout),
-        format!("run 2 of lnb-invoices-to-exact: stopped in <t>\n{stopped}\n  6 fetched\n  API calls: exact 0, lnb 1; waited 0.0 s on rate limits")
+        format!(
+            "run 2 of lnb-invoices-to-exact: stopped in <t>\n{stopped}\n  6 fetched, 1 ignored, 5 left for the next run\n  API calls: exact 0, lnb 1; waited 0.0 s on rate limits"
+        )
     );
     assert_eq!(token_requests(&world).len(), 1);
     let list = world.flowmap(&["connections"]);
     assert_eq!(
         list.stdout,
-        "exact: client_id, client_secret; needs consent: the refresh was refused: Old refresh token used.\nlnb: client_id, client_secret\n"
+        "exact: client_id, client_secret; needs consent (the refresh was refused: Old refresh token used.); run \"flowmap connect exact\"\n\
+         lnb: client_id, client_secret\n"
     );
     // Nothing was written back for the invoices that could not be asked about.
     assert!(world.sandbox.lnb_invoices().iter().all(|i| i["integration_status"].as_str().unwrap_or("") != "Blocked"));
@@ -94,7 +99,7 @@ fn a_refresh_token_unused_for_thirty_days_needs_consent() {
     // The expiry times come from the sandbox clock; the words are Exact's.
     assert!(
         line.starts_with("  stopped: connection `exact` needs consent again (the refresh was refused: The refresh token expired at ")
-            && line.ends_with("); run `flowmap connect exact` and sign in"),
+            && line.ends_with("); run \"flowmap connect exact\" and sign in"),
         "{text}"
     );
     assert_eq!(run.code, 1);
@@ -276,7 +281,11 @@ connected `acme_basic` (Acme (acme_basic)); the user name and password were acce
     let wrong = flowmap_in(dir.path(), &["connect", "acme_bearer"], &[("FLOWMAP_TOKEN", "tok-wrong")]);
     assert_eq!(
         (wrong.code, wrong.stderr.as_str()),
-        (2, "error: stored the credentials of `acme_bearer`, but they do not work: the system refused the stored credentials (HTTP 401)\n")
+        (
+            2,
+            "error: stored the credentials of `acme_bearer`, but they do not work: connection `acme_bearer`: the system refused the stored \
+             credentials: {\"message\":\"bad credentials\"} (HTTP 401); run \"flowmap connect acme_bearer\" with working ones\n"
+        )
     );
     // Sealed at rest: none of them is in the state file's bytes.
     let mut stored = Vec::new();

@@ -212,7 +212,7 @@ fn exact_going_down_stops_the_run_and_loses_nothing() {
         format!(
             "run 1 of lnb-orders-to-exact: stopped in <t>
   stopped: connection `exact` is unavailable: 3 calls in a row got no usable answer (last: GET {closed}/api/v1/3012345/<entity> failed twice; last: could not connect: Connection refused (os error 111)); what is left waits for the next run
-  7 fetched
+  7 fetched, 7 left for the next run
   API calls: exact 6, lnb 1; waited 0.0 s on rate limits"
         )
     );

@@ -30,6 +30,7 @@ pub fn handle(core: &Core, request: &ApiRequest) -> ApiResponse {
         (&Method::GET, "lnb/invoices") => ok(&Value::Array(core.lnb.lock().invoices.clone())),
         (&Method::GET, "exact/webhooks") => ok(&serde_json::to_value(core.exact.webhook_deliveries()).unwrap_or_default()),
         (&Method::POST, "exact/webhooks") => fire_webhook(core, request),
+        (&Method::POST, "exact/revoke") => revoke_exact(core, request),
         (&Method::GET, entity) if entity.starts_with("exact/") => match core.exact.records(&entity["exact/".len()..]) {
             Some(records) => ok(&Value::Array(records)),
             None => refuse(StatusCode::NOT_FOUND, &format!("no Exact entity `{}`", &entity["exact/".len()..])),
@@ -141,6 +142,28 @@ fn set_limits(core: &Core, request: &ApiRequest) -> ApiResponse {
     }
     core.shared.set_limits(limits);
     ok(&json!(limits))
+}
+
+/// `{"refresh_tokens":true,"until_consent":false,"after_requests":3}` (all optional): Exact's
+/// access tokens issued so far are refused (401); with `refresh_tokens` their refresh tokens too
+/// (`invalid_grant`: only a new consent helps, as after a restart); with `until_consent` also the
+/// access tokens issued later, until the next consent; with `after_requests` once that many more
+/// API requests have been answered.
+fn revoke_exact(core: &Core, request: &ApiRequest) -> ApiResponse {
+    let body = match request.json() {
+        None => serde_json::Map::new(),
+        Some(Value::Object(body)) => body,
+        Some(_) => return refuse(StatusCode::BAD_REQUEST, "send a JSON object"),
+    };
+    let flag = |name: &str| body.get(name).map(|v| v.as_bool().ok_or(format!("{name} must be true or false"))).unwrap_or(Ok(false));
+    let after = body.get("after_requests").map(|v| v.as_u64().ok_or("after_requests must be a whole number ≥ 0".to_string())).unwrap_or(Ok(0));
+    match (flag("refresh_tokens"), flag("until_consent"), after) {
+        (Ok(refresh_tokens), Ok(until_consent), Ok(after)) => {
+            crate::exact::oauth::revoke(&core.exact, refresh_tokens, until_consent, after);
+            ApiResponse::empty(StatusCode::NO_CONTENT)
+        }
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => refuse(StatusCode::BAD_REQUEST, &e),
+    }
 }
 
 /// `{"topic":"SalesOrders","key":"…","action":"Update"}` (action optional): sends the event to every

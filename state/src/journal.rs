@@ -18,7 +18,7 @@ use crate::state::State;
 
 /// The events a journal entry can record.
 pub const EVENTS: &[&str] =
-    &["fetched", "sending", "sent", "skipped", "blocked", "failed", "written_back", "write_back_failed", "reconciled", "unknown_outcome"];
+    &["fetched", "sending", "sent", "skipped", "blocked", "failed", "written_back", "write_back_failed", "reconciled", "unknown_outcome", "left"];
 
 /// The event that counts as a delivery attempt.
 const SENDING: &str = "sending";

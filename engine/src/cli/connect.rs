@@ -1,7 +1,11 @@
 //! `flowmap connect NAME`: stores a connection's credentials (encrypted) and,
 //! for OAuth2 authorization code, walks the user through consent: prints the
-//! consent URL, takes the redirect on a loopback callback, trades the code
-//! for tokens and stores them.
+//! consent URL, takes the redirect on a loopback callback or, without a
+//! browser on this machine, the redirect address (or its code) pasted on
+//! standard input, trades the code for tokens and stores them.
+
+mod paste;
+mod prompt;
 
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
@@ -105,6 +109,9 @@ fn verify(setup: &super::live_setup::LiveSetup, rt: &tokio::runtime::Runtime, na
     }
 }
 
+/// Credentials shown as typed; every other one (secret, token, key, password) is read unseen.
+const SHOWN: &[&str] = &["client_id", "username"];
+
 /// A credential: the flag, else the environment variable, else the stored one, else asked on stdin.
 fn ask(setup: &super::live_setup::LiveSetup, name: &str, what: &str, given: Option<String>, env: &str) -> Result<String, String> {
     if let Some(v) = given.or_else(|| std::env::var(env).ok()).filter(|v| !v.trim().is_empty()) {
@@ -115,16 +122,15 @@ fn ask(setup: &super::live_setup::LiveSetup, name: &str, what: &str, given: Opti
     {
         return Ok(v);
     }
-    // eprint! would panic on a closed stderr; the prompt is a courtesy, the answer is what counts.
-    let _ = write!(std::io::stderr(), "{what} of `{name}` (or set {env}): ");
-    let _ = std::io::stderr().flush();
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).map_err(|e| e.to_string())?;
-    let v = line.trim().to_string();
+    let secret = !SHOWN.contains(&what);
+    let line =
+        prompt::read_line(&format!("{what} of `{name}` (or set {env}): "), secret).map_err(|e| format!("cannot read the {what}: {e}; set {env}"))?;
+    let v = line.unwrap_or_default().trim().to_string();
     if v.is_empty() { Err(format!("no {what} given")) } else { Ok(v) }
 }
 
-/// Prints the consent URL and waits for the redirect on the loopback callback.
+/// Prints the consent URL and waits for the redirect: on the loopback
+/// callback, or pasted on standard input, whichever comes first.
 async fn consent(url: &reqwest::Url, redirect: &str, state: &str) -> Result<String, String> {
     let callback = reqwest::Url::parse(redirect).map_err(|e| format!("redirect_uri: {e}"))?;
     let host = callback.host_str().unwrap_or("");
@@ -132,41 +138,93 @@ async fn consent(url: &reqwest::Url, redirect: &str, state: &str) -> Result<Stri
         return Err(format!("redirect_uri must be a loopback address (127.0.0.1), not {host}"));
     }
     let port = callback.port_or_known_default().unwrap_or(80);
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
+    // A port taken (another connect, a forwarded port) leaves pasting.
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await;
     // Nobody can consent without the address: output that cannot be written stops here.
     let mut out = Out::text();
-    writeln!(out, "Open this address in a browser, sign in and allow access:\n\n  {url}\n\nWaiting for the redirect to {redirect} …")?;
+    writeln!(out, "Open this address in a browser, sign in and allow access:\n\n  {url}\n")?;
+    match &listener {
+        Ok(_) => writeln!(out, "Waiting for the redirect to {redirect} …")?,
+        Err(e) => writeln!(out, "(cannot listen on 127.0.0.1:{port} for the redirect: {e})")?,
+    }
+    writeln!(
+        out,
+        "Without a browser on this machine: open the address on another one, then paste here the address \
+         it was sent to (or just its code) and press Enter."
+    )?;
     out.finish()?;
+    let pasted = pasted(callback.clone(), state.to_string());
     let wait = async {
-        loop {
-            let (mut socket, _) = listener.accept().await.map_err(|e| e.to_string())?;
-            let head = read_head(&mut socket).await;
-            let target = head.split_whitespace().nth(1).unwrap_or("/").to_string();
-            let Ok(asked) = callback.join(&target) else { continue };
-            if asked.path() != callback.path() {
-                let _ = socket.write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
-                continue;
-            }
-            let pairs: Vec<(String, String)> = asked.query_pairs().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-            let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-            let (page, result) = match (get("code"), get("state"), get("error")) {
-                (_, _, Some(error)) => ("Access was not granted; you can close this page.", Err(format!("consent was refused: {error}"))),
-                (Some(code), Some(s), None) if s == state => ("flowmap is connected; you can close this page.", Ok(code)),
-                _ => (
-                    "This answer does not belong to the consent flowmap asked for.",
-                    Err("the redirect did not carry this consent's state".to_string()),
-                ),
-            };
-            let html = format!("<!doctype html><title>flowmap</title><p>{page}</p>");
-            let answer = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{html}",
-                html.len()
-            );
-            let _ = socket.write_all(answer.as_bytes()).await;
-            return result;
+        match listener {
+            Ok(listener) => loopback(listener, &callback, state).await,
+            Err(_) => std::future::pending().await,
         }
     };
-    tokio::time::timeout(Duration::from_secs(600), wait).await.map_err(|_| "no redirect came within 10 minutes".to_string())?
+    let first = async {
+        tokio::select! {
+            code = wait => code,
+            code = pasted => code,
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(600), first).await.map_err(|_| "no redirect came within 10 minutes".to_string())?
+}
+
+/// Lines from standard input until one gives this consent's code (or a refusal).
+/// A line that is not this consent's answer is said so, and the next is awaited;
+/// at the end of the input only the callback is left.
+async fn pasted(callback: reqwest::Url, state: String) -> Result<String, String> {
+    let (lines, mut received) = tokio::sync::mpsc::unbounded_channel::<String>();
+    // A thread of its own, not the runtime's blocking pool: a read that never
+    // returns must not keep the command from ending.
+    std::thread::spawn(move || {
+        let stdin = std::io::stdin();
+        loop {
+            let mut line = String::new();
+            match stdin.lock().read_line(&mut line) {
+                Ok(n) if n > 0 && lines.send(line).is_ok() => {}
+                _ => return,
+            }
+        }
+    });
+    while let Some(line) = received.recv().await {
+        match paste::read(&line, &callback, &state) {
+            paste::Pasted::Nothing => {}
+            paste::Pasted::Code(code) => return Ok(code),
+            paste::Pasted::Refused(error) => return Err(format!("consent was refused: {error}")),
+            paste::Pasted::Wrong(why) => {
+                let _ = writeln!(std::io::stderr(), "{why}; paste the address again");
+            }
+        }
+    }
+    std::future::pending().await
+}
+
+/// The redirect on the loopback callback.
+async fn loopback(listener: tokio::net::TcpListener, callback: &reqwest::Url, state: &str) -> Result<String, String> {
+    loop {
+        let (mut socket, _) = listener.accept().await.map_err(|e| e.to_string())?;
+        let head = read_head(&mut socket).await;
+        let target = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+        let Ok(asked) = callback.join(&target) else { continue };
+        if asked.path() != callback.path() {
+            let _ = socket.write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
+            continue;
+        }
+        let pairs: Vec<(String, String)> = asked.query_pairs().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        let (page, result) = match (get("code"), get("state"), get("error")) {
+            (_, _, Some(error)) => ("Access was not granted; you can close this page.", Err(format!("consent was refused: {error}"))),
+            (Some(code), Some(s), None) if s == state => ("flowmap is connected; you can close this page.", Ok(code)),
+            _ => {
+                ("This answer does not belong to the consent flowmap asked for.", Err("the redirect did not carry this consent's state".to_string()))
+            }
+        };
+        let html = format!("<!doctype html><title>flowmap</title><p>{page}</p>");
+        let answer =
+            format!("HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{html}", html.len());
+        let _ = socket.write_all(answer.as_bytes()).await;
+        return result;
+    }
 }
 
 /// The request line and headers: read until the blank line (a request may

@@ -126,8 +126,13 @@ pub fn connections(root: Option<PathBuf>, options: &LiveOptions, check: bool, js
     for name in setup.registry.file.connections.keys() {
         let row = stored.iter().find(|r| &r.name == name);
         let secrets = row.map(|r| r.secrets.join(", ")).filter(|s| !s.is_empty()).unwrap_or_else(|| "no credentials".into());
-        let consent = row.and_then(|r| r.needs_consent.clone()).map(|c| format!("; needs consent: {c}")).unwrap_or_default();
-        let verdict = if check {
+        let needs_consent = row.and_then(|r| r.needs_consent.clone());
+        let consent = needs_consent.as_ref().map(|c| format!("; needs consent ({c}); run \"flowmap connect {name}\"")).unwrap_or_default();
+        // A connection known to need consent is not called: no call can succeed, and each refused one counts against the system's error budget.
+        let verdict = if check && needs_consent.is_some() {
+            failed = true;
+            String::new()
+        } else if check {
             match rt.block_on(setup.registry.check(name)) {
                 Ok(url) => format!("; ok ({url})"),
                 Err(e) => {

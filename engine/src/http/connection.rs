@@ -184,10 +184,12 @@ impl Connection {
                 if text.trim().is_empty() { serde_json::Value::Null } else { serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)) };
             match status {
                 200..=299 => return Ok(Answer { status, body, headers }),
+                // One new token and one retry; a second 401 means the grant is of no use.
                 401 if !renewed => {
                     renewed = true;
-                    credential = self.auth.renew(&credential, &self.http, &self.clock).await?;
+                    credential = self.auth.renew(&self.name, &self.message(&body), &credential, &self.http, &self.clock).await?;
                 }
+                401 => return Err(self.auth.refused_again(&self.name, &self.message(&body)).await),
                 429 => {
                     let until = self.budget.spent(header, &self.clock)?;
                     if rate_limited >= MAX_RATE_LIMITED {

@@ -110,7 +110,7 @@ impl Registry {
         let vault = self.vault()?;
         match self.state.secret(vault, connection, name) {
             Ok(Some(s)) => Ok(s),
-            Ok(None) => Err(CallError::Stop { message: format!("connection `{connection}` has no {name}: run `flowmap connect {connection}`") }),
+            Ok(None) => Err(CallError::Stop { message: format!("connection `{connection}` has no {name}: run \"flowmap connect {connection}\"") }),
             Err(e) => Err(CallError::Stop { message: e.to_string() }),
         }
     }

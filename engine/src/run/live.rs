@@ -299,6 +299,11 @@ impl Live<'_> {
             let outcomes = runner.run_batch(batch);
             if let Some(message) = stop.lock().unwrap_or_else(|p| p.into_inner()).clone() {
                 report.stopped = Some(message);
+                // Nothing of this batch was journaled or sent: it and the rest are the next run's.
+                for o in &outcomes {
+                    if o.status == Status::Ignored { report.ignored += 1 } else { report.left += 1 }
+                }
+                report.left += rest.count() as u64;
                 return Ok(());
             }
             // A mistake in the flow stops the run before anything of this batch
@@ -322,6 +327,7 @@ impl Live<'_> {
             finished += BATCH.min((total - finished) as usize) as u64;
             progress(Progress::Records { done: finished, total });
             if report.stopped.is_some() {
+                report.left += rest.count() as u64;
                 return Ok(());
             }
             if self.cancel.as_ref().is_some_and(Shutdown::is_set) && finished < total {
@@ -568,16 +574,20 @@ impl Settle<'_> {
                         }
                     }
                 }
+                // A stop (consent lost, the daily budget spent, the engine shutting down) is
+                // not the record's doing and nothing was applied: the record is the next run's,
+                // as those not yet sent are.
+                Err(CallError::Stop { message }) => {
+                    let mut entry = self.entry(&key, "left", Some("left"));
+                    entry.reasons = vec![format!("not sent: {message}")];
+                    self.end(identity.as_ref(), &DeliveryEnd::NotDelivered, &[entry])?;
+                    return Ok((Ending::Left, key, Vec::new(), 0, Some(message)));
+                }
                 Err(e) => {
                     let mut entry = self.entry(&key, "failed", Some("failed"));
                     entry.reasons = vec![format!("not sent: {e}")];
                     self.end(identity.as_ref(), &DeliveryEnd::NotDelivered, &[entry])?;
-                    // The call stopped waiting to try (again) because the engine stops: nothing
-                    // was applied, and the record is the next run's, as those not yet sent are.
-                    if matches!(e, CallError::Stop { .. }) && self.live.cancel.as_ref().is_some_and(Shutdown::is_set) {
-                        return Ok((Ending::Left, key, Vec::new(), 0, stop_of(&e)));
-                    }
-                    return Ok((Ending::Failed, key, vec![format!("not sent: {e}")], 0, stop_of(&e)));
+                    return Ok((Ending::Failed, key, vec![format!("not sent: {e}")], 0, None));
                 }
             }
         }

@@ -3,7 +3,7 @@
 mod api;
 pub mod catalogue;
 mod envelope;
-mod oauth;
+pub(crate) mod oauth;
 pub mod odata;
 mod path;
 mod rate_limit;

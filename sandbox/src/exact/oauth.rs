@@ -5,7 +5,7 @@ use chrono::DateTime;
 use serde_json::{Value, json};
 
 use super::Exact;
-use super::tokens::{Issued, TokenError};
+use super::tokens::{Issued, Revoke, TokenError};
 use crate::http::request::{ApiRequest, encode_component};
 use crate::http::response::ApiResponse;
 
@@ -28,6 +28,13 @@ pub fn authorize(exact: &Exact, request: &ApiRequest) -> ApiResponse {
         location.push_str(&format!("&state={}", encode_component(state)));
     }
     ApiResponse::empty(StatusCode::FOUND).with_header("Location", location)
+}
+
+/// The control API's revocation (`POST /_sandbox/exact/revoke`): the tokens issued so far stop
+/// working, now or after `after_requests` more API requests, as when Exact's token store restarts
+/// (`refresh_tokens`) or the user removes the app's access.
+pub fn revoke(exact: &Exact, refresh_tokens: bool, until_consent: bool, after_requests: u64) {
+    exact.lock().tokens.revoke(Revoke { refresh_tokens, until_consent }, after_requests);
 }
 
 fn error_page(message: &str) -> ApiResponse {

@@ -3,6 +3,7 @@
 //! and the 570-second minimum between two token issues of one grant.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::random::new_token;
 
@@ -17,10 +18,35 @@ const FORGET_EXPIRED_MS: i64 = 86_400_000;
 pub struct Tokens {
     codes: HashMap<String, Code>,
     refresh: HashMap<String, Refresh>,
-    /// Access token → expiry (epoch ms).
-    access: HashMap<String, i64>,
+    /// Access token → expiry (epoch ms) and serial number.
+    access: HashMap<String, (i64, u64)>,
     /// One per consent: when it last issued tokens.
     grants: Vec<i64>,
+    /// Tokens are numbered as issued; revocations refuse those below a number.
+    next_serial: u64,
+    revoked: Revoked,
+}
+
+/// What the control API revoked: access tokens, or refresh tokens too, numbered
+/// below a mark (`u64::MAX`: also those issued later, until the next consent).
+/// Atomics, because a revocation due "after N requests" happens while a request
+/// is checked, which only reads the tokens.
+#[derive(Default)]
+struct Revoked {
+    access_below: AtomicU64,
+    refresh_below: AtomicU64,
+    /// API requests still to pass before `due` takes effect (0: nothing due).
+    countdown: AtomicU64,
+    due: std::sync::Mutex<Option<Revoke>>,
+}
+
+/// A revocation, as the control API asks for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Revoke {
+    /// Refresh tokens too: as after a restart of the token store, or the user removing the app.
+    pub refresh_tokens: bool,
+    /// Access tokens issued later are refused too, until the next consent.
+    pub until_consent: bool,
 }
 
 struct Code {
@@ -30,6 +56,7 @@ struct Code {
 
 struct Refresh {
     grant: usize,
+    serial: u64,
     issued_ms: i64,
     rotated: bool,
 }
@@ -73,11 +100,16 @@ impl Tokens {
             return Err(TokenError::InvalidGrant);
         }
         self.grants.push(now_ms);
+        // A new consent ends a refusal of tokens issued later.
+        let _ = self.revoked.access_below.compare_exchange(u64::MAX, self.next_serial, Ordering::SeqCst, Ordering::SeqCst);
         Ok(self.issue(self.grants.len() - 1, now_ms))
     }
 
     pub fn refresh(&mut self, refresh_token: &str, now_ms: i64) -> Result<Issued, TokenError> {
         let found = self.refresh.get(refresh_token).ok_or(TokenError::InvalidGrant)?;
+        if found.serial < self.revoked.refresh_below.load(Ordering::SeqCst) {
+            return Err(TokenError::InvalidGrant);
+        }
         if found.rotated {
             return Err(TokenError::OldRefreshToken);
         }
@@ -97,19 +129,50 @@ impl Tokens {
         Ok(self.issue(grant, now_ms))
     }
 
+    /// Whether an access token is good now. Each call counts as one API request
+    /// towards a revocation due after some.
     pub fn access(&self, token: &str, now_ms: i64) -> Access {
-        match self.access.get(token) {
+        let answer = match self.access.get(token) {
             None => Access::Unknown,
-            Some(&expires) if now_ms >= expires => Access::Expired,
+            Some(&(_, serial)) if serial < self.revoked.access_below.load(Ordering::SeqCst) => Access::Unknown,
+            Some(&(expires, _)) if now_ms >= expires => Access::Expired,
             Some(_) => Access::Valid,
+        };
+        let left = self.revoked.countdown.load(Ordering::SeqCst);
+        if left > 0 && self.revoked.countdown.compare_exchange(left, left - 1, Ordering::SeqCst, Ordering::SeqCst) == Ok(1) {
+            let due = self.revoked.due.lock().unwrap_or_else(|e| e.into_inner()).take();
+            if let Some(revoke) = due {
+                self.apply(revoke);
+            }
+        }
+        answer
+    }
+
+    /// Revokes the tokens issued so far, now or once `after_requests` more API requests were checked.
+    pub fn revoke(&mut self, revoke: Revoke, after_requests: u64) {
+        if after_requests == 0 {
+            self.apply(revoke);
+        } else {
+            *self.revoked.due.get_mut().unwrap_or_else(|e| e.into_inner()) = Some(revoke);
+            self.revoked.countdown.store(after_requests, Ordering::SeqCst);
+        }
+    }
+
+    fn apply(&self, revoke: Revoke) {
+        let mark = if revoke.until_consent { u64::MAX } else { self.next_serial };
+        self.revoked.access_below.store(mark, Ordering::SeqCst);
+        if revoke.refresh_tokens {
+            self.revoked.refresh_below.store(self.next_serial, Ordering::SeqCst);
         }
     }
 
     fn issue(&mut self, grant: usize, now_ms: i64) -> Issued {
-        self.access.retain(|_, expires| now_ms - *expires < FORGET_EXPIRED_MS);
+        self.access.retain(|_, (expires, _)| now_ms - *expires < FORGET_EXPIRED_MS);
         let issued = Issued { access_token: new_token("sbx."), refresh_token: new_token("") };
-        self.access.insert(issued.access_token.clone(), now_ms + ACCESS_TOKEN_MS);
-        self.refresh.insert(issued.refresh_token.clone(), Refresh { grant, issued_ms: now_ms, rotated: false });
+        let serial = self.next_serial;
+        self.next_serial += 1;
+        self.access.insert(issued.access_token.clone(), (now_ms + ACCESS_TOKEN_MS, serial));
+        self.refresh.insert(issued.refresh_token.clone(), Refresh { grant, serial, issued_ms: now_ms, rotated: false });
         issued
     }
 }

@@ -58,7 +58,14 @@ impl ClientCredentials {
         let reply = post_token(http, clock, &self.token_url, self.body, &fields).await?;
         if reply.status != 200 {
             return Err(CallError::Stop {
-                message: format!("connection `{}`: the token endpoint refused the client credentials: {}", self.connection, token_error(&reply)),
+                message: format!(
+                    "connection `{}`: the token endpoint refused the client credentials: {} (HTTP {}); \
+                     run \"flowmap connect {}\" with the current client id and secret",
+                    self.connection,
+                    token_error(&reply),
+                    reply.status,
+                    self.connection
+                ),
             });
         }
         let now = clock.now_ms();

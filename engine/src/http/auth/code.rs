@@ -7,11 +7,13 @@
 //!  - one at a time across processes (an exclusive SQLite transaction on the
 //!    state file, inside which the stored tokens are read again: another
 //!    process may have refreshed meanwhile, and then its token is used),
-//!  - never within `min_refresh_seconds` of the last issue (Exact: 570 s),
+//!  - never within `min_refresh_seconds` of the last issue (Exact: 570 s)
+//!    ahead of expiry; only a token the system refused (401) is refreshed
+//!    sooner, once,
 //!  - and the rotated refresh token is committed to the state file before
 //!    the new access token is used.
 //!
-//! An answer saying the refresh token is no longer valid marks the
+//! A refused refresh, or a 401 on the token the refresh just gave, marks the
 //! connection as needing consent and stops the run: retrying cannot help.
 
 use std::sync::Arc;
@@ -78,14 +80,49 @@ impl AuthorizationCode {
             *cached = Some(self.stored()?);
         }
         let current = cached.as_ref().cloned().ok_or_else(|| self.no_tokens())?;
+        // Known lost in this process: no call can succeed until someone consents again.
+        if let Some(reason) = &current.needs_consent {
+            return Err(self.consent_needed(reason));
+        }
         let now = clock.now_ms();
         let refused = rejected.is_some_and(|g| g == current.issued_at_ms as u64);
         if !refused && now < current.expires_at_ms - REFRESH_AHEAD_MS {
             return Ok(credential(&current));
         }
-        let fresh = self.refresh(http, clock, &current).await?;
-        *cached = Some(fresh.clone());
-        Ok(credential(&fresh))
+        match self.refresh(http, clock, &current, refused).await {
+            Ok(fresh) => {
+                *cached = Some(fresh.clone());
+                Ok(credential(&fresh))
+            }
+            Err(Failed::Consent(reason)) => {
+                *cached = Some(TokenSet { needs_consent: Some(reason.clone()), ..current });
+                Err(self.consent_needed(&reason))
+            }
+            Err(Failed::Other(e)) => Err(e),
+        }
+    }
+
+    /// The system refused a token it had just issued (a 401 after the refresh):
+    /// the grant is of no use any more. Marks the connection as needing consent.
+    pub async fn refused_again(&self, said: &str) -> CallError {
+        let reason = format!("a new access token was refused too: {said} (HTTP 401)");
+        let mut cached = self.cached.lock().await;
+        if let Err(e) = self.mark_needs_consent(&reason).await {
+            return e;
+        }
+        if let Some(current) = cached.as_mut() {
+            current.needs_consent = Some(reason.clone());
+        }
+        self.consent_needed(&reason)
+    }
+
+    async fn mark_needs_consent(&self, reason: &str) -> Result<(), CallError> {
+        let state = self.state.clone();
+        let (name, reason) = (self.connection.clone(), reason.to_string());
+        tokio::task::spawn_blocking(move || state.lock_tokens(&name).and_then(|lock| lock.needs_consent(&reason)))
+            .await
+            .map_err(|e| CallError::Stop { message: format!("token lock: {e}") })?
+            .map_err(|e| CallError::Stop { message: e.to_string() })
     }
 
     fn stored(&self) -> Result<TokenSet, CallError> {
@@ -101,32 +138,40 @@ impl AuthorizationCode {
         Ok(tokens)
     }
 
-    async fn refresh(&self, http: &reqwest::Client, clock: &ServerClock, known: &TokenSet) -> Result<TokenSet, CallError> {
+    /// A new token, one refresh at a time across tasks and processes. `refused`:
+    /// the system refused the current access token, so a refresh is tried even
+    /// within the minimum interval (the token is of no use, and the answer tells a
+    /// lost consent from a token that is only early).
+    async fn refresh(&self, http: &reqwest::Client, clock: &ServerClock, known: &TokenSet, refused: bool) -> Result<TokenSet, Failed> {
+        let other = |e: String| Failed::Other(CallError::Stop { message: e });
         let state = self.state.clone();
         let name = self.connection.clone();
         let lock: TokenLock = tokio::task::spawn_blocking(move || state.lock_tokens(&name))
             .await
-            .map_err(|e| CallError::Stop { message: format!("token lock: {e}") })?
-            .map_err(|e| CallError::Stop { message: e.to_string() })?;
-        let stored = lock.current(&self.vault).map_err(|e| CallError::Stop { message: e.to_string() })?.ok_or_else(|| self.no_tokens())?;
+            .map_err(|e| other(format!("token lock: {e}")))?
+            .map_err(|e| other(e.to_string()))?;
+        let stored = lock.current(&self.vault).map_err(|e| other(e.to_string()))?.ok_or_else(|| Failed::Other(self.no_tokens()))?;
         if let Some(reason) = &stored.needs_consent {
-            return Err(self.consent_needed(reason));
+            return Err(Failed::Consent(reason.clone()));
         }
         // Another task or process refreshed since we read the tokens: use theirs.
         if stored.issued_at_ms > known.issued_at_ms && clock.now_ms() < stored.expires_at_ms - REFRESH_AHEAD_MS / 2 {
             register_secret(&stored.access_token);
             return Ok(stored);
         }
-        // Never within the minimum interval of the last issue: the system would refuse it.
+        // Never within the minimum interval of the last issue (the system would refuse
+        // it), unless the system refused the token we have.
         let earliest = stored.issued_at_ms + self.min_refresh_ms;
-        if clock.now_ms() < earliest {
+        if clock.now_ms() < earliest && !refused {
             if clock.now_ms() < stored.expires_at_ms {
                 return Ok(stored);
             }
             tokio::time::sleep(clock.real_wait_until(earliest + 1000)).await;
         }
         let Some(refresh_token) = stored.refresh_token.clone() else {
-            return Err(self.consent_needed("no refresh token is stored"));
+            let reason = "no refresh token is stored".to_string();
+            lock.needs_consent(&reason).map_err(|e| other(e.to_string()))?;
+            return Err(Failed::Consent(reason));
         };
         let fields = [
             ("grant_type", "refresh_token"),
@@ -134,10 +179,10 @@ impl AuthorizationCode {
             ("client_id", self.client_id.as_str()),
             ("client_secret", self.client_secret.as_str()),
         ];
-        let reply = post_token(http, clock, &self.token_url, TokenBody::Form, &fields).await?;
+        let reply = post_token(http, clock, &self.token_url, TokenBody::Form, &fields).await.map_err(Failed::Other)?;
         if reply.status == 200 {
             let issued = clock.now_ms();
-            let answer = token_answer::parse(&reply.body, None, self.lifetime_s, issued)?;
+            let answer = token_answer::parse(&reply.body, None, self.lifetime_s, issued).map_err(Failed::Other)?;
             register_secret(&answer.access_token);
             let fresh = TokenSet {
                 access_token: answer.access_token,
@@ -155,40 +200,63 @@ impl AuthorizationCode {
                 let fresh = fresh.clone();
                 tokio::task::spawn_blocking(move || lock.store(&vault, &fresh))
             };
-            store
-                .await
-                .map_err(|e| CallError::Stop { message: format!("token store: {e}") })?
-                .map_err(|e| CallError::Stop { message: e.to_string() })?;
+            store.await.map_err(|e| other(format!("token store: {e}")))?.map_err(|e| other(e.to_string()))?;
             return Ok(fresh);
         }
-        self.refresh_refused(reply, lock, stored, clock)
+        self.refresh_refused(reply, lock, stored, clock, refused)
     }
 
-    fn refresh_refused(&self, reply: TokenReply, lock: TokenLock, stored: TokenSet, clock: &ServerClock) -> Result<TokenSet, CallError> {
+    /// What a refused refresh means. "Too early" with a token still usable: use it.
+    /// Any other refusal (4xx: OAuth2's invalid_grant, Exact's "Old refresh token
+    /// used.", an expired refresh token, a client no longer allowed) or a text the
+    /// system lists under `consent_lost`: only a new consent helps, and asking again
+    /// would only spend the system's error budget. A server error: the system is down.
+    fn refresh_refused(&self, reply: TokenReply, lock: TokenLock, stored: TokenSet, clock: &ServerClock, refused: bool) -> Result<TokenSet, Failed> {
         let said = token_error(&reply);
-        if self.consent_lost.iter().any(|m| reply.text.contains(m.as_str())) {
-            let reason = format!("the refresh was refused: {said}");
-            lock.needs_consent(&reason).map_err(|e| CallError::Stop { message: e.to_string() })?;
-            return Err(self.consent_needed(&reason));
-        }
-        if self.too_early.iter().any(|m| reply.text.contains(m.as_str())) && clock.now_ms() < stored.expires_at_ms {
+        let too_early = self.too_early.iter().any(|m| reply.text.contains(m.as_str()));
+        if too_early && !refused && clock.now_ms() < stored.expires_at_ms {
             return Ok(stored);
         }
-        Err(CallError::Stop { message: format!("connection `{}`: the token refresh failed (HTTP {}): {said}", self.connection, reply.status) })
+        if too_early {
+            let from = super::super::format_utc(stored.issued_at_ms + self.min_refresh_ms);
+            return Err(Failed::Other(CallError::Stop {
+                message: format!(
+                    "connection `{}`: the access token was refused (HTTP 401) and a new one can only be had from {from} \
+                     (the token endpoint said: {said}); what is left waits for the next run",
+                    self.connection
+                ),
+            }));
+        }
+        let lost = self.consent_lost.iter().any(|m| reply.text.contains(m.as_str()));
+        if lost || (400..500).contains(&reply.status) {
+            let reason = format!("the refresh was refused: {said}");
+            lock.needs_consent(&reason).map_err(|e| Failed::Other(CallError::Stop { message: e.to_string() }))?;
+            return Err(Failed::Consent(reason));
+        }
+        Err(Failed::Other(CallError::Stop {
+            message: format!("connection `{}`: the token refresh failed (HTTP {}): {said}", self.connection, reply.status),
+        }))
     }
 
     fn no_tokens(&self) -> CallError {
-        CallError::Stop { message: format!("connection `{}` has no tokens: run `flowmap connect {}`", self.connection, self.connection) }
+        CallError::Stop { message: format!("connection `{}` has no tokens: run \"flowmap connect {}\"", self.connection, self.connection) }
     }
 
     fn consent_needed(&self, reason: &str) -> CallError {
         CallError::Stop {
             message: format!(
-                "connection `{}` needs consent again ({reason}); run `flowmap connect {}` and sign in",
+                "connection `{}` needs consent again ({reason}); run \"flowmap connect {}\" and sign in",
                 self.connection, self.connection
             ),
         }
     }
+}
+
+/// Why a refresh gave no token.
+enum Failed {
+    /// Only a new consent helps; the connection is marked so (the reason is stored).
+    Consent(String),
+    Other(CallError),
 }
 
 fn credential(t: &TokenSet) -> Credential {

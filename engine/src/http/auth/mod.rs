@@ -36,14 +36,40 @@ impl Auth {
     }
 
     /// The system refused `rejected` (401): a new token, if one can be had.
-    pub async fn renew(&self, rejected: &Credential, http: &reqwest::Client, clock: &ServerClock) -> Result<Credential, CallError> {
+    pub async fn renew(
+        &self,
+        connection: &str,
+        said: &str,
+        rejected: &Credential,
+        http: &reqwest::Client,
+        clock: &ServerClock,
+    ) -> Result<Credential, CallError> {
         match self {
-            Auth::Static(_) => Err(CallError::Stop { message: "the system refused the stored credentials (HTTP 401)".into() }),
+            Auth::Static(_) => Err(CallError::Stop {
+                message: format!(
+                    "connection `{connection}`: the system refused the stored credentials: {said} (HTTP 401); \
+                     run \"flowmap connect {connection}\" with working ones"
+                ),
+            }),
             Auth::ClientCredentials(c) => {
                 c.forget(rejected.generation).await;
                 c.credential(http, clock).await
             }
             Auth::AuthorizationCode(c) => c.credential(http, clock, Some(rejected.generation)).await,
+        }
+    }
+
+    /// The system refused the token `renew` just gave (a second 401): the run stops
+    /// with what to do (and an OAuth consent is marked as lost).
+    pub async fn refused_again(&self, connection: &str, said: &str) -> CallError {
+        match self {
+            Auth::AuthorizationCode(c) => c.refused_again(said).await,
+            _ => CallError::Stop {
+                message: format!(
+                    "connection `{connection}`: a new token was refused too: {said} (HTTP 401); \
+                     check the account's rights, then run \"flowmap connect {connection}\""
+                ),
+            },
         }
     }
 }
