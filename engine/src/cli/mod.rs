@@ -10,6 +10,7 @@ mod live_setup;
 mod output;
 mod paths;
 mod run;
+mod sandbox;
 mod schema;
 mod serve;
 mod subscribe;
@@ -171,6 +172,8 @@ pub enum Command {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// Emulated Exact Online and Le New Black on loopback ports, for trying flows (see sandbox/README.md).
+    Sandbox(flowmap_sandbox::cli::SandboxArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -215,6 +218,7 @@ pub fn main() -> ExitCode {
         Command::Subscribe { flow, callback } => subscribe::run(root, &args.live, flow, callback),
         Command::Runs { flow, limit, format } => journal::runs(root, &args.live, flow, limit, format != Format::Text),
         Command::Show { flow, key, format } => journal::show(root, &args.live, flow, key, format != Format::Text),
+        Command::Sandbox(sandbox_args) => sandbox::run(root, sandbox_args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,119 @@
+//! `flowmap sandbox`: the emulators from the engine's own binary (no second build). It takes the
+//! sandbox's options, announces its URLs on the ports given, serves them, and stops cleanly on SIGTERM.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use common::live::{free_port, http_get};
+use common::{flowmap, repo_root};
+use pretty_assertions::assert_eq;
+
+/// `flowmap sandbox ARGS…` started from `dir`, with its three announced lines (exact, lnb, ready).
+fn start_sandbox(dir: &Path, args: &[&str]) -> (Child, [String; 3]) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_flowmap"))
+        .arg("sandbox")
+        .args(args)
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("flowmap starts");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut next = || lines.next().and_then(Result::ok).unwrap_or_default();
+    let announced = [next(), next(), next()];
+    (child, announced)
+}
+
+fn stop(mut child: Child) {
+    let killed = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().expect("kill runs");
+    assert!(killed.success());
+    let status = child.wait().expect("exits");
+    assert!(status.success(), "SIGTERM is a clean stop: {status:?}");
+}
+
+#[test]
+fn serves_both_emulators_on_the_ports_given_and_stops_on_sigterm() {
+    let (exact_port, lnb_port) = (free_port(), free_port());
+    let fixtures = repo_root().join("fixtures");
+    let args = ["--fixtures", fixtures.to_str().unwrap(), "--exact-port", &exact_port.to_string(), "--lnb-port", &lnb_port.to_string()];
+    let (child, announced) = start_sandbox(&std::env::temp_dir(), &[&args[..], &["--generate", "customers=70,orders=2", "--seed", "5"]].concat());
+    let exact = format!("http://127.0.0.1:{exact_port}");
+    let lnb = format!("http://127.0.0.1:{lnb_port}");
+    assert_eq!(announced, [format!("exact {exact}"), format!("lnb {lnb}"), "ready".to_string()]);
+
+    let (status, _, body) = http_get(&format!("{lnb}/_sandbox/lnb/orders"));
+    assert_eq!(status, 200, "{body}");
+    let orders: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(orders.as_array().map(Vec::len), Some(8 + 2), "fixtures plus generated orders");
+    assert_eq!(orders[8]["reference"], "900001");
+    // The Exact emulator answers as Exact does: no bearer token, no data.
+    let (status, _, _) = http_get(&format!("{exact}/api/v1/current/Me"));
+    assert_eq!(status, 401);
+    stop(child);
+}
+
+#[test]
+fn without_fixtures_given_it_serves_the_projects_fixtures_from_any_folder_in_the_project() {
+    let (child, announced) = start_sandbox(&repo_root().join("mappings"), &["--exact-port", "0", "--lnb-port", "0"]);
+    assert_eq!(announced[2], "ready", "{announced:?}");
+    let lnb = announced[1].trim_start_matches("lnb ");
+    let (status, _, body) = http_get(&format!("{lnb}/_sandbox/lnb/orders"));
+    assert_eq!(status, 200, "{body}");
+    let orders: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(orders.as_array().map(Vec::len), Some(8), "fixtures/lnb/orders.json");
+    stop(child);
+}
+
+#[test]
+fn help_lists_the_sandbox_options() {
+    let run = flowmap(&["sandbox", "--help"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut options: Vec<&str> = run.stdout.split_whitespace().filter(|w| w.starts_with("--")).map(|w| w.trim_end_matches(',')).collect();
+    options.dedup();
+    assert_eq!(
+        options,
+        [
+            "--fixtures",
+            "--exact-port",
+            "--lnb-port",
+            "--clock-speed",
+            "--minutely-limit",
+            "--daily-limit",
+            "--no-rate-limits",
+            "--lnb-page-size",
+            "--generate",
+            "--seed",
+            "--fault-rate",
+            "--faults",
+            "--fault-hang-ms",
+            "--client-id",
+            "--client-secret",
+            "--division",
+            "--webhook-secret",
+            "--color",
+            "--root",
+            "--connections",
+            "--state",
+            "--help",
+        ]
+    );
+    assert!(run.stdout.starts_with("Emulated Exact Online and Le New Black on loopback ports"), "{}", run.stdout);
+}
+
+#[test]
+fn a_fault_rate_without_fault_kinds_is_a_usage_error() {
+    let run = flowmap(&["sandbox", "--fault-rate", "0.2"]);
+    assert_eq!((run.code, run.stdout.as_str()), (2, ""));
+    assert_eq!(run.stderr, "error: --fault-rate needs --faults (429, 503, timeout, drop_after_write)\n");
+}
+
+#[test]
+fn a_port_in_use_is_named() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let run = flowmap(&["sandbox", "--exact-port", &port, "--lnb-port", "0"]);
+    assert_eq!((run.code, run.stdout.as_str()), (2, ""));
+    assert_eq!(run.stderr, format!("error: the sandbox cannot start: Exact Online on 127.0.0.1:{port}: Address already in use (os error 98)\n"));
+}
