@@ -51,6 +51,7 @@ pub struct SandboxArgs {
     /// The one OAuth client the Exact emulator knows.
     #[arg(long, default_value = "sandbox-client")]
     pub client_id: String,
+    /// Its secret.
     #[arg(long, default_value = "sandbox-secret")]
     pub client_secret: String,
     /// The Exact division of the sandbox user.
