@@ -7,6 +7,7 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+pub mod cli;
 mod clock;
 mod config;
 mod control;

@@ -43,8 +43,8 @@ impl Sandbox {
         }
 
         // Bound here, synchronously, so the ports are known (and listening) before we return.
-        let exact_listener = bind(config.exact_port)?;
-        let lnb_listener = bind(config.lnb_port)?;
+        let exact_listener = bind(config.exact_port, "Exact Online")?;
+        let lnb_listener = bind(config.lnb_port, "Le New Black")?;
         let exact_port = exact_listener.local_addr()?.port();
         let lnb_port = lnb_listener.local_addr()?.port();
 
@@ -179,8 +179,10 @@ impl Drop for Sandbox {
     }
 }
 
-fn bind(port: u16) -> io::Result<std::net::TcpListener> {
-    let listener = std::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))?;
+/// The error names the port and the emulator: two sandboxes on the default ports is a common slip.
+fn bind(port: u16, emulator: &str) -> io::Result<std::net::TcpListener> {
+    let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let listener = std::net::TcpListener::bind(address).map_err(|e| io::Error::new(e.kind(), format!("{emulator} on {address}: {e}")))?;
     listener.set_nonblocking(true)?;
     Ok(listener)
 }

@@ -12,6 +12,7 @@ mod live_setup;
 mod output;
 mod paths;
 mod run;
+mod sandbox;
 mod schema;
 mod serve;
 mod subscribe;
@@ -206,6 +207,8 @@ pub enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
+    /// Emulated Exact Online and Le New Black on loopback ports, for trying flows (see sandbox/README.md).
+    Sandbox(flowmap_sandbox::cli::SandboxArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -245,6 +248,8 @@ pub fn main() -> ExitCode {
         Command::Runs { flow, limit, format } => journal::runs(root, &args.live, flow, limit, format == RunsFormat::Json),
         Command::Show { flow, key, format } => journal::show(root, &args.live, flow, key, format == ShowFormat::Json),
         Command::Completions { shell } => completions(shell),
+    /// Emulated Exact Online and Le New Black on loopback ports, for trying flows (see sandbox/README.md).
+    Sandbox(flowmap_sandbox::cli::SandboxArgs),
     };
     // Every command's errors reach this one mapping to a status (failure.rs).
     result.unwrap_or_else(Failure::exit)

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 use tower::ServiceExt;
@@ -37,8 +37,8 @@ async fn serve_connection(stream: TcpStream, router: Router) {
         request.extensions_mut().insert(switch.clone());
         router.clone().oneshot(request)
     });
-    let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-    let connection = builder.serve_connection(TokioIo::new(stream), service);
+    // HTTP/1.1 only, as the clients it stands in for are reached (no HTTP/2 stack to build).
+    let connection = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
     tokio::select! {
         _ = connection => {}
         // Dropping the connection future closes the socket without writing anything more.

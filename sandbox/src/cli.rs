@@ -1,0 +1,136 @@
+//! The sandbox's command-line options and its run in the foreground: what `flowmap sandbox` takes
+//! and does, kept here beside the configuration the options describe.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::{FaultKind, Faults, Generate, Limits, Sandbox, SandboxConfig};
+
+/// Options of a sandbox run in the foreground.
+#[derive(clap::Args, Debug, Clone)]
+pub struct SandboxArgs {
+    /// Fixture folder (exact/*.json, lnb/*.json); default: the project's fixtures/ when it exists.
+    #[arg(long)]
+    pub fixtures: Option<PathBuf>,
+    /// Loopback port of the Exact Online emulator (0: any free port).
+    #[arg(long, default_value_t = 18080)]
+    pub exact_port: u16,
+    /// Loopback port of the Le New Black emulator (0: any free port).
+    #[arg(long, default_value_t = 18081)]
+    pub lnb_port: u16,
+    /// Sandbox seconds per real second.
+    #[arg(long, default_value_t = 1.0)]
+    pub clock_speed: f64,
+    /// Exact API calls per division and clock minute.
+    #[arg(long, default_value_t = 60)]
+    pub minutely_limit: u32,
+    /// Exact API calls per division and UTC day.
+    #[arg(long, default_value_t = 5000)]
+    pub daily_limit: u32,
+    /// No Exact rate limits and no X-RateLimit-* headers.
+    #[arg(long)]
+    pub no_rate_limits: bool,
+    /// Orders or invoices per LNB page.
+    #[arg(long, default_value_t = 500)]
+    pub lnb_page_size: usize,
+    /// Generated data besides the fixtures, e.g. customers=2000,items=5000,orders=1000,lines=5.
+    #[arg(long, value_parser = parse_generate)]
+    pub generate: Option<Generate>,
+    /// Seed of generated data and of fault draws.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Probability (0–1) that an API request gets one of --faults.
+    #[arg(long, default_value_t = 0.0)]
+    pub fault_rate: f64,
+    /// Fault kinds: 429, 503, timeout, drop_after_write.
+    #[arg(long, value_parser = FaultKind::parse_list, default_value = "")]
+    pub faults: std::vec::Vec<FaultKind>,
+    /// How long a timeout fault holds the answer, in milliseconds.
+    #[arg(long, default_value_t = 60_000)]
+    pub fault_hang_ms: u64,
+    /// The one OAuth client the Exact emulator knows.
+    #[arg(long, default_value = "sandbox-client")]
+    pub client_id: String,
+    /// Its secret.
+    #[arg(long, default_value = "sandbox-secret")]
+    pub client_secret: String,
+    /// The Exact division of the sandbox user.
+    #[arg(long, default_value_t = 3_012_345)]
+    pub division: i64,
+    /// The app's webhook secret, the key of each event's HashCode (HMAC-SHA256).
+    #[arg(long, default_value = "sandbox-webhook-secret")]
+    pub webhook_secret: String,
+}
+
+impl SandboxArgs {
+    /// The configuration these options describe; `default_fixtures` is used when `--fixtures` is not given.
+    pub fn config(self, default_fixtures: Option<PathBuf>) -> Result<SandboxConfig, String> {
+        if !(0.0..=1.0).contains(&self.fault_rate) {
+            return Err("--fault-rate must be between 0 and 1".into());
+        }
+        if self.fault_rate > 0.0 && self.faults.is_empty() {
+            return Err("--fault-rate needs --faults (429, 503, timeout, drop_after_write)".into());
+        }
+        Ok(SandboxConfig {
+            fixtures: self.fixtures.or(default_fixtures),
+            generate: self.generate.map(|g| Generate { seed: self.seed, ..g }),
+            exact_port: self.exact_port,
+            lnb_port: self.lnb_port,
+            clock_speed: self.clock_speed,
+            limits: Limits { minutely: self.minutely_limit, daily: self.daily_limit, enabled: !self.no_rate_limits },
+            lnb_page_size: self.lnb_page_size,
+            client_id: self.client_id,
+            client_secret: self.client_secret,
+            division: self.division,
+            faults: Faults { rate: self.fault_rate, kinds: self.faults, seed: self.seed, hang_ms: self.fault_hang_ms },
+            webhook_secret: self.webhook_secret,
+        })
+    }
+}
+
+/// Prints `exact URL`, `lnb URL` and `ready` on stdout (both ports listen by then), serves until
+/// SIGINT or SIGTERM, then stops the sandbox.
+pub fn serve_in_foreground(sandbox: Sandbox) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "exact {}\nlnb {}\nready", sandbox.exact_url(), sandbox.lnb_url())?;
+    out.flush()?;
+    drop(out);
+    wait_for_signal()?;
+    sandbox.shutdown();
+    Ok(())
+}
+
+/// `customers=2000,items=5000,orders=1000,lines=5`; left-out counts are 0 (lines: 5).
+fn parse_generate(text: &str) -> Result<Generate, String> {
+    let mut plan = Generate { lines: 5, ..Generate::default() };
+    for pair in text.split(',').filter(|p| !p.trim().is_empty()) {
+        let (key, value) = pair.split_once('=').ok_or_else(|| format!("`{pair}`: write name=count"))?;
+        let count: usize = value.trim().parse().map_err(|_| format!("`{pair}`: the count must be a whole number"))?;
+        match key.trim() {
+            "customers" => plan.customers = count,
+            "items" => plan.items = count,
+            "orders" => plan.orders = count,
+            "lines" => plan.lines = count,
+            other => return Err(format!("unknown `{other}` (use customers, items, orders, lines)")),
+        }
+    }
+    Ok(plan)
+}
+
+fn wait_for_signal() -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async {
+        #[cfg(unix)]
+        {
+            let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+            tokio::select! {
+                result = tokio::signal::ctrl_c() => result,
+                _ = terminate.recv() => Ok(()),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            tokio::signal::ctrl_c().await
+        }
+    })
+}
