@@ -108,7 +108,7 @@ fn stopped(mut out: Out, format: Format, stop: &Stopped) -> Result<ExitCode, Fai
         Format::Text => {
             writeln!(out, "✘ stopped at record {} (#{}): a mistake in the flow, not in the record", stop.key, stop.position)?;
         }
-        Format::Jsonl | Format::Json => {
+        Format::Json => {
             let doc = serde_json::json!({"stopped": {
                 "configuration_error": stop.error.text,
                 "at": stop.error.origin,

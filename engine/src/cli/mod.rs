@@ -248,8 +248,7 @@ pub fn main() -> ExitCode {
         Command::Runs { flow, limit, format } => journal::runs(root, &args.live, flow, limit, format == RunsFormat::Json),
         Command::Show { flow, key, format } => journal::show(root, &args.live, flow, key, format == ShowFormat::Json),
         Command::Completions { shell } => completions(shell),
-    /// Emulated Exact Online and Le New Black on loopback ports, for trying flows (see sandbox/README.md).
-    Sandbox(flowmap_sandbox::cli::SandboxArgs),
+        Command::Sandbox(sandbox_args) => sandbox::run(root, sandbox_args),
     };
     // Every command's errors reach this one mapping to a status (failure.rs).
     result.unwrap_or_else(Failure::exit)
