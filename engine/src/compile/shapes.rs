@@ -116,7 +116,8 @@ fn setting_shape(value: &serde_json::Value) -> Shape {
 pub fn lookups_shape(project: &Project, flow: &FlowFile) -> Shape {
     let mut fields = IndexMap::new();
     for (name, l) in &flow.lookups {
-        let entity = project.systems.get(&l.system).and_then(|s| s.entity(&l.entity));
+        let system = project.systems.get(&l.system);
+        let entity = system.and_then(|s| s.entity(&l.entity));
         let answer = match &l.select {
             Some(Selection::One(field)) => {
                 Shape::Scalar(format!("the `{field}` look-up `{name}` selects, not a record (select a list of fields to read several)"))
@@ -134,7 +135,14 @@ pub fn lookups_shape(project: &Project, flow: &FlowFile) -> Shape {
                 }
                 Shape::fields(answer, Naming::Field, about)
             }
-            None => Shape::Any,
+            // The whole record found.
+            None => match (system, entity) {
+                (Some(system), Some(def)) => {
+                    let about = catalogue_about(system, &l.entity, def);
+                    Shape::fields(entity_fields(&def.fields, Some(&about)), Naming::Field, Some(about))
+                }
+                _ => Shape::Any,
+            },
         };
         let shape = if l.each.is_some() { Shape::Map(Box::new(answer)) } else { answer };
         fields.insert(name.clone(), shape);
