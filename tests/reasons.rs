@@ -102,6 +102,39 @@ fn a_missing_setting_read_by_some_records_stops_the_dry_run_at_the_first() {
     assert_eq!(first, format!("error: configuration error: `settings.warehouse.instock` is missing (WarehouseID)\n --> {}:4:3", flow.display()));
 }
 
+/// The other side: a settings table without an entry for this record's value
+/// is the record's (a new currency, a new VAT code): other records go on, this
+/// one is blocked with the value named and written back as Blocked.
+#[test]
+fn a_settings_table_without_the_records_value_blocks_that_record() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("t.flow.yaml"),
+        format!(
+            "extends: {}\nflow: table\nsettings:\n  notes: {{ USD: Dollar order }}\n  codes: {{ USD: \"1\" }}\nmapping:\n  \
+             Description: settings.notes[order.currency]\n  PaymentCondition: order.currency | translate(settings.codes)\n",
+            common::repo_root().join(ORDERS).display()
+        ),
+    )
+    .unwrap();
+    let order = serde_json::json!({"id": 1, "reference": "1", "status": "Invoicing", "currency": "EUR",
+        "retailer": {"reference": "10023"}, "line": {"id": "1", "preorder": true},
+        "lines": [{"sku": "TSH-WHT-M", "quantity": 1, "unit_price": 19.95}]});
+    std::fs::write(dir.path().join("o.json"), serde_json::json!([order]).to_string()).unwrap();
+    let root = common::repo_root();
+    let run = flowmap_in(dir.path(), &["--root", root.to_str().unwrap(), "dry-run", "t.flow.yaml", "--input", "o.json"]);
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""), "{}", run.stdout);
+    let record: String = without_version(&run.stdout).lines().skip(2).take(4).map(|l| format!("{l}\n")).collect();
+    assert_eq!(
+        record,
+        r#"✘ blocked  1
+    - `settings.notes["EUR"]` is missing (Description)
+    - PaymentCondition (t.flow.yaml:8:3): no entry for "EUR" in the table (known: USD)
+    then POST lnb /orders/status {"reference":"1","status":"Blocked","reason":"`settings.notes[\"EUR\"]` is missing (Description); PaymentCondition (t.flow.yaml:8:3): no entry for \"EUR\" in the table (known: USD)"}
+"#
+    );
+}
+
 /// `flowmap test` shows a configuration error as such, not as a block.
 #[test]
 fn a_flow_test_expecting_a_block_shows_the_configuration_error() {

@@ -50,8 +50,11 @@ impl Expr {
     /// (those in a slice) is not known to read only `roots`. Functions called
     /// (`money_add(…)`) are listed by minijinja as names; they read nothing.
     pub fn reads_only(&self, roots: &[&str]) -> bool {
-        if matches!(self.kind, ExprKind::Const(_)) {
-            return true;
+        match &self.kind {
+            ExprKind::Const(_) => return true,
+            // Its variable is the root and first key only: the paths in brackets count too.
+            ExprKind::Path(p) => return p.roots().iter().all(|r| roots.contains(r)),
+            _ => {}
         }
         let called: Vec<String> = scan_calls(&self.text).into_iter().filter(|c| matches!(c.kind, CallKind::Function)).map(|c| c.name).collect();
         let mut names = self.vars.iter().filter(|v| !called.contains(v)).peekable();

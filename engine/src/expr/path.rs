@@ -66,6 +66,18 @@ fn owned_child(v: &Value, key: &Value) -> Option<Value> {
 pub struct Missing(pub String);
 
 impl PathExpr {
+    /// The names the path reads: its root and the roots of paths in brackets
+    /// (`settings.vat[order.vat_code]` reads `settings` and `order`).
+    pub fn roots(&self) -> Vec<&'static str> {
+        let mut roots = vec![self.root];
+        for s in &self.segments {
+            if let Segment::Dynamic(p) = s {
+                roots.extend(p.roots());
+            }
+        }
+        roots
+    }
+
     /// Levels of paths inside brackets (`a[b[c]]` is 3): evaluation recurses once per level.
     pub fn depth(&self) -> usize {
         1 + self.segments.iter().map(|s| if let Segment::Dynamic(p) = s { p.depth() } else { 0 }).max().unwrap_or(0)

@@ -105,6 +105,28 @@ fn missing_setting(error: &EvalError) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::expr::{Compiler, ExprEnv, Names};
+
+    fn reads(text: &str) -> bool {
+        let env = ExprEnv::new(&Vec::new()).unwrap();
+        let settings = ["warehouse".to_string(), "notes".to_string(), "rate".to_string()];
+        let lookups = ["item".to_string()];
+        let names = Names { roots: &["order", "settings", "line", "lookup", "out"], settings: &settings, lookups: &lookups };
+        reads_record(&Compiler { env: &env }.expr(text, &names).unwrap().0)
+    }
+
+    /// Decided from the names an expression reads, once per expression.
+    #[test]
+    fn an_expression_reading_only_settings_is_the_flows() {
+        assert!(!reads("settings.warehouse.preorder and settings.warehouse.in_stock"));
+        assert!(!reads("settings.warehouse.preorder"));
+        assert!(!reads("money_mul(settings.rate, 2)"));
+        assert!(!reads("\"Closed\""));
+        assert!(reads("settings.notes[order.currency]"));
+        assert!(reads("settings.warehouse.preorder if order.line.preorder else settings.warehouse.in_stock"));
+        assert!(reads("line.quantity > 0"));
+        assert!(reads("lookup.item[line.sku]"));
+    }
 
     #[test]
     fn a_missing_setting_is_the_flows_unless_the_record_chose_the_entry() {
