@@ -114,3 +114,50 @@ fn secrets_read_from_stdin_are_not_echoed() {
         )
     );
 }
+
+/// On a terminal (a pseudo-terminal here), what is typed for the client id is
+/// echoed as usual, the client secret is not.
+#[cfg(unix)]
+#[test]
+fn a_secret_typed_on_a_terminal_is_not_shown() {
+    use std::os::fd::FromRawFd;
+    let world = default_world();
+    let (mut master, mut slave) = (0, 0);
+    // SAFETY: openpty fills two descriptors, owned by the files made from them below.
+    let opened = unsafe { libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), std::ptr::null()) };
+    assert_eq!(opened, 0, "openpty");
+    let (mut terminal, typed_at) = unsafe { (std::fs::File::from_raw_fd(master), std::fs::File::from_raw_fd(slave)) };
+    let mut c = Command::new(env!("CARGO_BIN_EXE_flowmap"));
+    c.args(["--color", "never", "connect", "lnb"]).arg("--connections").arg(&world.connections).arg("--state").arg(&world.state);
+    c.current_dir(repo_root()).env_remove("FLOWMAP_KEY").env_remove("FLOWMAP_CLIENT_ID").env_remove("FLOWMAP_CLIENT_SECRET");
+    let mut child = c.stdin(Stdio::from(typed_at)).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("flowmap starts");
+    drop(c);
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut prompt = |until: &str| {
+        let mut seen = Vec::new();
+        while !String::from_utf8_lossy(&seen).ends_with(until) {
+            let mut byte = [0u8; 1];
+            assert_eq!(err.read(&mut byte).unwrap(), 1, "stderr ended: {}", String::from_utf8_lossy(&seen));
+            seen.push(byte[0]);
+        }
+    };
+    prompt("(or set FLOWMAP_CLIENT_ID): ");
+    terminal.write_all(b"sandbox-client\n").unwrap();
+    prompt("(or set FLOWMAP_CLIENT_SECRET): ");
+    terminal.write_all(b"sandbox-secret\n").unwrap();
+    let mut printed = String::new();
+    child.stdout.take().unwrap().read_to_string(&mut printed).unwrap();
+    assert!(child.wait().unwrap().success(), "{printed}");
+    // What the terminal showed: the echo of what was typed (read until the terminal closes).
+    let mut shown = Vec::new();
+    let mut chunk = [0u8; 256];
+    while let Ok(n) = terminal.read(&mut chunk) {
+        if n == 0 {
+            break;
+        }
+        shown.extend_from_slice(&chunk[..n]);
+    }
+    let shown = String::from_utf8_lossy(&shown);
+    assert!(shown.contains("sandbox-client"), "the client id is echoed: {shown:?}");
+    assert!(!shown.contains("sandbox-secret"), "the secret is not: {shown:?}");
+}

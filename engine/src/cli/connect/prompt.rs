@@ -9,14 +9,15 @@ use std::io::{BufRead, IsTerminal, Write};
 /// Asks on stderr and reads one line (without its line end) from stdin.
 /// `secret`: nothing typed is shown. `None` at the end of the input.
 pub fn read_line(prompt: &str, secret: bool) -> std::io::Result<Option<String>> {
-    // eprint! would panic on a closed stderr; the prompt is a courtesy, the answer is what counts.
-    let _ = write!(std::io::stderr(), "{prompt}");
-    let _ = std::io::stderr().flush();
     let stdin = std::io::stdin();
+    // The echo goes off before the prompt shows, so nothing typed after it is seen.
     let hidden = match secret && stdin.is_terminal() {
         true => Some(EchoOff::new().ok_or_else(|| std::io::Error::other("the terminal's echo cannot be switched off to read it unseen"))?),
         false => None,
     };
+    // eprint! would panic on a closed stderr; the prompt is a courtesy, the answer is what counts.
+    let _ = write!(std::io::stderr(), "{prompt}");
+    let _ = std::io::stderr().flush();
     let mut line = String::new();
     let read = stdin.lock().read_line(&mut line);
     if hidden.is_some() {
