@@ -110,6 +110,13 @@ error: unknown lookup `acount`
 9 |   OrderedBy: lookup.acount
   |                     ^^^^^^ did you mean `account`?
 
+warning: `WarehouseID` of Exact SalesOrder exists only in some editions: Wholesale & Distribution, Manufacturing
+  --> tests/broken/bad-expressions.flow.yaml:10:3
+   |
+10 |   WarehouseID: settings.warehous.in_stock
+   |   ^^^^^^^^^^^
+   = help: other editions do not have the field; send it only to an administration of one of these
+
 error: unknown setting `warehous`
   --> tests/broken/bad-expressions.flow.yaml:10:25
    |
@@ -128,7 +135,7 @@ error: expression does not compile: unexpected end of input, expected expression
 12 |   Description: order.id +
    |                         ^
 
-checked 1 flow: 5 errors, 0 warnings
+checked 1 flow: 5 errors, 1 warning
 "#,
     );
 }
@@ -154,18 +161,21 @@ error: unknown field `YourRf` for Exact SalesOrder
   |
 9 |   YourRf: order.reference
   |   ^^^^^^ did you mean `YourRef`?
+  = help: the fields of Exact SalesOrder are listed in schemas/catalogue/exact.yaml
 
 error: unknown field `Quantty` for `SalesOrderLines` of Exact SalesOrder
   --> tests/broken/unknown-references.flow.yaml:10:76
    |
 10 |   SalesOrderLines: { each: order.lines, as: line, fields: { Item: line.id, Quantty: line.quantity } }
    |                                                                            ^^^^^^^ did you mean `Quantity`?
+   = help: the fields of `SalesOrderLines` of Exact SalesOrder are listed in schemas/catalogue/exact.yaml
 
 error: unknown field `YourReff` for Exact SalesOrder
  --> tests/broken/unknown-references.flow.yaml:5:65
   |
 5 | exists: { system: exact, entity: salesorder/SalesOrders, match: YourReff, key: out.YourRef }
   |                                                                 ^^^^^^^^ did you mean `YourRef`?
+  = help: the fields of Exact SalesOrder are listed in schemas/catalogue/exact.yaml
 
 checked 1 flow: 5 errors, 0 warnings
 "#,
@@ -212,6 +222,13 @@ fn bad_override_points_at_the_overriding_file() {
 4 | remove: [mapping.Curency]
   |          ^^^^^^^^^^^^^^^ did you mean `Currency`?
 
+warning: `WarehouseID` of Exact SalesOrder exists only in some editions: Wholesale & Distribution, Manufacturing
+  --> mappings/lnb-exact/orders.flow.yaml:58:3
+   |
+58 |   WarehouseID: settings.warehouse.preorder if order.line.preorder else settings.warehouse.in_stock
+   |   ^^^^^^^^^^^
+   = help: other editions do not have the field; send it only to an administration of one of these
+
 warning: `+` adds numbers; it fails when text meets a number
  --> tests/broken/bad-override.flow.yaml:6:18
   |
@@ -223,8 +240,9 @@ error: unknown field `Descripton` for Exact SalesOrder
   |
 7 |   Descripton: order.reference
   |   ^^^^^^^^^^ did you mean `Description`?
+  = help: the fields of Exact SalesOrder are listed in schemas/catalogue/exact.yaml
 
-checked 1 flow: 2 errors, 1 warning
+checked 1 flow: 2 errors, 2 warnings
 "#,
     );
 }
@@ -238,14 +256,23 @@ fn selected_and_shown_fields_are_checked() {
   |
 5 |   account: { select: [IDD, Name] }
   |                       ^^^ did you mean `ID`?
+  = help: the fields of Exact Account are listed in schemas/catalogue/exact.yaml
+
+warning: `WarehouseID` of Exact SalesOrder exists only in some editions: Wholesale & Distribution, Manufacturing
+  --> mappings/lnb-exact/orders.flow.yaml:58:3
+   |
+58 |   WarehouseID: settings.warehouse.preorder if order.line.preorder else settings.warehouse.in_stock
+   |   ^^^^^^^^^^^
+   = help: other editions do not have the field; send it only to an administration of one of these
 
 error: unknown field `OrderNumbr` for Exact SalesOrder
  --> tests/broken/select-fields.flow.yaml:6:27
   |
 6 | exists: { show: [OrderID, OrderNumbr] }
   |                           ^^^^^^^^^^ did you mean `OrderNumber`?
+  = help: the fields of Exact SalesOrder are listed in schemas/catalogue/exact.yaml
 
-checked 1 flow: 2 errors, 0 warnings
+checked 1 flow: 2 errors, 1 warning
 "#,
     );
 }
@@ -254,7 +281,14 @@ checked 1 flow: 2 errors, 0 warnings
 fn bad_triggers() {
     check_fails_with(
         "tests/broken/bad-triggers.flow.yaml",
-        r#"error: `*/15 7-19 * * Mon-Fry` is not a cron pattern: Pattern contains illegal characters: CronPattern contains illegal character 'F' in part '1-FRY'
+        r#"warning: `WarehouseID` of Exact SalesOrder exists only in some editions: Wholesale & Distribution, Manufacturing
+  --> mappings/lnb-exact/orders.flow.yaml:58:3
+   |
+58 |   WarehouseID: settings.warehouse.preorder if order.line.preorder else settings.warehouse.in_stock
+   |   ^^^^^^^^^^^
+   = help: other editions do not have the field; send it only to an administration of one of these
+
+error: `*/15 7-19 * * Mon-Fry` is not a cron pattern: Pattern contains illegal characters: CronPattern contains illegal character 'F' in part '1-FRY'
  --> tests/broken/bad-triggers.flow.yaml:5:9
   |
 5 |   cron: "*/15 7-19 * * Mon-Fry"
@@ -275,7 +309,7 @@ error: the webhook comes from `exact` but the flow reads `lnb`
   |                    ^^^^^
   = help: an event names a record of the flow's source by its key
 
-checked 1 flow: 3 errors, 0 warnings
+checked 1 flow: 3 errors, 1 warning
 "#,
     );
 }
@@ -291,9 +325,13 @@ fn flows_that_can_deliver_the_same_records_to_one_target_are_named() {
         "mappings/lnb-exact/invoices.flow.yaml",
     ]);
     assert_eq!(run.code, 0);
+    // Before it, the two order flows' warnings that WarehouseID is edition-only (tests/catalogue.rs).
+    let shared = run.stdout.find("warning: 2 flows").map(|at| &run.stdout[at..]);
+    assert_eq!(run.stdout.matches("exists only in some editions").count(), 2, "{}", run.stdout);
     assert_eq!(
-        run.stdout,
-        "warning: 2 flows can deliver the same records to one target: each takes lnb /orders and creates exact salesorder/SalesOrders \
+        shared,
+        Some(
+            "warning: 2 flows can deliver the same records to one target: each takes lnb /orders and creates exact salesorder/SalesOrders \
 matched on YourRef
  = help: flow `lnb-order-to-exact-as-order` in mappings/exact-send-modes/order.flow.yaml
  = help: flow `lnb-orders-to-exact` in mappings/lnb-exact/orders.flow.yaml
@@ -301,8 +339,9 @@ matched on YourRef
 the flows give different YourRefs is sent by each, and engines on separate state files do not see each other
  = help: run one of these flows per deployment, or give them sources that do not overlap
 
-checked 3 flows: 0 errors, 1 warning
+checked 3 flows: 0 errors, 3 warnings
 "
+        )
     );
 }
 

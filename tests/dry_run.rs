@@ -17,7 +17,7 @@ fn without_version(text: &str) -> String {
 fn shows_payloads_reasons_unreadable_lines_and_calls() {
     let run = flowmap(&["dry-run", "mappings/lnb-exact/orders.flow.yaml", "--input", "tests/inputs/orders.jsonl"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(run.stderr, "");
+    assert_eq!(run.stderr, WAREHOUSE_EDITION);
     assert_eq!(
         without_version(&run.stdout),
         r#"dry-run of lnb-orders-to-exact (mappings/lnb-exact/orders.flow.yaml, version <hash>)
@@ -112,8 +112,19 @@ fn an_input_that_is_not_json_names_the_file_and_position() {
     let run = flowmap(&["dry-run", "mappings/lnb-exact/orders.flow.yaml", "--input", "tests/inputs/not-json.json"]);
     assert_eq!(run.code, 2);
     assert_eq!(run.stdout, "");
-    assert_eq!(run.stderr, "error: tests/inputs/not-json.json:4:14: not JSON: trailing comma\n");
+    assert_eq!(run.stderr, format!("{WAREHOUSE_EDITION}error: tests/inputs/not-json.json:4:14: not JSON: trailing comma\n"));
 }
+
+/// The orders flow's only warning, shown before a dry-run: WarehouseID is edition-only (tests/catalogue.rs).
+const WAREHOUSE_EDITION: &str = "warning: `WarehouseID` of Exact SalesOrder exists only in some editions: Wholesale & Distribution, \
+Manufacturing
+  --> mappings/lnb-exact/orders.flow.yaml:58:3
+   |
+58 |   WarehouseID: settings.warehouse.preorder if order.line.preorder else settings.warehouse.in_stock
+   |   ^^^^^^^^^^^
+   = help: other editions do not have the field; send it only to an administration of one of these
+
+";
 
 #[test]
 fn default_fixtures_give_every_story_and_batched_calls() {

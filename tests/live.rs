@@ -191,9 +191,11 @@ fn replay_of_a_key_runs_its_journaled_record_again_and_never_sends_twice() {
     assert_eq!(events, [("1", "blocked"), ("1", "written_back"), ("2", "sending"), ("2", "sent"), ("2", "written_back")], "{}", show.stdout);
 
     let unknown = world.flowmap(&["replay", ORDERS, "--key", "77777"]);
+    // After the flow's warning that WarehouseID is edition-only (tests/catalogue.rs).
+    let error = unknown.stderr.rfind("error: ").map(|at| &unknown.stderr[at..]);
     assert_eq!(
-        (unknown.code, unknown.stderr.as_str()),
-        (2, "error: the journal has no record `77777` of flow lnb-orders-to-exact; `flowmap show lnb-orders-to-exact KEY` shows what it has\n")
+        (unknown.code, error),
+        (2, Some("error: the journal has no record `77777` of flow lnb-orders-to-exact; `flowmap show lnb-orders-to-exact KEY` shows what it has\n"))
     );
 }
 

@@ -486,6 +486,7 @@ fn a_broken_flow_at_start_is_shown_as_check_shows_it_and_nothing_starts() {
    |
 59 |   YourRf: '\"PO\" ~ order.line.id'
    |   ^^^^^^ did you mean `YourRef`?
+   = help: the fields of Exact {entity} are listed in schemas/catalogue/exact.yaml
 
 "
             )
