@@ -60,7 +60,14 @@ fn run_and_update(project: &Project, file: &Path, update: bool) -> Result<Vec<(C
     let result = run_test_file(project, file)?;
     let failing = result.cases.iter().any(|c| c.failure.is_some());
     if !update || !failing {
-        return Ok(result.cases.into_iter().map(|c| (verdict_of(&c), c)).map(|(v, c)| (c, v)).collect());
+        return Ok(result
+            .cases
+            .into_iter()
+            .map(|c| {
+                let verdict = if c.failure.is_some() { Verdict::Failed } else { Verdict::Passed };
+                (c, verdict)
+            })
+            .collect());
     }
     let written = update_file(&result).map_err(|e| vec![Diagnostic::error(e)])?;
     let again = run_test_file(project, file)?;
@@ -77,10 +84,6 @@ fn run_and_update(project: &Project, file: &Path, update: bool) -> Result<Vec<(C
             (before, verdict)
         })
         .collect())
-}
-
-fn verdict_of(case: &CaseResult) -> Verdict {
-    if case.failure.is_some() { Verdict::Failed } else { Verdict::Passed }
 }
 
 /// What `flowmap test` writes: text for people or JSON lines.
