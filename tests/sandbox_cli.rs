@@ -82,8 +82,7 @@ fn help_lists_the_sandbox_options() {
     let run = flowmap(&["sandbox", "--help"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     // The options are the first word of their help lines (`-h, --help` aside).
-    let mut options: Vec<&str> =
-        run.stdout.lines().filter_map(|l| l.trim_start().split_whitespace().next()).filter(|w| w.starts_with("--")).collect();
+    let mut options: Vec<&str> = run.stdout.lines().filter_map(|l| l.split_whitespace().next()).filter(|w| w.starts_with("--")).collect();
     options.sort();
     let mut expected = vec![
         "--fixtures",
