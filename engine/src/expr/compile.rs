@@ -44,6 +44,12 @@ impl Expr {
     pub fn reads(&self, root: &str) -> bool {
         self.vars.iter().any(|v| v.split('.').next() == Some(root))
     }
+
+    /// The fields the expression reads from the variable `root`: `found.status` → `status`.
+    pub fn fields_read(&self, root: &str) -> Vec<String> {
+        let fields = self.vars.iter().filter_map(|v| v.strip_prefix(root)?.strip_prefix('.'));
+        fields.map(|f| f.split(['.', '[']).next().unwrap_or(f).to_string()).collect()
+    }
 }
 
 impl Template {
