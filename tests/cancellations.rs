@@ -4,7 +4,9 @@
 
 mod common;
 
+use common::flowmap_in;
 use common::live::*;
+use common::serve::project_copy;
 use pretty_assertions::assert_eq;
 
 const FLOW: &str = "mappings/exact-lnb/order-cancellations.flow.yaml";
@@ -52,4 +54,38 @@ fn a_second_run_sends_nothing_for_an_order_already_canceled_in_lnb() {
     assert_eq!(world.requests_to("lnb", "POST", "/orders/status").len(), 1, "nothing was sent again");
     let show = world.flowmap(&["show", "exact-order-cancellations-to-lnb", "c3a1f7e2-5b0d-4e8f-9a61-2d7c4b8e9f10"]);
     assert!(show.stdout.contains("LNB order 50007 is already Canceled"), "{}", show.stdout);
+}
+
+#[test]
+fn check_refuses_a_when_that_reads_an_unknown_or_unfetched_field_of_the_record_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = project_copy(dir.path());
+    let flow = root.join(FLOW);
+    let text = std::fs::read_to_string(&flow).unwrap();
+    let broken = text.replace(r#"when: found.status == "Canceled""#, r#"when: found.statu == "Canceled" or found.created_on is defined"#);
+    assert_ne!(broken, text);
+    std::fs::write(&flow, broken).unwrap();
+    let check = flowmap_in(&root, &["check", FLOW]);
+    assert_eq!(
+        (check.code, check.stdout.as_str()),
+        (
+            1,
+            "error: unknown field `statu` for LNB order
+  --> mappings/exact-lnb/order-cancellations.flow.yaml:33:9
+   |
+33 |   when: found.statu == \"Canceled\" or found.created_on is defined
+   |         ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ did you mean `status`?
+
+error: `when` reads `found.created_on`, which `show` does not fetch: add `created_on` to `show`
+  --> mappings/exact-lnb/order-cancellations.flow.yaml:33:9
+   |
+33 |   when: found.statu == \"Canceled\" or found.created_on is defined
+   |         ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+
+checked 1 flow: 2 errors, 0 warnings
+"
+        ),
+        "{}",
+        check.stderr
+    );
 }

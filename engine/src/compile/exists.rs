@@ -24,6 +24,9 @@ pub fn compile_exists(project: &Project, ctx: &mut Ctx, flow: &FlowFile, alias: 
         let msg_roots = [alias, "settings", "lookup", "out", "key", "found"];
         let message = ctx.template("/exists/message", x.message.as_deref().unwrap_or(&default_msg), &msg_roots);
         let when = x.when.as_deref().map(|w| ctx.expr("/exists/when", w, &msg_roots));
+        if let (Some(Some(when)), Some(def)) = (&when, entity) {
+            check_when_fields(ctx, def, &x.show, when);
+        }
         Some(CompiledExists {
             system: x.system.clone(),
             entity: x.entity.clone(),
@@ -42,6 +45,18 @@ pub fn compile_exists(project: &Project, ctx: &mut Ctx, flow: &FlowFile, alias: 
             origin: ctx.origin("/exists"),
         })
     })
+}
+
+/// The fields `when` reads from the record found must be fields of the entity
+/// and, when `show` names what is fetched, among them: a field not fetched
+/// would never be there, and the record would be sent again on every run.
+fn check_when_fields(ctx: &mut Ctx, def: &crate::model::EntityDef, show: &[String], when: &crate::expr::Expr) {
+    let read = when.fields_read("found");
+    known_fields(ctx, def, "/exists/when", &read, false);
+    for field in read.iter().filter(|f| !show.is_empty() && !show.contains(f) && def.fields.contains_key(f.as_str())) {
+        let message = format!("`when` reads `found.{field}`, which `show` does not fetch: add `{field}` to `show`");
+        ctx.error(crate::diagnostic::Diagnostic::error(message).at(ctx.spans.value_loc("/exists/when")));
+    }
 }
 
 impl CompiledExists {

@@ -60,6 +60,12 @@ impl Expr {
         let mut names = self.vars.iter().filter(|v| !called.contains(v)).peekable();
         names.peek().is_some() && names.all(|v| roots.contains(&v.split('.').next().unwrap_or_default()))
     }
+
+    /// The fields the expression reads from the variable `root`: `found.status` → `status`.
+    pub fn fields_read(&self, root: &str) -> Vec<String> {
+        let fields = self.vars.iter().filter_map(|v| v.strip_prefix(root)?.strip_prefix('.'));
+        fields.map(|f| f.split(['.', '[']).next().unwrap_or(f).to_string()).collect()
+    }
 }
 
 impl Template {

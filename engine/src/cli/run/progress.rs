@@ -83,9 +83,12 @@ impl Shown {
     }
 }
 
+/// Records done, elapsed time, the time left at the pace so far, and why calls wait.
+const BAR: &str = "{spinner} {pos}/{len} records [{bar:30}] {elapsed}, ETA {eta}  {msg}";
+
 fn new_bar() -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(0);
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {pos}/{len} records [{bar:30}] {elapsed}, ETA {eta}  {msg}") {
+    if let Ok(style) = indicatif::ProgressStyle::with_template(BAR) {
         bar.set_style(style.progress_chars("=> "));
     }
     bar.enable_steady_tick(LOOK_EVERY);
@@ -172,5 +175,10 @@ mod tests {
             "waiting: Le New Black answered 429 Too Many Requests, 12 s"
         );
         assert_eq!(wait_text("Xero", &WaitReason::Retry { attempt: 2 }, Duration::from_millis(300)), "waiting to call Xero again (try 2), 1 s");
+    }
+
+    #[test]
+    fn the_bar_template_is_valid() {
+        assert!(indicatif::ProgressStyle::with_template(BAR).is_ok());
     }
 }
