@@ -111,7 +111,7 @@ mod tests {
         let env = ExprEnv::new(&Vec::new()).unwrap();
         let settings = ["warehouse".to_string(), "notes".to_string(), "rate".to_string()];
         let lookups = ["item".to_string()];
-        let names = Names { roots: &["order", "settings", "line", "lookup", "out"], settings: &settings, lookups: &lookups };
+        let names = Names { roots: &["order", "settings", "line", "lookup", "out"], settings: &settings, lookups: &lookups, shapes: &[] };
         reads_record(&Compiler { env: &env }.expr(text, &names).unwrap().0)
     }
 
