@@ -75,6 +75,7 @@ fn check_refuses_a_when_that_reads_an_unknown_or_unfetched_field_of_the_record_f
    |
 33 |   when: found.statu == \"Canceled\" or found.created_on is defined
    |         ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ did you mean `status`?
+   = help: the fields of LNB order are listed in schemas/catalogue/lnb.yaml
 
 error: `when` reads `found.created_on`, which `show` does not fetch: add `created_on` to `show`
   --> mappings/exact-lnb/order-cancellations.flow.yaml:33:9

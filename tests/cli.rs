@@ -77,7 +77,8 @@ fn dry_run_fails_on_blocked_records_when_asked() {
     assert!(plain.stdout.contains(" blocked, "), "the fixtures block some orders: {}", plain.stdout);
     assert_eq!((plain.code, strict.code, strict.stdout.as_str()), (0, 1, plain.stdout.as_str()));
     let ready = flowmap(&["dry-run", ORDERS, "--fail-on-blocked", "--input", "tests/inputs/one-order.jsonl", "--format", "json"]);
-    assert_eq!((ready.code, ready.stderr.as_str()), (0, ""), "{}", ready.stdout);
+    // Nothing on stderr but the flow's one warning (WarehouseID exists only in some Exact editions).
+    assert_eq!((ready.code, ready.stderr.matches("warning: ").count(), ready.stderr.contains("error")), (0, 1, false), "{}", ready.stderr);
 }
 
 /// `--format` offers, and accepts, only what the command writes.

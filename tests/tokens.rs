@@ -92,7 +92,7 @@ fn tokens_the_system_forgot_stop_the_run_at_once_and_leave_every_record() {
     // Nothing failed, nothing was journaled or written back: the orders wait in Invoicing.
     let runs = world.flowmap(&["runs"]);
     assert!(
-        runs.stdout.contains("stopped   lnb-order-to-exact-as-invoice  sent 0 · reconciled 0 · skipped 0 · blocked 0 · failed 0"),
+        runs.stdout.contains("stopped   lnb-order-to-exact-as-invoice  sent 0 · reconciled 0 · skipped 0 · blocked 0 · ignored 0 · failed 0"),
         "{}",
         runs.stdout
     );
@@ -176,7 +176,7 @@ fn consent_lost_while_sending_leaves_the_record_not_failed() {
     assert_eq!(lines[4], format!("      - not sent: {stopped}"));
     let runs = world.flowmap(&["runs"]);
     assert!(
-        runs.stdout.contains("stopped   lnb-order-to-exact-as-invoice  sent 0 · reconciled 0 · skipped 0 · blocked 2 · failed 0"),
+        runs.stdout.contains("stopped   lnb-order-to-exact-as-invoice  sent 0 · reconciled 0 · skipped 0 · blocked 2 · ignored 0 · failed 0"),
         "{}",
         runs.stdout
     );

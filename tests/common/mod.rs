@@ -40,3 +40,17 @@ pub fn flowmap_in(dir: &std::path::Path, args: &[&str]) -> Run {
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }
+
+/// `stderr` without the warnings a command shows before its own output (the
+/// orders flow's `WarehouseID` is edition-only): each is a block that starts
+/// with `warning:` and ends with an empty line.
+pub fn past_warnings(stderr: &str) -> &str {
+    let mut rest = stderr;
+    while rest.starts_with("warning: ") {
+        match rest.find("\n\n") {
+            Some(end) => rest = &rest[end + 2..],
+            None => return "",
+        }
+    }
+    rest
+}

@@ -35,9 +35,13 @@ pub fn load_set(project: &Project, files: Vec<PathBuf>) -> LoadedSet {
     let mut answers = Vec::with_capacity(files.len());
     let mut flows: BTreeMap<String, Arc<CompiledFlow>> = BTreeMap::new();
     let mut problems = Vec::new();
+    // A warning about a file several flows extend (an edition-only field of the base flow) is
+    // the same warning for each: it is shown once, with the first flow that met it.
+    let mut warned = std::collections::HashSet::new();
     for (file, compiled) in compile_files(project, files) {
         let answer = match compiled {
-            Ok((flow, warnings)) => {
+            Ok((flow, mut warnings)) => {
+                warnings.retain(|w| warned.insert(warning_key(w)));
                 match flows.get(&flow.name) {
                     Some(first) => problems.push(name_taken(&flow, first)),
                     None => {
@@ -52,6 +56,11 @@ pub fn load_set(project: &Project, files: Vec<PathBuf>) -> LoadedSet {
     }
     problems.extend(shared_targets(flows.values().map(|f| &**f)));
     LoadedSet { files: answers, flows, problems }
+}
+
+/// What makes two warnings the same: the words and the place.
+fn warning_key(w: &Diagnostic) -> (String, Option<String>) {
+    (w.message.clone(), w.location.as_ref().map(|l| l.to_string()))
 }
 
 /// The later file's name is the error: the first file keeps it (files come sorted).
