@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use flowmap_state::{Delivered, DeliveryEnd, JournalEntry, Reservation};
 use minijinja::Value;
 
-use super::{Ending, Settle, Settled, stop_of};
+use super::Ending;
+use super::settle::{Settle, Settled, stop_of};
 use crate::http::Shutdown;
 use crate::model::ExistsAction;
 use crate::run::outcome::Context;
