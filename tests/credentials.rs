@@ -149,17 +149,6 @@ fn errors(stderr: &str) -> &str {
     stderr.find("error: ").map_or(stderr, |at| &stderr[at..])
 }
 
-/// The summary without its timings, which vary.
-fn untimed(text: &str) -> String {
-    text.lines()
-        .map(|l| match (l.find(" in "), l.contains(": completed") || l.contains(": stopped")) {
-            (Some(i), true) => format!("{} in <t>", &l[..i]),
-            _ => l.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 /// A loopback HTTP server that answers `[]` to requests `accept` allows and
 /// 401 to the rest, keeping every request's head.
 struct Server {

@@ -9,17 +9,6 @@ use pretty_assertions::assert_eq;
 const ORDERS: &str = "mappings/lnb-exact/orders.flow.yaml";
 const INVOICES: &str = "mappings/lnb-exact/invoices.flow.yaml";
 
-/// The summary without its timings, which vary.
-fn untimed(text: &str) -> String {
-    text.lines()
-        .map(|l| match (l.find(" in "), l.contains(": completed") || l.contains(": stopped")) {
-            (Some(i), true) => format!("{} in <t>", &l[..i]),
-            _ => l.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 fn default_world() -> World {
     World::start(SandboxConfig { fixtures: Some(fixtures()), ..Default::default() }, "")
 }

@@ -18,17 +18,6 @@ const UNSET: &str = "tests/flows/live-unset-warehouse.flow.yaml";
 const HELP: &str =
     "a mistake in the flow, not in the record: no record is reported blocked for it, and a live run stops here and writes nothing back";
 
-/// The summary without its timings, which vary.
-fn untimed(text: &str) -> String {
-    text.lines()
-        .map(|l| match (l.find(" in "), l.contains(": completed") || l.contains(": stopped")) {
-            (Some(i), true) => format!("{} in <t>", &l[..i]),
-            _ => l.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 fn without_version(text: &str) -> String {
     match text.find("version ") {
         Some(i) => format!("{}version <hash>{}", &text[..i], &text[i + 8 + 16..]),

@@ -49,17 +49,6 @@ fn exact_log(world: &World) -> Vec<String> {
         .collect()
 }
 
-/// The summary without its timings, which vary.
-fn untimed(text: &str) -> String {
-    text.lines()
-        .map(|l| match (l.find(" in "), l.contains(": completed") || l.contains(": stopped")) {
-            (Some(i), true) => format!("{} in <t>", &l[..i]),
-            _ => l.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 #[test]
 fn tokens_the_system_forgot_stop_the_run_at_once_and_leave_every_record() {
     let world = default_world();

@@ -210,3 +210,14 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The summary without its timings, which vary.
+pub fn untimed(text: &str) -> String {
+    text.lines()
+        .map(|l| match (l.find(" in "), l.contains(": completed") || l.contains(": stopped")) {
+            (Some(i), true) => format!("{} in <t>", &l[..i]),
+            _ => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
