@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::process::{Command, Stdio};
 
 use common::live::*;
@@ -30,18 +30,7 @@ fn connect_command(world: &World, name: &str, env: &[(&str, &str)]) -> std::proc
 fn consent_elsewhere(world: &World) -> (std::process::Child, BufReader<std::process::ChildStdout>, String, String) {
     let mut child = connect_command(world, "exact", &[("FLOWMAP_CLIENT_ID", "sandbox-client"), ("FLOWMAP_CLIENT_SECRET", "sandbox-secret")]);
     let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut printed = String::new();
-    let url = loop {
-        let mut line = String::new();
-        assert!(out.read_line(&mut line).unwrap() > 0, "connect ended without a URL: {printed}");
-        printed.push_str(&line);
-        if line.contains("/api/oauth2/auth") {
-            break line.trim().to_string();
-        }
-    };
-    let (status, headers, _) = http_get(&url);
-    assert_eq!(status, 302);
-    let location = headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("location")).map(|(_, v)| v.clone()).expect("a Location");
+    let (printed, location) = consent_redirect(&mut out);
     (child, out, printed, location)
 }
 

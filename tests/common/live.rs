@@ -97,18 +97,7 @@ impl World {
         assert_eq!(lnb.code, 0, "{}{}", lnb.stdout, lnb.stderr);
         let mut child = self.spawn(&["connect", "exact"]);
         let mut out = BufReader::new(child.stdout.take().unwrap());
-        let mut printed = String::new();
-        let url = loop {
-            let mut line = String::new();
-            assert!(out.read_line(&mut line).unwrap() > 0, "connect ended without a URL: {printed}");
-            printed.push_str(&line);
-            if let Some(u) = line.trim().strip_prefix("http://").filter(|_| line.contains("/api/oauth2/auth")) {
-                break format!("http://{u}");
-            }
-        };
-        let (status, headers, _) = http_get(&url);
-        assert_eq!(status, 302, "the sandbox redirects to the callback");
-        let location = headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("location")).map(|(_, v)| v.clone()).expect("a Location");
+        let (mut printed, location) = consent_redirect(&mut out);
         let answer = std::panic::catch_unwind(|| http_get(&location));
         if answer.is_err() {
             let _ = child.kill();
@@ -220,4 +209,23 @@ pub fn untimed(text: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// Reads what `flowmap connect exact` prints up to the consent address, asks
+/// the sandbox's consent page, and returns what was printed and where the page
+/// sends the browser (the redirect address, not followed).
+pub fn consent_redirect(out: &mut impl BufRead) -> (String, String) {
+    let mut printed = String::new();
+    let url = loop {
+        let mut line = String::new();
+        assert!(out.read_line(&mut line).unwrap() > 0, "connect ended without a URL: {printed}");
+        printed.push_str(&line);
+        if line.contains("/api/oauth2/auth") {
+            break line.trim().to_string();
+        }
+    };
+    let (status, headers, _) = http_get(&url);
+    assert_eq!(status, 302, "the sandbox redirects to the callback");
+    let location = headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("location")).map(|(_, v)| v.clone()).expect("a Location");
+    (printed, location)
 }
