@@ -42,6 +42,10 @@ pub struct EntityDef {
     /// Primary key field.
     pub key: Option<String>,
     pub fields: IndexMap<String, FieldDef>,
+    /// A list of the entity on its regular endpoint needs a `$filter` on one of
+    /// these fields (Exact since 2022: Accounts, Items); bulk listings do not.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mandatory_filter: Vec<String>,
     /// The catalogue file, as the project names it; set by `Catalogue::locate`.
     #[serde(skip)]
     pub source: Option<Arc<str>>,

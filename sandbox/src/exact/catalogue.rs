@@ -22,6 +22,8 @@ pub struct EntitySpec {
     /// Returned, never taken: Exact skips these in a POST or PUT.
     pub read_only: Vec<String>,
     pub lines: Option<LineSpec>,
+    /// A list on the regular endpoint needs a `$filter` on one of these (the catalogue's `mandatory_filter`).
+    pub mandatory_filter: Vec<String>,
 }
 
 /// An inline line collection (`SalesOrderLines`), sent as an array on POST.
@@ -62,7 +64,12 @@ fn from_yaml(text: &str) -> Result<Vec<EntitySpec>, String> {
             let (fields, read_only, _) = field_names(fields);
             LineSpec { property, fields, read_only }
         });
-        out.push(EntitySpec { path: path.to_string(), key: key.to_string(), type_name: None, fields: names, read_only, lines });
+        let mandatory_filter = entity
+            .as_mapping_get("mandatory_filter")
+            .and_then(Yaml::as_vec)
+            .map(|names| names.iter().filter_map(Yaml::as_str).map(str::to_string).collect())
+            .unwrap_or_default();
+        out.push(EntitySpec { path: path.to_string(), key: key.to_string(), type_name: None, fields: names, read_only, lines, mandatory_filter });
     }
     Ok(out)
 }
@@ -139,7 +146,15 @@ fn unmapped(u: &Unmapped) -> EntitySpec {
     if let Some(l) = &lines {
         fields.push(l.property.clone());
     }
-    EntitySpec { path: u.path.to_string(), key: u.key.to_string(), type_name: u.type_name, fields, read_only: owned(COMMON), lines }
+    EntitySpec {
+        path: u.path.to_string(),
+        key: u.key.to_string(),
+        type_name: u.type_name,
+        fields,
+        read_only: owned(COMMON),
+        lines,
+        mandatory_filter: Vec::new(),
+    }
 }
 
 #[cfg(test)]
@@ -164,6 +179,9 @@ mod tests {
             assert!(invoices.read_only.iter().any(|f| f == field), "{field}");
         }
         assert!(spec("crm/Accounts").read_only.iter().any(|f| f == "IsSales"));
+        // Which lists need a filter is the catalogue's too.
+        assert!(spec("crm/Accounts").mandatory_filter.iter().any(|f| f == "Code"));
+        assert!(spec("salesorder/SalesOrders").mandatory_filter.is_empty());
         assert!(spec("hrm/Costcenters").fields.iter().any(|f| f == "EndDate"));
     }
 }

@@ -27,11 +27,8 @@ pub fn list(exact: &Exact, entity: &Entity, request: &ApiRequest, bulk: bool) ->
         Ok(options) => options,
         Err(refused) => return refused,
     };
-    if !bulk
-        && options.filter.is_none()
-        && let Some(fields) = mandatory_filter(entity)
-    {
-        return envelope::error(StatusCode::BAD_REQUEST, &format!("{MANDATORY_FILTER}{fields}."));
+    if !bulk && options.filter.is_none() && !entity.mandatory_filter.is_empty() {
+        return envelope::error(StatusCode::BAD_REQUEST, &format!("{MANDATORY_FILTER}{}.", entity.mandatory_filter.join(",")));
     }
     let select_required = if bulk { options.select.is_none() } else { options.select.is_none() && options.top != Some(1) };
     if select_required {
@@ -59,29 +56,9 @@ pub fn list(exact: &Exact, entity: &Entity, request: &ApiRequest, bulk: bool) ->
     envelope::data(StatusCode::OK, Value::Object(d))
 }
 
-/// Since October 2022 a list of these on the regular endpoint needs a `$filter` (picqer/exact-php-client
-/// #591, with Exact's answer verbatim); the bulk and sync endpoints list them whole.
+/// Exact's answer to a list without the `$filter` an entity's catalogue `mandatory_filter` asks for
+/// (picqer/exact-php-client #591, verbatim); the bulk and sync endpoints list them whole.
 const MANDATORY_FILTER: &str = "This endpoint has mandatory filtering applied. A GET request for this endpoint must have a $filter parameter with one of the following fields in the url:";
-
-/// The fields Exact's answer names, per entity. The Items list is as far as the quoted answer goes.
-const MANDATORY_FILTER_FIELDS: &[(&str, &str)] = &[
-    (
-        "crm/Accounts",
-        "Accountant,AccountManager,AddressLine1,AddressLine2,AddressLine3,Blocked,BRIN,BSN,ChamberOfCommerce,City,Classification1,\
-         Classification2,Classification3,Classification4,Classification5,Classification6,Classification7,Classification8,Classification,Code,\
-         CodeAtSupplier,Country,Created,Email,EndDate,Fax,ID,InvoiceAccount,IsAccountant,IsReseller,IsSales,IsSupplier,MainContact,Modified,\
-         Name,Parent,Phone,Postcode,PriceList,Reseller,RSIN,SearchCode,StartDate,Status,Type,VATNumber",
-    ),
-    (
-        "logistics/Items",
-        "Barcode,Class_01,Class_02,Class_03,Class_04,Class_05,Class_06,Class_07,Class_08,Class_09,Class_10,Code,CostPriceNew,Created,\
-         Description,EndDate,ExtraDescription,FreeBoolField_01,FreeBoolField_02,FreeBoolField_03,FreeBoolField_04,FreeBoolField_05",
-    ),
-];
-
-fn mandatory_filter(entity: &Entity) -> Option<&'static str> {
-    MANDATORY_FILTER_FIELDS.iter().find(|(path, _)| path.eq_ignore_ascii_case(&entity.path())).map(|(_, fields)| *fields)
-}
 
 pub fn single(exact: &Exact, entity: &Entity, request: &ApiRequest, key: &str) -> ApiResponse {
     let options = match options(entity, request) {

@@ -20,6 +20,8 @@ pub struct Entity {
     /// Fields Exact returns but skips in a POST or PUT.
     pub read_only: HashSet<String>,
     pub lines: Option<Lines>,
+    /// A list on the regular endpoint needs a `$filter` on one of these (empty: none needed).
+    pub mandatory_filter: Vec<String>,
     pub records: Vec<Record>,
     /// Lowercased key → position in `records`.
     index: HashMap<String, usize>,
@@ -42,6 +44,7 @@ impl Entity {
         }
         entity.fields.extend(spec.fields.iter().cloned());
         entity.read_only.extend(spec.read_only.iter().cloned());
+        entity.mandatory_filter = spec.mandatory_filter.clone();
         entity.lines = spec.lines.as_ref().map(|l| Lines {
             property: l.property.clone(),
             type_name: l.type_name(),
@@ -62,6 +65,7 @@ impl Entity {
             fields: HashSet::new(),
             read_only: HashSet::new(),
             lines: None,
+            mandatory_filter: Vec::new(),
             records: Vec::new(),
             index: HashMap::new(),
         }
