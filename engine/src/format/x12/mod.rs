@@ -1,0 +1,1 @@
+//! ANSI X12: reader, writer and envelopes. Filled in by issue 11.

@@ -1,0 +1,1 @@
+//! SFTP as a file store: russh + russh-sftp, host key pinned. Filled in by issue 11.
