@@ -104,9 +104,10 @@ impl Project {
 
 fn load_system(file: &Path) -> Result<(System, crate::load::Document), Vec<Diagnostic>> {
     let (def, doc) = load_typed::<SystemDef>(file, SchemaKind::System)?;
-    let records = crate::expr::compile_selector(&def.records)
+    transport_keys(&def, &doc)?;
+    let records = crate::expr::compile_selector(def.records.as_deref().unwrap_or("@"))
         .map_err(|e| vec![Diagnostic::error(format!("`records` is not a valid JMESPath expression: {e}")).at(doc.spans.value_loc("/records"))])?;
-    let next_link = match &def.paging {
+    let next_link = match def.paging() {
         crate::model::PagingDef::OdataNext { next } => Some(crate::expr::compile_selector(next).map_err(|e| {
             vec![Diagnostic::error(format!("`paging.next` is not a valid JMESPath expression: {e}")).at(doc.spans.value_loc("/paging/next"))]
         })?),
@@ -119,6 +120,40 @@ fn load_system(file: &Path) -> Result<(System, crate::load::Document), Vec<Diagn
     }
     let (catalogue, _) = load_typed::<Catalogue>(&catalogue_path, SchemaKind::Catalogue)?;
     Ok((System { def, catalogue, file: file.to_path_buf(), records, next_link, key_shapes }, doc))
+}
+
+/// An http system has the http transport's keys; a file system has none of them, and says where its files are.
+fn transport_keys(def: &SystemDef, doc: &crate::load::Document) -> Result<(), Vec<Diagnostic>> {
+    let transport = def.transport.as_str();
+    let mut problems: Vec<Diagnostic> = def
+        .transport_problems()
+        .into_iter()
+        .map(|(key, missing)| {
+            let at = format!("/{key}");
+            if missing {
+                Diagnostic::error(format!("`{key}` is missing: system `{}` uses the http transport, which needs it", def.system))
+                    .at(doc.spans.key_loc("/system"))
+            } else {
+                Diagnostic::error(format!("`{key}` is a key of the http transport; system `{}` uses {transport}", def.system))
+                    .at(doc.spans.key_loc(&at))
+                    .help("remove it, or set `transport: http`")
+            }
+        })
+        .collect();
+    match (def.transport, &def.files) {
+        (crate::model::Transport::Http, Some(_)) => problems.push(
+            Diagnostic::error(format!("`files` is a key of the file transports; system `{}` uses http", def.system))
+                .at(doc.spans.key_loc("/files"))
+                .help("set `transport: sftp` or `transport: folder`"),
+        ),
+        (crate::model::Transport::Sftp | crate::model::Transport::Folder, None) => problems.push(
+            Diagnostic::error(format!("`files` is missing: system `{}` uses {transport}, which reads and writes files", def.system))
+                .at(doc.spans.key_loc("/system"))
+                .help("say which folders: `files: { inbox: /out, outbox: /in, pattern: \"*.x12\" }`"),
+        ),
+        _ => {}
+    }
+    if problems.is_empty() { Ok(()) } else { Err(problems) }
 }
 
 /// The catalogue's path from the project folder (`schemas/catalogue/exact.yaml`), for diagnostics.

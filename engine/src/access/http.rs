@@ -36,8 +36,8 @@ impl Asker {
             .map(|(name, s)| {
                 let fields = s.catalogue.entities.iter().map(|(e, def)| (e.clone(), def.fields.keys().cloned().collect())).collect();
                 let info = SystemInfo {
-                    language: s.def.query,
-                    paging: s.def.paging.clone(),
+                    language: s.def.query(),
+                    paging: s.def.paging().clone(),
                     page_size: s.def.page_size.unwrap_or(100) as usize,
                     records: s.records.clone(),
                     next_link: s.next_link.clone(),

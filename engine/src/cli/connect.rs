@@ -31,7 +31,12 @@ pub fn run(root: Option<PathBuf>, options: &LiveOptions, name: String, client_id
     let system = setup.project.systems.get(&system_name).ok_or_else(|| format!("unknown system `{system_name}`"))?;
     let put = |secret: &str, value: &str| setup.state.put_secret(&vault, &name, secret, value).map_err(|e| e.to_string());
     let rt = runtime()?;
-    match &system.def.auth {
+    let Some(auth) = &system.def.auth else {
+        return Err(
+            format!("system `{system_name}` uses the {} transport: its credentials are not asked here yet", system.def.transport.as_str()).into()
+        );
+    };
+    match auth {
         AuthDef::Oauth2AuthorizationCode { authorize_url, token_url, lifetime_seconds, scope, authorize_params, .. } => {
             let id = ask(&setup, &name, "client_id", client_id, "FLOWMAP_CLIENT_ID")?;
             let secret = ask(&setup, &name, "client_secret", None, "FLOWMAP_CLIENT_SECRET")?;

@@ -1,15 +1,14 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use minijinja::Value;
-
 use super::{Failure, Format, Out, paths, print_diagnostics};
 use crate::access::FixtureAccess;
 use crate::compile::{CompiledFlow, compile_file};
-use crate::fetch::{InputError, RecordReader, from_fixtures};
+use crate::deliver::{Recorded, RecordingTarget, RecordingWriteBack};
+use crate::fetch::{FixtureSource, InputError, Source};
 use crate::project::Project;
 use crate::report::{render_outcome, render_summary};
-use crate::run::{CallLog, Outcome, Reason, Runner, Summary};
+use crate::run::{Batch, CallLog, Driven, Driver, DrySettle, Go, Outcome, Reason, Runner, Settler, Summary};
 
 /// Records are pushed through the stages this many at a time: enough to
 /// batch look-ups well, small enough to keep memory flat on long inputs.
@@ -147,6 +146,8 @@ fn configuration_diagnostic(error: &Reason) -> crate::diagnostic::Diagnostic {
 
 /// Runs `flow` over the input (or the source's fixture), handing each outcome
 /// to `emit` as soon as its batch is done; an error from `emit` stops the run.
+/// The pipeline is a live run's: the source port (here over fixtures or the
+/// input file), the stages, and settlement against the recording ports.
 pub fn execute<E: From<String>>(
     project: &Project,
     flow: &CompiledFlow,
@@ -154,72 +155,66 @@ pub fn execute<E: From<String>>(
     fixtures: &Path,
     emit: &mut dyn FnMut(Result<Outcome, InputError>) -> Result<(), E>,
 ) -> Result<DryRunResult, E> {
-    let mut calls = CallLog::default();
-    let records: Box<dyn Iterator<Item = Result<Value, InputError>>> = match input {
-        Some(path) => Box::new(RecordReader::open(path, &flow.source.records).map_err(|e| e.0)?),
-        None => Box::new(from_fixtures(flow, fixtures, &mut calls).map_err(|e| e.message)?.1.into_iter().map(Ok)),
-    };
     let page_size = project.systems.get(&flow.source.system).and_then(|s| s.def.page_size).unwrap_or(100).max(1) as usize;
+    let source = match input {
+        Some(path) => FixtureSource::input(flow, path, page_size),
+        None => FixtureSource::fixtures(flow, fixtures, page_size),
+    };
+    let rt = tokio::runtime::Builder::new_current_thread().build().map_err(|e| E::from(format!("cannot start the runtime: {e}")))?;
     let mut access = FixtureAccess::new(project, fixtures);
     let mut runner = Runner::new(flow, &mut access);
-    runner.calls = calls;
-    let mut result = DryRunResult { summary: Summary::default(), calls: CallLog::default(), unreadable: 0, stopped: None };
-    let mut batch = Vec::with_capacity(BATCH);
-    for (i, item) in records.enumerate() {
-        let position = i + 1;
-        if input.is_some() && i % page_size == 0 {
-            runner.calls.record(&flow.source.system, "GET", &flow.source.get, "fetch source", || crate::fetch::source_request(flow));
-        }
-        batch.push((position, item));
-        if batch.len() == BATCH {
-            run_batch(&mut runner, std::mem::take(&mut batch), &mut result, emit)?;
-            if result.stopped.is_some() {
-                break;
-            }
-        }
+    let recorded = Recorded::default();
+    let target = RecordingTarget { target: &flow.target, recorded: &recorded };
+    let write_back = RecordingWriteBack { recorded: &recorded };
+    let dry = DrySettle { flow, settings: runner.settings().clone(), target: &target, write_back: &write_back, recorded: &recorded, rt: rt.handle() };
+    let mut settler =
+        Shown { dry, emit, result: DryRunResult { summary: Summary::default(), calls: CallLog::default(), unreadable: 0, stopped: None } };
+    let mut driver = Driver { runner: &mut runner, rt: rt.handle(), batch: BATCH, position: 0, fetched: 0 };
+    let mut pages = source.list();
+    if let Driven::SourceFailed(e) = driver.drive(&mut *pages, &mut settler)? {
+        return Err(E::from(e.0));
     }
-    if result.stopped.is_none() {
-        run_batch(&mut runner, batch, &mut result, emit)?;
-    }
-    result.calls = runner.calls;
+    let mut result = settler.result;
+    result.calls = std::mem::take(&mut runner.calls);
     Ok(result)
 }
 
-/// Runs the readable records of a batch and emits every item in input
-/// order, unreadable ones where they stood.
-fn run_batch<E>(
-    runner: &mut Runner,
-    batch: Vec<(usize, Result<Value, InputError>)>,
-    result: &mut DryRunResult,
-    emit: &mut dyn FnMut(Result<Outcome, InputError>) -> Result<(), E>,
-) -> Result<(), E> {
-    let mut errors = Vec::new();
-    let records: Vec<(usize, Value)> = batch
-        .into_iter()
-        .filter_map(|(p, item)| match item {
-            Ok(r) => Some((p, r)),
-            Err(e) => {
-                errors.push((p, e));
-                None
+/// The dry-run's settler: each outcome settled against the recording ports
+/// and emitted in input order, unreadable items where they stood.
+struct Shown<'a, 'e, E> {
+    dry: DrySettle<'a>,
+    emit: &'e mut dyn FnMut(Result<Outcome, InputError>) -> Result<(), E>,
+    result: DryRunResult,
+}
+
+impl<E> Settler for Shown<'_, '_, E> {
+    type Error = E;
+
+    fn settle(&mut self, batch: Batch, calls: &mut CallLog) -> Result<Go, E> {
+        let mut errors = batch.unreadable.into_iter().peekable();
+        for mut o in batch.outcomes {
+            while let Some((_, e)) = errors.next_if(|(p, _)| *p < o.position) {
+                self.result.unreadable += 1;
+                (self.emit)(Err(e))?;
             }
-        })
-        .collect();
-    let mut errors = errors.into_iter().peekable();
-    for o in runner.run_batch(records) {
-        while let Some((_, e)) = errors.next_if(|(p, _)| *p < o.position) {
-            result.unreadable += 1;
-            emit(Err(e))?;
+            if let Some(error) = o.configuration_error() {
+                self.result.stopped = Some(Stopped { position: o.position, key: o.key.clone(), error: error.clone() });
+                return Ok(Go::Stop);
+            }
+            self.dry.outcome(&mut o);
+            self.dry.count(calls);
+            // A mistake in the flow found while settling (a `sent` write-back) stops it too.
+            if let Some(error) = o.configuration_error() {
+                self.result.stopped = Some(Stopped { position: o.position, key: o.key.clone(), error: error.clone() });
+                return Ok(Go::Stop);
+            }
+            self.result.summary.add(o.status);
+            (self.emit)(Ok(o))?;
         }
-        if let Some(error) = o.configuration_error() {
-            result.stopped = Some(Stopped { position: o.position, key: o.key.clone(), error: error.clone() });
-            return Ok(());
+        for (_, e) in errors {
+            self.result.unreadable += 1;
+            (self.emit)(Err(e))?;
         }
-        result.summary.add(o.status);
-        emit(Ok(o))?;
+        Ok(Go::On)
     }
-    for (_, e) in errors {
-        result.unreadable += 1;
-        emit(Err(e))?;
-    }
-    Ok(())
 }

@@ -39,7 +39,7 @@ pub fn compile_exists(project: &Project, ctx: &mut Ctx, flow: &FlowFile, alias: 
             },
             then: x.then,
             message: message?,
-            language: sys.def.query,
+            language: sys.def.query(),
             batch: sys.def.batch as usize,
             id_field,
             origin: ctx.origin("/exists"),

@@ -59,7 +59,7 @@ pub fn compile_lookups(project: &Project, ctx: &mut Ctx, flow: &FlowFile, alias:
                 required: l.required,
                 fallback: fallback.flatten(),
                 missing,
-                language: sys.def.query,
+                language: sys.def.query(),
                 origin: ctx.origin(&at),
             });
         }

@@ -1,46 +1,51 @@
-//! Deliver: the request that sends a mapped record to the target, as a new
-//! record or as an update of the one the existence check found.
+//! Deliver: the request that sends a mapped record to the target (`request.rs`),
+//! and the target port that sends it: HTTP (`http.rs`), or recorded for a
+//! dry-run (`recording.rs`), which answers what the target would.
+
+mod http;
+mod recording;
+mod request;
+
+pub use http::HttpTarget;
+pub use recording::{Recorded, RecordingTarget, RecordingWriteBack};
+pub use request::{PlannedRequest, create, update};
 
 use minijinja::Value;
 
-use crate::compile::CompiledTarget;
+pub use crate::transport::files::Fut;
 
-/// A request a run sends (or, in a dry-run, would send).
+/// What the target answered to a delivery: the record it now has (with the
+/// id it gave), against which the `sent` write-backs are planned.
 #[derive(Debug, Clone)]
-pub struct PlannedRequest {
-    pub system: String,
-    pub method: String,
-    pub path: String,
-    pub body: Option<Value>,
+pub struct Delivered {
+    pub answer: serde_json::Value,
 }
 
-impl PlannedRequest {
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::to_value(self).unwrap_or_default()
-    }
+/// Why a delivery did not end with an answer, by what happens next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliverError {
+    /// The target refused the payload (its words in `reason`): the record is blocked.
+    Refused { reason: String },
+    /// Sent, and the answer was lost: applied or not, nobody knows yet.
+    Unknown { message: String },
+    /// The run cannot go on (consent lost, the daily budget spent, shutting
+    /// down); nothing was applied.
+    Stop { message: String },
+    /// Not sent (the connection could not be made, retries spent): the next run tries again.
+    Failed { message: String },
 }
 
-impl serde::Serialize for PlannedRequest {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("system", &self.system)?;
-        m.serialize_entry("method", &self.method)?;
-        m.serialize_entry("path", &self.path)?;
-        if let Some(b) = &self.body {
-            m.serialize_entry("body", &crate::value::Json(b))?;
+/// The target port. `found` is the record the existence check found when this is an update of it.
+pub trait Target: Sync {
+    fn deliver<'a>(&'a self, request: &'a PlannedRequest, found: Option<&'a Value>) -> Fut<'a, Result<Delivered, DeliverError>>;
+}
+
+impl std::fmt::Display for DeliverError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DeliverError::Refused { reason } => f.write_str(reason),
+            DeliverError::Unknown { message } => write!(f, "no answer, delivered or not: {message}"),
+            DeliverError::Stop { message } | DeliverError::Failed { message } => write!(f, "not sent: {message}"),
         }
-        m.end()
     }
-}
-
-pub fn create(target: &CompiledTarget, payload: Value) -> PlannedRequest {
-    PlannedRequest { system: target.system.clone(), method: target.method.clone(), path: target.path.clone(), body: Some(payload) }
-}
-
-/// An update of the record with `id`; the path shape is the system's
-/// (`update_path` in its YAML, e.g. Exact's `{entity}(guid'{id}')`).
-pub fn update(target: &CompiledTarget, id: &str, payload: Value) -> PlannedRequest {
-    let path = target.update_path.replace("{entity}", &target.path).replace("{id}", id);
-    PlannedRequest { system: target.system.clone(), method: target.update_method.clone(), path, body: Some(payload) }
 }

@@ -43,13 +43,18 @@ impl Lister<'_> {
         Ok((records, next))
     }
 
-    /// Every record, page after page.
-    pub async fn all(&self, url: &str, query: &[(String, String)]) -> Result<Vec<serde_json::Value>, CallError> {
-        let mut out = Vec::new();
-        let mut cursor = match self.paging {
+    /// Where a listing starts: page 1 of numbered pages, else the request as given.
+    pub fn first_cursor(paging: &PagingDef) -> Cursor {
+        match paging {
             PagingDef::PageParam { .. } => Cursor::Page(1),
             _ => Cursor::First,
-        };
+        }
+    }
+
+    /// Every record, page after page (look-ups, whose answers are a few records per key).
+    pub async fn all(&self, url: &str, query: &[(String, String)]) -> Result<Vec<serde_json::Value>, CallError> {
+        let mut out = Vec::new();
+        let mut cursor = Self::first_cursor(self.paging);
         loop {
             let (mut records, next) = self.page(url, query, &cursor).await?;
             out.append(&mut records);

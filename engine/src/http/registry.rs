@@ -129,7 +129,12 @@ impl Registry {
             .connect_timeout(Duration::from_secs(10))
             .build()
             .map_err(|e| CallError::Stop { message: format!("HTTP client: {e}") })?;
-        let base_without_params = system.base_url.replace("{host}", &host);
+        let Some(base_url) = &system.base_url else {
+            return Err(CallError::Stop {
+                message: format!("connection `{name}`: system `{system_name}` uses the {} transport, not http", system.transport.as_str()),
+            });
+        };
+        let base_without_params = base_url.replace("{host}", &host);
         let auth = self.auth(name, system, &host, &base_without_params)?;
         let error_message = system.http.error_message.as_deref().and_then(|e| crate::expr::compile_selector(e).ok());
         let mut conn = Connection {
@@ -197,7 +202,10 @@ impl Registry {
 
     fn auth(&self, name: &str, system: &crate::model::SystemDef, host: &str, base: &str) -> Result<Auth, CallError> {
         let fill = |u: &str| u.replace("{host}", host).replace("{base_url}", base.trim_end_matches('/'));
-        Ok(match &system.auth {
+        let Some(auth) = &system.auth else {
+            return Err(CallError::Stop { message: format!("connection `{name}`: system `{}` has no http `auth`", system.system) });
+        };
+        Ok(match auth {
             AuthDef::Oauth2AuthorizationCode { token_url, lifetime_seconds, min_refresh_seconds, consent_lost, too_early, .. } => {
                 Auth::AuthorizationCode(AuthorizationCode::new(
                     name,

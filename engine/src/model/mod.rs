@@ -15,5 +15,5 @@ pub use connections::{ConnectionDef, ConnectionsFile, ParamValue};
 pub use field::{Field, FieldSpec};
 pub use flow::{After, Exists, ExistsAction, FlowFile, Lookup, Request, Requests, Rule, Selection, Source, Target};
 pub use flow_test::{Expectation, TestCase, TestFile};
-pub use system::{KeyShapeDef, QueryLanguage, SystemDef};
+pub use system::{FilesDef, KeyShapeDef, Processed, QueryLanguage, SystemDef, Transport};
 pub use system_http::{AuthDef, BulkDef, DiscoverDef, HttpDef, PagingDef, RateLimitDef, ResetUnit, TokenBody, WebhooksDef};

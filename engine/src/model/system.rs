@@ -14,28 +14,36 @@ pub struct SystemDef {
     pub system: String,
     /// Human name, e.g. `Exact Online`.
     pub title: String,
+    /// How the system is reached: `http` (an API; the default), `sftp` (files on an SFTP
+    /// server) or `folder` (files in a local folder or share). `base_url`, `auth`, `query`,
+    /// `paging`, `records`, `page_size`, `update_*` and `http` are the http transport's keys;
+    /// `files` is the file transports'.
+    #[serde(default)]
+    pub transport: Transport,
     /// Base URL of the API: `{host}` is the connection's host (from `regions` or its own `host`);
-    /// other `{placeholders}` come from the connection or from `http.discover`.
-    pub base_url: String,
+    /// other `{placeholders}` come from the connection or from `http.discover`. (http)
+    pub base_url: Option<String>,
     /// The host when the system has a single one.
     #[serde(default)]
     pub host: Option<String>,
     /// Named hosts (e.g. Exact's regional instances); a connection picks one with `region`.
     #[serde(default)]
     pub regions: IndexMap<String, String>,
-    /// How requests are authenticated.
-    pub auth: AuthDef,
-    /// How look-up and existence queries are written.
-    pub query: QueryLanguage,
-    /// How list answers are paged.
-    pub paging: PagingDef,
+    /// How requests are authenticated. (http)
+    pub auth: Option<AuthDef>,
+    /// How look-up and existence queries are written. (http)
+    pub query: Option<QueryLanguage>,
+    /// How list answers are paged. (http)
+    pub paging: Option<PagingDef>,
     /// Rows per page.
     pub page_size: Option<u32>,
     /// Default number of keys per look-up request.
     #[serde(default = "default_batch")]
     pub batch: u32,
-    /// JMESPath selecting the records in a list response, e.g. `d.results || d`.
-    pub records: String,
+    /// JMESPath selecting the records in a list response, e.g. `d.results || d`. (http)
+    pub records: Option<String>,
+    /// Where a file system's files are: folders, names, what becomes of a processed file. (sftp, folder)
+    pub files: Option<FilesDef>,
     /// Entity catalogue (fields per entity), relative to this file.
     pub catalogue: String,
     /// Method of an update of an existing record (default PUT).
@@ -56,6 +64,60 @@ pub struct SystemDef {
     /// anything is asked.
     #[serde(default)]
     pub key_shapes: IndexMap<String, KeyShapeDef>,
+}
+
+/// How a system is reached.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Transport {
+    /// An HTTP API.
+    #[default]
+    Http,
+    /// Files on an SFTP server; the connection names the server and its pinned host key.
+    Sftp,
+    /// Files in a local folder (a share customers drop files on); the connection names the folder.
+    Folder,
+}
+
+impl Transport {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Http => "http",
+            Transport::Sftp => "sftp",
+            Transport::Folder => "folder",
+        }
+    }
+}
+
+/// Where a file system's files are.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FilesDef {
+    /// The folder files are read from (the partner's outbox), e.g. `/out`.
+    pub inbox: Option<String>,
+    /// The folder files are written to (the partner's inbox), e.g. `/in`.
+    pub outbox: Option<String>,
+    /// Names taken from the inbox, a glob: `*` any run of characters, `?` one (default `*`).
+    #[serde(default = "any_name")]
+    pub pattern: String,
+    /// What becomes of a file once every record in it is journaled.
+    #[serde(default)]
+    pub processed: Processed,
+}
+
+fn any_name() -> String {
+    "*".into()
+}
+
+/// What becomes of a processed file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Processed {
+    /// Moved into this folder (created when missing), e.g. `{ archive: /archive }`.
+    Archive(String),
+    /// Deleted.
+    #[default]
+    Delete,
 }
 
 /// The shape of a kind of key, as a regular expression the whole key must match.
@@ -94,4 +156,34 @@ pub enum QueryLanguage {
     QboSql,
     /// Plain query parameters, one request per key: `?reference=A`.
     Params,
+}
+
+/// Paging of a system that has none (file systems).
+static NO_PAGING: PagingDef = PagingDef::None {};
+
+impl SystemDef {
+    /// The look-up query language (file systems have none: plain parameters).
+    pub fn query(&self) -> QueryLanguage {
+        self.query.unwrap_or(QueryLanguage::Params)
+    }
+
+    pub fn paging(&self) -> &PagingDef {
+        self.paging.as_ref().unwrap_or(&NO_PAGING)
+    }
+
+    /// The http transport's keys a file system must not have, and those an http system must.
+    pub fn transport_problems(&self) -> Vec<(&'static str, bool)> {
+        let keys = [
+            ("base_url", self.base_url.is_some()),
+            ("auth", self.auth.is_some()),
+            ("query", self.query.is_some()),
+            ("paging", self.paging.is_some()),
+            ("records", self.records.is_some()),
+        ];
+        match self.transport {
+            // (key, missing)
+            Transport::Http => keys.iter().filter(|(_, given)| !given).map(|(k, _)| (*k, true)).collect(),
+            _ => keys.iter().filter(|(_, given)| *given).map(|(k, _)| (*k, false)).collect(),
+        }
+    }
 }

@@ -2,13 +2,18 @@
 //! deliver → write back) over batches of records.
 
 mod calls;
+mod driver;
+mod dry;
 mod live;
 mod outcome;
 pub mod reason;
 mod runner;
 
+pub use crate::fetch::NotHad;
 pub use calls::{CallLog, CallStat};
-pub use live::{Ending, Live, LiveReport, NotHad, Progress, Records};
+pub use driver::{Batch, Driven, Driver, Go, Settler};
+pub use dry::DrySettle;
+pub use live::{Ending, Live, LiveReport, Progress, Records};
 pub use outcome::{Context, Outcome, Status, Summary};
 pub use reason::{Reason, ReasonKind};
 pub use runner::Runner;

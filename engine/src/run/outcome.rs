@@ -55,6 +55,18 @@ pub struct Context {
     pub exists_key: Option<String>,
 }
 
+impl Context {
+    /// The scope write-backs are planned in: settings, the record, its look-ups and payload.
+    pub fn scope(&self, flow: &crate::compile::CompiledFlow, settings: &Value) -> crate::expr::Scope {
+        let mut scope = crate::expr::Scope::new();
+        scope.push("settings", settings.clone());
+        scope.push(flow.source.alias, self.record.clone());
+        scope.push("lookup", self.lookup.clone());
+        scope.push("out", self.out.clone());
+        scope
+    }
+}
+
 impl Outcome {
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or_default()

@@ -5,7 +5,7 @@ use super::outcome::{Context, Outcome, Status};
 use super::reason::{self, Reason, ReasonKind};
 use crate::access::{Access, AccessError, AccessFailure};
 use crate::compile::{CompiledFlow, CompiledLookup};
-use crate::deliver::{self, PlannedRequest};
+use crate::deliver;
 use crate::expr::Scope;
 use crate::lookup::{Answer, Resolver, exists_question, lookup_question};
 use crate::map::{FieldError, Purpose, map_fields};
@@ -31,10 +31,6 @@ pub struct Runner<'f> {
     settings: Value,
     lookup_slots: Vec<usize>,
     exists_slot: Option<usize>,
-    /// Whether the `sent` write-backs read `result` (building it costs a copy of the payload).
-    sent_reads_result: bool,
-    /// Live runs keep each record's context, to plan write-backs after delivery.
-    keep_context: bool,
 }
 
 /// The keys one look-up needs for one record.
@@ -66,24 +62,7 @@ impl<'f> Runner<'f> {
         let mut resolver = Resolver::default();
         let lookup_slots = flow.lookups.iter().map(|l| resolver.slot(&l.system, &l.entity, &l.match_field)).collect();
         let exists_slot = flow.exists.as_ref().map(|x| resolver.slot(&x.system, &x.entity, &x.match_field));
-        let sent_reads_result = flow.after.sent.iter().any(|r| r.reads("result"));
-        Runner {
-            flow,
-            access,
-            resolver,
-            calls: CallLog::default(),
-            settings: flow.settings.clone(),
-            lookup_slots,
-            exists_slot,
-            sent_reads_result,
-            keep_context: false,
-        }
-    }
-
-    /// Keeps each outcome's context (live runs plan write-backs from the target's answer).
-    pub fn keeping_context(mut self) -> Self {
-        self.keep_context = true;
-        self
+        Runner { flow, access, resolver, calls: CallLog::default(), settings: flow.settings.clone(), lookup_slots, exists_slot }
     }
 
     pub fn settings(&self) -> &Value {
@@ -312,15 +291,14 @@ impl<'f> Runner<'f> {
             },
             (_, f) => f,
         };
-        if self.keep_context {
-            outcome.context = Some(Box::new(Context {
-                record: w.record.clone(),
-                lookup: w.lookup.clone(),
-                out: w.out.clone(),
-                found: found.clone(),
-                exists_key: w.exists_key.clone(),
-            }));
-        }
+        // Whoever settles the record plans its `sent` write-backs from the target's answer with it.
+        outcome.context = Some(Box::new(Context {
+            record: w.record.clone(),
+            lookup: w.lookup.clone(),
+            out: w.out.clone(),
+            found: found.clone(),
+            exists_key: w.exists_key.clone(),
+        }));
         let exists = self.flow.exists.as_ref();
         if let (Some(x), Some(found)) = (exists, &found)
             && x.then == ExistsAction::Skip
@@ -331,11 +309,13 @@ impl<'f> Runner<'f> {
             outcome.message = Some(x.message.render_lossy(&scope));
             outcome.found = Some(shown(found, &x.show));
             let (writes, problems) = write_back::plan(&self.flow.after.skipped, &mut scope);
-            outcome.write_backs = self.count(writes);
+            outcome.write_backs = writes;
             outcome.reasons = problems;
             return outcome;
         }
 
+        // Ready: the request is delivered by whoever settles the record, and
+        // the `sent` write-backs are planned then, from the target's answer.
         if w.reasons.is_empty() {
             let request = match (exists, &found) {
                 (Some(x), Some(found)) => {
@@ -346,21 +326,9 @@ impl<'f> Runner<'f> {
                 }
                 _ => deliver::create(&self.flow.target, w.out.clone()),
             };
-            // `found` tells a write-back whether this was an update (the record found) or a creation (none).
-            scope.push("found", found.clone().unwrap_or_else(|| Value::from(())));
-            let result = if self.sent_reads_result { self.assumed_result(&w.out, found.as_ref()) } else { Value::UNDEFINED };
-            scope.push("result", result);
-            let (writes, problems) = write_back::plan(&self.flow.after.sent, &mut scope);
-            scope.pop();
-            scope.pop();
-            if problems.is_empty() {
-                self.calls.record(&request.system, &request.method, &self.flow.target.path, "deliver", || request.path.clone());
-                outcome.status = Status::Ready;
-                outcome.request = Some(request);
-                outcome.write_backs = self.count(writes);
-                return outcome;
-            }
-            w.reasons.extend(problems);
+            outcome.status = Status::Ready;
+            outcome.request = Some(request);
+            return outcome;
         }
 
         dedupe(&mut w.reasons);
@@ -373,32 +341,11 @@ impl<'f> Runner<'f> {
             let (writes, problems) = write_back::plan(&self.flow.after.blocked, &mut scope);
             w.reasons.extend(problems);
             if w.reasons.iter().all(|r| r.kind == ReasonKind::Record) {
-                outcome.write_backs = self.count(writes);
+                outcome.write_backs = writes;
             }
         }
         outcome.reasons = w.reasons;
         outcome
-    }
-
-    /// In a dry-run nothing is created, so `result` is the payload with the
-    /// target's key field marked as assigned by the target.
-    fn assumed_result(&self, out: &Value, found: Option<&Value>) -> Value {
-        if let Some(f) = found {
-            return f.clone();
-        }
-        let mut entries: Vec<(Value, Value)> =
-            out.try_iter().into_iter().flatten().map(|k| (k.clone(), out.get_item(&k).unwrap_or_default())).collect();
-        if let Some(k) = &self.flow.target.key_field {
-            entries.push((Value::from(k.as_str()), Value::from(format!("(new {k} from {})", self.flow.target.system))));
-        }
-        crate::value::map(entries)
-    }
-
-    fn count(&mut self, writes: Vec<PlannedRequest>) -> Vec<PlannedRequest> {
-        for r in &writes {
-            self.calls.record(&r.system, &r.method, &r.path, "write back", || r.path.clone());
-        }
-        writes
     }
 }
 

@@ -5,12 +5,13 @@ use serde_json::Value;
 use super::verdict::{actual_expectation, compare};
 use crate::access::{FixtureAccess, read_records};
 use crate::compile::compile_file;
+use crate::deliver::{Recorded, RecordingTarget, RecordingWriteBack};
 use crate::diagnostic::Diagnostic;
 use crate::expr::Scope;
 use crate::load::{SchemaKind, load_typed, pointer_child};
 use crate::model::TestFile;
 use crate::project::Project;
-use crate::run::Runner;
+use crate::run::{DrySettle, Runner};
 use crate::value::{from_json, key_text};
 
 pub struct CaseResult {
@@ -43,6 +44,12 @@ pub fn run_test_file(project: &Project, path: &Path) -> Result<FileResult, Vec<D
     let (flow, _) = compile_file(project, &flow_path)?;
     let fixtures = file.fixtures.as_ref().map(|f| dir.join(f)).unwrap_or_else(|| project.fixtures_dir());
     let mut access = FixtureAccess::new(project, &fixtures);
+    // Cases settle as a dry-run does: delivered to the recording target, the
+    // `sent` write-backs planned from its answer.
+    let rt = tokio::runtime::Builder::new_current_thread().build().map_err(|e| vec![Diagnostic::error(format!("cannot start the runtime: {e}"))])?;
+    let recorded = Recorded::default();
+    let target = RecordingTarget { target: &flow.target, recorded: &recorded };
+    let write_back = RecordingWriteBack { recorded: &recorded };
     let mut cases = Vec::new();
     for (i, case) in file.cases.iter().enumerate() {
         let pointer = format!("/cases/{i}");
@@ -63,8 +70,14 @@ pub fn run_test_file(project: &Project, path: &Path) -> Result<FileResult, Vec<D
         for (k, v) in file.settings.iter().chain(case.settings.iter()) {
             settings[k] = v.clone();
         }
-        let mut runner = Runner::new(&flow, &mut access).with_settings(from_json(&settings));
-        let outcome = runner.run_batch(vec![(1, record)]).remove(0);
+        let settings = from_json(&settings);
+        let mut runner = Runner::new(&flow, &mut access).with_settings(settings.clone());
+        let mut outcome = runner.run_batch(vec![(1, record)]).remove(0);
+        let dry = DrySettle { flow: &flow, settings, target: &target, write_back: &write_back, recorded: &recorded, rt: rt.handle() };
+        if outcome.configuration_error().is_none() {
+            dry.outcome(&mut outcome);
+        }
+        recorded.take();
         let expect_key = doc.spans.get(&pointer_child(&pointer, "expect")).and_then(|n| n.key);
         cases.push(CaseResult {
             name: case.name.clone(),

@@ -1,12 +1,14 @@
 //! Write back: the requests that tell the source what happened (LNB order
-//! Closed, or Blocked with every reason).
+//! Closed, or Blocked with every reason), planned once from what happened
+//! (for a delivery: from the target's real answer), and the port that sends
+//! them: HTTP (`http.rs`), or recorded in a dry-run (`deliver::RecordingWriteBack`).
 
-mod execute;
+mod http;
 
-pub use execute::execute;
+pub use http::HttpWriteBack;
 
 use crate::compile::CompiledRequest;
-use crate::deliver::PlannedRequest;
+use crate::deliver::{Fut, PlannedRequest};
 use crate::expr::Scope;
 use crate::map::{FieldError, Purpose, map_fields};
 use crate::run::{Reason, ReasonKind, reason};
@@ -43,4 +45,28 @@ pub fn plan(requests: &[CompiledRequest], scope: &mut Scope) -> (Vec<PlannedRequ
         planned.push(PlannedRequest { system: r.system.clone(), method: r.method.clone(), path, body: (!r.body.is_empty()).then_some(body) });
     }
     (planned, problems)
+}
+
+/// The write-back port.
+pub trait WriteBack: Sync {
+    /// Sends one write-back; the error is the reason, without secrets.
+    fn send<'a>(&'a self, request: &'a PlannedRequest) -> Fut<'a, Result<(), String>>;
+}
+
+/// The `sent` write-backs of a delivered record, planned once, from the
+/// target's real answer (`result`) — in a dry-run, from what the recording
+/// target answers. `found` is the record an update was made to (none for a creation).
+pub fn plan_sent(
+    flow: &crate::compile::CompiledFlow,
+    settings: &minijinja::Value,
+    ctx: &crate::run::Context,
+    result: &serde_json::Value,
+) -> (Vec<PlannedRequest>, Vec<Reason>) {
+    if flow.after.sent.is_empty() {
+        return (Vec::new(), Vec::new());
+    }
+    let mut scope = ctx.scope(flow, settings);
+    scope.push("found", ctx.found.clone().unwrap_or_else(|| minijinja::Value::from(())));
+    scope.push("result", crate::value::from_json(result));
+    plan(&flow.after.sent, &mut scope)
 }

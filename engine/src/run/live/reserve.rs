@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use flowmap_state::{Delivered, DeliveryEnd, JournalEntry, Reservation};
 use minijinja::Value;
 
-use super::Ending;
-use super::settle::{Settle, Settled, stop_of};
+use super::settle::{Settle, stop_of};
+use super::{Ending, Settled};
 use crate::http::Shutdown;
 use crate::model::ExistsAction;
 use crate::run::outcome::Context;
@@ -72,7 +72,7 @@ impl Settle<'_> {
                 Reservation::Confirm(by) => by,
                 Reservation::Held(by) => {
                     if self.live.cancel.as_ref().is_some_and(Shutdown::is_set) {
-                        return Ok(Some((Ending::Left, key.to_string(), Vec::new(), 0, None)));
+                        return Ok(Some(Settled::new(Ending::Left, key.to_string(), Vec::new(), 0, None)));
                     }
                     if started.elapsed() > RESERVE_WAIT {
                         let why = format!(
@@ -85,7 +85,7 @@ impl Settle<'_> {
                         let mut e = self.entry(key, "failed", Some("failed"));
                         e.reasons = vec![why.clone()];
                         self.journal(&[e])?;
-                        return Ok(Some((Ending::Failed, key.to_string(), vec![why], 0, None)));
+                        return Ok(Some(Settled::new(Ending::Failed, key.to_string(), vec![why], 0, None)));
                     }
                     tokio::time::sleep(pause).await;
                     pause = (pause * 2).min(RESERVE_POLL_MAX);
@@ -105,7 +105,7 @@ impl Settle<'_> {
                     let mut entry = self.entry(key, "failed", Some("failed"));
                     entry.reasons = vec![why.clone()];
                     self.end(Some(identity), &DeliveryEnd::Doubt, &[entry])?;
-                    Ok(Some((Ending::Failed, key.to_string(), vec![why], 0, stop_of(&e))))
+                    Ok(Some(Settled::new(Ending::Failed, key.to_string(), vec![why], 0, stop_of(&e))))
                 }
                 None => Ok(None),
             };
@@ -131,7 +131,7 @@ impl Settle<'_> {
             let mut e = self.entry(key, "failed", Some("failed"));
             e.reasons = vec![why.clone()];
             self.end(Some(identity), &DeliveryEnd::Sent(target_id), &[e])?;
-            return Ok((Ending::Failed, key.to_string(), vec![why], 0, None));
+            return Ok(Settled::new(Ending::Failed, key.to_string(), vec![why], 0, None));
         };
         let mut scope = self.scope(ctx);
         scope.push("key", Value::from(identity.identity.clone()));
@@ -143,7 +143,7 @@ impl Settle<'_> {
         e.target_id = target_id.clone();
         self.end(Some(identity), &DeliveryEnd::Sent(target_id), &[e])?;
         let failures = self.plan_and_write_back(key, &flow.after.skipped, &mut scope).await?;
-        Ok((Ending::Skipped, key.to_string(), vec![message], failures, None))
+        Ok(Settled::new(Ending::Skipped, key.to_string(), vec![message], failures, None))
     }
 
     /// Ends this run's reservation of `identity` (if the delivery had one),

@@ -1,9 +1,21 @@
 //! Settling one record of a live run: journal, reserve, deliver, confirm a
 //! delivery in doubt, write back. The records of one batch settle concurrently.
 
+use std::collections::HashSet;
+
+use flowmap_state::{DeliveryEnd, JournalEntry};
+use minijinja::Value;
+
 use super::reserve::Identity;
-use super::*;
-use crate::run::Reason;
+use super::{Ending, Live, MAX_SENDS, Settled};
+use crate::access::Asker;
+use crate::compile::CompiledRequest;
+use crate::deliver::{DeliverError, PlannedRequest, Target};
+use crate::expr::Scope;
+use crate::http::{CallError, Shutdown};
+use crate::run::outcome::{Context, Outcome, Status};
+use crate::run::{Reason, ReasonKind};
+use crate::write_back::WriteBack;
 
 /// Settles single records: shared by the records of one batch, which run concurrently.
 pub(super) struct Settle<'a> {
@@ -12,9 +24,9 @@ pub(super) struct Settle<'a> {
     pub asker: &'a Asker,
     pub settings: &'a Value,
     pub doubt: &'a HashSet<String>,
+    pub target: &'a dyn Target,
+    pub write_back: &'a dyn WriteBack,
 }
-
-pub(super) type Settled = (Ending, String, Vec<String>, u64, Option<String>);
 
 impl Settle<'_> {
     pub(super) fn entry(&self, key: &str, event: &str, status: Option<&str>) -> JournalEntry {
@@ -42,7 +54,7 @@ impl Settle<'_> {
         match self.settle(o).await {
             Ok(s) => s,
             // The journal is the one thing a run cannot do without.
-            Err(message) => (Ending::Failed, key, vec![message.clone()], 0, Some(message)),
+            Err(message) => Settled::new(Ending::Failed, key, vec![message.clone()], 0, Some(message)),
         }
     }
 
@@ -50,15 +62,17 @@ impl Settle<'_> {
         let source = o.context.as_ref().map(|c| crate::value::to_json(&c.record));
         let key = o.key.clone();
         match o.status {
-            Status::Ignored => Ok((Ending::Ignored, key, Vec::new(), 0, None)),
+            Status::Ignored => Ok(Settled::new(Ending::Ignored, key, Vec::new(), 0, None)),
             // Never settled: the run stops before (`run_records`); this keeps it so.
-            _ if o.configuration_error().is_some() => Ok((Ending::Left, key, Vec::new(), 0, o.configuration_error().map(|r| r.stop_message()))),
+            _ if o.configuration_error().is_some() => {
+                Ok(Settled::new(Ending::Left, key, Vec::new(), 0, o.configuration_error().map(|r| r.stop_message())))
+            }
             _ if o.waits() => {
                 let mut e = self.entry(&key, "failed", Some("failed"));
                 e.source = source;
                 e.reasons = texts(&o.reasons);
                 self.journal(&[e])?;
-                Ok((Ending::Failed, key, texts(&o.reasons), 0, None))
+                Ok(Settled::new(Ending::Failed, key, texts(&o.reasons), 0, None))
             }
             Status::Skipped => {
                 let reconciled = self.doubt.contains(&key);
@@ -71,7 +85,7 @@ impl Settle<'_> {
                 self.journal(&[e])?;
                 let failures = self.write_back(&key, &o.write_backs).await?;
                 let why = o.message.clone().into_iter().collect();
-                Ok((if reconciled { Ending::Reconciled } else { Ending::Skipped }, key, why, failures, None))
+                Ok(Settled::new(if reconciled { Ending::Reconciled } else { Ending::Skipped }, key, why, failures, None))
             }
             Status::Blocked => {
                 let mut e = self.entry(&key, "blocked", Some("blocked"));
@@ -79,9 +93,9 @@ impl Settle<'_> {
                 e.reasons = texts(&o.reasons);
                 self.journal(&[e])?;
                 let failures = self.write_back(&key, &o.write_backs).await?;
-                Ok((Ending::Blocked, key, texts(&o.reasons), failures, None))
+                Ok(Settled::new(Ending::Blocked, key, texts(&o.reasons), failures, None))
             }
-            Status::Ready if self.live.cancel.as_ref().is_some_and(Shutdown::is_set) => Ok((Ending::Left, key, Vec::new(), 0, None)),
+            Status::Ready if self.live.cancel.as_ref().is_some_and(Shutdown::is_set) => Ok(Settled::new(Ending::Left, key, Vec::new(), 0, None)),
             Status::Ready => self.deliver(o, source).await,
         }
     }
@@ -89,7 +103,7 @@ impl Settle<'_> {
     pub(super) async fn deliver(&self, o: Outcome, source: Option<serde_json::Value>) -> Result<Settled, String> {
         let key = o.key.clone();
         let (Some(request), Some(ctx)) = (o.request.as_ref(), o.context.as_deref()) else {
-            return Ok((Ending::Failed, key, vec!["nothing to deliver".into()], 0, None));
+            return Ok(Settled::new(Ending::Failed, key, vec!["nothing to deliver".into()], 0, None));
         };
         let body = request.body.as_ref().map(crate::value::to_json);
         let mut source = source;
@@ -110,22 +124,10 @@ impl Settle<'_> {
                 }
                 _ => self.journal(&[e])?,
             }
-            let answer = async {
-                let conn = self.live.registry.connection(&request.system).await?;
-                conn.call(&request.method, &conn.url(&request.path), &[], body.as_ref()).await
-            }
-            .await;
-            match answer {
-                Ok(answer) => {
-                    let result = self.single_record(&request.system, answer.body);
-                    return self.sent(&key, ctx, result, "sent", identity.as_ref()).await;
-                }
-                Err(CallError::Refused { status, message }) => {
-                    let title = self.live.project.systems.get(&request.system).map_or(request.system.as_str(), |s| s.def.title.as_str());
-                    let reason = format!("{title} refused {} {}: {message} (HTTP {status})", request.method, request.path);
-                    return self.refused(&key, ctx, reason, identity.as_ref()).await;
-                }
-                Err(CallError::Unknown { message }) => {
+            match self.target.deliver(request, ctx.found.as_ref()).await {
+                Ok(delivered) => return self.sent(&key, ctx, delivered.answer, "sent", identity.as_ref()).await,
+                Err(DeliverError::Refused { reason }) => return self.refused(&key, ctx, reason, identity.as_ref()).await,
+                Err(DeliverError::Unknown { message }) => {
                     let mut e = self.entry(&key, "unknown_outcome", Some("unknown"));
                     e.detail = Some(message.clone());
                     self.journal(&[e])?;
@@ -135,28 +137,28 @@ impl Settle<'_> {
                         Some(Ok(None)) => continue,
                         Some(Err(e)) => {
                             self.end(identity.as_ref(), &DeliveryEnd::Doubt, &[])?;
-                            return Ok((Ending::Unknown, key, vec![message, format!("the existence check failed: {e}")], 0, stop_of(&e)));
+                            return Ok(Settled::new(Ending::Unknown, key, vec![message, format!("the existence check failed: {e}")], 0, stop_of(&e)));
                         }
                         None => {
                             let why = "the flow has no existence check, so it is not sent again; check the target, then replay".to_string();
-                            return Ok((Ending::Unknown, key, vec![message, why], 0, None));
+                            return Ok(Settled::new(Ending::Unknown, key, vec![message, why], 0, None));
                         }
                     }
                 }
                 // A stop (consent lost, the daily budget spent, the engine shutting down) is
                 // not the record's doing and nothing was applied: the record is the next run's,
                 // as those not yet sent are.
-                Err(CallError::Stop { message }) => {
+                Err(DeliverError::Stop { message }) => {
                     let mut entry = self.entry(&key, "left", Some("left"));
                     entry.reasons = vec![format!("not sent: {message}")];
                     self.end(identity.as_ref(), &DeliveryEnd::NotDelivered, &[entry])?;
-                    return Ok((Ending::Left, key, Vec::new(), 0, Some(message)));
+                    return Ok(Settled::new(Ending::Left, key, Vec::new(), 0, Some(message)));
                 }
-                Err(e) => {
+                Err(DeliverError::Failed { message }) => {
                     let mut entry = self.entry(&key, "failed", Some("failed"));
-                    entry.reasons = vec![format!("not sent: {e}")];
+                    entry.reasons = vec![format!("not sent: {message}")];
                     self.end(identity.as_ref(), &DeliveryEnd::NotDelivered, &[entry])?;
-                    return Ok((Ending::Failed, key, vec![format!("not sent: {e}")], 0, None));
+                    return Ok(Settled::new(Ending::Failed, key, vec![format!("not sent: {message}")], 0, None));
                 }
             }
         }
@@ -164,7 +166,7 @@ impl Settle<'_> {
         let mut e = self.entry(&key, "failed", Some("failed"));
         e.reasons = vec![why.clone()];
         self.end(identity.as_ref(), &DeliveryEnd::NotDelivered, &[e])?;
-        Ok((Ending::Failed, key, vec![why], 0, None))
+        Ok(Settled::new(Ending::Failed, key, vec![why], 0, None))
     }
 
     /// Delivered (or found delivered): journal, then the `sent` write-backs planned from the real answer.
@@ -176,20 +178,18 @@ impl Settle<'_> {
         event: &str,
         identity: Option<&Identity>,
     ) -> Result<Settled, String> {
-        let result_value = crate::value::from_json(&result);
-        let target_id = self.target_id(Some(&result_value));
+        let target_id = self.target_id(Some(&crate::value::from_json(&result)));
+        let result_json = result.clone();
         let mut e = self.entry(key, event, Some("sent"));
         e.answer = Some(result);
         e.target_id = target_id.clone();
         self.end(identity, &DeliveryEnd::Sent(target_id), &[e])?;
-        let mut scope = self.scope(ctx);
-        scope.push("found", ctx.found.clone().unwrap_or_else(|| Value::from(())));
-        scope.push("result", result_value);
-        let failures = self.plan_and_write_back(key, &self.live.flow.after.sent, &mut scope).await?;
+        // Planned once, here, from the target's real answer.
+        let (writes, problems) = crate::write_back::plan_sent(self.live.flow, self.settings, ctx, &result_json);
+        let (failures, stop) = self.write_back_planned(key, &writes, problems).await?;
         let ending = if event == "reconciled" { Ending::Reconciled } else { Ending::Sent };
-        Ok((ending, key.to_string(), Vec::new(), failures, None))
+        Ok(Settled::new(ending, key, Vec::new(), failures, stop))
     }
-
     /// The target refused the payload: a block, with the target's own words as the reason.
     pub(super) async fn refused(&self, key: &str, ctx: &Context, reason: String, identity: Option<&Identity>) -> Result<Settled, String> {
         let mut e = self.entry(key, "blocked", Some("blocked"));
@@ -199,7 +199,7 @@ impl Settle<'_> {
         scope.push("reasons", Value::from(vec![reason.clone()]));
         let (writes, _) = crate::write_back::plan(&self.live.flow.after.blocked, &mut scope);
         let failures = self.write_back(key, &writes).await?;
-        Ok((Ending::Blocked, key.to_string(), vec![reason], failures, None))
+        Ok(Settled::new(Ending::Blocked, key.to_string(), vec![reason], failures, None))
     }
 
     /// Asks the target whether a delivery in doubt arrived; None without an existence check.
@@ -218,27 +218,35 @@ impl Settle<'_> {
         }))
     }
 
-    /// Plans `requests` from the real answer in `scope` and writes them back;
-    /// a write-back that cannot be planned is journaled as failed. Returns the failures.
+    /// Plans `requests` in `scope` and writes them back. Returns the failures.
     pub(super) async fn plan_and_write_back(&self, key: &str, requests: &[CompiledRequest], scope: &mut Scope) -> Result<u64, String> {
         let (writes, problems) = crate::write_back::plan(requests, scope);
-        let mut failures = self.write_back(key, &writes).await?;
+        Ok(self.write_back_planned(key, &writes, problems).await?.0)
+    }
+
+    /// Writes back what was planned; a write-back that could not be planned is
+    /// journaled as failed, and one that failed on the flow's mistake stops the
+    /// run (after this record, delivered, is journaled). Returns the failures and the stop.
+    async fn write_back_planned(&self, key: &str, writes: &[PlannedRequest], problems: Vec<Reason>) -> Result<(u64, Option<String>), String> {
+        let mut failures = self.write_back(key, writes).await?;
+        let stop = problems.iter().find(|r| r.kind == ReasonKind::Flow).map(Reason::stop_message);
         if !problems.is_empty() {
             let mut e = self.entry(key, "write_back_failed", None);
             e.reasons = texts(&problems);
             self.journal(&[e])?;
             failures += 1;
         }
-        Ok(failures)
+        Ok((failures, stop))
     }
 
     pub(super) async fn write_back(&self, key: &str, writes: &[PlannedRequest]) -> Result<u64, String> {
         let mut failures = 0;
-        for (what, result) in crate::write_back::execute(&self.live.registry, writes).await {
+        for w in writes {
+            let result = self.write_back.send(w).await;
             let mut e = self.entry(key, if result.is_ok() { "written_back" } else { "write_back_failed" }, None);
-            e.detail = Some(what);
+            e.detail = Some(format!("{} {} {}", w.system, w.method, w.path));
             if let Err(err) = result {
-                e.reasons = vec![redact(&err.to_string())];
+                e.reasons = vec![err];
                 failures += 1;
             }
             self.journal(&[e])?;
@@ -247,26 +255,13 @@ impl Settle<'_> {
     }
 
     pub(super) fn scope(&self, ctx: &Context) -> Scope {
-        let mut scope = Scope::new();
-        scope.push("settings", self.settings.clone());
-        scope.push(self.live.flow.source.alias, ctx.record.clone());
-        scope.push("lookup", ctx.lookup.clone());
-        scope.push("out", ctx.out.clone());
-        scope
+        ctx.scope(self.live.flow, self.settings)
     }
 
     pub(super) fn target_id(&self, record: Option<&Value>) -> Option<String> {
         let field = self.live.flow.target.key_field.as_deref()?;
         let v = record?.get_attr(field).ok()?;
         (!v.is_undefined() && !v.is_none()).then(|| crate::value::key_text(&v))
-    }
-
-    /// The record in a write's answer (Exact: `{"d":{…}}`), via the system's `records` selector.
-    pub(super) fn single_record(&self, system: &str, body: serde_json::Value) -> serde_json::Value {
-        match self.live.project.systems.get(system) {
-            Some(s) => one_record(&s.records, body),
-            None => body,
-        }
     }
 }
 

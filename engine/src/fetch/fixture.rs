@@ -1,0 +1,100 @@
+//! The source port over recorded answers and input files: a dry-run, a flow
+//! test or the benchmark reads `fixtures/<system>/<entity>.json` (filtered by
+//! the flow's query, as the live source would) or a file given with
+//! `--input`, page by page like a live listing.
+
+use std::path::{Path, PathBuf};
+
+use minijinja::Value;
+
+use super::{FetchError, Fut, InputError, One, Pages, RecordReader, Source, SourcePage, key_of, source_call};
+use crate::access::{FixtureAccess, read_records};
+use crate::compile::CompiledFlow;
+
+pub struct FixtureSource<'f> {
+    flow: &'f CompiledFlow,
+    from: From,
+    page_size: usize,
+}
+
+enum From {
+    /// The source system's fixture file of the listed entity.
+    Fixtures(PathBuf),
+    /// A file given by the user, in the source's shape (records as the API gives them).
+    Input(PathBuf),
+}
+
+impl<'f> FixtureSource<'f> {
+    /// The records a live run would fetch, answered from the fixtures in `dir`.
+    pub fn fixtures(flow: &'f CompiledFlow, dir: &Path, page_size: usize) -> Self {
+        let file = FixtureAccess::file_of(dir, &flow.source.system, &flow.source.get);
+        FixtureSource { flow, from: From::Fixtures(file), page_size: page_size.max(1) }
+    }
+
+    /// The records of an input file (a JSON array, JSON lines, or a recorded answer).
+    pub fn input(flow: &'f CompiledFlow, path: &Path, page_size: usize) -> Self {
+        FixtureSource { flow, from: From::Input(path.to_path_buf()), page_size: page_size.max(1) }
+    }
+
+    /// Every record, read ahead of the paging (fixture files are small; input files stream).
+    fn reader(&self) -> Result<Box<dyn Iterator<Item = Result<Value, InputError>> + Send>, FetchError> {
+        match &self.from {
+            From::Fixtures(file) => {
+                let records = read_records(file, Some(&self.flow.source.records)).map_err(|e| FetchError(e.message))?;
+                let flow = self.flow;
+                let kept: Vec<Value> = records.into_iter().filter(|r| flow.source.query_match(r) == Some(true)).collect();
+                Ok(Box::new(kept.into_iter().map(Ok)))
+            }
+            From::Input(path) => Ok(Box::new(RecordReader::open(path, &self.flow.source.records).map_err(|e| FetchError(e.0))?)),
+        }
+    }
+}
+
+struct FixturePages<'f> {
+    source: &'f FixtureSource<'f>,
+    items: Option<Box<dyn Iterator<Item = Result<Value, InputError>> + Send>>,
+    started: bool,
+}
+
+impl Pages for FixturePages<'_> {
+    fn next_page(&mut self) -> Fut<'_, Result<Option<SourcePage>, FetchError>> {
+        Box::pin(async move {
+            if self.items.is_none() {
+                if self.started {
+                    return Ok(None);
+                }
+                self.items = Some(self.source.reader()?);
+            }
+            let first = !self.started;
+            self.started = true;
+            let Some(items) = self.items.as_mut() else { return Ok(None) };
+            let page: Vec<_> = items.take(self.source.page_size).collect();
+            // An empty listing is still one call; after that, an empty page is the end.
+            if page.is_empty() && !first {
+                self.items = None;
+                return Ok(None);
+            }
+            if page.len() < self.source.page_size {
+                self.items = None;
+            }
+            Ok(Some(SourcePage { items: page, call: Some(source_call(self.source.flow)) }))
+        })
+    }
+}
+
+impl Source for FixtureSource<'_> {
+    fn list(&self) -> Box<dyn Pages + '_> {
+        Box::new(FixturePages { source: self, items: None, started: false })
+    }
+
+    fn get_one<'a>(&'a self, key: &'a str) -> Option<Fut<'a, Result<One, FetchError>>> {
+        Some(Box::pin(async move {
+            for record in self.reader()?.flatten() {
+                if key_of(self.flow, &self.flow.settings, &record) == key {
+                    return Ok(One::Found(record));
+                }
+            }
+            Ok(One::NotHad(super::NotHad::Missing, format!("the source has no record `{key}`")))
+        }))
+    }
+}
