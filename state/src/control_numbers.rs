@@ -43,6 +43,9 @@ impl State {
     /// never split across the wrap).
     pub fn allocate_control(&self, partner_pair: &str, kind: ControlKind, count: u32) -> Result<u32> {
         let doing = || format!("allocating {} control numbers for {partner_pair}", kind.as_str());
+        if partner_pair.is_empty() {
+            return Err(self.error(format_args!("{}: the partner pair is empty", doing())));
+        }
         if count == 0 || count > MAX_CONTROL {
             return Err(self.error(format_args!("{}: cannot allocate {count} numbers (1 to {MAX_CONTROL} at a time)", doing())));
         }

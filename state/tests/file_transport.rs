@@ -108,6 +108,8 @@ fn control_numbers_increase_per_pair_and_kind_in_blocks() {
     assert_eq!(state.allocate_control("ZZ:FLOWMAP ZZ:OTHER", ControlKind::Interchange, 1).unwrap(), 1);
     assert_eq!(state.allocate_control(pair, ControlKind::Interchange, 1).unwrap(), 3);
 
+    let error = state.allocate_control("", ControlKind::Group, 1).unwrap_err().to_string();
+    assert_eq!(error, format!("{}: allocating group control numbers for : the partner pair is empty", path.display()));
     let error = state.allocate_control(pair, ControlKind::Group, 0).unwrap_err().to_string();
     assert_eq!(
         error,

@@ -240,6 +240,12 @@ fn move_no_replace(from: &Path, to: &Path) -> io::Result<()> {
         Err(error) if matches!(error.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS | libc::EOPNOTSUPP)) => {}
         Err(error) => return Err(error),
     }
+    link_then_remove(from, to)
+}
+
+/// The move where `renameat2` is not to be had: a hard link fails when `to`
+/// exists, like `link(2)` always has; then the old name goes.
+fn link_then_remove(from: &Path, to: &Path) -> io::Result<()> {
     fs::hard_link(from, to)?;
     fs::remove_file(from)
 }

@@ -131,3 +131,27 @@ fn temporary_names_match_no_document_pattern() {
     assert_eq!(suffixed("850_1.x12", 2), "850_1-2.x12");
     assert_eq!(suffixed(".profile", 3), ".profile-3");
 }
+
+#[test]
+fn the_move_without_renameat2_never_overwrites_either() {
+    let (dir, _) = store();
+    let (from, to) = (dir.path().join("a.part"), dir.path().join("a.x12"));
+    fs::write(&from, b"new").unwrap();
+    fs::write(&to, b"old").unwrap();
+    assert_eq!(link_then_remove(&from, &to).unwrap_err().kind(), ErrorKind::AlreadyExists);
+    assert_eq!((fs::read(&from).unwrap(), fs::read(&to).unwrap()), (b"new".to_vec(), b"old".to_vec()));
+    fs::remove_file(&to).unwrap();
+    link_then_remove(&from, &to).unwrap();
+    assert_eq!((from.exists(), fs::read(&to).unwrap()), (false, b"new".to_vec()));
+}
+
+#[tokio::test]
+async fn a_missing_folder_is_not_found() {
+    let (dir, store) = store();
+    let mut none = |_: RemoteFile| {};
+    let error = store.list("/in", &mut none).await.unwrap_err();
+    assert_eq!(
+        (error.kind, error.message),
+        (FileFailure::NotFound, format!("{}/in: cannot list it: No such file or directory (os error 2)", dir.path().display()))
+    );
+}
