@@ -153,6 +153,48 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE runs ADD COLUMN origin TEXT;
     "#,
+    // 7: file transports. The files each flow has taken in, known by their
+    //    content (a file seen again, or the same bytes under another name, is
+    //    never processed twice); the control numbers given to outgoing X12
+    //    interchanges and groups per partner pair (never reused); and the
+    //    interchanges received, so one received twice is processed once.
+    r#"
+    CREATE TABLE files (
+        id               INTEGER PRIMARY KEY AUTOINCREMENT,
+        flow             TEXT    NOT NULL,
+        name             TEXT    NOT NULL,  -- the name it had when first taken in
+        size             INTEGER NOT NULL,
+        sha256           TEXT    NOT NULL,  -- of its content, lower-case hex
+        first_seen_at_ms INTEGER NOT NULL,
+        first_run        INTEGER REFERENCES runs (id),
+        run              INTEGER REFERENCES runs (id),  -- the last run that took it up
+        status           TEXT    NOT NULL,  -- taking | done
+        records          INTEGER,           -- set when done
+        finished_at_ms   INTEGER,
+        disposal         TEXT,              -- archived | removed, once done with on the store
+        archive_folder   TEXT,
+        disposed_at_ms   INTEGER,
+        UNIQUE (flow, sha256)
+    );
+    CREATE INDEX files_by_flow ON files (flow, id);
+
+    CREATE TABLE control_numbers (
+        pair          TEXT    NOT NULL,  -- e.g. "ZZ:SENDER ZZ:PARTNER"
+        kind          TEXT    NOT NULL,  -- interchange (ISA13) | group (GS06)
+        last          INTEGER NOT NULL,  -- the last number given out
+        updated_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (pair, kind)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE interchanges_received (
+        sender         TEXT    NOT NULL,  -- ISA05:ISA06, as the caller identifies it
+        receiver       TEXT    NOT NULL,  -- ISA07:ISA08
+        control        TEXT    NOT NULL,  -- ISA13
+        file           INTEGER NOT NULL REFERENCES files (id),
+        received_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (sender, receiver, control)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes and understands.
