@@ -101,6 +101,7 @@ async fn a_connection_dropped_mid_upload_leaves_nothing_under_the_final_name() {
 
     let error = upload.await.unwrap().unwrap_err();
     assert_eq!(error.kind, FileFailure::Unavailable, "{error}");
+    assert_eq!(error.message, format!("SFTP 127.0.0.1:{}: uploading {folder}/big.x12: the connection was lost", sshd.port));
     assert!(!out.join("big.x12").exists(), "nothing under the final name");
     assert!(names_in(&out).iter().all(|n| n == ".big.x12.part"), "{:?}", names_in(&out));
 
@@ -309,4 +310,29 @@ async fn a_server_that_is_not_up_is_unavailable_after_the_configured_retries() {
     assert_eq!(error.message, format!("SFTP 127.0.0.1:{port}: could not connect: Connection refused (os error 111) (gave up after 2 retries)"));
     // Two pauses, 0.1 s then 0.2 s.
     assert!(took >= Duration::from_millis(300) && took < Duration::from_secs(3), "{took:?}");
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_times_out() {
+    // Accepts connections and says nothing: no SSH banner ever comes.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let held: Vec<_> = silent.incoming().take(2).collect();
+        std::thread::sleep(Duration::from_secs(10));
+        drop(held);
+    });
+    let settings: SftpSettings = serde_json::from_value(serde_json::json!({
+        "host": "127.0.0.1", "port": port, "user": "nobody",
+        "host_key": "SHA256:n4hRbqaPYqPnbxD1IZwRwX2YXkWQhFd7bZ9ZFfVtD0M",
+        "connect_timeout_seconds": 0.3, "retries": 1, "retry_backoff_seconds": 0.05,
+    }))
+    .unwrap();
+    let store = SftpStore::new(settings, SftpCredentials::Password("x".into()));
+
+    let started = Instant::now();
+    let error = store.list("/in", &mut |_| {}).await.unwrap_err();
+    assert_eq!(error.kind, FileFailure::Unavailable);
+    assert_eq!(error.message, format!("SFTP 127.0.0.1:{port}: could not connect: no answer within 0.3s (gave up after 1 retry)"));
+    assert!(started.elapsed() >= Duration::from_millis(650), "{:?}", started.elapsed());
 }

@@ -146,7 +146,7 @@ impl Sshd {
     /// The user's password; only root can run an sshd that checks one (see the module's comment).
     pub fn password(&self) -> String {
         self.password.clone().expect(
-            "password login needs sshd running as root (it reads /etc/shadow); not root, this test cannot run: run the tests as root, as CI does",
+            "password login needs sshd running as root (only root reads /etc/shadow): not root, this test fails rather than pass without checking; run the tests as root",
         )
     }
 

@@ -73,14 +73,14 @@ pub async fn put(c: &Connection, address: &str, folder: &str, name: &str, bytes:
     }
     // EXCLUDE: if another uploader created the same temp name meanwhile, fail rather than mix bytes.
     let flags = OpenFlags::CREATE | OpenFlags::EXCLUDE | OpenFlags::WRITE;
-    let mut file = c.files.open_with_flags(temp.as_str(), flags).await.map_err(|e| request_failed(address, "uploading", &temp, &e))?;
+    let mut file = c.files.open_with_flags(temp.as_str(), flags).await.map_err(|e| request_failed(address, "uploading", &target, &e))?;
     let written = async {
         file.write_all(bytes).await?;
         file.shutdown().await
     }
     .await;
     if let Err(e) = written {
-        let error = stream_failed(address, "uploading", &temp, e);
+        let error = stream_failed(address, "uploading", &target, e);
         let _ = c.files.remove_file(temp.as_str()).await;
         return Err(error);
     }
