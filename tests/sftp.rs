@@ -109,6 +109,24 @@ async fn a_connection_dropped_mid_upload_leaves_nothing_under_the_final_name() {
     store.put(&folder, "big.x12", b"ISA*00*...~").await.unwrap();
     assert_eq!(names_in(&out), ["big.x12"]);
     assert_eq!(std::fs::read(out.join("big.x12")).unwrap(), b"ISA*00*...~");
+
+    // With a retry to spend, the same interruption costs nothing but time: the upload starts
+    // over on a new connection and the file arrives whole.
+    let patient = Arc::new(SftpStore::new(settings(&sshd, serde_json::json!({"retries": 1, "retry_backoff_seconds": 0.05})), key(&sshd)));
+    let big = b"ISA*00*retried~\n".repeat(4 * 1024 * 1024);
+    let upload = {
+        let (store, folder, big) = (patient.clone(), folder.clone(), big.clone());
+        tokio::spawn(async move { store.put(&folder, "again.x12", &big).await })
+    };
+    let temp = out.join(".again.x12.part");
+    while std::fs::metadata(&temp).map(|m| m.len()).unwrap_or(0) < 1024 * 1024 {
+        assert!(!upload.is_finished(), "the upload ended before it could be interrupted");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    sshd.drop_connections();
+    upload.await.unwrap().unwrap();
+    assert_eq!(names_in(&out), ["again.x12", "big.x12"]);
+    assert!(std::fs::read(out.join("again.x12")).unwrap() == big, "the retried upload is whole");
 }
 
 #[tokio::test]
