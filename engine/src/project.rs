@@ -23,6 +23,8 @@ pub struct System {
     pub next_link: Option<jmespath::Expression<'static>>,
     /// `def.key_shapes`, compiled.
     pub key_shapes: IndexMap<String, Arc<KeyShape>>,
+    /// What its files hold (file systems), or how a recorded answer reads (JSON by `records`).
+    pub format: Arc<dyn crate::format::RecordFormat>,
 }
 
 impl System {
@@ -76,7 +78,7 @@ impl Project {
         let mut filters: SystemFilters = Vec::new();
         let mut filter_locs = Vec::new();
         for file in files {
-            match load_system(&file) {
+            match load_system(&file, root) {
                 Ok((mut system, doc)) => {
                     system.catalogue.locate(&catalogue_name(root, &system));
                     for (name, text) in &system.def.filters {
@@ -102,7 +104,7 @@ impl Project {
     }
 }
 
-fn load_system(file: &Path) -> Result<(System, crate::load::Document), Vec<Diagnostic>> {
+fn load_system(file: &Path, root: &Path) -> Result<(System, crate::load::Document), Vec<Diagnostic>> {
     let (def, doc) = load_typed::<SystemDef>(file, SchemaKind::System)?;
     transport_keys(&def, &doc)?;
     let records = crate::expr::compile_selector(def.records.as_deref().unwrap_or("@"))
@@ -119,7 +121,8 @@ fn load_system(file: &Path) -> Result<(System, crate::load::Document), Vec<Diagn
         return Err(vec![Diagnostic::error(format!("the catalogue `{}` does not exist", def.catalogue)).at(doc.spans.value_loc("/catalogue"))]);
     }
     let (catalogue, _) = load_typed::<Catalogue>(&catalogue_path, SchemaKind::Catalogue)?;
-    Ok((System { def, catalogue, file: file.to_path_buf(), records, next_link, key_shapes }, doc))
+    let format = crate::format::compile(&def, &records, &doc, root)?;
+    Ok((System { def, catalogue, file: file.to_path_buf(), records, next_link, key_shapes, format }, doc))
 }
 
 /// An http system has the http transport's keys; a file system has none of them, and says where its files are.

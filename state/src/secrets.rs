@@ -45,4 +45,12 @@ impl State {
             .map(Some)
             .map_err(|_| StateError::new(format!("{}: secret {name} of connection {connection} is not text", self.path().display())))
     }
+
+    /// Forgets secret `name` of `connection` (a password replaced by a key, or the other way round).
+    pub fn remove_secret(&self, connection: &str, name: &str) -> Result<()> {
+        self.connection()
+            .execute("DELETE FROM secrets WHERE connection = ?1 AND name = ?2", params![connection, name])
+            .map_err(self.sqlite_error(format_args!("forgetting secret {name} of connection {connection}")))?;
+        Ok(())
+    }
 }

@@ -4,6 +4,7 @@
 //! browser on this machine, the redirect address (or its code) pasted on
 //! standard input, trades the code for tokens and stores them.
 
+mod files;
 mod paste;
 mod prompt;
 
@@ -32,9 +33,9 @@ pub fn run(root: Option<PathBuf>, options: &LiveOptions, name: String, client_id
     let put = |secret: &str, value: &str| setup.state.put_secret(&vault, &name, secret, value).map_err(|e| e.to_string());
     let rt = runtime()?;
     let Some(auth) = &system.def.auth else {
-        return Err(
-            format!("system `{system_name}` uses the {} transport: its credentials are not asked here yet", system.def.transport.as_str()).into()
-        );
+        // A file system: an SFTP password or key, or a folder.
+        files::connect(&setup, &rt, &name, system)?;
+        return Ok(ExitCode::SUCCESS);
     };
     match auth {
         AuthDef::Oauth2AuthorizationCode { authorize_url, token_url, lifetime_seconds, scope, authorize_params, .. } => {

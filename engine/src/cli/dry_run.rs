@@ -157,14 +157,14 @@ pub fn execute<E: From<String>>(
 ) -> Result<DryRunResult, E> {
     let page_size = project.systems.get(&flow.source.system).and_then(|s| s.def.page_size).unwrap_or(100).max(1) as usize;
     let source = match input {
-        Some(path) => FixtureSource::input(flow, path, page_size),
-        None => FixtureSource::fixtures(flow, fixtures, page_size),
+        Some(path) => FixtureSource::input(project, flow, path, page_size),
+        None => FixtureSource::fixtures(project, flow, fixtures, page_size),
     };
     let rt = tokio::runtime::Builder::new_current_thread().build().map_err(|e| E::from(format!("cannot start the runtime: {e}")))?;
     let mut access = FixtureAccess::new(project, fixtures);
     let mut runner = Runner::new(flow, &mut access);
     let recorded = Recorded::default();
-    let target = RecordingTarget { target: &flow.target, recorded: &recorded };
+    let target = RecordingTarget::of(project, &flow.target, &recorded, None);
     let write_back = RecordingWriteBack { recorded: &recorded };
     let dry = DrySettle { flow, settings: runner.settings().clone(), target: &target, write_back: &write_back, recorded: &recorded, rt: rt.handle() };
     let mut settler =

@@ -41,6 +41,8 @@ pub struct CompiledSource {
     pub key: Expr,
     pub alias: &'static str,
     pub filter: Option<Expr>,
+    /// For a file system: the names taken from its inbox (the flow's `pattern`, else the system's).
+    pub pattern: Option<String>,
 }
 
 impl CompiledFlow {
@@ -152,6 +154,12 @@ pub struct CompiledTarget {
     pub key_field: Option<String>,
     pub update_method: String,
     pub update_path: String,
+    /// How the target system is reached.
+    pub transport: crate::model::Transport,
+    /// For a file system: the name of each record's file (a template; None: `{entity}_{key}.{extension}`).
+    pub file: Option<Template>,
+    /// The ending of the target format's files (`x12`, `csv`, `json`).
+    pub extension: &'static str,
 }
 
 #[derive(Default)]

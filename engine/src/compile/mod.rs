@@ -130,6 +130,28 @@ fn build(project: &Project, loaded: &LoadedFlow, flow: &FlowFile, ctx: &mut Ctx)
     let mapping = compile_fields(ctx, "/mapping", &flow.mapping, &map_roots, schema);
 
     let rules = compile_rules(ctx, flow, alias);
+    let transport = target_system.map(|s| s.def.transport).unwrap_or_default();
+    let file = match (&target.file, transport) {
+        (Some(text), crate::model::Transport::Sftp | crate::model::Transport::Folder) => {
+            ctx.template("/target/file", text, &[alias, "settings", "lookup", "out"]).map(Some)
+        }
+        (Some(_), crate::model::Transport::Http) => {
+            ctx.error(
+                Diagnostic::error(format!("`file` names the file a record is written to; `{}` is an http system", target.system))
+                    .at(ctx.spans.key_loc("/target/file")),
+            );
+            None
+        }
+        (None, _) => Some(None),
+    };
+    let source_transport = source_system.map(|s| s.def.transport).unwrap_or_default();
+    if source.pattern.is_some() && source_transport == crate::model::Transport::Http {
+        ctx.error(
+            Diagnostic::error(format!("`pattern` names the files a flow takes; `{}` is an http system", source.system))
+                .at(ctx.spans.key_loc("/source/pattern")),
+        );
+    }
+    let pattern = source.pattern.clone().or_else(|| source_system.and_then(|s| s.def.files.as_ref()).map(|f| f.pattern.clone()));
 
     let exists = compile_exists(project, ctx, flow, alias);
 
@@ -167,6 +189,7 @@ fn build(project: &Project, loaded: &LoadedFlow, flow: &FlowFile, ctx: &mut Ctx)
                 Some(None) => return None,
                 None => None,
             },
+            pattern,
         },
         settings,
         lookups,
@@ -182,6 +205,9 @@ fn build(project: &Project, loaded: &LoadedFlow, flow: &FlowFile, ctx: &mut Ctx)
             key_field: target_entity.and_then(|e| e.key.clone()),
             update_method: target_system.map(|s| s.def.update_method.clone()).unwrap_or_default(),
             update_path: target_system.map(|s| s.def.update_path.clone()).unwrap_or_default(),
+            transport,
+            file: file?,
+            extension: target_system.and_then(|s| s.def.format.as_ref()).map_or("json", crate::format::FormatDef::extension),
         },
         after,
         schedule,

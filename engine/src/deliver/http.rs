@@ -30,6 +30,7 @@ impl Target for HttpTarget<'_> {
                         Some(s) => one_record(&s.records, answer.body),
                         None => answer.body,
                     },
+                    written: None,
                 }),
                 Err(CallError::Refused { status, message }) => {
                     let title = self.project.systems.get(&request.system).map_or(request.system.as_str(), |s| s.def.title.as_str());

@@ -2,12 +2,14 @@
 //! and the target port that sends it: HTTP (`http.rs`), or recorded for a
 //! dry-run (`recording.rs`), which answers what the target would.
 
+mod files;
 mod http;
 mod recording;
 mod request;
 
+pub use files::FileTarget;
 pub use http::HttpTarget;
-pub use recording::{Recorded, RecordingTarget, RecordingWriteBack};
+pub use recording::{FileTargetShape, Recorded, RecordingTarget, RecordingWriteBack};
 pub use request::{PlannedRequest, create, update};
 
 use minijinja::Value;
@@ -19,6 +21,15 @@ pub use crate::transport::files::Fut;
 #[derive(Debug, Clone)]
 pub struct Delivered {
     pub answer: serde_json::Value,
+    /// The file written (file targets): its path and exact bytes, which a dry-run shows.
+    pub written: Option<Written>,
+}
+
+/// A file a delivery wrote (or, in a dry-run, would write).
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub name: String,
+    pub bytes: Vec<u8>,
 }
 
 /// Why a delivery did not end with an answer, by what happens next.

@@ -31,6 +31,32 @@ impl Recorded {
 pub struct RecordingTarget<'a> {
     pub target: &'a CompiledTarget,
     pub recorded: &'a Recorded,
+    /// For a file target: how its files are written, so the dry-run shows their exact bytes.
+    pub files: Option<FileTargetShape<'a>>,
+}
+
+/// What a file target writes with. Control numbers are 1 (a dry-run allocates none).
+pub struct FileTargetShape<'a> {
+    pub format: &'a dyn crate::format::RecordFormat,
+    pub envelope: Option<&'a crate::format::x12::EnvelopeConfig>,
+    pub outbox: String,
+}
+
+impl<'a> RecordingTarget<'a> {
+    /// The recording target of `flow`'s target in `project` (a file target writes its bytes).
+    pub fn of(
+        project: &'a crate::project::Project,
+        target: &'a CompiledTarget,
+        recorded: &'a Recorded,
+        envelope: Option<&'a crate::format::x12::EnvelopeConfig>,
+    ) -> Self {
+        let files = project.systems.get(&target.system).filter(|s| s.def.transport != crate::model::Transport::Http).map(|s| FileTargetShape {
+            format: &*s.format,
+            envelope,
+            outbox: s.def.files.as_ref().and_then(|f| f.outbox.clone()).unwrap_or_else(|| "/".into()),
+        });
+        RecordingTarget { target, recorded, files }
+    }
 }
 
 impl Target for RecordingTarget<'_> {
@@ -46,7 +72,17 @@ impl Target for RecordingTarget<'_> {
                 answer
             }
         };
-        Box::pin(std::future::ready(Ok(Delivered { answer })))
+        let Some(files) = &self.files else { return Box::pin(std::future::ready(Ok(Delivered { answer, written: None }))) };
+        let record = request.body.as_ref().map(crate::value::to_json).unwrap_or_default();
+        let control = crate::format::Control { interchange: 1, group: 1 };
+        let written = files.format.write(std::slice::from_ref(&record), files.envelope, control).map(|bytes| {
+            let name = crate::transport::files::join(&files.outbox, &request.path);
+            super::Written { name, bytes }
+        });
+        Box::pin(std::future::ready(match written {
+            Ok(w) => Ok(Delivered { answer: serde_json::json!({"file": w.name, "bytes": w.bytes.len()}), written: Some(w) }),
+            Err(reason) => Err(DeliverError::Refused { reason }),
+        }))
     }
 }
 

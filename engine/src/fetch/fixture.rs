@@ -10,11 +10,21 @@ use minijinja::Value;
 use super::{FetchError, Fut, InputError, One, Pages, RecordReader, Source, SourcePage, key_of, source_call};
 use crate::access::{FixtureAccess, read_records};
 use crate::compile::CompiledFlow;
+use crate::format::RecordFormat;
+use crate::project::Project;
+
+/// The format of the flow's source system when it is a file system.
+fn file_format<'p>(project: &'p Project, flow: &CompiledFlow) -> Option<&'p dyn RecordFormat> {
+    let system = project.systems.get(&flow.source.system)?;
+    (system.def.transport != crate::model::Transport::Http).then_some(&*system.format)
+}
 
 pub struct FixtureSource<'f> {
     flow: &'f CompiledFlow,
     from: From,
     page_size: usize,
+    /// The source system's file format, when it is a file system: its files are read by it.
+    format: Option<&'f dyn RecordFormat>,
 }
 
 enum From {
@@ -26,18 +36,29 @@ enum From {
 
 impl<'f> FixtureSource<'f> {
     /// The records a live run would fetch, answered from the fixtures in `dir`.
-    pub fn fixtures(flow: &'f CompiledFlow, dir: &Path, page_size: usize) -> Self {
-        let file = FixtureAccess::file_of(dir, &flow.source.system, &flow.source.get);
-        FixtureSource { flow, from: From::Fixtures(file), page_size: page_size.max(1) }
+    /// A file system's fixture is a file in its format: `fixtures/<system>/<get>.<extension>`.
+    pub fn fixtures(project: &'f Project, flow: &'f CompiledFlow, dir: &Path, page_size: usize) -> Self {
+        let format = file_format(project, flow);
+        let file = match format {
+            Some(f) => dir.join(&flow.source.system).join(format!("{}.{}", flow.source.get.trim_start_matches('/').replace('/', "_"), f.extension())),
+            None => FixtureAccess::file_of(dir, &flow.source.system, &flow.source.get),
+        };
+        FixtureSource { flow, from: From::Fixtures(file), page_size: page_size.max(1), format }
     }
 
-    /// The records of an input file (a JSON array, JSON lines, or a recorded answer).
-    pub fn input(flow: &'f CompiledFlow, path: &Path, page_size: usize) -> Self {
-        FixtureSource { flow, from: From::Input(path.to_path_buf()), page_size: page_size.max(1) }
+    /// The records of an input file: in the source's format for a file system (an X12
+    /// file for an X12 source), else a JSON array, JSON lines, or a recorded answer.
+    pub fn input(project: &'f Project, flow: &'f CompiledFlow, path: &Path, page_size: usize) -> Self {
+        FixtureSource { flow, from: From::Input(path.to_path_buf()), page_size: page_size.max(1), format: file_format(project, flow) }
     }
 
     /// Every record, read ahead of the paging (fixture files are small; input files stream).
-    fn reader(&self) -> Result<Box<dyn Iterator<Item = Result<Value, InputError>> + Send>, FetchError> {
+    fn reader(&self) -> Result<Box<dyn Iterator<Item = Result<Value, InputError>> + Send + '_>, FetchError> {
+        if let (Some(format), From::Fixtures(path) | From::Input(path)) = (self.format, &self.from) {
+            let name = crate::diagnostic::display_path(path);
+            let file = std::fs::File::open(path).map_err(|e| FetchError(format!("cannot read {name}: {e}")))?;
+            return format.read(Box::new(std::io::BufReader::with_capacity(256 * 1024, file)), &name).map_err(|e| FetchError(e.0));
+        }
         match &self.from {
             From::Fixtures(file) => {
                 let records = read_records(file, Some(&self.flow.source.records)).map_err(|e| FetchError(e.message))?;
@@ -52,7 +73,7 @@ impl<'f> FixtureSource<'f> {
 
 struct FixturePages<'f> {
     source: &'f FixtureSource<'f>,
-    items: Option<Box<dyn Iterator<Item = Result<Value, InputError>> + Send>>,
+    items: Option<Box<dyn Iterator<Item = Result<Value, InputError>> + Send + 'f>>,
     started: bool,
 }
 

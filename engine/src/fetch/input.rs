@@ -19,7 +19,7 @@ impl std::fmt::Display for InputError {
 /// response is read whole and unwrapped with the source's `records` selector.
 /// A bad line is an error item naming its line; the following lines go on.
 pub enum RecordReader {
-    Lines { reader: BufReader<File>, name: String, line: usize, buf: String },
+    Lines { reader: Box<dyn BufRead + Send>, name: String, line: usize, buf: String },
     Whole { records: std::vec::IntoIter<Value> },
 }
 
@@ -30,8 +30,17 @@ impl RecordReader {
     /// - anything else is read whole: an array of records, or a response the selector unwraps.
     pub fn open(path: &Path, selector: &jmespath::Expression<'static>) -> Result<RecordReader, InputError> {
         let name = crate::diagnostic::display_path(path);
+        let file = File::open(path).map_err(|e| InputError(format!("cannot read {name}: {e}")))?;
+        Self::from_reader(Box::new(BufReader::with_capacity(256 * 1024, file)), name, selector)
+    }
+
+    /// The same, from bytes being read (a file of a file transport); `name` names it in errors.
+    pub fn from_reader(
+        mut reader: Box<dyn BufRead + Send>,
+        name: String,
+        selector: &jmespath::Expression<'static>,
+    ) -> Result<RecordReader, InputError> {
         let cannot = |e: std::io::Error| InputError(format!("cannot read {name}: {e}"));
-        let mut reader = BufReader::with_capacity(256 * 1024, File::open(path).map_err(cannot)?);
         let (first_is_object, more_lines) = {
             let buf = reader.fill_buf().map_err(cannot)?;
             let text = String::from_utf8_lossy(buf);

@@ -5,11 +5,13 @@
 //! and input files for dry-runs and tests (`fixture.rs`); the journal's
 //! stored records (`stored.rs`) for replays and records left in doubt.
 
+mod files;
 mod fixture;
 mod http;
 mod input;
 mod stored;
 
+pub use files::{FileJournal, FileSource};
 pub use fixture::FixtureSource;
 pub use http::{HttpSource, one_record};
 pub use input::{InputError, RecordReader, not_json};

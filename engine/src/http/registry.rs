@@ -25,13 +25,18 @@ pub struct Registry {
     vault: Result<Arc<Vault>, String>,
     systems: HashMap<String, crate::model::SystemDef>,
     open: Mutex<HashMap<String, Arc<Connection>>>,
+    /// File stores (sftp, folder connections) opened so far: one per connection, reused by every run.
+    pub(crate) stores: std::sync::Mutex<HashMap<String, Arc<dyn crate::transport::files::FileStore>>>,
+    /// The connections file's folder: a `folder` connection's path is relative to it.
+    pub(crate) dir: std::path::PathBuf,
     /// Ends every connection's waits (retries, rate-limit windows) when the engine stops.
     shutdown: Shutdown,
 }
 
 impl Registry {
-    pub fn load(project: &Project, file: &Path, state: Arc<State>, vault: Result<Arc<Vault>, String>) -> Result<Registry, Vec<Diagnostic>> {
-        let (file, doc) = load_typed::<ConnectionsFile>(file, SchemaKind::Connections)?;
+    pub fn load(project: &Project, path: &Path, state: Arc<State>, vault: Result<Arc<Vault>, String>) -> Result<Registry, Vec<Diagnostic>> {
+        let (file, doc) = load_typed::<ConnectionsFile>(path, SchemaKind::Connections)?;
+        let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
         let mut problems = Vec::new();
         for (name, c) in &file.connections {
             let system = c.system.clone().unwrap_or_else(|| name.clone());
@@ -39,7 +44,11 @@ impl Registry {
             match project.systems.get(&system) {
                 None => problems.push(Diagnostic::error(format!("connection `{name}`: unknown system `{system}`")).at(at)),
                 Some(s) => {
-                    if let Err(e) = host_of_def(name, c, &s.def) {
+                    let problem = match s.def.transport {
+                        crate::model::Transport::Http => host_of_def(name, c, &s.def).err(),
+                        transport => crate::transport::stores::settings_problem(name, c, transport),
+                    };
+                    if let Some(e) = problem {
                         problems.push(Diagnostic::error(e).at(at));
                     }
                 }
@@ -49,7 +58,16 @@ impl Registry {
             return Err(problems);
         }
         let systems = project.systems.iter().map(|(n, s)| (n.clone(), s.def.clone())).collect();
-        Ok(Registry { file, state, vault, systems, open: Mutex::new(HashMap::new()), shutdown: Shutdown::default() })
+        Ok(Registry {
+            file,
+            state,
+            vault,
+            systems,
+            open: Mutex::new(HashMap::new()),
+            stores: std::sync::Mutex::new(HashMap::new()),
+            dir,
+            shutdown: Shutdown::default(),
+        })
     }
 
     /// The signal that ends this registry's waits; a registry built by
@@ -102,11 +120,11 @@ impl Registry {
         list
     }
 
-    fn vault(&self) -> Result<&Arc<Vault>, CallError> {
+    pub(crate) fn vault(&self) -> Result<&Arc<Vault>, CallError> {
         self.vault.as_ref().map_err(|message| CallError::Stop { message: message.clone() })
     }
 
-    fn secret(&self, connection: &str, name: &str) -> Result<String, CallError> {
+    pub(crate) fn secret(&self, connection: &str, name: &str) -> Result<String, CallError> {
         let vault = self.vault()?;
         match self.state.secret(vault, connection, name) {
             Ok(Some(s)) => Ok(s),

@@ -38,6 +38,15 @@ pub struct ConnectionDef {
     /// Retries of a failed call (429, 5xx, timeouts of reads; default 5).
     #[serde(default)]
     pub retries: Option<u32>,
+    /// An SFTP server (systems of the sftp transport): host, port, user and the pinned host key.
+    #[serde(default)]
+    pub sftp: Option<crate::transport::sftp::SftpSettings>,
+    /// A local folder (systems of the folder transport), relative to the project folder.
+    #[serde(default)]
+    pub folder: Option<String>,
+    /// Who sends X12 interchanges to whom (systems whose format is x12): ids, qualifiers, usage, separators.
+    #[serde(default)]
+    pub x12: Option<crate::format::x12::EnvelopeConfig>,
     /// How many times faster the server's clock runs than real time. Only sandboxes run fast
     /// clocks (to try hours of rate limits and token expiry in seconds); default 1.
     #[serde(default)]

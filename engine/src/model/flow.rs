@@ -95,6 +95,9 @@ pub struct Source {
     /// Name the record is known by in expressions (default `record`).
     #[serde(rename = "as")]
     pub alias: Option<String>,
+    /// For a system of a file transport: the names this flow takes from the system's inbox,
+    /// a glob (default: the system's `files.pattern`), e.g. `855_*.x12`.
+    pub pattern: Option<String>,
     /// Expression; records for which it is false are ignored (not blocked).
     #[serde(rename = "where")]
     pub filter: Option<String>,
@@ -205,6 +208,9 @@ pub struct Target {
     pub method: Option<String>,
     /// Request path when it differs from the entity path.
     pub path: Option<String>,
+    /// For a system of a file transport: the name of the file each record is written to, a
+    /// template (e.g. `PO_{{ out.BEG.BEG03 }}.x12`; default `{entity}_{key}.{extension}`).
+    pub file: Option<String>,
 }
 
 /// Requests written back to the source system.

@@ -44,6 +44,8 @@ pub struct SystemDef {
     pub records: Option<String>,
     /// Where a file system's files are: folders, names, what becomes of a processed file. (sftp, folder)
     pub files: Option<FilesDef>,
+    /// What a file system's files hold: `json` (default), `x12`, or `{ csv: { columns: [...] } }`. (sftp, folder)
+    pub format: Option<crate::format::FormatDef>,
     /// Entity catalogue (fields per entity), relative to this file.
     pub catalogue: String,
     /// Method of an update of an existing record (default PUT).

@@ -23,7 +23,13 @@ pub fn render_outcome(o: &Outcome) -> String {
     let _ = write!(out, "{style}{mark} {word:<8}{style:#} {BOLD}{}{BOLD:#}", o.key);
     match o.status {
         Status::Ready => {
-            if let Some(r) = &o.request {
+            if let (Some(r), Some(w)) = (&o.request, &o.written) {
+                // A file target: the exact bytes of the file, as they would be written.
+                let _ = writeln!(out, "  {} {} {} ({} bytes)", r.method, r.system, w.name, w.bytes.len());
+                for line in String::from_utf8_lossy(&w.bytes).lines() {
+                    let _ = writeln!(out, "    {line}");
+                }
+            } else if let Some(r) = &o.request {
                 let _ = writeln!(out, "  {} {} {}", r.method, r.system, r.path);
                 if let Some(body) = &r.body {
                     for line in pretty(body).lines() {

@@ -31,6 +31,7 @@ impl DrySettle<'_> {
                     let (writes, problems) = crate::write_back::plan_sent(self.flow, &self.settings, ctx, &delivered.answer);
                     o.write_backs = writes;
                     o.reasons.extend(problems);
+                    o.written = delivered.written;
                 }
                 Err(e) => o.reasons.push(super::Reason::new(super::ReasonKind::Call, e.to_string(), "")),
             }

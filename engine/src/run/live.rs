@@ -19,6 +19,7 @@
 
 mod choose;
 mod lifecycle;
+mod ports;
 mod report;
 mod reserve;
 mod settle;
@@ -38,8 +39,8 @@ use super::outcome::{Outcome, Status};
 use super::runner::Runner;
 use crate::access::{Asker, HttpAccess};
 use crate::compile::CompiledFlow;
-use crate::deliver::{HttpTarget, Recorded, RecordingTarget, RecordingWriteBack};
-use crate::fetch::{HttpSource, Pages, Source, StoredPages};
+use crate::deliver::{Recorded, RecordingTarget, RecordingWriteBack};
+use crate::fetch::{Pages, StoredPages};
 use crate::http::{Registry, Shutdown};
 use crate::project::Project;
 use crate::write_back::HttpWriteBack;
@@ -90,11 +91,11 @@ impl Live<'_> {
         let mut access = HttpAccess::new(asker.clone(), self.rt.clone(), stop.clone());
         let mut runner = Runner::new(self.flow, &mut access);
         let settings = runner.settings().clone();
-        let source = HttpSource::new(self.project, self.flow, self.registry.clone()).map_err(|e| e.0)?;
-        let target = HttpTarget { project: self.project, registry: self.registry.clone() };
+        let source = self.source(Some(run)).map_err(|e| e.0)?;
+        let target = self.target()?;
         let write_back = HttpWriteBack { registry: self.registry.clone() };
         let doubt: HashSet<String> = in_doubt.iter().cloned().collect();
-        let settle = Settle { live: self, run, asker: &asker, settings: &settings, doubt: &doubt, target: &target, write_back: &write_back };
+        let settle = Settle { live: self, run, asker: &asker, settings: &settings, doubt: &doubt, target: &*target, write_back: &write_back };
         let mut settler = LiveSettler { live: self, settle, report, progress, stop: &stop, done: HashSet::new(), finished: 0 };
         let mut driver = Driver { runner: &mut runner, rt: &self.rt, batch: BATCH, position: 0, fetched: 0 };
         // Records left in doubt by an earlier run go first, from the journal:
@@ -107,7 +108,13 @@ impl Live<'_> {
                 parts.push((source.list(), true));
             }
             Records::Stored(keys) => parts.push((Box::new(StoredPages::new(&self.state, &self.flow.name, keys, BATCH)), false)),
-            Records::Chosen(keys) => match self.rt.block_on(fetch_each(&source, &keys)) {
+            Records::Chosen(_) if self.source_is_files() => {
+                return Err(format!(
+                    "the records of {} come in files, not one by one: run the flow to take the new files, or replay keys from the journal",
+                    self.flow.source.system
+                ));
+            }
+            Records::Chosen(keys) => match self.rt.block_on(fetch_each(&*source, &keys)) {
                 Some(Ok((found, missing))) => {
                     settler.missing(missing);
                     parts.push((Box::new(InHand(Some(found))), true));
@@ -142,9 +149,9 @@ impl Live<'_> {
         let asker = Arc::new(Asker::new(self.project, self.registry.clone()));
         let mut access = HttpAccess::new(asker, self.rt.clone(), stop.clone());
         let mut runner = Runner::new(self.flow, &mut access);
-        let source = HttpSource::new(self.project, self.flow, self.registry.clone()).map_err(|e| e.0)?;
+        let source = self.source(None).map_err(|e| e.0)?;
         let recorded = Recorded::default();
-        let target = RecordingTarget { target: &self.flow.target, recorded: &recorded };
+        let target = RecordingTarget::of(self.project, &self.flow.target, &recorded, None);
         let write_back = RecordingWriteBack { recorded: &recorded };
         let settings = runner.settings().clone();
         let dry = DrySettle { flow: self.flow, settings, target: &target, write_back: &write_back, recorded: &recorded, rt: &self.rt };
@@ -153,7 +160,7 @@ impl Live<'_> {
         let mut missing = Vec::new();
         let driven = match records {
             Records::Fetch => driver.drive(&mut *source.list(), &mut collect),
-            Records::Chosen(keys) => match self.rt.block_on(fetch_each(&source, &keys)) {
+            Records::Chosen(keys) => match self.rt.block_on(fetch_each(&*source, &keys)) {
                 Some(found) => {
                     let (found, not_had) = found.map_err(|e| e.0)?;
                     missing.extend(not_had.into_iter().map(|m| (m.key, m.why)));

@@ -39,6 +39,8 @@ pub struct Outcome {
     pub message: Option<String>,
     pub found: Option<Value>,
     pub write_backs: Vec<PlannedRequest>,
+    /// The file a file target would be given (a dry-run shows its exact bytes).
+    pub written: Option<crate::deliver::Written>,
     /// What a live run needs to plan write-backs after delivery (kept only when asked for).
     pub context: Option<Box<Context>>,
 }
@@ -108,6 +110,9 @@ impl serde::Serialize for Outcome {
         }
         if !self.write_backs.is_empty() {
             m.serialize_entry("write_back", &self.write_backs)?;
+        }
+        if let Some(w) = &self.written {
+            m.serialize_entry("file", &serde_json::json!({"name": w.name, "content": String::from_utf8_lossy(&w.bytes)}))?;
         }
         m.end()
     }

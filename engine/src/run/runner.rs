@@ -257,6 +257,7 @@ impl<'f> Runner<'f> {
             message: None,
             found: None,
             write_backs: Vec::new(),
+            written: None,
             context: None,
         };
         if w.ignored {
@@ -326,9 +327,14 @@ impl<'f> Runner<'f> {
                 }
                 _ => deliver::create(&self.flow.target, w.out.clone()),
             };
-            outcome.status = Status::Ready;
-            outcome.request = Some(request);
-            return outcome;
+            match self.file_of(request, &w.key, &scope) {
+                Ok(request) => {
+                    outcome.status = Status::Ready;
+                    outcome.request = Some(request);
+                    return outcome;
+                }
+                Err(reason) => w.reasons.push(reason),
+            }
         }
 
         dedupe(&mut w.reasons);
@@ -346,6 +352,35 @@ impl<'f> Runner<'f> {
         }
         outcome.reasons = w.reasons;
         outcome
+    }
+}
+
+impl Runner<'_> {
+    /// For a file target, the request names the file the record is written to:
+    /// the flow's `file` template, else `{entity}_{key}.{extension}`. A name
+    /// that is not a plain file name (a `/`, `..`) is refused: record data
+    /// never chooses another folder.
+    fn file_of(&self, mut request: deliver::PlannedRequest, key: &str, scope: &Scope) -> Result<deliver::PlannedRequest, Reason> {
+        let target = &self.flow.target;
+        if target.transport == crate::model::Transport::Http {
+            return Ok(request);
+        }
+        let name = match &target.file {
+            Some(t) => t.render(scope).map_err(|e| {
+                let kind = if reason::template_reads_record(t) { ReasonKind::Record } else { ReasonKind::Flow };
+                Reason::new(kind, format!("the file name `{}`: {e}", t.text), "")
+            })?,
+            None => {
+                let key: String = key.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '.') { c } else { '_' }).collect();
+                format!("{}_{key}.{}", target.entity, target.extension)
+            }
+        };
+        if !crate::transport::files::plain_name(&name) {
+            return Err(Reason::new(ReasonKind::Record, format!("the file name `{name}` is not a plain file name (no `/`, `\\` or `..`)"), ""));
+        }
+        request.method = "PUT".into();
+        request.path = name;
+        Ok(request)
     }
 }
 

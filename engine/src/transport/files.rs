@@ -76,3 +76,56 @@ pub trait FileStore: Send + Sync {
 pub fn join(folder: &str, name: &str) -> String {
     format!("{}/{}", folder.trim_end_matches('/'), name.trim_start_matches('/'))
 }
+
+/// A name that stays in its folder: not empty, no separators, not `.` or `..`, no control characters.
+pub fn plain_name(name: &str) -> bool {
+    !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\']) && !name.chars().any(char::is_control)
+}
+
+/// Whether `name` matches a glob: `*` any run of characters, `?` one character, anything else itself.
+pub fn glob_match(pattern: &str, name: &str) -> bool {
+    let (p, n): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
+    // The classic two-pointer match with one backtrack point: linear in practice, no recursion.
+    let (mut pi, mut ni, mut star, mut mark) = (0, 0, None, 0);
+    while ni < n.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
+            pi += 1;
+            ni += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ni;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ni = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_match_whole_names() {
+        assert!(glob_match("*.x12", "850_1.x12"));
+        assert!(!glob_match("*.x12", "850_1.x12.part"));
+        assert!(glob_match("855_??.x12", "855_01.x12"));
+        assert!(!glob_match("855_??.x12", "855_1.x12"));
+        assert!(glob_match("*", ""));
+        assert!(glob_match("a*b*c", "aXbYbZc"));
+        assert!(!glob_match("a*b*c", "aXbYbZ"));
+    }
+
+    #[test]
+    fn plain_names_stay_in_their_folder() {
+        assert!(plain_name("PO_1.x12"));
+        for bad in ["", ".", "..", "../x", "a/b", "a\\b", "a\nb"] {
+            assert!(!plain_name(bad), "{bad:?}");
+        }
+    }
+}

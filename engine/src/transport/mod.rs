@@ -6,3 +6,4 @@
 pub mod files;
 pub mod folder;
 pub mod sftp;
+pub mod stores;

@@ -35,7 +35,12 @@ impl Live<'_> {
         // Credentials that cannot be read (no key, another key) end the
         // command before a run is recorded; nothing is called yet.
         for system in self.flow.systems() {
-            self.rt.block_on(self.registry.connection(system)).map_err(|e| e.to_string())?;
+            let http = self.project.systems.get(system).is_none_or(|s| s.def.transport == crate::model::Transport::Http);
+            if http {
+                self.rt.block_on(self.registry.connection(system)).map_err(|e| e.to_string())?;
+            } else {
+                self.registry.store(system).map_err(|e| e.to_string())?;
+            }
         }
         // Connections are shared by every run of a serving engine: this run's
         // share is what they counted while it ran.

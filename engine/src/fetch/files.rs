@@ -1,0 +1,220 @@
+//! The source port over a file store (SFTP, a local folder): the files of the
+//! system's inbox whose names match the flow's pattern, oldest name first,
+//! each read through the system's format, page by page.
+//!
+//! In a live run each file is copied to a spool file while its SHA-256 is
+//! taken, and journaled (name, size, hash) before any of its records runs;
+//! the same content, under any name, is never processed twice. The driver
+//! asks for the next page only once the page before is settled, so when a
+//! file's records run out every record of it is journaled: only then is the
+//! file finished in the journal and archived or deleted on the store.
+
+use std::collections::VecDeque;
+use std::io::{BufReader, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use flowmap_state::{Disposal, FileBegin, State};
+use sha2::Digest;
+
+use super::{FetchError, Fut, One, Pages, Source, SourcePage};
+use crate::compile::CompiledFlow;
+use crate::format::{FileRecords, RecordFormat};
+use crate::model::Processed;
+use crate::transport::files::{FileStore, RemoteFile, glob_match, join};
+
+pub struct FileSource<'a> {
+    pub flow: &'a CompiledFlow,
+    pub store: Arc<dyn FileStore>,
+    pub format: &'a dyn RecordFormat,
+    pub inbox: String,
+    pub processed: Processed,
+    /// A live run's journal; without it (a preview) files are read, never journaled or moved.
+    pub journal: Option<FileJournal<'a>>,
+    pub page_size: usize,
+}
+
+pub struct FileJournal<'a> {
+    pub state: &'a State,
+    pub run: i64,
+    /// Where downloads are spooled while they are hashed and read.
+    pub spool: PathBuf,
+}
+
+impl FileSource<'_> {
+    fn failed(&self, what: &str, e: impl std::fmt::Display) -> FetchError {
+        FetchError(format!("{what} {} {}: {e}", self.flow.source.system, self.inbox))
+    }
+}
+
+/// The file whose records are being taken.
+struct Current<'a> {
+    id: Option<i64>,
+    path: String,
+    records: FileRecords<'a>,
+    count: u64,
+    /// Records of it that could not be read (reported in the run, each with its line).
+    unreadable: u64,
+}
+
+struct FilePages<'s> {
+    source: &'s FileSource<'s>,
+    names: Option<VecDeque<RemoteFile>>,
+    current: Option<Current<'s>>,
+}
+
+impl Source for FileSource<'_> {
+    fn list(&self) -> Box<dyn Pages + '_> {
+        Box::new(FilePages { source: self, names: None, current: None })
+    }
+
+    /// A file holds records of many keys: chosen keys are picked from the listing
+    /// by whoever asks (a live run refuses them, see `run/live/choose.rs`).
+    fn get_one<'b>(&'b self, _key: &'b str) -> Option<Fut<'b, Result<One, FetchError>>> {
+        None
+    }
+}
+
+impl<'s> Pages for FilePages<'s> {
+    fn next_page(&mut self) -> Fut<'_, Result<Option<SourcePage>, FetchError>> {
+        Box::pin(async move {
+            let source = self.source;
+            loop {
+                if let Some(current) = &mut self.current {
+                    let items: Vec<_> = current.records.by_ref().take(source.page_size.max(1)).collect();
+                    if !items.is_empty() {
+                        current.count += items.len() as u64;
+                        current.unreadable += items.iter().filter(|i| i.is_err()).count() as u64;
+                        return Ok(Some(SourcePage { items, call: None }));
+                    }
+                    // Every record of the file was settled before this page was asked for.
+                    if let Some(current) = self.current.take() {
+                        source.done(current).await?;
+                    }
+                }
+                if self.names.is_none() {
+                    self.names = Some(source.names().await?);
+                }
+                let Some(file) = self.names.as_mut().and_then(VecDeque::pop_front) else { return Ok(None) };
+                self.current = source.open(file).await?;
+            }
+        })
+    }
+}
+
+impl<'s> FileSource<'s> {
+    /// The names the flow takes from the inbox, in name order (partners number their files).
+    async fn names(&self) -> Result<VecDeque<RemoteFile>, FetchError> {
+        let pattern = self.flow.source.pattern.as_deref().unwrap_or("*");
+        let mut names = Vec::new();
+        let mut keep = |f: RemoteFile| {
+            if glob_match(pattern, &f.name) && !crate::transport::sftp::is_temp_name(&f.name) {
+                names.push(f);
+            }
+        };
+        self.store.list(&self.inbox, &mut keep).await.map_err(|e| self.failed("listing", e))?;
+        names.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(names.into())
+    }
+
+    /// Downloads, journals and opens one file; None when it is not to be processed (done before).
+    async fn open(&'s self, file: RemoteFile) -> Result<Option<Current<'s>>, FetchError> {
+        let path = join(&self.inbox, &file.name);
+        let Some(journal) = &self.journal else {
+            // A preview reads the file into memory: nothing is journaled, spooled or moved.
+            let mut bytes = Vec::new();
+            self.store.read(&path, &mut bytes).await.map_err(|e| self.failed("reading", e))?;
+            let records = self.format.read(Box::new(std::io::Cursor::new(bytes)), &path).map_err(|e| FetchError(e.0))?;
+            return Ok(Some(Current { id: None, path, records, count: 0, unreadable: 0 }));
+        };
+        std::fs::create_dir_all(&journal.spool).map_err(|e| FetchError(format!("cannot create {}: {e}", journal.spool.display())))?;
+        let spool = journal.spool.join(format!("{}-{}.part", journal.run, random_suffix()));
+        let mut hashing = Hashing {
+            file: std::fs::File::create(&spool).map_err(|e| FetchError(format!("cannot create {}: {e}", spool.display())))?,
+            sha: sha2::Sha256::new(),
+        };
+        let read = self.store.read(&path, &mut hashing).await;
+        let Hashing { file: written, sha } = hashing;
+        drop(written);
+        // Once open for reading, the spool file is unlinked: it goes when the run is done with it, or dies.
+        let opened = std::fs::File::open(&spool);
+        let _ = std::fs::remove_file(&spool);
+        let size = read.map_err(|e| self.failed("reading", e))?;
+        let opened = opened.map_err(|e| FetchError(format!("cannot read {}: {e}", spool.display())))?;
+        let hash: [u8; 32] = sha.finalize().into();
+        let begun = journal.state.begin_file(&self.flow.name, &file.name, size, &hash, journal.run).map_err(|e| FetchError(e.to_string()))?;
+        let id = match begun {
+            FileBegin::New { id } | FileBegin::Unfinished { id } => id,
+            FileBegin::InThisRun { name, .. } => {
+                tracing::warn!(file = %path, "{path} holds the same bytes as {name}, taken in this run: left for the next run to dispose of");
+                return Ok(None);
+            }
+            FileBegin::Done { id, name } => {
+                tracing::warn!(file = %path, "{path} holds the same bytes as {name}, processed before: not processed again");
+                self.dispose(id, &path).await;
+                return Ok(None);
+            }
+        };
+        let records = self.format.read(Box::new(BufReader::with_capacity(256 * 1024, opened)), &path).map_err(|e| FetchError(e.0))?;
+        Ok(Some(Current { id: Some(id), path, records, count: 0, unreadable: 0 }))
+    }
+
+    /// A file whose every record is settled: finished in the journal, then archived or deleted.
+    async fn done(&self, current: Current<'_>) -> Result<(), FetchError> {
+        let (Some(journal), Some(id)) = (&self.journal, current.id) else { return Ok(()) };
+        journal.state.finish_file(id, current.count).map_err(|e| FetchError(e.to_string()))?;
+        // A file with records that could not be read is never deleted: its bytes are
+        // the only copy of those records. It goes to `unreadable/` beside the inbox instead.
+        let keep = (current.unreadable > 0 && self.processed == Processed::Delete).then(|| join(&self.inbox, "unreadable"));
+        if let Some(folder) = &keep {
+            tracing::warn!(file = %current.path, "{} of {} records of {} could not be read: the file is kept in {folder}", current.unreadable, current.count, current.path);
+        }
+        self.dispose_as(id, &current.path, keep).await;
+        Ok(())
+    }
+
+    /// Archives or deletes a processed file; a failure is logged, and the next run, finding it done, tries again.
+    async fn dispose(&self, id: i64, path: &str) {
+        self.dispose_as(id, path, None).await
+    }
+
+    async fn dispose_as(&self, id: i64, path: &str, keep_in: Option<String>) {
+        let Some(journal) = &self.journal else { return };
+        let archive = keep_in.or_else(|| match &self.processed {
+            Processed::Archive(folder) => Some(folder.clone()),
+            Processed::Delete => None,
+        });
+        let (moved, how) = match archive {
+            Some(folder) => (self.store.archive(path, &folder).await, Disposal::Archived { folder }),
+            None => (self.store.remove(path).await, Disposal::Removed),
+        };
+        match moved.map_err(|e| e.to_string()).and_then(|()| journal.state.dispose_file(id, &how).map_err(|e| e.to_string())) {
+            Ok(()) => {}
+            Err(e) => tracing::warn!(file = %path, "{path} was processed but not moved: {e}; the next run tries again"),
+        }
+    }
+}
+
+/// A writer that hashes what it writes.
+struct Hashing {
+    file: std::fs::File,
+    sha: sha2::Sha256,
+}
+
+impl Write for Hashing {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.sha.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
+fn random_suffix() -> String {
+    let mut bytes = [0u8; 8];
+    let _ = getrandom::fill(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
