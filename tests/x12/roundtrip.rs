@@ -36,7 +36,7 @@ impl Rng {
     fn real(&mut self) -> Value {
         let int = self.below(100_000);
         let frac = self.below(1000);
-        let text = if frac % 10 == 0 { int.to_string() } else { format!("{int}.{frac:03}").trim_end_matches('0').to_string() };
+        let text = if frac == 0 { int.to_string() } else { format!("{int}.{frac:03}").trim_end_matches('0').to_string() };
         dec(&text)
     }
     fn cents(&mut self) -> Value {

@@ -80,14 +80,12 @@ impl<'a> RecordBuilder<'a> {
         let Some(Node::Loop { id, max, key, .. }) = frame.node else { return };
         let Some(parent) = self.stack.last_mut() else { return };
         let instance = Value::Object(frame.map);
-        if let Some(key) = key {
-            if let Some(Value::String(name)) = instance.get(key) {
-                let by = parent.map.entry(format!("{id}_by_{key}")).or_insert_with(|| Value::Object(Map::new()));
-                if let Value::Object(by) = by {
-                    // The first instance with a qualifier is the one found by it.
-                    by.entry(name.clone()).or_insert_with(|| instance.clone());
-                }
-            }
+        if let Some(key) = key
+            && let Some(Value::String(name)) = instance.get(key)
+            && let Value::Object(by) = parent.map.entry(format!("{id}_by_{key}")).or_insert_with(|| Value::Object(Map::new()))
+        {
+            // The first instance with a qualifier is the one found by it.
+            by.entry(name.clone()).or_insert_with(|| instance.clone());
         }
         insert(&mut parent.map, id, instance, *max);
     }
@@ -133,8 +131,7 @@ fn insert(map: &mut Map<String, Value>, id: &str, value: Value, max: usize) {
         map.entry(id.to_string()).or_insert(value);
         return;
     }
-    match map.entry(id.to_string()).or_insert_with(|| Value::Array(Vec::new())) {
-        Value::Array(list) => list.push(value),
-        _ => {}
+    if let Value::Array(list) = map.entry(id.to_string()).or_insert_with(|| Value::Array(Vec::new())) {
+        list.push(value);
     }
 }

@@ -116,10 +116,10 @@ fn write_level(
         for (i, instance) in instances.iter().enumerate() {
             let here = if instances.len() > 1 || node.max() > 1 { format!("{path}{}[{i}]", node.id()) } else { format!("{path}{}", node.id()) };
             let def = schema.segment(node.id()).ok_or_else(|| record_error(format!("no definition of segment {}", node.id())))?;
-            if let Node::Segment { .. } = node {
-                if let Some(key) = instance.keys().find(|k| !def.elements.iter().any(|e| &e.id == *k)) {
-                    return Err(record_error(format!("{here}: '{key}' is not an element of {}", node.id())));
-                }
+            if let Node::Segment { .. } = node
+                && let Some(key) = instance.keys().find(|k| !def.elements.iter().any(|e| &e.id == *k))
+            {
+                return Err(record_error(format!("{here}: '{key}' is not an element of {}", node.id())));
             }
             write_defined(w, node.id(), def, instance, &here)?;
             if let Node::Loop { body, .. } = node {
