@@ -6,6 +6,8 @@
 //! writer's output and errors, a write → read round trip over generated
 //! records, and a mutation fuzz that no input makes the reader panic.
 
+#[path = "x12/definitions.rs"]
+mod definitions;
 #[path = "x12/fuzz.rs"]
 mod fuzz;
 #[path = "x12/roundtrip.rs"]
@@ -163,6 +165,18 @@ fn envelope_faults_are_reported_with_file_interchange_and_segment_and_good_sets_
             "envelope_faults.x12, interchange 000003001, segment 16 (IEA): IEA02 is 000003999, its ISA13 is 000003001",
         ]
     );
+}
+
+#[test]
+fn block_padding_and_a_byte_order_mark_around_the_interchanges_are_not_data() {
+    let defs = support::definitions();
+    let mut bytes = b"\xEF\xBB\xBF".to_vec();
+    bytes.extend(support::sample("810_newline.x12"));
+    bytes.extend(b"    \0\0\x1A");
+    bytes.extend(support::sample("850_tilde_lines.x12"));
+    bytes.extend(b"                                        \r\n");
+    let read: Vec<_> = flowmap::format::x12::Reader::new(bytes.as_slice(), "padded.x12", &defs).collect::<Result<_, _>>().expect("all sets read");
+    assert_eq!(read.iter().map(|s| s.set_id.as_str()).collect::<Vec<_>>(), ["810", "850"]);
 }
 
 #[test]

@@ -108,7 +108,10 @@ fn yardstick(root: &Path, mailbag: &Path) {
     let run = Command::new("node").arg(&script).arg(mailbag).env("NODE_PATH", Path::new(&node_path).join("node_modules")).output();
     match run {
         Ok(out) if out.status.success() => print!("{}", String::from_utf8_lossy(&out.stdout)),
-        Ok(out) => println!("yardstick skipped (node-x12 not found? npm install node-x12 in $X12_YARDSTICK_NODE_PATH): {}", String::from_utf8_lossy(&out.stderr).lines().next().unwrap_or("")),
+        Ok(out) => println!(
+            "yardstick skipped (node-x12 not found? npm install node-x12 in $X12_YARDSTICK_NODE_PATH): {}",
+            String::from_utf8_lossy(&out.stderr).lines().next().unwrap_or("")
+        ),
         Err(e) => println!("yardstick skipped: node: {e}"),
     }
 }

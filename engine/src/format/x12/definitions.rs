@@ -214,9 +214,11 @@ impl Definitions {
     /// Every structure's segments exist in each version it applies to; loops
     /// start with their trigger segment; key elements exist.
     fn check(&self) -> Result<(), String> {
+        let mut versions: Vec<_> = self.dictionaries.iter().collect();
+        versions.sort_by(|a, b| a.0.cmp(b.0));
         for set in &self.sets {
-            for (version, segments) in &self.dictionaries {
-                if set.versions.is_empty() || set.versions.contains(version) {
+            for (version, segments) in &versions {
+                if set.versions.is_empty() || set.versions.contains(*version) {
                     check_nodes(&set.structure, segments).map_err(|m| format!("set {} ({version}): {m}", set.set))?;
                 }
             }

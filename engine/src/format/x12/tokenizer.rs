@@ -186,10 +186,12 @@ impl<R: BufRead> Tokenizer<R> {
     }
 }
 
-/// Bytes skipped between segments: CR, LF, NUL (padding); before the first
-/// segment also spaces, tabs and a UTF-8 byte-order mark.
+/// Bytes skipped between segments: line breaks, and the padding some VANs and
+/// mainframes add to fill blocks (spaces, tabs, NUL, the DOS end-of-file
+/// 0x1A) — no segment starts with one; before the first segment also a UTF-8
+/// byte-order mark.
 fn is_filler(b: u8, at_start: bool) -> bool {
-    matches!(b, b'\r' | b'\n' | 0) || (at_start && matches!(b, b' ' | b'\t' | 0xEF | 0xBB | 0xBF))
+    matches!(b, b'\r' | b'\n' | b' ' | b'\t' | 0 | 0x1A) || (at_start && matches!(b, 0xEF | 0xBB | 0xBF))
 }
 
 fn text(bytes: &[u8]) -> String {
