@@ -80,14 +80,14 @@ impl<'a> RecordBuilder<'a> {
         let Some(Node::Loop { id, max, key, .. }) = frame.node else { return };
         let Some(parent) = self.stack.last_mut() else { return };
         let instance = Value::Object(frame.map);
-        if let Some(key) = key
-            && let Some(Value::String(name)) = instance.get(key)
+        let named = key.as_ref().and_then(|k| Some((k, instance.get(k)?.as_str()?.to_string(), instance.clone())));
+        insert(&mut parent.map, id, instance, *max);
+        if let Some((key, name, instance)) = named
             && let Value::Object(by) = parent.map.entry(format!("{id}_by_{key}")).or_insert_with(|| Value::Object(Map::new()))
         {
             // The first instance with a qualifier is the one found by it.
-            by.entry(name.clone()).or_insert_with(|| instance.clone());
+            by.entry(name).or_insert(instance);
         }
-        insert(&mut parent.map, id, instance, *max);
     }
 
     fn push_unknown(&mut self, segment: &Segment) -> Result<(), X12Error> {
