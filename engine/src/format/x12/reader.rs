@@ -147,7 +147,7 @@ impl<'d, R: BufRead> Reader<'d, R> {
                 return self.end_set(&segment);
             }
             if !matches!(segment.id.as_str(), "ST" | "GS" | "GE" | "IEA") {
-                return self.add_to_set(&segment);
+                return self.add_to_set(segment);
             }
             self.close_set_unfinished(segment.position);
         }
@@ -199,7 +199,7 @@ impl<'d, R: BufRead> Reader<'d, R> {
         self.set = Some(set);
     }
 
-    fn add_to_set(&mut self, segment: &Segment) {
+    fn add_to_set(&mut self, segment: Segment) {
         let Some(set) = self.set.as_mut() else { return };
         set.segments += 1;
         if set.error.is_some() {

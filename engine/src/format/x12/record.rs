@@ -38,7 +38,7 @@ impl<'a> RecordBuilder<'a> {
     }
 
     /// Adds one segment (between ST and SE).
-    pub fn push(&mut self, segment: &Segment) -> Result<(), X12Error> {
+    pub fn push(&mut self, segment: Segment) -> Result<(), X12Error> {
         // The deepest frame whose remaining nodes hold this segment.
         let found = self.stack.iter().enumerate().rev().find_map(|(depth, frame)| {
             let skip = frame.next;
@@ -53,11 +53,12 @@ impl<'a> RecordBuilder<'a> {
         let Some(frame) = self.stack.last_mut() else { return Ok(()) };
         let Some(node) = frame.nodes.get(index) else { return Ok(()) };
         frame.next = if node.max() == 1 { index + 1 } else { index };
+        let id = segment.id.clone();
         let fields = self.fields(segment)?;
         match node {
             Node::Segment { max, .. } => {
                 let Some(frame) = self.stack.last_mut() else { return Ok(()) };
-                insert(&mut frame.map, &segment.id, Value::Object(fields), *max);
+                insert(&mut frame.map, &id, Value::Object(fields), *max);
             }
             Node::Loop { body, .. } => {
                 // The instance starts with its trigger segment's elements.
@@ -90,7 +91,7 @@ impl<'a> RecordBuilder<'a> {
         }
     }
 
-    fn push_unknown(&mut self, segment: &Segment) -> Result<(), X12Error> {
+    fn push_unknown(&mut self, segment: Segment) -> Result<(), X12Error> {
         let Some(frame) = self.stack.last_mut() else { return Ok(()) };
         let entry = json!({ "segment": segment.id, "position": segment.position, "elements": segment.elements });
         let list = frame.map.entry(UNKNOWN_KEY).or_insert_with(|| Value::Array(Vec::new()));
@@ -101,23 +102,24 @@ impl<'a> RecordBuilder<'a> {
     }
 
     /// The segment's elements by id, typed; absent and empty elements are left out.
-    fn fields(&self, segment: &Segment) -> Result<Map<String, Value>, X12Error> {
+    fn fields(&self, segment: Segment) -> Result<Map<String, Value>, X12Error> {
         let def: Option<&SegmentDef> = self.schema.segment(&segment.id);
         let mut map = Map::new();
         let Some(def) = def else { return Ok(map) };
-        for (i, text) in segment.elements.iter().enumerate() {
+        let (id, position) = (segment.id, segment.position);
+        for (i, text) in segment.elements.into_iter().enumerate() {
             if text.is_empty() {
                 continue;
             }
             match def.elements.get(i) {
                 Some(element) => {
                     let value = read_value(element, text)
-                        .map_err(|m| X12Error::new(X12ErrorKind::Value, format!("{} {m}", element.id)).at_segment(segment.position, &segment.id))?;
+                        .map_err(|m| X12Error::new(X12ErrorKind::Value, format!("{} {m}", element.id)).at_segment(position, &id))?;
                     map.insert(element.id.clone(), value);
                 }
                 // More elements than the definition has: kept by position.
                 None => {
-                    map.insert(format!("{}{:02}", segment.id, i + 1), Value::String(text.clone()));
+                    map.insert(format!("{id}{:02}", i + 1), Value::String(text));
                 }
             }
         }

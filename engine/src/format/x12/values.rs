@@ -11,11 +11,11 @@ use super::definitions::{ElementDef, ElementType};
 use super::separators::Separators;
 
 /// The JSON value of element text as read; an error says why the text does not fit the type.
-pub fn read_value(def: &ElementDef, text: &str) -> Result<Value, String> {
+pub fn read_value(def: &ElementDef, text: String) -> Result<Value, String> {
     match def.kind {
-        ElementType::Text | ElementType::Id | ElementType::Date | ElementType::Time => Ok(Value::String(text.to_string())),
+        ElementType::Text | ElementType::Id | ElementType::Date | ElementType::Time => Ok(Value::String(text)),
         ElementType::Real => {
-            let (negative, int, frac) = split_decimal(text.trim()).ok_or_else(|| format!("'{}' is not a number (type R)", clip(text)))?;
+            let (negative, int, frac) = split_decimal(text.trim()).ok_or_else(|| format!("'{}' is not a number (type R)", clip(&text)))?;
             number(negative, int, frac)
         }
         ElementType::Implied(decimals) => {
@@ -25,7 +25,7 @@ pub fn read_value(def: &ElementDef, text: &str) -> Result<Value, String> {
                 None => (false, trimmed),
             };
             if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(format!("'{}' is not a number of type N{decimals} (digits only, decimals implied)", clip(text)));
+                return Err(format!("'{}' is not a number of type N{decimals} (digits only, decimals implied)", clip(&text)));
             }
             let split = digits.len().saturating_sub(decimals as usize);
             let (int, frac) = digits.split_at(split);
