@@ -164,7 +164,8 @@ pub fn execute<E: From<String>>(
     let mut access = FixtureAccess::new(project, fixtures);
     let mut runner = Runner::new(flow, &mut access);
     let recorded = Recorded::default();
-    let target = RecordingTarget::of(project, &flow.target, &recorded, None);
+    let envelope = crate::format::x12::project_envelope(project, &flow.target.system);
+    let target = RecordingTarget::of(project, &flow.target, &recorded, envelope.as_ref());
     let write_back = RecordingWriteBack { recorded: &recorded };
     let dry = DrySettle { flow, settings: runner.settings().clone(), target: &target, write_back: &write_back, recorded: &recorded, rt: rt.handle() };
     let mut settler =

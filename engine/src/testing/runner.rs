@@ -48,7 +48,8 @@ pub fn run_test_file(project: &Project, path: &Path) -> Result<FileResult, Vec<D
     // `sent` write-backs planned from its answer.
     let rt = tokio::runtime::Builder::new_current_thread().build().map_err(|e| vec![Diagnostic::error(format!("cannot start the runtime: {e}"))])?;
     let recorded = Recorded::default();
-    let target = RecordingTarget::of(project, &flow.target, &recorded, None);
+    let envelope = crate::format::x12::project_envelope(project, &flow.target.system);
+    let target = RecordingTarget::of(project, &flow.target, &recorded, envelope.as_ref());
     let write_back = RecordingWriteBack { recorded: &recorded };
     let mut cases = Vec::new();
     for (i, case) in file.cases.iter().enumerate() {
