@@ -33,7 +33,11 @@ fn live(root: &Path, args: &[&str]) -> Run {
         .env("FLOWMAP_PROGRESS", "off")
         .output()
         .unwrap();
-    Run { code: out.status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&out.stdout).into(), stderr: String::from_utf8_lossy(&out.stderr).into() }
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into(),
+        stderr: String::from_utf8_lossy(&out.stderr).into(),
+    }
 }
 
 /// Every file under the share, relative to it, sorted.

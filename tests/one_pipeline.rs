@@ -17,7 +17,8 @@ fn a_live_run_sends_the_payloads_and_write_backs_the_dry_run_shows() {
     let fixtures = fixtures();
     let dry = flowmap(&["dry-run", ORDERS, "--fixtures", fixtures.to_str().unwrap(), "--format", "json"]);
     assert_eq!(dry.code, 0, "{}", dry.stderr);
-    let outcomes: Vec<serde_json::Value> = dry.stdout.lines().filter_map(|l| serde_json::from_str(l).ok()).filter(|o: &serde_json::Value| o["key"].is_string()).collect();
+    let outcomes: Vec<serde_json::Value> =
+        dry.stdout.lines().filter_map(|l| serde_json::from_str(l).ok()).filter(|o: &serde_json::Value| o["key"].is_string()).collect();
     // YourRef → the body the dry-run would POST.
     let shown: BTreeMap<String, serde_json::Value> = outcomes
         .iter()

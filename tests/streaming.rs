@@ -84,7 +84,11 @@ fn flowmap(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> common::Run {
         .envs(env.iter().copied())
         .output()
         .unwrap();
-    common::Run { code: out.status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&out.stdout).into(), stderr: String::from_utf8_lossy(&out.stderr).into() }
+    common::Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into(),
+        stderr: String::from_utf8_lossy(&out.stderr).into(),
+    }
 }
 
 #[test]
@@ -103,7 +107,8 @@ fn a_source_failing_at_its_third_page_has_had_the_first_two_delivered_and_journa
         "run 1 of shop-orders: stopped in <t>\n  stopped: fetching shop /orders: {\"message\":\"page out of range\"} (HTTP 400)\n  4 fetched, 4 sent\n  API calls: shop 3; waited 0.0 s on rate limits"
     );
     assert_eq!(*asked.lock().unwrap(), ["/orders?page=1", "/orders?page=2", "/orders?page=3"]);
-    let mut written: Vec<String> = std::fs::read_dir(dir.path().join("share/out")).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let mut written: Vec<String> =
+        std::fs::read_dir(dir.path().join("share/out")).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     written.sort();
     assert_eq!(written, ["order_R1.json", "order_R2.json", "order_R3.json", "order_R4.json"]);
     let show = flowmap(dir.path(), &["show", "shop-orders", "R3"], &[]);

@@ -37,8 +37,7 @@ impl Target for FileTarget<'_> {
             let record = request.body.as_ref().map(crate::value::to_json).unwrap_or_default();
             // Allocated (and on disk) before anything is written.
             let control = if self.format.numbered() { self.allocate()? } else { Control { interchange: 1, group: 1 } };
-            let bytes =
-                self.format.write(std::slice::from_ref(&record), self.envelope, control).map_err(|reason| DeliverError::Refused { reason })?;
+            let bytes = self.format.write(std::slice::from_ref(&record), self.envelope, control).map_err(DeliverError::of_write)?;
             let path = join(&self.outbox, &request.path);
             match self.store.put(&self.outbox, &request.path, &bytes).await {
                 Ok(()) => {

@@ -44,6 +44,19 @@ pub enum DeliverError {
     Stop { message: String },
     /// Not sent (the connection could not be made, retries spent): the next run tries again.
     Failed { message: String },
+    /// Not sent: the flow's configuration cannot make it (an X12 target without its
+    /// envelope). Never the record's fault: the run stops.
+    Misconfigured { message: String },
+}
+
+impl DeliverError {
+    /// The error of a format that could not write the record.
+    pub fn of_write(e: crate::format::WriteError) -> DeliverError {
+        match e {
+            crate::format::WriteError::Record(reason) => DeliverError::Refused { reason },
+            crate::format::WriteError::Configuration(message) => DeliverError::Misconfigured { message },
+        }
+    }
 }
 
 /// The target port. `found` is the record the existence check found when this is an update of it.
@@ -56,7 +69,9 @@ impl std::fmt::Display for DeliverError {
         match self {
             DeliverError::Refused { reason } => f.write_str(reason),
             DeliverError::Unknown { message } => write!(f, "no answer, delivered or not: {message}"),
-            DeliverError::Stop { message } | DeliverError::Failed { message } => write!(f, "not sent: {message}"),
+            DeliverError::Stop { message } | DeliverError::Failed { message } | DeliverError::Misconfigured { message } => {
+                write!(f, "not sent: {message}")
+            }
         }
     }
 }

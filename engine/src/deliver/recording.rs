@@ -81,7 +81,7 @@ impl Target for RecordingTarget<'_> {
         });
         Box::pin(std::future::ready(match written {
             Ok(w) => Ok(Delivered { answer: serde_json::json!({"file": w.name, "bytes": w.bytes.len()}), written: Some(w) }),
-            Err(reason) => Err(DeliverError::Refused { reason }),
+            Err(e) => Err(DeliverError::of_write(e)),
         }))
     }
 }

@@ -30,7 +30,7 @@ impl RecordFormat for JsonFormat {
         Ok(Box::new(reader))
     }
 
-    fn write(&self, records: &[serde_json::Value], _: Option<&super::x12::EnvelopeConfig>, _: Control) -> Result<Vec<u8>, String> {
+    fn write(&self, records: &[serde_json::Value], _: Option<&super::x12::EnvelopeConfig>, _: Control) -> Result<Vec<u8>, super::WriteError> {
         let doc = match records {
             [one] => serde_json::to_vec_pretty(one),
             many => serde_json::to_vec_pretty(many),
@@ -39,6 +39,6 @@ impl RecordFormat for JsonFormat {
             bytes.push(b'\n');
             bytes
         })
-        .map_err(|e| e.to_string())
+        .map_err(|e| super::WriteError::Record(e.to_string()))
     }
 }

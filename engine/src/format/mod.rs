@@ -70,7 +70,23 @@ pub trait RecordFormat: Send + Sync {
 
     /// The bytes of one file holding `records`; `envelope` says who sends it to
     /// whom (X12), `control` numbers it.
-    fn write(&self, records: &[serde_json::Value], envelope: Option<&x12::EnvelopeConfig>, control: Control) -> Result<Vec<u8>, String>;
+    fn write(&self, records: &[serde_json::Value], envelope: Option<&x12::EnvelopeConfig>, control: Control) -> Result<Vec<u8>, WriteError>;
+}
+
+/// Why records could not be written: the records' own values, or the configuration
+/// (an X12 file without the connection's envelope), which is never a record's fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteError {
+    Record(String),
+    Configuration(String),
+}
+
+impl std::fmt::Display for WriteError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WriteError::Record(m) | WriteError::Configuration(m) => f.write_str(m),
+        }
+    }
 }
 
 /// The CSV format over the compiled columns.
@@ -87,8 +103,8 @@ impl RecordFormat for csv::Csv {
         Ok(Box::new(csv::Csv::read(self, file, input).map(|r| r.map(|v| crate::value::from_json(&v)).map_err(|e| InputError(e.to_string())))))
     }
 
-    fn write(&self, records: &[serde_json::Value], _: Option<&x12::EnvelopeConfig>, _: Control) -> Result<Vec<u8>, String> {
-        self.to_bytes(records).map_err(|e| e.to_string())
+    fn write(&self, records: &[serde_json::Value], _: Option<&x12::EnvelopeConfig>, _: Control) -> Result<Vec<u8>, WriteError> {
+        self.to_bytes(records).map_err(|e| WriteError::Record(e.to_string()))
     }
 }
 
@@ -111,6 +127,6 @@ pub fn compile(
                 })
                 .collect()
         }),
-        FormatDef::X12 => x12::format(root).map_err(|e| vec![Diagnostic::error(e).at(doc.spans.value_loc("/format"))]),
+        FormatDef::X12 => x12::format(root).map(|(format, _)| format).map_err(|e| vec![Diagnostic::error(e).at(doc.spans.value_loc("/format"))]),
     }
 }

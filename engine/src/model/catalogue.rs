@@ -19,7 +19,8 @@ impl Catalogue {
     pub fn locate(&mut self, source: &str) {
         let source: Arc<str> = Arc::from(source);
         for entity in self.entities.values_mut() {
-            entity.source = Some(source.clone());
+            // An entity made elsewhere (an X12 set, from its definitions) keeps where it was made.
+            let source = entity.source.get_or_insert_with(|| source.clone()).clone();
             locate_fields(&mut entity.fields, &source);
         }
     }

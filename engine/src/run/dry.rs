@@ -8,7 +8,8 @@ use minijinja::Value;
 use super::calls::CallLog;
 use super::outcome::{Outcome, Status};
 use crate::compile::CompiledFlow;
-use crate::deliver::{Recorded, Target};
+use crate::deliver::{DeliverError, Recorded, Target};
+use crate::run::{Reason, ReasonKind};
 use crate::write_back::WriteBack;
 
 pub struct DrySettle<'a> {
@@ -33,7 +34,17 @@ impl DrySettle<'_> {
                     o.reasons.extend(problems);
                     o.written = delivered.written;
                 }
-                Err(e) => o.reasons.push(super::Reason::new(super::ReasonKind::Call, e.to_string(), "")),
+                // As a live run settles them: the target refusing the record blocks it; a
+                // configuration that cannot make it stops the run.
+                Err(DeliverError::Refused { reason }) => {
+                    o.status = Status::Blocked;
+                    o.reasons.push(Reason::new(ReasonKind::Record, reason.clone(), ""));
+                    let mut scope = ctx.scope(self.flow, &self.settings);
+                    scope.push("reasons", Value::from(vec![reason]));
+                    o.write_backs = crate::write_back::plan(&self.flow.after.blocked, &mut scope).0;
+                }
+                Err(DeliverError::Misconfigured { message }) => o.reasons.push(Reason::new(ReasonKind::Flow, message, "")),
+                Err(e) => o.reasons.push(Reason::new(ReasonKind::Call, e.to_string(), "")),
             }
         }
         for w in &o.write_backs {

@@ -194,6 +194,11 @@ impl Definitions {
     }
 
     /// The schema for set `id` (ST01) in `version` (GS08; `004010VICS` is 004010).
+    /// Every transaction set defined.
+    pub fn sets(&self) -> impl Iterator<Item = &SetDef> {
+        self.sets.iter()
+    }
+
     pub fn schema(&self, id: &str, version: &str) -> Result<SetSchema<'_>, X12Error> {
         let version = version.get(..6).unwrap_or(version);
         let segments = self

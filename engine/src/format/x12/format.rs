@@ -8,16 +8,19 @@ use std::sync::Arc;
 
 use super::{ControlNumbers, Definitions, EnvelopeConfig, Reader, write_interchange};
 use crate::fetch::InputError;
-use crate::format::{Control, FileRecords, RecordFormat};
+use crate::format::{Control, FileRecords, RecordFormat, WriteError};
 
 pub struct X12Format {
     pub definitions: Definitions,
 }
 
-/// The X12 format of a project: the transaction-set definitions under `mappings/x12/`.
-pub fn format(root: &Path) -> Result<Arc<dyn RecordFormat>, String> {
+/// The X12 format of a project (the transaction-set definitions under `mappings/x12/`),
+/// and the catalogue entities its sets make.
+pub fn format(root: &Path) -> Result<(Arc<dyn RecordFormat>, indexmap::IndexMap<String, crate::model::EntityDef>), String> {
     let dir = root.join("mappings").join("x12");
-    Definitions::load(&dir).map(|definitions| Arc::new(X12Format { definitions }) as Arc<dyn RecordFormat>).map_err(|e| e.to_string())
+    let definitions = Definitions::load(&dir).map_err(|e| e.to_string())?;
+    let entities = super::catalogue_entities(&definitions);
+    Ok((Arc::new(X12Format { definitions }), entities))
 }
 
 impl RecordFormat for X12Format {
@@ -39,11 +42,14 @@ impl RecordFormat for X12Format {
     }
 
     /// The interchange's date and time are the moment it is written, in UTC.
-    fn write(&self, records: &[serde_json::Value], envelope: Option<&EnvelopeConfig>, control: Control) -> Result<Vec<u8>, String> {
-        let envelope = envelope.ok_or("an X12 file needs the connection's `x12:` envelope (sender and receiver ids and qualifiers, usage)")?;
+    fn write(&self, records: &[serde_json::Value], envelope: Option<&EnvelopeConfig>, control: Control) -> Result<Vec<u8>, WriteError> {
+        let envelope = envelope.ok_or_else(|| {
+            WriteError::Configuration("an X12 file needs the connection's `x12:` envelope (sender and receiver ids and qualifiers, usage)".into())
+        })?;
         let mut out = Vec::new();
         let controls = ControlNumbers { interchange: u64::from(control.interchange), group: u64::from(control.group) };
-        write_interchange(&mut out, envelope, controls, chrono::Utc::now().naive_utc(), records, &self.definitions).map_err(|e| e.to_string())?;
+        write_interchange(&mut out, envelope, controls, chrono::Utc::now().naive_utc(), records, &self.definitions)
+            .map_err(|e| WriteError::Record(e.to_string()))?;
         Ok(out)
     }
 }
@@ -65,6 +71,8 @@ pub fn envelope_in(path: &Path, system: &str) -> Option<EnvelopeConfig> {
 /// The envelope of `system` in the project's connections file (`FLOWMAP_CONNECTIONS`, else
 /// `mappings/connections.yaml`), for dry-runs and flow tests, which open no connection.
 pub fn project_envelope(project: &crate::project::Project, system: &str) -> Option<EnvelopeConfig> {
-    let path = std::env::var_os("FLOWMAP_CONNECTIONS").map(std::path::PathBuf::from).unwrap_or_else(|| project.root.join("mappings").join("connections.yaml"));
+    let path = std::env::var_os("FLOWMAP_CONNECTIONS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| project.root.join("mappings").join("connections.yaml"));
     envelope_in(&path, system)
 }

@@ -7,6 +7,7 @@
 //! `Err` and the next set follows. Writing: [`write_interchange`] wraps
 //! records of the same shape in GS/ISA envelopes.
 
+mod catalogue;
 mod definitions;
 mod envelope;
 mod error;
@@ -18,6 +19,7 @@ mod tokenizer;
 mod values;
 mod writer;
 
+pub use catalogue::entities as catalogue_entities;
 pub use definitions::{Definitions, ElementDef, ElementType, Node, SegmentDef, SetDef, SetSchema};
 pub use envelope::{ControlNumbers, EnvelopeConfig, Usage, X12Version};
 pub use error::{X12Error, X12ErrorKind};

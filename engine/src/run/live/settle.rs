@@ -148,7 +148,7 @@ impl Settle<'_> {
                 // A stop (consent lost, the daily budget spent, the engine shutting down) is
                 // not the record's doing and nothing was applied: the record is the next run's,
                 // as those not yet sent are.
-                Err(DeliverError::Stop { message }) => {
+                Err(DeliverError::Stop { message } | DeliverError::Misconfigured { message }) => {
                     let mut entry = self.entry(&key, "left", Some("left"));
                     entry.reasons = vec![format!("not sent: {message}")];
                     self.end(identity.as_ref(), &DeliveryEnd::NotDelivered, &[entry])?;
