@@ -52,7 +52,7 @@ fn a_live_run_sends_the_payloads_and_write_backs_the_dry_run_shows() {
         .map(|r| (r.method, r.path.trim_start_matches("/apis/wholesale/v2").to_string(), r.body.unwrap_or_default()))
         .collect();
     let mut shown_back = shown_back;
-    written_back.sort_by(|a, b| a.2.to_string().cmp(&b.2.to_string()));
-    shown_back.sort_by(|a, b| a.2.to_string().cmp(&b.2.to_string()));
+    written_back.sort_by_key(|a| a.2.to_string());
+    shown_back.sort_by_key(|a| a.2.to_string());
     assert_eq!(written_back, shown_back);
 }

@@ -10,13 +10,16 @@ use super::{ControlNumbers, Definitions, EnvelopeConfig, Reader, write_interchan
 use crate::fetch::InputError;
 use crate::format::{Control, FileRecords, RecordFormat, WriteError};
 
+/// Catalogue entities by name.
+pub type Entities = indexmap::IndexMap<String, crate::model::EntityDef>;
+
 pub struct X12Format {
     pub definitions: Definitions,
 }
 
 /// The X12 format of a project (the transaction-set definitions under `mappings/x12/`),
 /// and the catalogue entities its sets make.
-pub fn format(root: &Path) -> Result<(Arc<dyn RecordFormat>, indexmap::IndexMap<String, crate::model::EntityDef>), String> {
+pub fn format(root: &Path) -> Result<(Arc<dyn RecordFormat>, Entities), String> {
     let dir = root.join("mappings").join("x12");
     let definitions = Definitions::load(&dir).map_err(|e| e.to_string())?;
     let entities = super::catalogue_entities(&definitions);
