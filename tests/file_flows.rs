@@ -9,7 +9,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::live::{copy_dir, untimed};
-use common::{Run, flowmap_in, repo_root};
+use common::{Run, flowmap_in, flowmap_project, repo_root};
 
 const FLOW: &str = "mappings/drop/lines.flow.yaml";
 
@@ -18,26 +18,13 @@ fn project() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("p");
     copy_dir(&repo_root().join("tests/file-flows"), &root);
+    // The outbox exists, as a share's folders do (a missing one is a mistake in the set-up).
+    std::fs::create_dir_all(root.join("share/out")).unwrap();
     (dir, root)
 }
 
 fn live(root: &Path, args: &[&str]) -> Run {
-    let mut all = vec!["--root", ".", "--connections", "connections.yaml", "--state", "state.db"];
-    all.extend_from_slice(args);
-    let key = "4f".repeat(32);
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_flowmap"))
-        .args(["--color", "never"])
-        .args(&all)
-        .current_dir(root)
-        .env("FLOWMAP_KEY", key)
-        .env("FLOWMAP_PROGRESS", "off")
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into(),
-        stderr: String::from_utf8_lossy(&out.stderr).into(),
-    }
+    flowmap_project(root, args, &[])
 }
 
 /// Every file under the share, relative to it, sorted.
@@ -127,7 +114,6 @@ fn a_live_run_writes_what_the_dry_run_showed_archives_the_file_and_never_takes_i
 #[test]
 fn a_file_already_under_the_target_name_is_never_overwritten_and_the_record_is_in_doubt() {
     let (_dir, root) = project();
-    std::fs::create_dir_all(root.join("share/out")).unwrap();
     std::fs::write(root.join("share/out/line_1001_A-1.json"), "theirs\n").unwrap();
     let run = live(&root, &["run", FLOW]);
     assert_eq!(run.code, 1, "{}", run.stdout);

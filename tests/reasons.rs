@@ -202,6 +202,8 @@ fix the flow, the records wait for the next run)
 fn project_with_unserved_field(dir: &std::path::Path) -> std::path::PathBuf {
     let root = common::repo_root();
     copy_dir(&root.join("mappings/systems"), &dir.join("mappings/systems"));
+    // TrueCommerce's entities are made from the X12 definitions.
+    copy_dir(&root.join("mappings/x12"), &dir.join("mappings/x12"));
     copy_dir(&root.join("schemas/catalogue"), &dir.join("schemas/catalogue"));
     let catalogue = dir.join("schemas/catalogue/exact.yaml");
     let text = std::fs::read_to_string(&catalogue).unwrap();

@@ -52,6 +52,7 @@ fn source() -> (u16, Arc<Mutex<Vec<String>>>) {
 /// The file-flows project with an http source of orders on `port`, exported to the folder.
 fn project(dir: &Path, port: u16) {
     copy_dir(&repo_root().join("tests/file-flows"), dir);
+    std::fs::create_dir_all(dir.join("share/out")).unwrap();
     std::fs::write(
         dir.join("mappings/systems/shop.yaml"),
         "system: shop\ntitle: Shop\nbase_url: \"{host}\"\nauth: { kind: bearer }\nquery: params\n\
@@ -75,20 +76,7 @@ fn project(dir: &Path, port: u16) {
 }
 
 fn flowmap(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> common::Run {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_flowmap"))
-        .args(["--color", "never", "--root", ".", "--connections", "connections.yaml", "--state", "state.db"])
-        .args(args)
-        .current_dir(dir)
-        .env("FLOWMAP_KEY", "4f".repeat(32))
-        .env("FLOWMAP_PROGRESS", "off")
-        .envs(env.iter().copied())
-        .output()
-        .unwrap();
-    common::Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into(),
-        stderr: String::from_utf8_lossy(&out.stderr).into(),
-    }
+    common::flowmap_project(dir, args, env)
 }
 
 #[test]

@@ -41,25 +41,12 @@ fn project(sshd: &Sshd) -> (tempfile::TempDir, PathBuf) {
     )
     .unwrap();
     std::fs::create_dir_all(root.join("share/purchase-orders")).unwrap();
+    std::fs::create_dir_all(root.join("share/acknowledgements")).unwrap();
     (dir, root)
 }
 
 fn flowmap(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_flowmap"))
-        .args(["--color", "never", "--root", ".", "--connections", "connections.yaml", "--state", "state.db"])
-        .args(args)
-        .current_dir(root)
-        .env("FLOWMAP_KEY", "5a".repeat(32))
-        .env("FLOWMAP_PROGRESS", "off")
-        .env("FLOWMAP_CONNECTIONS", root.join("connections.yaml"))
-        .envs(env.iter().copied())
-        .output()
-        .unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into(),
-        stderr: String::from_utf8_lossy(&out.stderr).into(),
-    }
+    common::flowmap_project(root, args, env)
 }
 
 /// The text with the moment of writing (ISA09/10, GS04/05) and the control numbers (ISA13,

@@ -54,3 +54,24 @@ pub fn past_warnings(stderr: &str) -> &str {
     }
     rest
 }
+
+/// `flowmap` run in a project copy at `dir` with its own connections file and state
+/// (`connections.yaml`, `state.db` there), a fixed key, progress off, and `env` added.
+pub fn flowmap_project(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_flowmap"))
+        .args(["--color", "never", "--root", ".", "--connections", "connections.yaml", "--state", "state.db"])
+        .args(args)
+        .current_dir(dir)
+        .env_remove("CLICOLOR_FORCE")
+        .env("FLOWMAP_KEY", "5a".repeat(32))
+        .env("FLOWMAP_PROGRESS", "off")
+        .env("FLOWMAP_CONNECTIONS", dir.join("connections.yaml"))
+        .envs(env.iter().copied())
+        .output()
+        .expect("flowmap runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}

@@ -229,7 +229,7 @@ impl LiveSettler<'_, '_> {
         for m in missing {
             self.report.not_had.push((m.key.clone(), m.not_had));
             self.report.failed += 1;
-            self.report.problems.push((m.key, "failed".into(), vec![m.why]));
+            self.report.problems.push((m.key, Ending::Failed, vec![m.why]));
         }
     }
 }
@@ -243,7 +243,7 @@ impl Settler for LiveSettler<'_, '_> {
         // An item of a file that cannot be read has no key to journal it by: it is reported.
         for (position, e) in batch.unreadable {
             report.failed += 1;
-            report.problems.push((format!("#{position}"), "failed".into(), vec![e.0]));
+            report.problems.push((format!("#{position}"), Ending::Failed, vec![e.0]));
         }
         if let Some(message) = stop_message(self.stop) {
             report.stopped = Some(message);

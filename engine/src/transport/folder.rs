@@ -129,8 +129,6 @@ impl FileStore for FolderStore {
         Box::pin(async move {
             let local_folder = self.local(folder)?;
             let target = local_folder.join(self.file_name(name)?);
-            // A local share's outbox is ours to create; an SFTP partner's is not.
-            fs::create_dir_all(&local_folder).map_err(|error| failure(&local_folder, "cannot create the folder", &error))?;
             let temporary = local_folder.join(temporary_name()?);
             let written = write_synced(&temporary, bytes).and_then(|()| move_no_replace(&temporary, &target));
             if written.is_err() {

@@ -3,7 +3,8 @@
 use crate::fetch::NotHad;
 
 /// How one record ended in this run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Ending {
     Sent,
     /// Found in the target after a delivery in doubt: sent once, earlier.
@@ -48,10 +49,10 @@ pub struct LiveReport {
     /// whether to ask again. The reasons are in `problems`.
     #[serde(skip)]
     pub not_had: Vec<(String, NotHad)>,
-    /// Keys and reasons of records blocked or failed, for the summary.
-    pub problems: Vec<(String, String, Vec<String>)>,
+    /// Keys, endings and reasons of records blocked, failed or unknown, for the summary.
+    pub problems: Vec<(String, Ending, Vec<String>)>,
     /// Records sent, reconciled or skipped: key, which, and why (a replay names each).
-    pub done: Vec<(String, String, Option<String>)>,
+    pub done: Vec<(String, Ending, Option<String>)>,
 }
 
 impl LiveReport {
@@ -87,6 +88,28 @@ pub struct Settled {
     pub stop: Option<String>,
 }
 
+impl Ending {
+    /// The word the summary and the journal use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ending::Sent => "sent",
+            Ending::Reconciled => "reconciled",
+            Ending::Skipped => "skipped",
+            Ending::Blocked => "blocked",
+            Ending::Ignored => "ignored",
+            Ending::Failed => "failed",
+            Ending::Unknown => "unknown",
+            Ending::Left => "left",
+        }
+    }
+}
+
+impl std::fmt::Display for Ending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl Settled {
     pub fn new(ending: Ending, key: impl Into<String>, reasons: Vec<String>, write_backs_failed: u64, stop: Option<String>) -> Settled {
         Settled { ending, key: key.into(), reasons, write_backs_failed, stop }
@@ -101,33 +124,33 @@ impl LiveReport {
             self.stopped.get_or_insert(stop);
         }
         let Settled { ending, key, reasons, .. } = s;
-        let done = |report: &mut LiveReport, what: &str| report.done.push((key.clone(), what.to_string(), reasons.first().cloned()));
+        let done = |report: &mut LiveReport, ending: Ending| report.done.push((key.clone(), ending, reasons.first().cloned()));
         match ending {
             Ending::Sent => {
                 self.sent += 1;
-                done(self, "sent");
+                done(self, Ending::Sent);
             }
             Ending::Reconciled => {
                 self.reconciled += 1;
-                done(self, "reconciled");
+                done(self, Ending::Reconciled);
             }
             Ending::Skipped => {
                 self.skipped += 1;
-                done(self, "skipped");
+                done(self, Ending::Skipped);
             }
             Ending::Ignored => self.ignored += 1,
             Ending::Blocked => {
                 self.blocked += 1;
-                self.problems.push((key, "blocked".into(), reasons));
+                self.problems.push((key, Ending::Blocked, reasons));
             }
             Ending::Failed => {
                 self.failed += 1;
-                self.problems.push((key, "failed".into(), reasons));
+                self.problems.push((key, Ending::Failed, reasons));
             }
             Ending::Left => self.left += 1,
             Ending::Unknown => {
                 self.unknown += 1;
-                self.problems.push((key, "unknown".into(), reasons));
+                self.problems.push((key, Ending::Unknown, reasons));
             }
         }
     }
