@@ -71,7 +71,7 @@ fn a_dry_run_of_a_csv_file_shows_the_exact_bytes_each_record_would_be_written_as
 3 records: 2 ready, 0 blocked, 0 skipped, 1 unreadable
 
 API calls a live run would make (3 in all):
-  drop GET lines    fetch source      1  e.g. lines
+  drop LIST /in     fetch source      1  e.g. /in/*.csv
   out PUT exported  deliver           2  e.g. line_1001_A-1.json
 "
     );

@@ -14,6 +14,7 @@ mod references;
 mod rules;
 mod set;
 mod shapes;
+mod transports;
 mod triggers;
 
 pub use files::{CompileResult, compile_files};
@@ -156,6 +157,7 @@ fn build(project: &Project, loaded: &LoadedFlow, flow: &FlowFile, ctx: &mut Ctx)
     let exists = compile_exists(project, ctx, flow, alias);
 
     let after = compile_after(project, ctx, flow, alias);
+    transports::check_transports(project, ctx, flow);
 
     let schedule = compile_schedule(ctx, flow);
     let webhook = compile_webhook(project, ctx, flow);

@@ -7,11 +7,24 @@ use std::path::{Path, PathBuf};
 
 use minijinja::Value;
 
-use super::{FetchError, Fut, InputError, One, Pages, RecordReader, Source, SourcePage, key_of, source_call};
+use super::{FetchError, Fut, InputError, One, Pages, RecordReader, Source, SourceCall, SourcePage, key_of, source_call};
 use crate::access::{FixtureAccess, read_records};
 use crate::compile::CompiledFlow;
 use crate::format::RecordFormat;
 use crate::project::Project;
+
+/// What a live run calls to fetch a page: the listing's GET, or a file system's inbox listed.
+fn call_of(project: &Project, flow: &CompiledFlow) -> SourceCall {
+    let files = project.systems.get(&flow.source.system).filter(|s| s.def.transport != crate::model::Transport::Http).and_then(|s| s.def.files.as_ref());
+    match files {
+        Some(files) => {
+            let inbox = files.inbox.clone().unwrap_or_else(|| "/".into());
+            let example = crate::transport::files::join(&inbox, flow.source.pattern.as_deref().unwrap_or("*"));
+            SourceCall { system: flow.source.system.clone(), method: "LIST".into(), path: inbox, example }
+        }
+        None => source_call(flow),
+    }
+}
 
 /// The format of the flow's source system when it is a file system.
 fn file_format<'p>(project: &'p Project, flow: &CompiledFlow) -> Option<&'p dyn RecordFormat> {
@@ -25,6 +38,8 @@ pub struct FixtureSource<'f> {
     page_size: usize,
     /// The source system's file format, when it is a file system: its files are read by it.
     format: Option<&'f dyn RecordFormat>,
+    /// The call a live run makes for a page: a GET of the listing, or a listing of the inbox.
+    call: SourceCall,
 }
 
 enum From {
@@ -43,13 +58,13 @@ impl<'f> FixtureSource<'f> {
             Some(f) => dir.join(&flow.source.system).join(format!("{}.{}", flow.source.get.trim_start_matches('/').replace('/', "_"), f.extension())),
             None => FixtureAccess::file_of(dir, &flow.source.system, &flow.source.get),
         };
-        FixtureSource { flow, from: From::Fixtures(file), page_size: page_size.max(1), format }
+        FixtureSource { flow, from: From::Fixtures(file), page_size: page_size.max(1), format, call: call_of(project, flow) }
     }
 
     /// The records of an input file: in the source's format for a file system (an X12
     /// file for an X12 source), else a JSON array, JSON lines, or a recorded answer.
     pub fn input(project: &'f Project, flow: &'f CompiledFlow, path: &Path, page_size: usize) -> Self {
-        FixtureSource { flow, from: From::Input(path.to_path_buf()), page_size: page_size.max(1), format: file_format(project, flow) }
+        FixtureSource { flow, from: From::Input(path.to_path_buf()), page_size: page_size.max(1), format: file_format(project, flow), call: call_of(project, flow) }
     }
 
     /// Every record, read ahead of the paging (fixture files are small; input files stream).
@@ -98,7 +113,7 @@ impl Pages for FixturePages<'_> {
             if page.len() < self.source.page_size {
                 self.items = None;
             }
-            Ok(Some(SourcePage { items: page, call: Some(source_call(self.source.flow)) }))
+            Ok(Some(SourcePage { items: page, call: Some(self.source.call.clone()) }))
         })
     }
 }
