@@ -521,3 +521,45 @@ checked 1 flow: 1 error, 0 warnings
 "#,
     );
 }
+
+/// A file system (sftp, folder) gives records in files and takes them as files:
+/// what only an API answers (`get_one`, `query`, a look-up, a target's `method`,
+/// a write-back) is refused when the flow loads, at the key.
+#[test]
+fn what_only_an_api_answers_is_refused_for_file_systems_when_the_flow_loads() {
+    check_fails_with(
+        "tests/broken/file-transport.flow.yaml",
+        r#"error: `get_one` asks an http API; `truecommerce` is an sftp system, whose records come in files
+ --> tests/broken/file-transport.flow.yaml:8:3
+  |
+8 |   get_one: /acks/{key}
+  |   ^^^^^^^
+
+error: `query` asks an http API; `truecommerce` is an sftp system, whose records come in files
+ --> tests/broken/file-transport.flow.yaml:9:3
+  |
+9 |   query: { status: open }
+  |   ^^^^^
+
+error: `method` is an http request's; `exports` is a folder system: name each record's file with `file`
+  --> tests/broken/file-transport.flow.yaml:14:54
+   |
+14 | target: { system: exports, entity: acknowledgements, method: POST }
+   |                                                      ^^^^^^
+
+error: `exports` is a folder system: it answers no look-ups (its records come in files)
+  --> tests/broken/file-transport.flow.yaml:13:9
+   |
+13 |   po: { system: exports, entity: purchase_orders, match: number, key: ack.BAK.BAK03 }
+   |         ^^^^^^
+
+error: `truecommerce` is an sftp system: a write-back is an http request
+  --> tests/broken/file-transport.flow.yaml:18:11
+   |
+18 |   sent: { system: truecommerce, method: POST, path: /done, body: {} }
+   |           ^^^^^^
+
+checked 1 flow: 5 errors, 0 warnings
+"#,
+    );
+}

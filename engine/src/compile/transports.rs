@@ -14,8 +14,17 @@ fn transport(project: &Project, system: &str) -> Option<Transport> {
     project.systems.get(system).map(|s| s.def.transport).filter(|t| *t != Transport::Http)
 }
 
+/// The transport with its article: "an sftp", "a folder".
+fn a(t: Transport) -> &'static str {
+    match t {
+        Transport::Http => "an http",
+        Transport::Sftp => "an sftp",
+        Transport::Folder => "a folder",
+    }
+}
+
 pub fn check_transports(project: &Project, ctx: &mut Ctx, flow: &FlowFile) {
-    let mut refuse = |ctx: &mut Ctx, at: &str, what: String| {
+    let refuse = |ctx: &mut Ctx, at: &str, what: String| {
         ctx.error(Diagnostic::error(what).at(ctx.spans.key_loc(at)));
     };
     if let Some(source) = &flow.source
@@ -24,7 +33,7 @@ pub fn check_transports(project: &Project, ctx: &mut Ctx, flow: &FlowFile) {
         let keys = [("get_one", source.get_one.is_some()), ("query", !source.query.is_empty()), ("records", source.records.is_some())];
         for (key, given) in keys {
             if given {
-                let what = format!("`{key}` asks an http API; `{}` is a {} system, whose records come in files", source.system, t.as_str());
+                let what = format!("`{key}` asks an http API; `{}` is {} system, whose records come in files", source.system, a(t));
                 refuse(ctx, &format!("/source/{key}"), what);
             }
         }
@@ -34,21 +43,21 @@ pub fn check_transports(project: &Project, ctx: &mut Ctx, flow: &FlowFile) {
     {
         for (key, given) in [("method", target.method.is_some()), ("path", target.path.is_some())] {
             if given {
-                let what = format!("`{key}` is an http request's; `{}` is a {} system: name each record's file with `file`", target.system, t.as_str());
+                let what = format!("`{key}` is an http request's; `{}` is {} system: name each record's file with `file`", target.system, a(t));
                 refuse(ctx, &format!("/target/{key}"), what);
             }
         }
     }
     for (name, lookup) in &flow.lookups {
         if let Some(t) = transport(project, &lookup.system) {
-            let what = format!("`{}` is a {} system: it answers no look-ups (its records come in files)", lookup.system, t.as_str());
+            let what = format!("`{}` is {} system: it answers no look-ups (its records come in files)", lookup.system, a(t));
             refuse(ctx, &format!("{}/system", pointer_child("/lookups", name)), what);
         }
     }
     if let Some(exists) = &flow.exists
         && let Some(t) = transport(project, &exists.system)
     {
-        let what = format!("`{}` is a {} system: it answers no existence checks (its records come in files)", exists.system, t.as_str());
+        let what = format!("`{}` is {} system: it answers no existence checks (its records come in files)", exists.system, a(t));
         refuse(ctx, "/exists/system", what);
     }
     let after = flow.after.iter().flat_map(|a| [("sent", &a.sent), ("blocked", &a.blocked), ("skipped", &a.skipped)]);
@@ -59,7 +68,7 @@ pub fn check_transports(project: &Project, ctx: &mut Ctx, flow: &FlowFile) {
                     Some(crate::model::Requests::Many(_)) => format!("/after/{when}/{i}/system"),
                     _ => format!("/after/{when}/system"),
                 };
-                refuse(ctx, &at, format!("`{}` is a {} system: a write-back is an http request", r.system, t.as_str()));
+                refuse(ctx, &at, format!("`{}` is {} system: a write-back is an http request", r.system, a(t)));
             }
         }
     }

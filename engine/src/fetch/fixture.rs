@@ -15,7 +15,8 @@ use crate::project::Project;
 
 /// What a live run calls to fetch a page: the listing's GET, or a file system's inbox listed.
 fn call_of(project: &Project, flow: &CompiledFlow) -> SourceCall {
-    let files = project.systems.get(&flow.source.system).filter(|s| s.def.transport != crate::model::Transport::Http).and_then(|s| s.def.files.as_ref());
+    let files =
+        project.systems.get(&flow.source.system).filter(|s| s.def.transport != crate::model::Transport::Http).and_then(|s| s.def.files.as_ref());
     match files {
         Some(files) => {
             let inbox = files.inbox.clone().unwrap_or_else(|| "/".into());
@@ -64,7 +65,13 @@ impl<'f> FixtureSource<'f> {
     /// The records of an input file: in the source's format for a file system (an X12
     /// file for an X12 source), else a JSON array, JSON lines, or a recorded answer.
     pub fn input(project: &'f Project, flow: &'f CompiledFlow, path: &Path, page_size: usize) -> Self {
-        FixtureSource { flow, from: From::Input(path.to_path_buf()), page_size: page_size.max(1), format: file_format(project, flow), call: call_of(project, flow) }
+        FixtureSource {
+            flow,
+            from: From::Input(path.to_path_buf()),
+            page_size: page_size.max(1),
+            format: file_format(project, flow),
+            call: call_of(project, flow),
+        }
     }
 
     /// Every record, read ahead of the paging (fixture files are small; input files stream).
