@@ -84,6 +84,15 @@ fn json_purchase_orders_become_850_files_on_the_server_as_the_dry_run_shows_them
     let connect = flowmap(&root, &["connect", "truecommerce"], &[("FLOWMAP_PRIVATE_KEY_FILE", "key")]);
     assert_eq!(connect.code, 0, "{}{}", connect.stdout, connect.stderr);
     assert_eq!(connect.stdout, format!("connected `truecommerce` (TrueCommerce); {} holds 0 file(s)\n", sshd.remote("tc/Export/Acme")));
+    // The key is stored sealed (names only are shown), and the check logs in and lists the inbox.
+    let check = flowmap(&root, &["connections", "--check"], &[]);
+    assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
+    let inbox = sshd.remote("tc/Export/Acme");
+    assert!(
+        check.stdout.starts_with(&format!("truecommerce: private_key; ok (sftp://{}@127.0.0.1:{}{inbox})\n", sshd.user, sshd.port)),
+        "{}",
+        check.stdout
+    );
 
     let dry = flowmap(&root, &["dry-run", TO_850, "--input", "share/purchase-orders/export-1.json", "--format", "json"], &[]);
     assert_eq!(dry.code, 0, "{}", dry.stderr);

@@ -23,7 +23,7 @@ pub struct Registry {
     pub state: Arc<State>,
     /// The key, or why it could not be loaded (said when a secret is needed).
     vault: Result<Arc<Vault>, String>,
-    systems: HashMap<String, crate::model::SystemDef>,
+    pub(crate) systems: HashMap<String, crate::model::SystemDef>,
     open: Mutex<HashMap<String, Arc<Connection>>>,
     /// File stores (sftp, folder connections) opened so far: one per connection, reused by every run.
     pub(crate) stores: std::sync::Mutex<HashMap<String, Arc<dyn crate::transport::files::FileStore>>>,
@@ -103,6 +103,9 @@ impl Registry {
     /// Proves a connection works: the system's cheap `check` GET, else buying
     /// a token. Returns the base URL the connection's requests go to.
     pub async fn check(&self, name: &str) -> Result<String, CallError> {
+        if let Some(checked) = self.check_store(name).await {
+            return checked;
+        }
         let conn = self.connection(name).await?;
         match self.systems.get(&conn.system).and_then(|s| s.http.check.as_deref()) {
             Some(url) => {

@@ -44,6 +44,28 @@ impl Registry {
         Ok(store)
     }
 
+    /// For a connection of a file system: its store opened and its inbox listed
+    /// (`connections --check`); what was reached, or why not. None for http systems.
+    pub async fn check_store(&self, name: &str) -> Option<Result<String, CallError>> {
+        let def = self.definition(name)?;
+        let system = self.systems.get(def.system.as_deref().unwrap_or(name))?;
+        if system.transport == Transport::Http {
+            return None;
+        }
+        let inbox = system.files.as_ref().and_then(|f| f.inbox.clone()).unwrap_or_else(|| "/".into());
+        let reached = match (&def.sftp, &def.folder) {
+            (Some(s), _) => format!("sftp://{}@{}{inbox}", s.user, s.address()),
+            (None, Some(f)) => format!("folder {}", self.dir.join(f).join(inbox.trim_start_matches('/')).display()),
+            (None, None) => inbox.clone(),
+        };
+        let listed = async {
+            let store = self.store(name)?;
+            let mut ignore = |_| {};
+            store.list(&inbox, &mut ignore).await.map_err(|e| CallError::Stop { message: e.message })
+        };
+        Some(listed.await.map(|()| reached))
+    }
+
     /// The password, or the private key (and its passphrase), `flowmap connect` stored.
     fn sftp_credentials(&self, name: &str) -> Result<SftpCredentials, CallError> {
         let vault = self.vault()?;
