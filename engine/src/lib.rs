@@ -5,9 +5,12 @@
 //!
 //! load → compile → fetch → lookup → map → validate → deliver → write_back
 //!
-//! with `run` driving the stages over batches of records, `access` answering
-//! the stages' questions to systems (fixture files now, HTTP later), and
-//! `report` / `testing` / `cli` around them.
+//! with `run` driving the stages over pages and batches of records (one driver
+//! for dry-runs and live runs), the ports at each seam — source (`fetch`),
+//! look-up (`access`), target (`deliver`), write-back (`write_back`) — with an
+//! implementation per transport (HTTP in `http`, files in `transport`, recorded
+//! fixtures for dry-runs), file `format`s (JSON, CSV, X12), and `report` /
+//! `testing` / `cli` around them.
 
 pub mod access;
 pub mod bench;
