@@ -165,7 +165,7 @@ pub fn execute<E: From<String>>(
     let mut runner = Runner::new(flow, &mut access);
     let recorded = Recorded::default();
     let envelope = crate::format::x12::project_envelope(project, &flow.target.system);
-    let target = RecordingTarget::of(project, &flow.target, &recorded, envelope.as_ref());
+    let target = RecordingTarget::of(project, flow, &recorded, envelope.as_ref());
     let write_back = RecordingWriteBack { recorded: &recorded };
     let dry = DrySettle { flow, settings: runner.settings().clone(), target: &target, write_back: &write_back, recorded: &recorded, rt: rt.handle() };
     let mut settler =
@@ -203,9 +203,9 @@ impl<E> Settler for Shown<'_, '_, E> {
                 return Ok(Go::Stop);
             }
             self.dry.outcome(&mut o);
-            self.dry.count(calls);
             // A mistake in the flow found while settling (a `sent` write-back) stops it too.
             if let Some(error) = o.configuration_error() {
+                self.dry.count(calls);
                 self.result.stopped = Some(Stopped { position: o.position, key: o.key.clone(), error: error.clone() });
                 return Ok(Go::Stop);
             }
@@ -216,6 +216,7 @@ impl<E> Settler for Shown<'_, '_, E> {
             self.result.unreadable += 1;
             (self.emit)(Err(e))?;
         }
+        self.dry.count(calls);
         Ok(Go::On)
     }
 }

@@ -9,28 +9,35 @@ use minijinja::Value;
 
 use super::{DeliverError, Delivered, Fut, PlannedRequest, Target};
 use crate::compile::CompiledTarget;
+use crate::run::CallLog;
 use crate::write_back::WriteBack;
 
-/// Requests a dry-run would have sent, in order.
+/// The requests a dry-run would have sent, counted as a call summary (grouped,
+/// one example each: recording costs no copy of a payload).
 #[derive(Default)]
 pub struct Recorded {
-    pub requests: Mutex<Vec<(String, PlannedRequest)>>,
+    calls: Mutex<CallLog>,
 }
 
 impl Recorded {
-    fn keep(&self, purpose: &str, request: &PlannedRequest) {
-        self.requests.lock().unwrap_or_else(|p| p.into_inner()).push((purpose.to_string(), request.clone()));
+    /// Counts `request` under `group` (the path shown for its kind of call).
+    fn keep(&self, purpose: &str, group: &str, request: &PlannedRequest) {
+        let mut calls = self.calls.lock().unwrap_or_else(|p| p.into_inner());
+        calls.record(&request.system, &request.method, group, purpose, || request.path.clone());
     }
 
     /// Takes what was recorded so far.
-    pub fn take(&self) -> Vec<(String, PlannedRequest)> {
-        std::mem::take(&mut *self.requests.lock().unwrap_or_else(|p| p.into_inner()))
+    pub fn take(&self) -> CallLog {
+        std::mem::take(&mut *self.calls.lock().unwrap_or_else(|p| p.into_inner()))
     }
 }
 
 pub struct RecordingTarget<'a> {
     pub target: &'a CompiledTarget,
     pub recorded: &'a Recorded,
+    /// Whether anything reads the answer (a `sent` write-back reading `result`): building it
+    /// costs a copy of the payload, so it is only built then.
+    pub answered: bool,
     /// For a file target: how its files are written, so the dry-run shows their exact bytes.
     pub files: Option<FileTargetShape<'a>>,
 }
@@ -46,23 +53,26 @@ impl<'a> RecordingTarget<'a> {
     /// The recording target of `flow`'s target in `project` (a file target writes its bytes).
     pub fn of(
         project: &'a crate::project::Project,
-        target: &'a CompiledTarget,
+        flow: &'a crate::compile::CompiledFlow,
         recorded: &'a Recorded,
         envelope: Option<&'a crate::format::x12::EnvelopeConfig>,
     ) -> Self {
+        let target = &flow.target;
+        let answered = flow.after.sent.iter().any(|r| r.reads("result"));
         let files = project.systems.get(&target.system).filter(|s| s.def.transport != crate::model::Transport::Http).map(|s| FileTargetShape {
             format: &*s.format,
             envelope,
             outbox: s.def.files.as_ref().and_then(|f| f.outbox.clone()).unwrap_or_else(|| "/".into()),
         });
-        RecordingTarget { target, recorded, files }
+        RecordingTarget { target, recorded, answered, files }
     }
 }
 
 impl Target for RecordingTarget<'_> {
     fn deliver<'a>(&'a self, request: &'a PlannedRequest, found: Option<&'a Value>) -> Fut<'a, Result<Delivered, DeliverError>> {
-        self.recorded.keep("deliver", request);
+        self.recorded.keep("deliver", &self.target.path, request);
         let answer = match found {
+            _ if !self.answered && self.files.is_none() => serde_json::Value::Null,
             Some(f) => crate::value::to_json(f),
             None => {
                 let mut answer = request.body.as_ref().map(crate::value::to_json).unwrap_or_else(|| serde_json::json!({}));
@@ -93,7 +103,7 @@ pub struct RecordingWriteBack<'a> {
 
 impl WriteBack for RecordingWriteBack<'_> {
     fn send<'a>(&'a self, request: &'a PlannedRequest) -> Fut<'a, Result<(), String>> {
-        self.recorded.keep("write back", request);
+        self.recorded.keep("write back", &request.path, request);
         Box::pin(std::future::ready(Ok(())))
     }
 }

@@ -27,6 +27,18 @@ impl CallLog {
         }
     }
 
+    /// Adds another summary's calls, in its order.
+    pub fn absorb(&mut self, other: CallLog) {
+        for (key, stat) in other.stats {
+            match self.stats.get_mut(&key) {
+                Some(s) => s.count += stat.count,
+                None => {
+                    self.stats.insert(key, stat);
+                }
+            }
+        }
+    }
+
     pub fn total(&self) -> u64 {
         self.stats.values().map(|s| s.count).sum()
     }

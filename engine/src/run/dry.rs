@@ -55,9 +55,6 @@ impl DrySettle<'_> {
 
     /// Counts what was recorded into the run's call summary, in order.
     pub fn count(&self, calls: &mut CallLog) {
-        for (purpose, r) in self.recorded.take() {
-            let path = if purpose == "deliver" { self.flow.target.path.as_str() } else { r.path.as_str() };
-            calls.record(&r.system, &r.method, path, &purpose, || r.path.clone());
-        }
+        calls.absorb(self.recorded.take());
     }
 }

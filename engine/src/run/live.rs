@@ -152,7 +152,7 @@ impl Live<'_> {
         let source = self.source(None).map_err(|e| e.0)?;
         let recorded = Recorded::default();
         let envelope = self.registry.definition(&self.flow.target.system).and_then(|c| c.x12.clone());
-        let target = RecordingTarget::of(self.project, &self.flow.target, &recorded, envelope.as_ref());
+        let target = RecordingTarget::of(self.project, self.flow, &recorded, envelope.as_ref());
         let write_back = RecordingWriteBack { recorded: &recorded };
         let settings = runner.settings().clone();
         let dry = DrySettle { flow: self.flow, settings, target: &target, write_back: &write_back, recorded: &recorded, rt: &self.rt };

@@ -49,7 +49,7 @@ pub fn run_test_file(project: &Project, path: &Path) -> Result<FileResult, Vec<D
     let rt = tokio::runtime::Builder::new_current_thread().build().map_err(|e| vec![Diagnostic::error(format!("cannot start the runtime: {e}"))])?;
     let recorded = Recorded::default();
     let envelope = crate::format::x12::project_envelope(project, &flow.target.system);
-    let target = RecordingTarget::of(project, &flow.target, &recorded, envelope.as_ref());
+    let target = RecordingTarget::of(project, &flow, &recorded, envelope.as_ref());
     let write_back = RecordingWriteBack { recorded: &recorded };
     let mut cases = Vec::new();
     for (i, case) in file.cases.iter().enumerate() {
