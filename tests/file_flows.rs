@@ -83,12 +83,7 @@ API calls a live run would make (3 in all):
 fn a_live_run_writes_what_the_dry_run_showed_archives_the_file_and_never_takes_its_content_twice() {
     let (_dir, root) = project();
     let dry = flowmap_in(&root, &["dry-run", FLOW, "--input", "share/in/a.csv", "--format", "json"]);
-    let shown: Vec<(String, String)> = dry
-        .stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter_map(|o| Some((o["file"]["name"].as_str()?.to_string(), o["file"]["content"].as_str()?.to_string())))
-        .collect();
+    let shown = common::dry_run_files(&dry.stdout);
     assert_eq!(shown.len(), 2, "{}", dry.stdout);
 
     let run = live(&root, &["run", FLOW]);

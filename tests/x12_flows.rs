@@ -96,12 +96,7 @@ fn json_purchase_orders_become_850_files_on_the_server_as_the_dry_run_shows_them
 
     let dry = flowmap(&root, &["dry-run", TO_850, "--input", "share/purchase-orders/export-1.json", "--format", "json"], &[]);
     assert_eq!(dry.code, 0, "{}", dry.stderr);
-    let shown: Vec<(String, String)> = dry
-        .stdout
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter_map(|o| Some((o["file"]["name"].as_str()?.to_string(), o["file"]["content"].as_str()?.to_string())))
-        .collect();
+    let shown = common::dry_run_files(&dry.stdout);
     assert_eq!(shown.iter().map(|(n, _)| n.rsplit('/').next().unwrap()).collect::<Vec<_>>(), ["PO_PO-7001.x12", "PO_PO-7002.x12"]);
 
     let run = flowmap(&root, &["run", TO_850], &[]);

@@ -34,6 +34,11 @@ pub fn flowmap_in(dir: &std::path::Path, args: &[&str]) -> Run {
         .env_remove("CLICOLOR_FORCE")
         .output()
         .expect("flowmap runs");
+    run_of(out)
+}
+
+/// What a finished command printed, and its exit status.
+pub fn run_of(out: std::process::Output) -> Run {
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -69,9 +74,14 @@ pub fn flowmap_project(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)
         .envs(env.iter().copied())
         .output()
         .expect("flowmap runs");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    run_of(out)
+}
+
+/// The files a `dry-run --format json` shows for a file target: (name, content), in order.
+pub fn dry_run_files(stdout: &str) -> Vec<(String, String)> {
+    stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|o| Some((o["file"]["name"].as_str()?.to_string(), o["file"]["content"].as_str()?.to_string())))
+        .collect()
 }
