@@ -203,3 +203,29 @@ fn exact_takes_every_writable_field_and_skips_read_only_ones_as_exact_does() {
     let stored = world.sandbox.exact_records("salesorder/SalesOrders");
     assert!(stored.iter().any(|o| o["Remarks"] == "Remarks text" && o["Status"] == 12), "the order is stored with Exact's own status");
 }
+
+#[test]
+fn a_purchase_entry_with_lines_takes_every_writable_field_and_skips_read_only_ones() {
+    let (world, project, registry, rt) = exact();
+    let entries = project.systems["exact"].entity("purchaseentry/PurchaseEntries").unwrap();
+    let mut body = full_body(entries);
+    assert_eq!(body.len(), 23, "writable header fields, the lines among them");
+    assert_eq!(body["PurchaseEntryLines"][0].as_object().map(Map::len), Some(31), "writable line fields");
+    // Read-only on the header and on a line: Exact keeps its own value and says nothing.
+    body.insert("Status".into(), json!(50));
+    body["PurchaseEntryLines"][0]["VATAmountDC"] = json!(1_000_000);
+    rt.block_on(async {
+        let conn = registry.connection("exact").await.unwrap();
+        let created = conn.call("POST", &conn.url("purchaseentry/PurchaseEntries"), &[], Some(&Value::Object(body.clone()))).await;
+        let created = created.unwrap_or_else(|e| panic!("a POST of every writable field is taken: {}", e.message()));
+        assert_eq!(created.status, 201);
+        let entry = &created.body["d"];
+        assert_eq!(entry["YourRef"], "YourRef text");
+        assert!(entry.get("Status").is_none_or(|s| s != 50), "{entry}");
+        let line = &entry["PurchaseEntryLines"]["results"][0];
+        assert_eq!(line["GLAccount"], "1c8e7b4e-55aa-4c2f-9f0e-3b7c1d2e4f60");
+        assert!(line.get("VATAmountDC").is_none_or(|a| a != 1_000_000), "{line}");
+    });
+    let stored = world.sandbox.exact_records("purchaseentry/PurchaseEntries");
+    assert!(stored.iter().any(|e| e["YourRef"] == "YourRef text" && e["Status"] != 50), "the entry is stored without the read-only status");
+}

@@ -1,8 +1,8 @@
 //! The Exact entities the emulator knows without fixtures. Those a flow can touch come from
 //! `schemas/catalogue/exact.yaml`, the catalogue `flowmap check` holds mappings to, so the emulator
-//! and the engine share one definition of every field and of which ones are read-only. A few
-//! entities no flow maps (purchase documents, cost centres, webhook subscriptions) are listed
-//! here. Fixture records add whatever other fields they carry.
+//! and the engine share one definition of every field and of which ones are read-only. The one
+//! entity no flow maps (webhook subscriptions) is listed here. Fixture records add whatever other
+//! fields they carry.
 
 use std::sync::OnceLock;
 
@@ -93,44 +93,21 @@ fn field_names<'y>(fields: &'y Yaml<'y>) -> (Vec<String>, Vec<String>, Option<(S
 /// Read-only fields every Exact record carries.
 const COMMON: &[&str] = &["Created", "Modified", "Creator", "CreatorFullName", "Modifier", "ModifierFullName", "Division"];
 
-/// Read-only fields Exact returns on lines.
-const LINE_COMMON: &[&str] = &["ID", "LineNumber", "ItemCode", "ItemDescription", "AmountFC", "AmountDC", "VATAmountFC", "Division"];
-
 /// An entity no shipped flow maps: its documented fields (shared/reference/exact-online.md §5).
 struct Unmapped {
     path: &'static str,
     key: &'static str,
     type_name: Option<&'static str>,
     fields: &'static [&'static str],
-    lines: Option<(&'static str, &'static [&'static str])>,
 }
 
 const UNMAPPED: &[Unmapped] = &[
-    Unmapped {
-        path: "purchaseorder/PurchaseOrders",
-        key: "PurchaseOrderID",
-        type_name: None,
-        fields: &["PurchaseOrderID", "OrderNumber", "Supplier", "Warehouse", "OrderDate", "ReceiptDate", "YourRef", "Currency", "OrderStatus"],
-        lines: Some((
-            "PurchaseOrderLines",
-            &["PurchaseOrderID", "Item", "Quantity", "UnitPrice", "NetPrice", "VATCode", "Description", "ReceiptDate", "Unit", "CostCenter"],
-        )),
-    },
-    Unmapped {
-        path: "purchaseentry/PurchaseEntries",
-        key: "EntryID",
-        type_name: None,
-        fields: &["EntryID", "EntryNumber", "Supplier", "Journal", "EntryDate", "DueDate", "YourRef", "Type", "Status"],
-        lines: Some(("PurchaseEntryLines", &["EntryID", "GLAccount", "AmountFC", "VATCode", "Description", "CostCenter"])),
-    },
-    Unmapped { path: "hrm/Costcenters", key: "ID", type_name: None, fields: &["ID", "Code", "Description", "EndDate"], lines: None },
     // Written through `webhooks::create` (the callback check), not the generic create.
     Unmapped {
         path: "webhooks/WebhookSubscriptions",
         key: "ID",
         type_name: Some("Exact.Web.Api.Models.Webhooks.WebhookSubscription"),
         fields: &["ID", "CallbackURL", "Topic", "Description", "IsInstant", "ClientID", "UserID"],
-        lines: None,
     },
 ];
 
@@ -138,21 +115,13 @@ fn unmapped(u: &Unmapped) -> EntitySpec {
     let owned = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
     let mut fields = owned(u.fields);
     fields.extend(owned(COMMON));
-    let lines = u.lines.map(|(property, line_fields)| {
-        let mut fields = owned(line_fields);
-        fields.extend(owned(LINE_COMMON));
-        LineSpec { property: property.to_string(), fields, read_only: owned(LINE_COMMON) }
-    });
-    if let Some(l) = &lines {
-        fields.push(l.property.clone());
-    }
     EntitySpec {
         path: u.path.to_string(),
         key: u.key.to_string(),
         type_name: u.type_name,
         fields,
         read_only: owned(COMMON),
-        lines,
+        lines: None,
         mandatory_filter: Vec::new(),
     }
 }
@@ -182,6 +151,16 @@ mod tests {
         // Which lists need a filter is the catalogue's too.
         assert!(spec("crm/Accounts").mandatory_filter.iter().any(|f| f == "Code"));
         assert!(spec("salesorder/SalesOrders").mandatory_filter.is_empty());
-        assert!(spec("hrm/Costcenters").fields.iter().any(|f| f == "EndDate"));
+        // Purchasing comes from the catalogue too, with every field Exact defines.
+        let purchase_orders = spec("purchaseorder/PurchaseOrders");
+        assert_eq!((purchase_orders.key.as_str(), purchase_orders.fields.len()), ("PurchaseOrderID", 57));
+        let order_lines = purchase_orders.lines.as_ref().unwrap();
+        assert_eq!((order_lines.property.as_str(), order_lines.fields.len()), ("PurchaseOrderLines", 49));
+        assert!(order_lines.read_only.iter().any(|f| f == "Quantity"), "QuantityInPurchaseUnits is the one Exact takes");
+        let entries = spec("purchaseentry/PurchaseEntries");
+        assert_eq!((entries.key.as_str(), entries.fields.len()), ("EntryID", 44));
+        assert_eq!(entries.lines.as_ref().unwrap().fields.len(), 47);
+        assert_eq!(spec("hrm/Costcenters").fields.len(), 11);
+        assert_eq!(spec("financial/Journals").fields.len(), 33);
     }
 }
