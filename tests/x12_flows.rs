@@ -148,3 +148,26 @@ fn an_855_file_on_the_server_becomes_json_acknowledgements_and_is_archived_after
     assert!(again.stdout.contains("  no records\n"), "{}", again.stdout);
     assert!(sshd.data().join("tc/Export/Acme/processed/NORDFAST_855_4101-again.x12").is_file());
 }
+
+/// An X12 target without the connection's envelope is the configuration's mistake: the
+/// dry-run stops at the first record, as a live run does, and blocks no record for it.
+#[test]
+fn an_x12_target_without_its_envelope_stops_the_run_and_blocks_no_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let connections = dir.path().join("connections.yaml");
+    std::fs::write(&connections, "connections:\n  truecommerce:\n    sftp: { host: 127.0.0.1, user: acme }\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_flowmap"))
+        .args(["--color", "never", "dry-run", TO_850])
+        .current_dir(repo_root())
+        .env("FLOWMAP_CONNECTIONS", &connections)
+        .output()
+        .unwrap();
+    let run = common::run_of(out);
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.ends_with("✘ stopped at record PO-7001 (#1): a mistake in the flow, not in the record\n"), "{}", run.stdout);
+    assert_eq!(
+        run.stderr,
+        "error: configuration error: an X12 file needs the connection's `x12:` envelope (sender and receiver ids and qualifiers, usage)\n \
+         = help: a mistake in the flow, not in the record: no record is reported blocked for it, and a live run stops here and writes nothing back\n\n"
+    );
+}

@@ -121,18 +121,15 @@ fn load_system(file: &Path, root: &Path) -> Result<(System, crate::load::Documen
         return Err(vec![Diagnostic::error(format!("the catalogue `{}` does not exist", def.catalogue)).at(doc.spans.value_loc("/catalogue"))]);
     }
     let (mut catalogue, _) = load_typed::<Catalogue>(&catalogue_path, SchemaKind::Catalogue)?;
-    // An X12 system's entities are its transaction sets, made from their definitions
-    // (an entity the catalogue file describes itself is kept).
-    if matches!(def.format, Some(crate::format::FormatDef::X12)) {
-        let (_, entities) = crate::format::x12::format(root).map_err(|e| vec![Diagnostic::error(e).at(doc.spans.value_loc("/format"))])?;
-        for (name, mut entity) in entities {
-            if !catalogue.entities.contains_key(&name) {
-                entity.source = Some(std::sync::Arc::from("mappings/x12/"));
-                catalogue.entities.insert(name, entity);
-            }
+    // The format is compiled (and its definitions read) once. An X12 system's entities are its
+    // transaction sets, made from those definitions (an entity the catalogue file describes itself is kept).
+    let (format, entities) = crate::format::compile(&def, &records, &doc, root)?;
+    for (name, mut entity) in entities {
+        if !catalogue.entities.contains_key(&name) {
+            entity.source = Some(std::sync::Arc::from("mappings/x12/"));
+            catalogue.entities.insert(name, entity);
         }
     }
-    let format = crate::format::compile(&def, &records, &doc, root)?;
     Ok((System { def, catalogue, file: file.to_path_buf(), records, next_link, key_shapes, format }, doc))
 }
 

@@ -108,17 +108,19 @@ impl RecordFormat for csv::Csv {
     }
 }
 
-/// A system's format, compiled once when the project loads; problems at their key.
+/// A system's format, compiled once when the project loads (problems at their key), and
+/// the catalogue entities it makes (X12: one per transaction set; none for the others).
 pub fn compile(
     def: &crate::model::SystemDef,
     records: &jmespath::Expression<'static>,
     doc: &crate::load::Document,
     root: &std::path::Path,
-) -> Result<std::sync::Arc<dyn RecordFormat>, Vec<crate::diagnostic::Diagnostic>> {
+) -> Result<(std::sync::Arc<dyn RecordFormat>, x12::Entities), Vec<crate::diagnostic::Diagnostic>> {
     use crate::diagnostic::Diagnostic;
+    let none = x12::Entities::new;
     match def.format.clone().unwrap_or_default() {
-        FormatDef::Json => Ok(std::sync::Arc::new(JsonFormat { records: records.clone() })),
-        FormatDef::Csv(csv) => csv.compile().map(|c| std::sync::Arc::new(c) as std::sync::Arc<dyn RecordFormat>).map_err(|problems| {
+        FormatDef::Json => Ok((std::sync::Arc::new(JsonFormat { records: records.clone() }), none())),
+        FormatDef::Csv(csv) => csv.compile().map(|c| (std::sync::Arc::new(c) as std::sync::Arc<dyn RecordFormat>, none())).map_err(|problems| {
             problems
                 .into_iter()
                 .map(|p| {
@@ -127,6 +129,6 @@ pub fn compile(
                 })
                 .collect()
         }),
-        FormatDef::X12 => x12::format(root).map(|(format, _)| format).map_err(|e| vec![Diagnostic::error(e).at(doc.spans.value_loc("/format"))]),
+        FormatDef::X12 => x12::format(root).map_err(|e| vec![Diagnostic::error(e).at(doc.spans.value_loc("/format"))]),
     }
 }

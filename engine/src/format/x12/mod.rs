@@ -23,7 +23,7 @@ pub use catalogue::entities as catalogue_entities;
 pub use definitions::{Definitions, ElementDef, ElementType, Node, SegmentDef, SetDef, SetSchema};
 pub use envelope::{ControlNumbers, EnvelopeConfig, Usage, X12Version};
 pub use error::{X12Error, X12ErrorKind};
-pub use format::{X12Format, envelope_in, format, project_envelope};
+pub use format::{Entities, X12Format, envelope_in, format, project_envelope};
 pub use reader::{MAX_SET_SEGMENTS, Reader, SetRecord};
 pub use record::UNKNOWN_KEY;
 pub use separators::{ISA_LENGTH, Separators};
