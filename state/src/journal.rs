@@ -22,6 +22,8 @@ pub const EVENTS: &[&str] =
 
 /// The event that counts as a delivery attempt.
 const SENDING: &str = "sending";
+/// The status of a record delivered.
+const SENT: &str = "sent";
 
 /// One event of one record, as the engine hands it over.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -44,6 +46,9 @@ pub struct JournalEntry {
     /// Why the record was skipped, blocked or failed.
     pub reasons: Vec<String>,
     pub detail: Option<String>,
+    /// The source record's version (a flow's `source.version`) this entry is about: a
+    /// "sent" entry with one makes it the record's sent version.
+    pub version: Option<String>,
 }
 
 /// A journal entry as stored.
@@ -62,6 +67,7 @@ pub struct JournalRow {
     pub target_id: Option<String>,
     pub reasons: Vec<String>,
     pub detail: Option<String>,
+    pub version: Option<String>,
 }
 
 /// A record's current state.
@@ -78,10 +84,12 @@ pub struct RecordRow {
     pub reasons: Vec<String>,
     pub last_run: Option<i64>,
     pub updated_at_ms: i64,
+    /// The version of the record last delivered (flows with `source.version`).
+    pub sent_version: Option<String>,
 }
 
-const JOURNAL_COLUMNS: &str = "id, run, at_ms, flow, key, event, status, source, payload, answer, target_id, reasons, detail";
-const RECORD_COLUMNS: &str = "flow, key, status, attempts, target_id, reasons, last_run, updated_at_ms";
+const JOURNAL_COLUMNS: &str = "id, run, at_ms, flow, key, event, status, source, payload, answer, target_id, reasons, detail, version";
+const RECORD_COLUMNS: &str = "flow, key, status, attempts, target_id, reasons, last_run, updated_at_ms, sent_version";
 
 /// A journal row as stored, before its JSON is parsed.
 struct StoredEntry {
@@ -109,6 +117,7 @@ impl StoredEntry {
                 target_id: row.get(10)?,
                 reasons: Vec::new(),
                 detail: row.get(12)?,
+                version: row.get(13)?,
             },
             source: row.get(7)?,
             payload: row.get(8)?,
@@ -147,6 +156,7 @@ impl StoredRecord {
                 reasons: Vec::new(),
                 last_run: row.get(6)?,
                 updated_at_ms: row.get(7)?,
+                sent_version: row.get(8)?,
             },
             reasons: row.get(5)?,
         })
@@ -264,8 +274,8 @@ impl State {
 
 fn append(transaction: &Transaction<'_>, entry: &JournalEntry, at_ms: i64) -> rusqlite::Result<()> {
     let mut statement = transaction.prepare_cached(
-        "INSERT INTO journal (run, at_ms, flow, key, event, status, source, payload, answer, target_id, reasons, detail)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        "INSERT INTO journal (run, at_ms, flow, key, event, status, source, payload, answer, target_id, reasons, detail, version)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     )?;
     statement.execute(params![
         entry.run,
@@ -280,18 +290,22 @@ fn append(transaction: &Transaction<'_>, entry: &JournalEntry, at_ms: i64) -> ru
         entry.target_id,
         json::reasons_to_text(&entry.reasons),
         entry.detail,
+        entry.version,
     ])?;
     Ok(())
 }
 
 fn update_record(transaction: &Transaction<'_>, entry: &JournalEntry, at_ms: i64) -> rusqlite::Result<()> {
     let attempts = i64::from(entry.event == SENDING);
+    // Only a delivery makes a version the sent one.
+    let sent_version = entry.version.as_ref().filter(|_| entry.status.as_deref() == Some(SENT));
     match &entry.status {
         Some(status) => {
             let mut statement = transaction.prepare_cached(
-                "INSERT INTO records (flow, key, status, attempts, target_id, reasons, last_run, updated_at_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                "INSERT INTO records (flow, key, status, attempts, target_id, reasons, last_run, updated_at_ms, sent_version)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                  ON CONFLICT (flow, key) DO UPDATE SET
+                     sent_version = coalesce(excluded.sent_version, sent_version),
                      status = excluded.status,
                      attempts = attempts + excluded.attempts,
                      target_id = coalesce(excluded.target_id, target_id),
@@ -307,7 +321,8 @@ fn update_record(transaction: &Transaction<'_>, entry: &JournalEntry, at_ms: i64
                 entry.target_id,
                 json::reasons_to_text(&entry.reasons),
                 entry.run,
-                at_ms
+                at_ms,
+                sent_version
             ])?;
         }
         None => {
@@ -323,4 +338,32 @@ fn update_record(transaction: &Transaction<'_>, entry: &JournalEntry, at_ms: i64
         }
     }
     Ok(())
+}
+
+/// The version of a record last delivered, and where it went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SentVersion {
+    pub key: String,
+    pub version: String,
+    pub target_id: Option<String>,
+    pub run: Option<i64>,
+}
+
+impl State {
+    /// For those of `keys` delivered before with a version: the version last delivered.
+    pub fn sent_versions(&self, flow: &str, keys: &[String]) -> Result<Vec<SentVersion>> {
+        let connection = self.connection();
+        let mut statement = connection
+            .prepare_cached("SELECT key, sent_version, target_id, last_run FROM records WHERE flow = ?1 AND key = ?2 AND sent_version IS NOT NULL")
+            .map_err(self.sqlite_error("reading sent versions"))?;
+        let mut found = Vec::new();
+        for key in keys {
+            let row = statement
+                .query_row(params![flow, key], |row| Ok(SentVersion { key: row.get(0)?, version: row.get(1)?, target_id: row.get(2)?, run: row.get(3)? }))
+                .optional()
+                .map_err(self.sqlite_error(format_args!("reading the sent version of record {key} of {flow}")))?;
+            found.extend(row);
+        }
+        Ok(found)
+    }
 }

@@ -195,6 +195,19 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (sender, receiver, control)
     ) WITHOUT ROWID;
     "#,
+    // 8: versions of records (a flow's `source.version`: a record is delivered once per
+    //    version) and watermarks (a flow's `source.since`: where the next run starts).
+    r#"
+    ALTER TABLE journal ADD COLUMN version TEXT;       -- the source record's version the entry is about
+    ALTER TABLE records ADD COLUMN sent_version TEXT;  -- the version last delivered
+
+    CREATE TABLE watermarks (
+        flow          TEXT    PRIMARY KEY,
+        value         TEXT    NOT NULL,  -- the newest value of the flow's `since` field taken
+        run           INTEGER REFERENCES runs (id),
+        updated_at_ms INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes and understands.

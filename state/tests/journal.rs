@@ -43,6 +43,7 @@ fn sending_then_sent_updates_the_record_and_keeps_the_history_in_order() {
             reasons: vec![],
             last_run: Some(run),
             updated_at_ms: record.updated_at_ms,
+            sent_version: None,
         }
     );
     assert!(state.records("orders", &["sending"]).unwrap().is_empty());
