@@ -359,7 +359,9 @@ impl State {
         let mut found = Vec::new();
         for key in keys {
             let row = statement
-                .query_row(params![flow, key], |row| Ok(SentVersion { key: row.get(0)?, version: row.get(1)?, target_id: row.get(2)?, run: row.get(3)? }))
+                .query_row(params![flow, key], |row| {
+                    Ok(SentVersion { key: row.get(0)?, version: row.get(1)?, target_id: row.get(2)?, run: row.get(3)? })
+                })
                 .optional()
                 .map_err(self.sqlite_error(format_args!("reading the sent version of record {key} of {flow}")))?;
             found.extend(row);

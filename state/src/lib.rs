@@ -11,6 +11,7 @@
 //! Beside the state file SQLite keeps `<file>-wal` and `<file>-shm`, and token
 //! refreshes are serialised with a lock on `<file>-tokenlock` ([`TokenLock`]).
 
+mod acknowledgements;
 mod clock;
 mod connections;
 mod control_numbers;
@@ -37,6 +38,7 @@ mod vault;
 mod watermarks;
 mod webhook_events;
 
+pub use acknowledgements::{Acknowledgement, Unacknowledged};
 pub use connections::ConnectionRow;
 pub use control_numbers::{ControlKind, MAX_CONTROL};
 pub use deliveries::{Delivered, DeliveryEnd, Reservation};

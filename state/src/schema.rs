@@ -208,6 +208,20 @@ const MIGRATIONS: &[&str] = &[
         updated_at_ms INTEGER NOT NULL
     ) WITHOUT ROWID;
     "#,
+    // 9: X12 functional acknowledgements (997) received for the groups we sent.
+    r#"
+    CREATE TABLE acknowledgements_received (
+        partner        TEXT    NOT NULL,  -- who acknowledges (ISA05:ISA06 of the 997)
+        functional_id  TEXT    NOT NULL,  -- AK101: the group's GS01 (PO for 850s)
+        group_control  TEXT    NOT NULL,  -- AK102: the GS06 we sent
+        verdict        TEXT    NOT NULL,  -- accepted | accepted_with_errors | partially_accepted | rejected
+        detail         TEXT    NOT NULL,  -- JSON: each set's verdict and errors
+        file           INTEGER REFERENCES files (id),
+        received_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (partner, functional_id, group_control)
+    ) WITHOUT ROWID;
+    CREATE INDEX acknowledgements_by_group ON acknowledgements_received (group_control);
+    "#,
 ];
 
 /// The schema version this build writes and understands.

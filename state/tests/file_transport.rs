@@ -200,14 +200,14 @@ fn a_state_file_of_schema_version_6_gains_the_file_tables_and_keeps_its_runs() {
     Connection::open(&path)
         .unwrap()
         .execute_batch(
-            "DROP TABLE watermarks; ALTER TABLE journal DROP COLUMN version; ALTER TABLE records DROP COLUMN sent_version;
+            "DROP TABLE acknowledgements_received; DROP TABLE watermarks; ALTER TABLE journal DROP COLUMN version; ALTER TABLE records DROP COLUMN sent_version;
              DROP TABLE interchanges_received; DROP TABLE files; DROP TABLE control_numbers; PRAGMA user_version = 6;",
         )
         .unwrap();
 
     let state = State::open(&path).unwrap();
     let version: i64 = Connection::open(&path).unwrap().pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
-    assert_eq!(version, 8);
+    assert_eq!(version, 9);
     assert_eq!(state.run(run).unwrap().map(|r| r.flow), Some("po-in".to_string()));
     assert!(matches!(state.begin_file("po-in", "a.x12", 1, &digest(1), run).unwrap(), FileBegin::New { .. }));
     assert_eq!(state.allocate_control("p", ControlKind::Group, 1).unwrap(), 1);

@@ -82,14 +82,14 @@ fn a_state_file_of_schema_version_1_gains_the_inbox_and_keeps_its_journal() {
     // What a version-1 file looks like: the same tables without the inbox.
     let raw = Connection::open(&path).unwrap();
     raw.execute_batch(
-        "DROP TABLE watermarks; ALTER TABLE journal DROP COLUMN version; ALTER TABLE records DROP COLUMN sent_version; DROP TABLE interchanges_received; DROP TABLE files; DROP TABLE control_numbers; DROP TABLE inbox; DROP TABLE deliveries; DROP TABLE webhook_events; ALTER TABLE runs DROP COLUMN process; ALTER TABLE runs DROP COLUMN origin; PRAGMA user_version = 1;",
+        "DROP TABLE acknowledgements_received; DROP TABLE watermarks; ALTER TABLE journal DROP COLUMN version; ALTER TABLE records DROP COLUMN sent_version; DROP TABLE interchanges_received; DROP TABLE files; DROP TABLE control_numbers; DROP TABLE inbox; DROP TABLE deliveries; DROP TABLE webhook_events; ALTER TABLE runs DROP COLUMN process; ALTER TABLE runs DROP COLUMN origin; PRAGMA user_version = 1;",
     )
     .unwrap();
     drop(raw);
 
     let state = State::open(&path).unwrap();
     let version: i64 = Connection::open(&path).unwrap().pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
-    assert_eq!(version, 8);
+    assert_eq!(version, 9);
     assert_eq!(state.record_state("orders", "50001").unwrap().map(|r| r.status), Some("sent".to_string()));
     state.put_inbox("orders", "50002", "test").unwrap();
     assert_eq!(waiting(&state), vec![("orders".into(), "50002".into(), "test".into())]);
@@ -228,7 +228,7 @@ fn version_2_with_one_waiting(path: &std::path::Path) {
     drop(State::open(path).unwrap());
     let raw = Connection::open(path).unwrap();
     raw.execute_batch(
-        "DROP TABLE watermarks; ALTER TABLE journal DROP COLUMN version; ALTER TABLE records DROP COLUMN sent_version; DROP TABLE interchanges_received; DROP TABLE files; DROP TABLE control_numbers; DROP TABLE inbox; DROP TABLE deliveries; DROP TABLE webhook_events; ALTER TABLE runs DROP COLUMN process; ALTER TABLE runs DROP COLUMN origin;
+        "DROP TABLE acknowledgements_received; DROP TABLE watermarks; ALTER TABLE journal DROP COLUMN version; ALTER TABLE records DROP COLUMN sent_version; DROP TABLE interchanges_received; DROP TABLE files; DROP TABLE control_numbers; DROP TABLE inbox; DROP TABLE deliveries; DROP TABLE webhook_events; ALTER TABLE runs DROP COLUMN process; ALTER TABLE runs DROP COLUMN origin;
          CREATE TABLE inbox (flow TEXT NOT NULL, key TEXT NOT NULL, origin TEXT NOT NULL, received_at_ms INTEGER NOT NULL,
                              PRIMARY KEY (flow, key)) WITHOUT ROWID;
          INSERT INTO inbox VALUES ('cancellations', 'guid-1', 'exact SalesOrders Update', 1);

@@ -19,7 +19,7 @@ fn a_new_state_file_is_created_with_its_directories_owner_only_in_wal_mode() {
     let mode: String = raw.pragma_query_value(None, "journal_mode", |row| row.get(0)).unwrap();
     assert_eq!(mode, "wal");
     let version: i64 = raw.pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
-    assert_eq!(version, 8);
+    assert_eq!(version, 9);
 }
 
 #[test]
@@ -74,9 +74,9 @@ fn a_state_file_from_a_newer_flowmap_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state.db");
     drop(State::open(&path).unwrap());
-    Connection::open(&path).unwrap().pragma_update(None, "user_version", 9).unwrap();
+    Connection::open(&path).unwrap().pragma_update(None, "user_version", 10).unwrap();
     let error = State::open(&path).unwrap_err().to_string();
-    assert_eq!(error, format!("{} was written by a newer flowmap (schema version 9; this flowmap knows up to 8): upgrade flowmap", path.display()));
+    assert_eq!(error, format!("{} was written by a newer flowmap (schema version 10; this flowmap knows up to 9): upgrade flowmap", path.display()));
 }
 
 #[test]

@@ -19,6 +19,9 @@ struct SystemInfo {
     bulk: Option<BulkDef>,
     /// Every field of each entity, for OData's mandatory `$select`.
     fields: HashMap<String, Vec<String>>,
+    /// The line collections of each entity (`PurchaseOrderLines`): OData gives a
+    /// selected one only as a link unless it is also expanded.
+    collections: HashMap<String, Vec<String>>,
 }
 
 /// Asks live systems for records matching keys: the query in the system's
@@ -35,6 +38,15 @@ impl Asker {
             .iter()
             .map(|(name, s)| {
                 let fields = s.catalogue.entities.iter().map(|(e, def)| (e.clone(), def.fields.keys().cloned().collect())).collect();
+                let collections = s
+                    .catalogue
+                    .entities
+                    .iter()
+                    .map(|(e, def)| {
+                        let lists = def.fields.iter().filter(|(_, f)| f.kind == crate::model::FieldType::List).map(|(name, _)| name.clone());
+                        (e.clone(), lists.collect())
+                    })
+                    .collect();
                 let info = SystemInfo {
                     language: s.def.query(),
                     paging: s.def.paging().clone(),
@@ -43,6 +55,7 @@ impl Asker {
                     next_link: s.next_link.clone(),
                     bulk: s.def.http.bulk.clone(),
                     fields,
+                    collections,
                 };
                 (name.clone(), info)
             })
@@ -62,6 +75,14 @@ impl Asker {
         info.fields.get(entity).cloned().unwrap_or_default()
     }
 
+    /// The selected line collections, for `$expand` (OData): a look-up of a purchase order
+    /// sees its lines as a listing with `$expand` does, `{"results": [...]}`.
+    fn expand(info: &SystemInfo, entity: &str, select: &[String]) -> Option<String> {
+        let lists = info.collections.get(entity).filter(|_| info.language == QueryLanguage::Odata)?;
+        let expand: Vec<&str> = select.iter().filter(|f| lists.contains(f)).map(String::as_str).collect();
+        (!expand.is_empty()).then(|| expand.join(","))
+    }
+
     /// Records of `entity` whose `field` is one of `keys`.
     pub async fn find(
         &self,
@@ -73,7 +94,10 @@ impl Asker {
     ) -> Result<Vec<serde_json::Value>, CallError> {
         let info = self.info(system)?;
         let select = Self::select(info, entity, select);
-        let (path, query) = query_parts(info.language, entity, field, keys, &select);
+        let (path, mut query) = query_parts(info.language, entity, field, keys, &select);
+        if let Some(expand) = Self::expand(info, entity, &select) {
+            query.push(("$expand".into(), expand));
+        }
         let conn = self.registry.connection(system).await?;
         let lister =
             Lister { conn: &conn, paging: &info.paging, page_size: info.page_size, records: &info.records, next_link: info.next_link.as_ref() };

@@ -12,6 +12,8 @@ pub struct Ctx<'a> {
     /// What variables are known to hold (`settings`, the record, `lookup`, an `each` entry), innermost last.
     pub shapes: Vec<(&'static str, Shape)>,
     pub problems: Vec<Diagnostic>,
+    /// Names the flow adds wherever look-ups are in scope (`previous`, with `source.version`).
+    pub stage_roots: Vec<&'static str>,
 }
 
 impl Ctx<'_> {
@@ -21,6 +23,7 @@ impl Ctx<'_> {
 
     /// Compiles the expression written at `pointer`, with `roots` in scope.
     pub fn expr(&mut self, pointer: &str, text: &str, roots: &[&str]) -> Option<Expr> {
+        let roots = &self.with_stage_roots(roots);
         let names = Names { roots, settings: &self.settings, lookups: &self.lookups, shapes: &self.shapes };
         match self.compiler.expr(text, &names) {
             Ok((e, warnings)) => {
@@ -37,6 +40,7 @@ impl Ctx<'_> {
     /// Compiles what `each` walks, and makes `alias` an entry of it for what follows,
     /// until `end_each`.
     pub fn each(&mut self, pointer: &str, text: &str, roots: &[&str], alias: &'static str) -> Option<Expr> {
+        let roots = &self.with_stage_roots(roots);
         let names = Names { roots, settings: &self.settings, lookups: &self.lookups, shapes: &self.shapes };
         let entry = crate::expr::shape::shape_of(text, &names).entry();
         let each = self.expr(pointer, text, roots);
@@ -50,6 +54,7 @@ impl Ctx<'_> {
     }
 
     pub fn template(&mut self, pointer: &str, text: &str, roots: &[&str]) -> Option<Template> {
+        let roots = &self.with_stage_roots(roots);
         let names = Names { roots, settings: &self.settings, lookups: &self.lookups, shapes: &self.shapes };
         match self.compiler.template(text, &names) {
             Ok((t, warnings)) => {
@@ -61,6 +66,15 @@ impl Ctx<'_> {
                 None
             }
         }
+    }
+
+    /// `roots`, and where look-ups are in scope, the names the flow adds there.
+    fn with_stage_roots<'r>(&self, roots: &[&'r str]) -> Vec<&'r str> {
+        let mut all = roots.to_vec();
+        if roots.contains(&"lookup") {
+            all.extend(self.stage_roots.iter().copied());
+        }
+        all
     }
 
     fn report(&mut self, pointer: &str, problems: Vec<CompileError>) {

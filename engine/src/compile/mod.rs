@@ -14,6 +14,7 @@ mod references;
 mod rules;
 mod set;
 mod shapes;
+mod since;
 mod transports;
 mod triggers;
 
@@ -21,6 +22,7 @@ pub use files::{CompileResult, compile_files};
 pub use flow::*;
 pub use overlap::shared_targets;
 pub use set::{LoadedSet, flow_files, load_set};
+pub use since::CompiledSince;
 pub use triggers::{CompiledSchedule, CompiledWebhook};
 
 use std::path::Path;
@@ -69,6 +71,8 @@ pub fn compile_flow(project: &Project, loaded: &LoadedFlow) -> Result<(CompiledF
         lookups: flow.lookups.keys().cloned().collect(),
         shapes: vec![("settings", shapes::settings_shape(&flow)), ("lookup", shapes::lookups_shape(project, &flow))],
         problems: loaded.problems.clone(),
+        // A record delivered before is known as `previous` when the flow keeps versions.
+        stage_roots: if flow.source.as_ref().is_some_and(|s| s.version.is_some()) { vec!["previous"] } else { Vec::new() },
     };
     let compiled = build(project, loaded, &flow, &mut ctx);
     let problems = ctx.problems;
@@ -119,6 +123,8 @@ fn build(project: &Project, loaded: &LoadedFlow, flow: &FlowFile, ctx: &mut Ctx)
     let key = ctx.expr("/source/key", &source.key, &record_roots);
     let key_shape = source.key_shape.as_ref().and_then(|name| key_shape(ctx, source_system, name));
     let filter = source.filter.as_ref().map(|w| ctx.expr("/source/where", w, &record_roots));
+    let version = since::compile_version(ctx, source, &record_roots);
+    let since = since::compile_since(ctx, source, source_system);
 
     let lookups = compile_lookups(project, ctx, flow, alias);
 
@@ -192,6 +198,12 @@ fn build(project: &Project, loaded: &LoadedFlow, flow: &FlowFile, ctx: &mut Ctx)
                 None => None,
             },
             pattern,
+            version: match version {
+                Some(Some(v)) => Some(v),
+                Some(None) => return None,
+                None => None,
+            },
+            since,
         },
         settings,
         lookups,

@@ -81,7 +81,15 @@ impl<'s> Pages for FilePages<'s> {
             let source = self.source;
             loop {
                 if let Some(current) = &mut self.current {
-                    let items: Vec<_> = current.records.by_ref().take(source.page_size.max(1)).collect();
+                    // Each record knows its file (the audit trail: which file an 810 came in).
+                    let file =
+                        crate::value::map([("path", minijinja::Value::from(current.path.as_str())), ("id", minijinja::Value::from(current.id))]);
+                    let items: Vec<_> = current
+                        .records
+                        .by_ref()
+                        .take(source.page_size.max(1))
+                        .map(|item| item.map(|r| crate::value::with_entry(r, "_file", file.clone())))
+                        .collect();
                     if !items.is_empty() {
                         current.count += items.len() as u64;
                         current.unreadable += items.iter().filter(|i| i.is_err()).count() as u64;

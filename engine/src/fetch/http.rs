@@ -12,12 +12,22 @@ pub struct HttpSource<'a> {
     flow: &'a CompiledFlow,
     system: &'a System,
     registry: Arc<Registry>,
+    /// The listing's query: the flow's, with the watermark's condition when it has one.
+    query: Vec<(String, String)>,
 }
 
 impl<'a> HttpSource<'a> {
     pub fn new(project: &'a Project, flow: &'a CompiledFlow, registry: Arc<Registry>) -> Result<Self, FetchError> {
         let system = project.systems.get(&flow.source.system).ok_or_else(|| FetchError(format!("unknown system `{}`", flow.source.system)))?;
-        Ok(HttpSource { flow, system, registry })
+        Ok(HttpSource { flow, system, registry, query: flow.source.query.clone() })
+    }
+
+    /// Lists only what the condition lets through (`source.since`: changed since the watermark).
+    pub fn with_condition(mut self, condition: Option<&str>) -> Self {
+        if let Some(c) = condition {
+            self.query = super::with_condition(&self.query, c);
+        }
+        self
     }
 
     fn failed(&self, e: impl std::fmt::Display) -> FetchError {
@@ -53,8 +63,7 @@ impl Pages for HttpPages<'_> {
                 records: &source.flow.source.records,
                 next_link: source.system.next_link.as_ref(),
             };
-            let (records, next) =
-                lister.page(&conn.url(&source.flow.source.get), &source.flow.source.query, &cursor).await.map_err(|e| source.failed(e))?;
+            let (records, next) = lister.page(&conn.url(&source.flow.source.get), &source.query, &cursor).await.map_err(|e| source.failed(e))?;
             self.cursor = next;
             let items = records.iter().map(|r| Ok(crate::value::from_json(r))).collect();
             Ok(Some(SourcePage { items, call: Some(source_call(source.flow)) }))

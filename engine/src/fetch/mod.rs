@@ -9,12 +9,14 @@ mod files;
 mod fixture;
 mod http;
 mod input;
+mod since;
 mod stored;
 
 pub use files::{FileJournal, FileSource};
 pub use fixture::FixtureSource;
 pub use http::{HttpSource, one_record};
 pub use input::{InputError, RecordReader, not_json};
+pub use since::{Newest, odata_condition, with_condition};
 pub use stored::StoredPages;
 
 use minijinja::Value;

@@ -101,6 +101,25 @@ pub struct Source {
     /// Expression; records for which it is false are ignored (not blocked).
     #[serde(rename = "where")]
     pub filter: Option<String>,
+    /// Expression giving the record's version, e.g. `po.Modified`: a record is delivered once
+    /// per version. A version delivered before (the journal says) is ignored; a new one is
+    /// delivered again, with its last delivery in scope as `previous` (`previous.version`,
+    /// `previous.target_id`, `previous.run`; undefined when never delivered).
+    pub version: Option<String>,
+    /// Only the records changed since the last run: the source field compared (e.g.
+    /// `Modified`), kept per flow in the state file as a watermark that moves only when a
+    /// run has settled every record it took.
+    pub since: Option<Since>,
+}
+
+/// "What changed since the last run" (`source.since`).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Since {
+    /// The source field holding when a record last changed, e.g. Exact's `Modified`.
+    pub field: String,
+    /// Where the first run starts (an ISO date or datetime); default: every record.
+    pub start: Option<String>,
 }
 
 /// A named look-up: for each record (or each element of `each`), a key is

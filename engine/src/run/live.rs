@@ -23,6 +23,7 @@ mod ports;
 mod report;
 mod reserve;
 mod settle;
+mod watermark;
 
 pub use choose::Records;
 pub use report::{Ending, LiveReport, Settled};
@@ -35,6 +36,7 @@ use flowmap_state::State;
 use super::CallLog;
 use super::driver::{Batch, Driven, Driver, Go, Settler};
 use super::dry::DrySettle;
+use super::history::JournalHistory;
 use super::outcome::{Outcome, Status};
 use super::runner::Runner;
 use crate::access::{Asker, HttpAccess};
@@ -89,9 +91,11 @@ impl Live<'_> {
         let stop: StopSignal = Arc::new(Mutex::new(None));
         let asker = Arc::new(Asker::new(self.project, self.registry.clone()));
         let mut access = HttpAccess::new(asker.clone(), self.rt.clone(), stop.clone());
-        let mut runner = Runner::new(self.flow, &mut access);
+        let history = JournalHistory(&self.state);
+        let mut runner = Runner::new(self.flow, &mut access).with_history(&history);
         let settings = runner.settings().clone();
         let source = self.source(Some(run)).map_err(|e| e.0)?;
+        let newest = Arc::new(Mutex::new(crate::fetch::Newest::default()));
         let target = self.target()?;
         let write_back = HttpWriteBack { registry: self.registry.clone() };
         let doubt: HashSet<String> = in_doubt.iter().cloned().collect();
@@ -105,7 +109,12 @@ impl Live<'_> {
         match records {
             Records::Fetch => {
                 parts.push((Box::new(StoredPages::new(&self.state, &self.flow.name, in_doubt, BATCH)), false));
-                parts.push((source.list(), true));
+                let pages = source.list();
+                let pages: Box<dyn Pages + '_> = match &self.flow.source.since {
+                    Some(since) => Box::new(watermark::Watched { inner: pages, field: since.field.clone(), newest: newest.clone() }),
+                    None => pages,
+                };
+                parts.push((pages, true));
             }
             Records::Stored(keys) => parts.push((Box::new(StoredPages::new(&self.state, &self.flow.name, keys, BATCH)), false)),
             Records::Chosen(_) if self.source_is_files() => {
@@ -128,6 +137,7 @@ impl Live<'_> {
                 return Ok(());
             }
         }
+        self.advance_watermark(settler.report, &newest)?;
         if let Some(keys) = picked_keys {
             // No endpoint for one record: the listing, kept to the chosen keys.
             let mut picked = Picked { inner: source.list(), flow: self.flow, keys: keys.iter().cloned().collect(), seen: HashSet::new() };
@@ -148,7 +158,8 @@ impl Live<'_> {
         let stop: StopSignal = Arc::new(Mutex::new(None));
         let asker = Arc::new(Asker::new(self.project, self.registry.clone()));
         let mut access = HttpAccess::new(asker, self.rt.clone(), stop.clone());
-        let mut runner = Runner::new(self.flow, &mut access);
+        let history = JournalHistory(&self.state);
+        let mut runner = Runner::new(self.flow, &mut access).with_history(&history);
         let source = self.source(None).map_err(|e| e.0)?;
         let recorded = Recorded::default();
         let envelope = self.registry.definition(&self.flow.target.system).and_then(|c| c.x12.clone());

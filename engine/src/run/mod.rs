@@ -4,6 +4,7 @@
 mod calls;
 mod driver;
 mod dry;
+mod history;
 mod live;
 mod outcome;
 pub mod reason;
@@ -13,6 +14,7 @@ pub use crate::fetch::NotHad;
 pub use calls::{CallLog, CallStat};
 pub use driver::{Batch, Driven, Driver, Go, Settler};
 pub use dry::DrySettle;
+pub use history::{History, JournalHistory, Previous};
 pub use live::{Ending, Live, LiveReport, Progress, Records};
 pub use outcome::{Context, Outcome, Status, Summary};
 pub use reason::{Reason, ReasonKind};

@@ -55,6 +55,10 @@ pub struct Context {
     pub found: Option<Value>,
     /// The existence-check key (e.g. the YourRef), to settle a write whose answer was lost.
     pub exists_key: Option<String>,
+    /// The record's version (`source.version`), journaled with its delivery.
+    pub version: Option<String>,
+    /// Its last delivery from the journal (`previous`), undefined when there was none.
+    pub previous: Value,
 }
 
 impl Context {
@@ -64,6 +68,7 @@ impl Context {
         scope.push("settings", settings.clone());
         scope.push(flow.source.alias, self.record.clone());
         scope.push("lookup", self.lookup.clone());
+        scope.push("previous", self.previous.clone());
         scope.push("out", self.out.clone());
         scope
     }

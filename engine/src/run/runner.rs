@@ -1,6 +1,7 @@
 use minijinja::Value;
 
 use super::calls::CallLog;
+use super::history::History;
 use super::outcome::{Context, Outcome, Status};
 use super::reason::{self, Reason, ReasonKind};
 use crate::access::{Access, AccessError, AccessFailure};
@@ -31,6 +32,8 @@ pub struct Runner<'f> {
     settings: Value,
     lookup_slots: Vec<usize>,
     exists_slot: Option<usize>,
+    /// The journal's word on versions delivered before (flows with `source.version`).
+    history: Option<&'f dyn History>,
 }
 
 /// The keys one look-up needs for one record.
@@ -55,6 +58,11 @@ struct Work {
     lookup: Value,
     out: Value,
     exists_key: Option<String>,
+    /// The record's version (`source.version`), and its last delivery (`previous`).
+    version: Option<String>,
+    previous: Value,
+    /// Why an ignored record is ignored, when that is worth saying.
+    note: Option<String>,
 }
 
 impl<'f> Runner<'f> {
@@ -62,7 +70,13 @@ impl<'f> Runner<'f> {
         let mut resolver = Resolver::default();
         let lookup_slots = flow.lookups.iter().map(|l| resolver.slot(&l.system, &l.entity, &l.match_field)).collect();
         let exists_slot = flow.exists.as_ref().map(|x| resolver.slot(&x.system, &x.entity, &x.match_field));
-        Runner { flow, access, resolver, calls: CallLog::default(), settings: flow.settings.clone(), lookup_slots, exists_slot }
+        Runner { flow, access, resolver, calls: CallLog::default(), settings: flow.settings.clone(), lookup_slots, exists_slot, history: None }
+    }
+
+    /// Gives the runner the journal's history (a live run): a version delivered before is ignored.
+    pub fn with_history(mut self, history: &'f dyn History) -> Self {
+        self.history = Some(history);
+        self
     }
 
     pub fn settings(&self) -> &Value {
@@ -78,6 +92,7 @@ impl<'f> Runner<'f> {
     /// Processes a batch of (position, record) pairs.
     pub fn run_batch(&mut self, records: Vec<(usize, Value)>) -> Vec<Outcome> {
         let mut work: Vec<Work> = records.into_iter().map(|(position, record)| self.prepare(position, record)).collect();
+        self.apply_history(&mut work);
         self.resolve_lookups(&work);
         for w in work.iter_mut().filter(|w| !w.ignored) {
             self.map_and_check(w);
@@ -121,7 +136,65 @@ impl<'f> Runner<'f> {
         let before = reasons.len();
         let keys = if ignored { Vec::new() } else { self.flow.lookups.iter().map(|l| lookup_keys(l, &mut scope, &mut reasons)).collect() };
         let lookup_failed = reasons.len() > before;
-        Work { position, key, record, ignored, reasons, lookup_failed, keys, lookup: Value::UNDEFINED, out: Value::UNDEFINED, exists_key: None }
+        let version = match &self.flow.source.version {
+            Some(v) if !ignored => match v.eval(&scope) {
+                Ok(value) if !is_empty(&value) => Some(key_text(&value)),
+                Ok(_) => {
+                    reasons.push(Reason::new(ReasonKind::Record, format!("the record has no version (`{}` is empty)", v.text.trim()), ""));
+                    None
+                }
+                Err(e) => {
+                    reasons.push(Reason::new(reason::of_failure(v, &e), format!("{e} (source `version`)"), ""));
+                    None
+                }
+            },
+            _ => None,
+        };
+        Work {
+            position,
+            key,
+            record,
+            ignored,
+            reasons,
+            lookup_failed,
+            keys,
+            lookup: Value::UNDEFINED,
+            out: Value::UNDEFINED,
+            exists_key: None,
+            version,
+            previous: Value::UNDEFINED,
+            note: None,
+        }
+    }
+
+    /// Each record's last delivered version, from the journal: the same
+    /// version again is ignored (delivered once per version); a new one goes
+    /// with `previous` in scope (an 850 sent before is sent again as a replacement).
+    /// A journal that cannot be read leaves the batch for the next run.
+    fn apply_history(&mut self, work: &mut [Work]) {
+        let Some(history) = self.history.filter(|_| self.flow.source.version.is_some()) else { return };
+        let keys: Vec<String> = work.iter().filter(|w| !w.ignored && w.version.is_some()).map(|w| w.key.clone()).collect();
+        if keys.is_empty() {
+            return;
+        }
+        match history.previous(&self.flow.name, &keys) {
+            Ok(found) => {
+                for w in work.iter_mut().filter(|w| !w.ignored) {
+                    let Some(previous) = found.get(&w.key) else { continue };
+                    w.previous = previous.to_value();
+                    if w.version.as_deref() == Some(previous.version.as_str()) {
+                        w.ignored = true;
+                        let run = previous.run.map(|r| format!(" in run {r}")).unwrap_or_default();
+                        w.note = Some(format!("version {} was delivered already{run}", previous.version));
+                    }
+                }
+            }
+            Err(message) => {
+                for w in work.iter_mut().filter(|w| !w.ignored) {
+                    w.reasons.push(Reason::new(ReasonKind::Call, message.clone(), ""));
+                }
+            }
+        }
     }
 
     fn resolve_lookups(&mut self, work: &[Work]) {
@@ -168,6 +241,7 @@ impl<'f> Runner<'f> {
         }
         w.lookup = crate::value::map(values);
         scope.push("lookup", w.lookup.clone());
+        scope.push("previous", w.previous.clone());
 
         let mut errors: Vec<FieldError> = Vec::new();
         w.out = map_fields(&self.flow.mapping, &mut scope, Purpose::Create, "", &mut errors);
@@ -261,10 +335,12 @@ impl<'f> Runner<'f> {
             context: None,
         };
         if w.ignored {
+            outcome.message = w.note;
             return outcome;
         }
         let mut scope = self.base_scope(&w.record);
         scope.push("lookup", w.lookup.clone());
+        scope.push("previous", w.previous.clone());
         scope.push("out", w.out.clone());
 
         let found = match (&self.flow.exists, self.exists_slot, &w.exists_key) {
@@ -299,6 +375,8 @@ impl<'f> Runner<'f> {
             out: w.out.clone(),
             found: found.clone(),
             exists_key: w.exists_key.clone(),
+            version: w.version.clone(),
+            previous: w.previous.clone(),
         }));
         let exists = self.flow.exists.as_ref();
         if let (Some(x), Some(found)) = (exists, &found)

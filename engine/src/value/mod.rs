@@ -6,7 +6,7 @@ mod record;
 mod select;
 
 pub use number::{ExactNumber, canonical_number, compare, decimal_of, decimal_value, is_number, json_number, number_from_text, number_text};
-pub use record::{Json, Record, parse_json};
+pub use record::{Json, Record, parse_json, with_entry};
 pub use select::search;
 
 use minijinja::Value;

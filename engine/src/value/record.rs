@@ -170,3 +170,17 @@ impl serde::Serialize for Json<'_> {
         self.0.serialize(s)
     }
 }
+
+/// `record` with one more entry (a record read from a file gets `_file`); a
+/// value that is not a record is given back as it is.
+pub fn with_entry(record: Value, key: &str, value: Value) -> Value {
+    match record.downcast_object_ref::<Record>() {
+        Some(r) => {
+            let mut entries = Vec::with_capacity(r.0.len() + 1);
+            entries.extend(r.0.iter().filter(|(k, _)| k.as_str() != Some(key)).cloned());
+            entries.push((Value::from(key), value));
+            Value::from_object(Record(entries))
+        }
+        None => record,
+    }
+}

@@ -20,6 +20,7 @@ mod dates;
 mod money;
 mod native;
 mod odata;
+pub use odata::instant_ms;
 mod tables;
 mod text;
 mod widths;

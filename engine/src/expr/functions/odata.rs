@@ -101,6 +101,12 @@ fn from_odata_date(value: &Value, shape: Option<&str>) -> Result<Value, Error> {
     Ok(Value::from(if date_only { instant.format("%Y-%m-%d").to_string() } else { instant.to_rfc3339_opts(SecondsFormat::AutoSi, true) }))
 }
 
+/// The UTC milliseconds of a `/Date(ms)/` value or an ISO date or datetime
+/// (a watermark is compared by it, whichever the source writes).
+pub fn instant_ms(text: &str) -> Option<i64> {
+    parse_ms_date(text).or_else(|| super::dates::parse_iso(text).map(|m| m.utc().timestamp_millis()))
+}
+
 /// The milliseconds of a `/Date(ms)/` or `/Date(ms+hhmm)/` string.
 ///
 /// The number is always milliseconds since the Unix epoch in UTC; the

@@ -13,7 +13,8 @@ impl Live<'_> {
         let name = &self.flow.source.system;
         let system = self.project.systems.get(name).ok_or_else(|| FetchError(format!("unknown system `{name}`")))?;
         if system.def.transport == Transport::Http {
-            return Ok(Box::new(HttpSource::new(self.project, self.flow, self.registry.clone())?));
+            let condition = self.since_condition().map_err(FetchError)?;
+            return Ok(Box::new(HttpSource::new(self.project, self.flow, self.registry.clone())?.with_condition(condition.as_deref())));
         }
         let store = self.registry.store(name).map_err(|e| FetchError(e.to_string()))?;
         let files = system.def.files.clone();

@@ -42,6 +42,7 @@ impl Settle<'_> {
             target_id: None,
             reasons: Vec::new(),
             detail: None,
+            version: None,
         }
     }
 
@@ -116,6 +117,7 @@ impl Settle<'_> {
             e.source = source.take();
             e.payload = body.clone();
             e.detail = Some(format!("{} {} (attempt {attempt})", request.method, request.path));
+            e.version = ctx.version.clone();
             match (&identity, attempt) {
                 (Some(identity), 1) => {
                     if let Some(settled) = self.reserve(&key, ctx, identity, e).await? {
@@ -182,6 +184,7 @@ impl Settle<'_> {
         let result_json = result.clone();
         let mut e = self.entry(key, event, Some("sent"));
         e.answer = Some(result);
+        e.version = ctx.version.clone();
         e.target_id = target_id.clone();
         self.end(identity, &DeliveryEnd::Sent(target_id), &[e])?;
         // Planned once, here, from the target's real answer.
