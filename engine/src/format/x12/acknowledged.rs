@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::ack_codes::{ElementSyntaxError, GroupSyntaxError, GroupVerdict, SegmentSyntaxError, SetSyntaxError, SetVerdict};
+use super::envelope::same_control;
 
 /// A received 997, read.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -101,13 +102,23 @@ pub fn read_acknowledgement(record: &Value) -> Result<Acknowledged, NotA997> {
 }
 
 impl Acknowledged {
+    /// Whether this 997 answers the group we sent with GS01 `functional_id`
+    /// and GS06 `control_number` (`000000017` and `17` are the same number).
+    pub fn acknowledges(&self, functional_id: &str, control_number: &str) -> bool {
+        self.functional_id == functional_id && same_control(&self.group_control, control_number)
+    }
+
     /// Each problem the 997 reports, one line each: the group's, then each set's.
     pub fn problems(&self) -> Vec<String> {
         let group = self.group_codes.iter().map(|c| {
             let meaning = GroupSyntaxError::from_code(c).map_or_else(|| format!("error code {c}"), |e| e.text().to_string());
             format!("group {} {}: {meaning}", self.functional_id, self.group_control)
         });
-        group.chain(self.sets.iter().flat_map(SetAcknowledged::problems)).collect()
+        let mut lines: Vec<String> = group.chain(self.sets.iter().flat_map(SetAcknowledged::problems)).collect();
+        if lines.is_empty() && self.verdict == GroupVerdict::Rejected {
+            lines.push(format!("group {} {}: rejected", self.functional_id, self.group_control));
+        }
+        lines
     }
 }
 
@@ -137,6 +148,9 @@ impl SetAcknowledged {
         let named = self.errors.iter().filter(|e| **e != SetSyntaxError::OneOrMoreSegmentsInError || self.segments.is_empty());
         lines.extend(named.map(|e| format!("{name}: {}", e.text())));
         lines.extend(self.codes.iter().filter(|c| SetSyntaxError::from_code(c).is_none()).map(|c| format!("{name}: error code {c}")));
+        if lines.is_empty() && self.verdict == SetVerdict::Rejected {
+            lines.push(format!("{name}: rejected"));
+        }
         lines
     }
 }
