@@ -261,3 +261,17 @@ fn no_mutation_makes_acknowledging_panic_and_every_997_writes() {
     }
     assert!(groups > 1000, "{groups} groups acknowledged");
 }
+
+#[test]
+fn a_segment_that_cannot_be_read_rejects_its_set() {
+    let isa = "ISA*00*          *00*          *ZZ*PARTNER        *ZZ*ACMEBUYER      *260201*1015*U*00401*000000043*0*T*>~";
+    let file = format!(
+        "{isa}GS*PO*PARTNER*ACMEBUYER*20260201*1015*6*X*004010~\
+         ST*850*0001~BEG*00*SA*P**20260101~b@d*x~PO1*1*1*EA~SE*5*0001~GE*1*6~IEA*1*000000043~"
+    );
+    let receipt = receipt_of(file.as_bytes(), "f.x12");
+    let set = &receipt.interchanges[0].groups[0].sets[0];
+    assert_eq!((set.segment_errors[0].position, set.segment_errors[0].code), (3, flowmap::format::x12::SegmentSyntaxError::UnrecognizedSegmentId));
+    // AK301 cannot carry an id that is not one: the AK5 says it.
+    assert_eq!(body(&written_997s(&receipt)[0]), "AK1*PO*6~\nAK2*850*0001~\nAK5*R*5~\nAK9*R*1*1*0~");
+}

@@ -126,18 +126,16 @@ impl<'d, R: BufRead> Reader<'d, R> {
                 self.note(|r| r.unreadable(&located));
                 self.fail(e)
             }
-            Some(Ok(Token::Bad(e))) => match self.set.as_mut() {
-                Some(set) => {
+            Some(Ok(Token::Bad(e))) if self.set.is_some() => {
+                let located = self.located(e.clone());
+                if let Some(set) = self.set.as_mut() {
                     set.segments += 1;
-                    let located = self.located(e.clone());
-                    if let Some(set) = self.set.as_mut() {
-                        set.error.get_or_insert(e);
-                    }
-                    self.note(|r| r.unreadable_segment(&located));
+                    set.error.get_or_insert(e);
                 }
-                None if self.skipping => {}
-                None => self.fault(e),
-            },
+                self.note(|r| r.unreadable_segment(&located));
+            }
+            Some(Ok(Token::Bad(_))) if self.skipping => {}
+            Some(Ok(Token::Bad(e))) => self.fault(e),
             Some(Ok(Token::Isa(header, position))) => self.start_interchange(header, position),
             Some(Ok(Token::Segment(segment))) => self.segment(segment),
         }
