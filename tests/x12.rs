@@ -4,8 +4,13 @@
 //! in 004010, 004010VICS and 005010, an 855 with IA/IR acknowledgments, an 810
 //! with SAC/TDS implied decimals, an unpadded ISA, envelope faults. Plus the
 //! writer's output and errors, a write → read round trip over generated
-//! records, and a mutation fuzz that no input makes the reader panic.
+//! records, and a mutation fuzz that no input makes the reader panic. Then
+//! acknowledging: receipts and the 997s written from them, and reading 997s.
 
+#[path = "x12/acknowledge.rs"]
+mod acknowledge;
+#[path = "x12/acknowledged.rs"]
+mod acknowledged;
 #[path = "x12/definitions.rs"]
 mod definitions;
 #[path = "x12/fuzz.rs"]

@@ -11,7 +11,7 @@ const SAMPLES: [&str; 6] =
     ["850_tilde_lines.x12", "855_nak_crlf.x12", "810_newline.x12", "mailbag_mixed.x12", "unpadded_isa.x12", "envelope_faults.x12"];
 const INTERESTING: &[u8] = b"*~|>^:\n\r\x15\x00ISAGSEST0123456789 ";
 
-fn mutate(rng: &mut Rng, bytes: &mut Vec<u8>) {
+pub fn mutate(rng: &mut Rng, bytes: &mut Vec<u8>) {
     for _ in 0..1 + rng.below(4) {
         let at = rng.below(bytes.len() + 1);
         let byte = if rng.below(2) == 0 { *rng.pick(INTERESTING) } else { rng.next() as u8 };

@@ -60,6 +60,9 @@ pub struct ElementDef {
     pub codes: Vec<String>,
     #[serde(default)]
     pub name: Option<String>,
+    /// The X12 data element reference number (e.g. 330 for PO102), given in a 997's AK402.
+    #[serde(default)]
+    pub reference: Option<u32>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -197,6 +200,11 @@ impl Definitions {
     /// Every transaction set defined.
     pub fn sets(&self) -> impl Iterator<Item = &SetDef> {
         self.sets.iter()
+    }
+
+    /// Whether a segment dictionary exists for `version` (GS08; `004010VICS` is 004010).
+    pub fn has_version(&self, version: &str) -> bool {
+        self.dictionaries.contains_key(version.get(..6).unwrap_or(version))
     }
 
     pub fn schema(&self, id: &str, version: &str) -> Result<SetSchema<'_>, X12Error> {

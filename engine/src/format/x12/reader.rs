@@ -11,6 +11,8 @@ use serde_json::{Map, Value, json};
 use super::definitions::Definitions;
 use super::envelope::{group_facts, interchange_facts, same_control};
 use super::error::{X12Error, X12ErrorKind};
+use super::receipt::{FileReceipt, NotAcknowledgedReason};
+use super::receipt_builder::ReceiptBuilder;
 use super::record::RecordBuilder;
 use super::separators::IsaHeader;
 use super::tokenizer::{Segment, Token, Tokenizer};
@@ -73,6 +75,8 @@ pub struct Reader<'d, R> {
     skipping: bool,
     pending: VecDeque<Result<SetRecord, X12Error>>,
     ended: bool,
+    /// What was read, for acknowledging it ([`Reader::with_receipt`]).
+    receipt: Option<Box<ReceiptBuilder<'d>>>,
 }
 
 impl<'d, R: BufRead> Reader<'d, R> {
@@ -87,21 +91,51 @@ impl<'d, R: BufRead> Reader<'d, R> {
             skipping: false,
             pending: VecDeque::new(),
             ended: false,
+            receipt: None,
+        }
+    }
+
+    /// Also builds a [`FileReceipt`] of what is read (for 997s); the items
+    /// the reader yields are the same.
+    pub fn with_receipt(mut self) -> Self {
+        self.receipt = Some(Box::new(ReceiptBuilder::new(&self.file, self.definitions)));
+        self
+    }
+
+    /// The receipt so far (complete once the iterator has ended).
+    pub fn receipt(&self) -> Option<&FileReceipt> {
+        self.receipt.as_deref().map(ReceiptBuilder::receipt)
+    }
+
+    /// The receipt, what is still open closed as cut off; `None` without [`Reader::with_receipt`].
+    pub fn into_receipt(self) -> Option<FileReceipt> {
+        self.receipt.map(|r| r.into_receipt())
+    }
+
+    fn note(&mut self, event: impl FnOnce(&mut ReceiptBuilder<'d>)) {
+        if let Some(receipt) = self.receipt.as_deref_mut() {
+            event(receipt);
         }
     }
 
     fn step(&mut self) {
         match self.tokens.next_token() {
             None => self.end_of_file(),
-            Some(Err(e)) => self.fail(e),
-            Some(Ok(Token::Bad(e))) => match self.set.as_mut() {
-                Some(set) => {
+            Some(Err(e)) => {
+                let located = self.located(e.clone());
+                self.note(|r| r.unreadable(&located));
+                self.fail(e)
+            }
+            Some(Ok(Token::Bad(e))) if self.set.is_some() => {
+                let located = self.located(e.clone());
+                if let Some(set) = self.set.as_mut() {
                     set.segments += 1;
                     set.error.get_or_insert(e);
                 }
-                None if self.skipping => {}
-                None => self.fail(e),
-            },
+                self.note(|r| r.unreadable_segment(&located));
+            }
+            Some(Ok(Token::Bad(_))) if self.skipping => {}
+            Some(Ok(Token::Bad(e))) => self.fault(e),
             Some(Ok(Token::Isa(header, position))) => self.start_interchange(header, position),
             Some(Ok(Token::Segment(segment))) => self.segment(segment),
         }
@@ -114,22 +148,25 @@ impl<'d, R: BufRead> Reader<'d, R> {
             self.fail(X12Error::new(X12ErrorKind::Envelope, message).at_segment(set.position, "ST"));
         }
         if self.interchange.is_some() && !self.skipping {
-            self.fail(X12Error::new(X12ErrorKind::Envelope, "the file ends inside the interchange (no IEA)"));
+            self.fault(X12Error::new(X12ErrorKind::Envelope, "the file ends inside the interchange (no IEA)"));
         }
+        self.note(ReceiptBuilder::end_of_file);
         self.interchange = None;
     }
 
     fn start_interchange(&mut self, header: IsaHeader, position: usize) {
         self.close_set_unfinished(position);
         if self.interchange.is_some() && !self.skipping {
-            self.fail(X12Error::new(X12ErrorKind::Envelope, "the interchange has no IEA before the next ISA").at_segment(position, "ISA"));
+            self.fault(X12Error::new(X12ErrorKind::Envelope, "the interchange has no IEA before the next ISA").at_segment(position, "ISA"));
         }
         self.group = None;
         let control = header.control_number().to_string();
         self.interchange = Some(Interchange { facts: interchange_facts(&header), control: control.clone(), groups: 0 });
         self.skipping = false;
-        if let Err(e) = header.check_widths() {
-            self.fail(e.at_segment(position, "ISA"));
+        let refused = header.check_widths().err().map(|e| self.located(e.at_segment(position, "ISA")));
+        self.note(|r| r.interchange(&header, refused.as_ref()));
+        if let Some(e) = refused {
+            self.fail(e);
             self.skipping = true;
         }
     }
@@ -158,14 +195,16 @@ impl<'d, R: BufRead> Reader<'d, R> {
             "IEA" => self.end_interchange(&segment),
             other => {
                 let message = format!("segment {other} is outside a transaction set (ST … SE)");
-                self.fail(X12Error::new(X12ErrorKind::Envelope, message).at_segment(segment.position, &segment.id));
+                self.fault(X12Error::new(X12ErrorKind::Envelope, message).at_segment(segment.position, &segment.id));
             }
         }
     }
 
     fn start_group(&mut self, gs: &Segment) {
         if self.interchange.is_none() {
-            return self.fail(envelope_error("GS is outside an interchange (no ISA before it)", gs));
+            let error = self.located(envelope_error("GS is outside an interchange (no ISA before it)", gs));
+            self.note(|r| r.not_acknowledged(NotAcknowledgedReason::GroupOutsideInterchange, &error));
+            return self.fail(error);
         }
         if let Some(group) = self.group.take() {
             self.fail(envelope_error(format!("group {} has no GE before the next GS", group.control), gs));
@@ -174,6 +213,7 @@ impl<'d, R: BufRead> Reader<'d, R> {
             interchange.groups += 1;
         }
         self.group = Some(Group { facts: group_facts(gs), control: gs.element(6).to_string(), version: gs.element(8).to_string(), sets: 0 });
+        self.note(|r| r.group(gs));
     }
 
     fn start_set(&mut self, st: &Segment) {
@@ -186,14 +226,21 @@ impl<'d, R: BufRead> Reader<'d, R> {
             builder: None,
             error: None,
         };
+        let definitions = self.definitions;
         match self.group.as_mut() {
-            None => set.error = Some(envelope_error("ST is outside a functional group (no GS before it)", st)),
+            None => {
+                let error = self.located(envelope_error("ST is outside a functional group (no GS before it)", st));
+                self.note(|r| r.not_acknowledged(NotAcknowledgedReason::SetOutsideGroup, &error));
+                set.error = Some(error);
+            }
             Some(group) => {
                 group.sets += 1;
-                match self.definitions.schema(&set.id, &group.version) {
-                    Ok(schema) => set.builder = Some(RecordBuilder::new(schema)),
-                    Err(e) => set.error = Some(e.at_segment(st.position, "ST")),
+                let schema = definitions.schema(&set.id, &group.version);
+                match &schema {
+                    Ok(schema) => set.builder = Some(RecordBuilder::new(*schema)),
+                    Err(e) => set.error = Some(e.clone().at_segment(st.position, "ST")),
                 }
+                self.note(|r| r.set(st, schema.ok()));
             }
         }
         self.set = Some(set);
@@ -202,13 +249,16 @@ impl<'d, R: BufRead> Reader<'d, R> {
     fn add_to_set(&mut self, segment: Segment) {
         let Some(set) = self.set.as_mut() else { return };
         set.segments += 1;
-        if set.error.is_some() {
-            return;
-        }
-        if set.segments > MAX_SET_SEGMENTS {
+        if set.segments == MAX_SET_SEGMENTS + 1 {
             let message = format!("transaction set {} {} has more than {MAX_SET_SEGMENTS} segments", set.id, set.control);
-            set.error = Some(X12Error::new(X12ErrorKind::Limit, message).at_segment(segment.position, &segment.id));
+            let error = X12Error::new(X12ErrorKind::Limit, message).at_segment(segment.position, &segment.id);
+            set.error.get_or_insert(error.clone());
             set.builder = None;
+            return self.note(|r| r.over_limit(&error));
+        }
+        self.note(|r| r.segment(&segment));
+        let Some(set) = self.set.as_mut() else { return };
+        if set.error.is_some() {
             return;
         }
         if let Some(Err(e)) = set.builder.as_mut().map(|b| b.push(segment)) {
@@ -228,6 +278,7 @@ impl<'d, R: BufRead> Reader<'d, R> {
         if set.error.is_none() && !same_control(se.element(2), &set.control) {
             set.error = Some(envelope_error(format!("SE02 is {}, its ST02 is {}", se.element(2), set.control), se));
         }
+        self.note(|r| r.end_set(Some(se), set.error.is_some()));
         if let Some(e) = set.error {
             return self.fail(e);
         }
@@ -253,8 +304,9 @@ impl<'d, R: BufRead> Reader<'d, R> {
 
     fn end_group(&mut self, ge: &Segment) {
         let Some(group) = self.group.take() else {
-            return self.fail(envelope_error("GE has no GS before it", ge));
+            return self.fault(envelope_error("GE has no GS before it", ge));
         };
+        self.note(|r| r.end_group(ge));
         let counted = ge.element(1).trim();
         if counted.parse::<usize>().ok() != Some(group.sets) {
             let message = format!("GE01 says {counted} transaction sets, group {} has {}", group.control, group.sets);
@@ -269,16 +321,17 @@ impl<'d, R: BufRead> Reader<'d, R> {
             self.fail(envelope_error(format!("group {} has no GE before the IEA", group.control), iea));
         }
         let Some(interchange) = self.interchange.as_ref() else {
-            return self.fail(envelope_error("IEA has no ISA before it", iea));
+            return self.fault(envelope_error("IEA has no ISA before it", iea));
         };
         let counted = iea.element(1).trim();
         if counted.parse::<usize>().ok() != Some(interchange.groups) {
             let message = format!("IEA01 says {counted} functional groups, the interchange has {}", interchange.groups);
-            self.fail(envelope_error(message, iea));
+            self.fault(envelope_error(message, iea));
         } else if !same_control(iea.element(2), &interchange.control) {
             let message = format!("IEA02 is {}, its ISA13 is {}", iea.element(2), interchange.control);
-            self.fail(envelope_error(message, iea));
+            self.fault(envelope_error(message, iea));
         }
+        self.note(ReceiptBuilder::end_interchange);
         self.interchange = None;
     }
 
@@ -287,13 +340,28 @@ impl<'d, R: BufRead> Reader<'d, R> {
         if let Some(set) = self.set.take() {
             let message = format!("transaction set {} {} has no SE (it ends at segment {position})", set.id, set.control);
             self.fail(X12Error::new(X12ErrorKind::Envelope, message).at_segment(set.position, "ST"));
+            self.note(|r| r.end_set(None, true));
         }
     }
 
     /// Queues an error, naming the file and the interchange.
     fn fail(&mut self, error: X12Error) {
+        let located = self.located(error);
+        self.pending.push_back(Err(located));
+    }
+
+    /// Queues an error of the interchange envelope, which a 997 cannot express
+    /// (the receipt keeps it with its interchange).
+    fn fault(&mut self, error: X12Error) {
+        let located = self.located(error);
+        self.note(|r| r.fault(&located));
+        self.pending.push_back(Err(located));
+    }
+
+    /// The error naming the file and the interchange.
+    fn located(&self, error: X12Error) -> X12Error {
         let control = self.interchange.as_ref().map(|i| i.control.as_str());
-        self.pending.push_back(Err(error.in_interchange(control).in_file(&self.file)));
+        error.in_interchange(control).in_file(&self.file)
     }
 }
 
