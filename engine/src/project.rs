@@ -31,6 +31,13 @@ impl System {
     pub fn entity(&self, path: &str) -> Option<&EntityDef> {
         self.catalogue.entities.get(path)
     }
+
+    /// Whether `field` of `entity` is a number (an OData question then takes number literals).
+    pub fn numeric_field(&self, entity: &str, field: &str) -> bool {
+        use crate::model::FieldType;
+        let numeric = self.entity(entity).and_then(|e| e.fields.get(field)).is_some_and(|f| matches!(f.kind, FieldType::Integer | FieldType::Number));
+        numeric && self.def.query() == crate::model::QueryLanguage::Odata
+    }
 }
 
 pub struct Project {

@@ -19,6 +19,8 @@ struct SystemInfo {
     bulk: Option<BulkDef>,
     /// Every field of each entity, for OData's mandatory `$select`.
     fields: HashMap<String, Vec<String>>,
+    /// Number fields of each entity (OData number literals).
+    numeric: HashMap<String, Vec<String>>,
     /// The line collections of each entity (`PurchaseOrderLines`): OData gives a
     /// selected one only as a link unless it is also expanded.
     collections: HashMap<String, Vec<String>>,
@@ -38,6 +40,15 @@ impl Asker {
             .iter()
             .map(|(name, s)| {
                 let fields = s.catalogue.entities.iter().map(|(e, def)| (e.clone(), def.fields.keys().cloned().collect())).collect();
+                let numeric = s
+                    .catalogue
+                    .entities
+                    .keys()
+                    .map(|e| {
+                        let fields = s.entity(e).map(|d| d.fields.keys().filter(|f| s.numeric_field(e, f)).cloned().collect()).unwrap_or_default();
+                        (e.clone(), fields)
+                    })
+                    .collect();
                 let collections = s
                     .catalogue
                     .entities
@@ -55,6 +66,7 @@ impl Asker {
                     next_link: s.next_link.clone(),
                     bulk: s.def.http.bulk.clone(),
                     fields,
+                    numeric,
                     collections,
                 };
                 (name.clone(), info)
@@ -94,7 +106,19 @@ impl Asker {
     ) -> Result<Vec<serde_json::Value>, CallError> {
         let info = self.info(system)?;
         let select = Self::select(info, entity, select);
-        let (path, mut query) = query_parts(info.language, entity, field, keys, &select);
+        let numeric = info.numeric.get(entity).is_some_and(|f| f.iter().any(|f| f == field));
+        // A key that is not a number cannot match a number field: not asked, not found.
+        let numbers;
+        let keys = if numeric {
+            numbers = crate::lookup::numeric_keys(keys);
+            if numbers.is_empty() {
+                return Ok(Vec::new());
+            }
+            &numbers[..]
+        } else {
+            keys
+        };
+        let (path, mut query) = query_parts(info.language, entity, field, keys, &select, numeric);
         if let Some(expand) = Self::expand(info, entity, &select) {
             query.push(("$expand".into(), expand));
         }

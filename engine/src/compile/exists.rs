@@ -40,6 +40,7 @@ pub fn compile_exists(project: &Project, ctx: &mut Ctx, flow: &FlowFile, alias: 
             then: x.then,
             message: message?,
             language: sys.def.query(),
+            numeric: sys.numeric_field(&x.entity, &x.match_field),
             batch: sys.def.batch as usize,
             id_field,
             origin: ctx.origin("/exists"),

@@ -100,6 +100,8 @@ pub struct CompiledLookup {
     pub fallback: Option<Expr>,
     pub missing: Template,
     pub language: QueryLanguage,
+    /// The matched field is a number in the catalogue (literals unquoted).
+    pub numeric: bool,
     /// `file:line:col` of the look-up, for reasons.
     pub origin: String,
 }
@@ -115,6 +117,8 @@ pub struct CompiledExists {
     pub then: ExistsAction,
     pub message: Template,
     pub language: QueryLanguage,
+    /// The matched field is a number in the catalogue (literals unquoted).
+    pub numeric: bool,
     pub batch: usize,
     /// The target entity's key field, read from a found record for updates.
     pub id_field: Option<String>,

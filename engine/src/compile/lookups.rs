@@ -60,6 +60,7 @@ pub fn compile_lookups(project: &Project, ctx: &mut Ctx, flow: &FlowFile, alias:
                 fallback: fallback.flatten(),
                 missing,
                 language: sys.def.query(),
+                numeric: sys.numeric_field(&l.entity, &l.match_field),
                 origin: ctx.origin(&at),
             });
         }

@@ -4,7 +4,7 @@
 mod query;
 mod resolver;
 
-pub use query::{odata_select, query_parts, query_text};
+pub use query::{numeric_keys, odata_select, query_parts, query_text};
 pub use resolver::{Answer, Resolver};
 
 pub use resolver::Question;
@@ -19,6 +19,7 @@ pub fn lookup_question<'a>(l: &'a crate::compile::CompiledLookup, purpose: &'a s
         select: &l.select,
         batch: l.batch,
         language: l.language,
+        numeric: l.numeric,
         prefetch: true,
     }
 }
@@ -33,6 +34,7 @@ pub fn exists_question(x: &crate::compile::CompiledExists) -> Question<'_> {
         select: &x.show,
         batch: x.batch,
         language: x.language,
+        numeric: x.numeric,
         prefetch: false,
     }
 }

@@ -24,6 +24,8 @@ pub struct Question<'a> {
     pub select: &'a [String],
     pub batch: usize,
     pub language: QueryLanguage,
+    /// The matched field is a number: OData number literals, non-numeric keys never asked.
+    pub numeric: bool,
     /// Whether listing the whole entity may replace batched questions when
     /// that costs fewer calls (look-ups; not existence checks, whose entity
     /// grows without bound).
@@ -74,7 +76,7 @@ impl Resolver {
         }
         let chunks: Vec<&[String]> = new.chunks(q.batch).collect();
         for chunk in &chunks {
-            calls.record(q.system, "GET", q.entity, q.purpose, || query_text(q.language, q.entity, q.field, chunk, q.select));
+            calls.record(q.system, "GET", q.entity, q.purpose, || query_text(q.language, q.entity, q.field, chunk, q.select, q.numeric));
         }
         let questions: Vec<FindQuery> =
             chunks.iter().map(|chunk| FindQuery { system: q.system, entity: q.entity, field: q.field, keys: chunk, select: q.select }).collect();

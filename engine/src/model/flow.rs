@@ -104,7 +104,7 @@ pub struct Source {
     /// Expression giving the record's version, e.g. `po.Modified`: a record is delivered once
     /// per version. A version delivered before (the journal says) is ignored; a new one is
     /// delivered again, with its last delivery in scope as `previous` (`previous.version`,
-    /// `previous.target_id`, `previous.run`; undefined when never delivered).
+    /// `previous.target_id`, `previous.run`; none when never delivered).
     pub version: Option<String>,
     /// Only the records changed since the last run: the source field compared (e.g.
     /// `Modified`), kept per flow in the state file as a watermark that moves only when a

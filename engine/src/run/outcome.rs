@@ -57,7 +57,7 @@ pub struct Context {
     pub exists_key: Option<String>,
     /// The record's version (`source.version`), journaled with its delivery.
     pub version: Option<String>,
-    /// Its last delivery from the journal (`previous`), undefined when there was none.
+    /// Its last delivery from the journal (`previous`), none when there was none.
     pub previous: Value,
 }
 

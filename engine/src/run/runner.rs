@@ -162,7 +162,8 @@ impl<'f> Runner<'f> {
             out: Value::UNDEFINED,
             exists_key: None,
             version,
-            previous: Value::UNDEFINED,
+            // None until the journal says otherwise: `if previous` reads "delivered before".
+            previous: Value::from(()),
             note: None,
         }
     }
