@@ -97,10 +97,6 @@ impl Entity {
         self.position(key).map(|i| &mut self.records[i])
     }
 
-    pub fn contains(&self, key: &str) -> bool {
-        self.position(key).is_some()
-    }
-
     pub fn insert(&mut self, record: Record) {
         if let Some(key) = self.key_of(&record) {
             self.index.insert(key.to_ascii_lowercase(), self.records.len());
@@ -197,10 +193,6 @@ impl Store {
             entity.insert(record);
         }
         Ok(())
-    }
-
-    pub fn exists(&self, path: &str, key: &str) -> bool {
-        self.by_path(path).is_some_and(|e| e.contains(key))
     }
 }
 
