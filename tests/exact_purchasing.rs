@@ -105,6 +105,11 @@ fn lines_not_expanded_are_a_link_or_left_out_and_a_path_into_them_needs_the_expa
         let linked = list(&conn, "purchaseorder/PurchaseOrders", &order("OrderNumber,PurchaseOrderLines")).await.unwrap();
         let link = format!("{api}/purchaseorder/PurchaseOrders(guid'{PO_30001}')/PurchaseOrderLines");
         assert_eq!(linked[0]["PurchaseOrderLines"], json!({ "__deferred": { "uri": link } }));
+        // The link answers the lines, as a client that loads them lazily reads them (picqer's Model::lazyLoad).
+        let followed = list(&conn, &link, &[("$select", "LineNumber,ItemCode")]).await.unwrap();
+        let shown: Vec<(i64, &str)> = followed.iter().filter_map(|l| Some((l["LineNumber"].as_i64()?, l["ItemCode"].as_str()?))).collect();
+        assert_eq!(shown, [(1, "TSH-WHT-M"), (2, "TSH-WHT-L")]);
+        assert_eq!(followed[0]["__metadata"]["type"], "Exact.Web.Api.Models.PurchaseOrderLine");
         let without = list(&conn, "purchaseorder/PurchaseOrders", &order("OrderNumber")).await.unwrap();
         assert_eq!(without[0].get("PurchaseOrderLines"), None, "a $select that does not name the lines leaves them out");
 
@@ -116,11 +121,14 @@ fn lines_not_expanded_are_a_link_or_left_out_and_a_path_into_them_needs_the_expa
         assert_eq!(list(&conn, "purchaseorder/PurchaseOrders", &unknown).await, Err((400, message.to_string())));
 
         // Purchase entries and sales orders have their lines the same way.
-        let pairs = [("$filter", "YourRef eq 'INV-OLD-1'"), ("$select", "EntryID,PurchaseEntryLines/GLAccountCode"), ("$expand", "PurchaseEntryLines")];
+        let pairs =
+            [("$filter", "YourRef eq 'INV-OLD-1'"), ("$select", "EntryID,PurchaseEntryLines/GLAccountCode"), ("$expand", "PurchaseEntryLines")];
         let entries = list(&conn, "purchaseentry/PurchaseEntries", &pairs).await.unwrap();
-        let codes: Vec<&str> = entries[0]["PurchaseEntryLines"]["results"].as_array().into_iter().flatten().filter_map(|l| l["GLAccountCode"].as_str()).collect();
+        let codes: Vec<&str> =
+            entries[0]["PurchaseEntryLines"]["results"].as_array().into_iter().flatten().filter_map(|l| l["GLAccountCode"].as_str()).collect();
         assert_eq!(codes, ["7000", "7100"]);
-        let orders = list(&conn, "salesorder/SalesOrders", &[("$filter", "YourRef eq 'PO50003'"), ("$select", "OrderID,SalesOrderLines")]).await.unwrap();
+        let orders =
+            list(&conn, "salesorder/SalesOrders", &[("$filter", "YourRef eq 'PO50003'"), ("$select", "OrderID,SalesOrderLines")]).await.unwrap();
         assert!(orders[0]["SalesOrderLines"]["__deferred"]["uri"].as_str().is_some_and(|u| u.ends_with("')/SalesOrderLines")), "{}", orders[0]);
     });
 }

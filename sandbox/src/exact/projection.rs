@@ -212,3 +212,63 @@ fn expanded_lines(entity: &Entity, text: &str) -> Result<bool, ApiResponse> {
     }
     Ok(expanded)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exact::store::Store;
+
+    const ORDER: &str = "5002aab4-e1cc-49f1-a3b8-f9e529dcb79c";
+
+    fn store() -> Store {
+        let mut store = Store::new();
+        let line = json!({"__metadata": {"uri": "https://start.exactonline.nl/x"}, "ID": "9a6c6a52-0f4b-4c55-8d3e-1f0c2b1d7e01", "ItemCode": "TSH", "CostCenter": "100"});
+        let order = json!({"PurchaseOrderID": ORDER, "OrderNumber": 30001, "PurchaseOrderLines": {"results": [line]}});
+        store.seed("purchaseorder", "PurchaseOrders", vec![order]).unwrap();
+        store
+    }
+
+    fn served(select: Option<&str>, expand: Option<&str>) -> Value {
+        let store = store();
+        let orders = store.by_path("purchaseorder/PurchaseOrders").unwrap();
+        let projection = Projection::parse(orders, select, expand).unwrap_or_else(|_| panic!("{select:?} {expand:?} is taken"));
+        Value::Object(projection.serve(orders, orders.get(ORDER).unwrap(), "http://h/api/v1/1"))
+    }
+
+    #[test]
+    fn lines_are_a_link_unless_expanded_and_selected() {
+        let link = json!({"__deferred": {"uri": format!("http://h/api/v1/1/purchaseorder/PurchaseOrders(guid'{ORDER}')/PurchaseOrderLines")}});
+        assert_eq!(served(None, None)["PurchaseOrderLines"], link);
+        assert_eq!(served(Some("*"), Some("PurchaseOrderLines"))["PurchaseOrderLines"], link, "`*` does not take in an expansion");
+        assert_eq!(served(Some("OrderNumber"), Some("PurchaseOrderLines")).get("PurchaseOrderLines"), None);
+        // `$expand` of a plain field, or of a path ending on one, is ignored as WCF ignores it.
+        assert_eq!(served(None, Some("OrderNumber,PurchaseOrderLines/ItemCode"))["PurchaseOrderLines"], link);
+    }
+
+    #[test]
+    fn expanded_lines_carry_their_own_metadata_and_the_fields_asked() {
+        let line_uri = "http://h/api/v1/1/purchaseorder/PurchaseOrderLines(guid'9a6c6a52-0f4b-4c55-8d3e-1f0c2b1d7e01')";
+        let metadata = json!({"uri": line_uri, "type": "Exact.Web.Api.Models.PurchaseOrderLine"});
+        let whole = served(None, Some("PurchaseOrderLines"));
+        let expected = json!({"__metadata": metadata, "ID": "9a6c6a52-0f4b-4c55-8d3e-1f0c2b1d7e01", "ItemCode": "TSH", "CostCenter": "100"});
+        assert_eq!(whole["PurchaseOrderLines"], json!({"results": [expected]}));
+        let some = served(Some("PurchaseOrderLines/CostCenter,OrderNumber,PurchaseOrderLines/Unit"), Some("PurchaseOrderLines"));
+        let keys: Vec<&str> = some.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys, ["__metadata", "PurchaseOrderLines", "OrderNumber"], "fields in the order asked");
+        assert_eq!(some["PurchaseOrderLines"], json!({"results": [{"__metadata": metadata, "CostCenter": "100", "Unit": null}]}));
+    }
+
+    #[test]
+    fn paths_exact_refuses() {
+        let store = store();
+        let orders = store.by_path("purchaseorder/PurchaseOrders").unwrap();
+        for (select, expand) in [
+            (Some("PurchaseOrderLines/ItemCode"), None),
+            (Some("OrderNumber/Value"), None),
+            (Some("PurchaseOrderLines/Colour"), Some("PurchaseOrderLines")),
+            (None, Some("Lines")),
+        ] {
+            assert!(Projection::parse(orders, select, expand).is_err(), "{select:?} {expand:?}");
+        }
+    }
+}

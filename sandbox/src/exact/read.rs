@@ -91,6 +91,29 @@ pub fn single(exact: &Exact, entity: &Entity, request: &ApiRequest, key: &str) -
     }
 }
 
+/// The link of a `__deferred` line collection (`PurchaseOrders(guid'…')/PurchaseOrderLines`):
+/// the record's lines as a list, each with its `__metadata`, `$select` naming line fields.
+pub fn lines_of(exact: &Exact, entity: &Entity, request: &ApiRequest, key: &str, navigation: &str) -> ApiResponse {
+    let Some(lines) = entity.lines.as_ref().filter(|l| l.property == navigation) else {
+        return envelope::not_found();
+    };
+    let Some(record) = entity.get(key) else {
+        return envelope::not_found();
+    };
+    // The same as the record's expansion, with the `$select` taken as paths into the lines.
+    let select = request.query_param("$select").map(|text| {
+        let fields: Vec<String> = text.split(',').map(str::trim).filter(|f| !f.is_empty()).map(|f| format!("{}/{f}", lines.property)).collect();
+        fields.join(",")
+    });
+    let projection = match Projection::parse(entity, Some(select.as_deref().unwrap_or(&lines.property)), Some(&lines.property)) {
+        Ok(projection) => projection,
+        Err(refused) => return refused,
+    };
+    let served = projection.serve(entity, record, &exact.api_base());
+    let results = served.get(&lines.property).and_then(|l| l.get("results")).cloned().unwrap_or_else(|| json!([]));
+    envelope::data(StatusCode::OK, json!({ "results": results }))
+}
+
 /// `current/Me`: the sandbox user, working in the configured division.
 pub fn me(exact: &Exact, request: &ApiRequest) -> ApiResponse {
     const TYPE: &str = "Exact.Web.Api.System.Me";

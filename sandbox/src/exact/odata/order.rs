@@ -63,7 +63,7 @@ mod tests {
     #[test]
     fn orders_by_date_then_number_either_way() {
         let (a, b, c) = (record("/Date(2000)/", 2), record("/Date(1000)/", 9), record("/Date(2000)/", 1));
-        let mut rows = vec![&a, &b, &c];
+        let mut rows = [&a, &b, &c];
         rows.sort_by(|x, y| OrderBy::parse("Modified, OrderNumber").unwrap().compare(x, y));
         assert_eq!(rows.iter().map(|r| r["OrderNumber"].as_i64().unwrap()).collect::<Vec<_>>(), [9, 1, 2]);
         rows.sort_by(|x, y| OrderBy::parse("Modified desc,OrderNumber asc").unwrap().compare(x, y));
