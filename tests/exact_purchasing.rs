@@ -158,9 +158,10 @@ fn a_modified_watermark_filters_and_orders_and_every_write_moves_it() {
         assert_eq!(changed[0].as_object().map(|o| o.iter().filter(|(k, _)| *k != "__metadata").map(|(k, v)| (k.clone(), v.clone())).collect()), expected.as_object().cloned());
         // The POST answers the lines as a link (Exact's SDK reads the order again for them); a GET expands them.
         assert!(created["PurchaseOrderLines"]["__deferred"]["uri"].is_string(), "{created}");
-        let pairs = [("$filter", "YourRef eq 'PLN-2025-036'"), ("$select", "PurchaseOrderLines/Quantity,PurchaseOrderLines/Unit,PurchaseOrderLines/AmountFC"), ("$expand", "PurchaseOrderLines")];
+        let pairs = [("$filter", "YourRef eq 'PLN-2025-036'"), ("$select", "PurchaseOrderLines/Quantity,PurchaseOrderLines/Unit,PurchaseOrderLines/AmountFC,PurchaseOrderLines/CostCenterDescription"), ("$expand", "PurchaseOrderLines")];
         let lines = list(&conn, "purchaseorder/PurchaseOrders", &pairs).await.unwrap()[0]["PurchaseOrderLines"]["results"].clone();
-        assert_eq!((lines[0]["Quantity"].as_f64(), lines[0]["Unit"].as_str(), lines[0]["AmountFC"].as_f64()), (Some(12.0), Some("pc"), Some(76.8)));
+        let line = (lines[0]["Quantity"].as_f64(), lines[0]["Unit"].as_str(), lines[0]["AmountFC"].as_f64(), lines[0]["CostCenterDescription"].as_str());
+        assert_eq!(line, (Some(12.0), Some("pc"), Some(76.8), Some("Production")));
     });
 }
 
@@ -194,6 +195,10 @@ fn purchase_orders_and_entries_are_refused_as_exact_refuses_them() {
         let order = json!({"Supplier": CUSTOMER_LUNE, "PurchaseOrderLines": [{"Item": ITEM_TSH_WHT_M, "Quantity": 5}]});
         let refused = post(&conn, "purchaseorder/PurchaseOrders", order).await;
         assert_eq!(refused, Err((500, "Ongeldige referentie: Leverancier; Verplicht: Aantal".to_string())));
+        let order =
+            json!({"Supplier": SUPPLIER_A, "PurchaseOrderLines": [{"Item": ITEM_TSH_WHT_M, "QuantityInPurchaseUnits": 5, "CostCenter": "999"}]});
+        let refused = post(&conn, "purchaseorder/PurchaseOrders", order).await;
+        assert_eq!(refused, Err((500, "Ongeldige referentie: Kostenplaats".to_string())), "a line's cost centre is an existing code");
         let refused = post(&conn, "purchaseorder/PurchaseOrders", json!({"Description": "no supplier, no lines"})).await;
         assert_eq!(refused, Err((400, "Verplicht: Leverancier; Verplicht: Orderregels".to_string())));
 

@@ -111,8 +111,15 @@ fn next_number(store: &Store, path: &str, field: &str) -> i64 {
 }
 
 /// A new line's derived fields: for a purchase order line, the quantity in item units, the unit
-/// and the amount; for an entry line, its GL account's code and description.
+/// and the amount; its GL account's code and description; its cost centre's description.
 pub fn fill_line(store: &Store, line: &mut Record, item: Option<&Record>) {
+    let centre = line.get("CostCenter").and_then(Value::as_str).map(str::trim).and_then(|code| {
+        let centres = store.by_path("hrm/Costcenters")?;
+        centres.records.iter().find(|c| c.get("Code").and_then(Value::as_str) == Some(code))?.get("Description").cloned()
+    });
+    if let Some(description) = centre {
+        line.insert("CostCenterDescription".into(), description);
+    }
     if let Some(quantity) = line.get("QuantityInPurchaseUnits").and_then(Value::as_f64) {
         line.entry("Quantity").or_insert(json!(quantity));
         if let Some(unit) = item.and_then(|i| i.get("Unit")) {

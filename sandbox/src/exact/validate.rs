@@ -36,6 +36,8 @@ const ACCOUNTS: Option<Reference> = to("crm/Accounts");
 const ITEMS: Option<Reference> = to("logistics/Items");
 const GL_ACCOUNTS: Option<Reference> = to("financial/GLAccounts");
 const WAREHOUSES: Option<Reference> = to("inventory/Warehouses");
+/// A line's cost centre is its code (an Edm.String in Exact's metadata, where references by ID are Edm.Guid).
+const COST_CENTRES: Option<Reference> = Some(Reference { entity: "hrm/Costcenters", by: Some("Code"), accepts: None, label: None });
 /// An account marked as a supplier: Exact finds no supplier by a customer's ID.
 const SUPPLIERS: Option<Reference> = Some(Reference { entity: "crm/Accounts", by: None, accepts: Some(is_supplier), label: None });
 /// A purchase journal (type 22) by its code; Exact names the refusal after the entity set (#31).
@@ -125,7 +127,11 @@ const RULES: &[Rules] = &[
 ];
 
 /// Line references that are optional but must exist when sent (invoice lines may omit the item).
-const OPTIONAL_LINE_REFERENCES: &[Field] = &[required("Item", "Artikel", ITEMS), required("GLAccount", "Grootboekrekening", GL_ACCOUNTS)];
+const OPTIONAL_LINE_REFERENCES: &[Field] = &[
+    required("Item", "Artikel", ITEMS),
+    required("GLAccount", "Grootboekrekening", GL_ACCOUNTS),
+    required("CostCenter", "Kostenplaats", COST_CENTRES),
+];
 
 /// GL account types an entry line cannot book on: receivables, payables, VAT.
 const NOT_REVENUE_TYPES: &[i64] = &[20, 22, 24];
