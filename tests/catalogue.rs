@@ -133,12 +133,17 @@ fn exact_refuses_unfiltered_lists_of_accounts_and_items_on_the_regular_endpoint(
     });
 }
 
-/// A value of the field's type; references point at records the fixtures have.
+/// A value of the field's type; references point at records the fixtures have (fixtures/README.md).
 fn value_for(name: &str, def: &FieldDef) -> Option<Value> {
     Some(match (name, def.kind) {
         ("OrderedBy" | "DeliverTo" | "InvoiceTo", _) => json!("5df0d39f-7524-4add-9413-788062e10fbe"),
-        ("WarehouseID", _) => json!("28062cd0-893f-4bd7-9f73-e4a0f372a5b4"),
+        ("WarehouseID" | "Warehouse", _) => json!("28062cd0-893f-4bd7-9f73-e4a0f372a5b4"),
         ("Item", _) => json!("e53fcc59-2b78-47a3-80c9-0f2554cf1bd1"),
+        // Supplier A, the purchase journal, purchase cost account 7000, cost centre 100.
+        ("Supplier", _) => json!("0f8f95ef-d1d4-4ea3-aa5e-39268248f803"),
+        ("Journal", _) => json!("60"),
+        ("GLAccount", _) => json!("797d76de-44dc-4a85-a1dd-598baa99e079"),
+        ("CostCenter", _) => json!("100"),
         ("Currency", _) => json!("EUR"),
         ("VATCode", _) => json!("2  "),
         (_, FieldType::Guid) => json!("1c8e7b4e-55aa-4c2f-9f0e-3b7c1d2e4f60"),
@@ -222,8 +227,12 @@ fn a_purchase_entry_with_lines_takes_every_writable_field_and_skips_read_only_on
         let entry = &created.body["d"];
         assert_eq!(entry["YourRef"], "YourRef text");
         assert!(entry.get("Status").is_none_or(|s| s != 50), "{entry}");
-        let line = &entry["PurchaseEntryLines"]["results"][0];
-        assert_eq!(line["GLAccount"], "1c8e7b4e-55aa-4c2f-9f0e-3b7c1d2e4f60");
+        // A POST answers the lines as a link; a GET with `$expand` shows them.
+        assert!(entry["PurchaseEntryLines"]["__deferred"]["uri"].is_string(), "{entry}");
+        let expand = query(&[("$filter", "YourRef eq 'YourRef text'"), ("$select", "PurchaseEntryLines"), ("$expand", "PurchaseEntryLines")]);
+        let read = conn.get(&conn.url("purchaseentry/PurchaseEntries"), &expand).await.unwrap_or_else(|e| panic!("{}", e.message()));
+        let line = &read.body["d"]["results"][0]["PurchaseEntryLines"]["results"][0];
+        assert_eq!((line["GLAccount"].as_str(), line["GLAccountCode"].as_str()), (Some("797d76de-44dc-4a85-a1dd-598baa99e079"), Some("7000")));
         assert!(line.get("VATAmountDC").is_none_or(|a| a != 1_000_000), "{line}");
     });
     let stored = world.sandbox.exact_records("purchaseentry/PurchaseEntries");

@@ -61,7 +61,7 @@ fn serves_both_emulators_on_the_ports_given_and_stops_on_sigterm() {
     let (status, _, body) = http_get(&format!("{exact}/_sandbox/exact/crm/Accounts"));
     assert_eq!(status, 200, "{body}");
     let accounts: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(accounts.as_array().map(Vec::len), Some(7 + 70), "fixtures plus generated customers");
+    assert_eq!(accounts.as_array().map(Vec::len), Some(7 + 3 + 70), "fixtures (customers and suppliers) plus generated customers");
     stop_with_sigterm(child);
 }
 

@@ -47,7 +47,7 @@ fn answer(exact: &Exact, state: &mut ExactState, request: &ApiRequest, target: R
         Err(PathError::NotFound) => return envelope::not_found(),
         Err(PathError::Syntax) => return envelope::error(StatusCode::BAD_REQUEST, envelope::SYNTAX_ERROR),
     };
-    let Target::Entity { division, bulk, service, entity, key } = target else {
+    let Target::Entity { division, bulk, service, entity, key, navigation } = target else {
         return match request.method {
             Method::GET => read::me(exact, request),
             _ => envelope::error(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed."),
@@ -60,6 +60,12 @@ fn answer(exact: &Exact, state: &mut ExactState, request: &ApiRequest, target: R
         return envelope::not_found();
     };
     let subscriptions = state.store.at(index).path().eq_ignore_ascii_case(webhooks::SUBSCRIPTIONS);
+    if let Some(navigation) = navigation {
+        return match (&request.method, key) {
+            (&Method::GET, Some(key)) => read::lines_of(exact, state.store.at(index), request, &key, &navigation),
+            _ => envelope::error(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed."),
+        };
+    }
     match (&request.method, key) {
         (&Method::GET, None) => read::list(exact, state.store.at(index), request, bulk),
         (&Method::GET, Some(key)) => read::single(exact, state.store.at(index), request, &key),

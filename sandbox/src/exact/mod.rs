@@ -2,10 +2,12 @@
 
 mod api;
 pub mod catalogue;
+mod defaults;
 mod envelope;
 pub(crate) mod oauth;
 pub mod odata;
 mod path;
+mod projection;
 mod rate_limit;
 mod read;
 pub mod store;
@@ -84,12 +86,12 @@ impl Exact {
         format!("{}/api/v1/{}", self.base_url, self.division)
     }
 
-    /// Every record of `service/Entity`, as the API serves them; `None` for an unknown entity.
+    /// Every record of `service/Entity`, as the API serves them with their lines expanded; `None` for an unknown entity.
     pub fn records(&self, path: &str) -> Option<Vec<Value>> {
         let state = self.lock();
         let entity = state.store.by_path(path)?;
         let base = self.api_base();
-        Some(entity.records.iter().map(|r| Value::Object(entity.served(r, &base))).collect())
+        Some(entity.records.iter().map(|r| Value::Object(entity.served_whole(r, &base))).collect())
     }
 
     /// Every webhook event sent so far, in the order their deliveries finished.

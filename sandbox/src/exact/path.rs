@@ -1,12 +1,13 @@
 //! What an `/api/v1/…` path addresses: `current/Me`, an entity set (`crm/Accounts`,
-//! `bulk/CRM/Accounts`) or one record (`crm/Accounts(guid'…')`).
+//! `bulk/CRM/Accounts`), one record (`crm/Accounts(guid'…')`) or a record's line collection, the
+//! link of a `__deferred` (`purchaseorder/PurchaseOrders(guid'…')/PurchaseOrderLines`).
 
 use crate::http::request::decode_path;
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Target {
     Me,
-    Entity { division: String, bulk: bool, service: String, entity: String, key: Option<String> },
+    Entity { division: String, bulk: bool, service: String, entity: String, key: Option<String>, navigation: Option<String> },
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -37,11 +38,19 @@ pub fn parse(rest: &str) -> Result<Target, PathError> {
             if key.is_some() {
                 return Err(PathError::NotFound);
             }
-            Ok(Target::Entity { division: division.to_string(), bulk: true, service: service.to_string(), entity, key })
+            Ok(Target::Entity { division: division.to_string(), bulk: true, service: service.to_string(), entity, key, navigation: None })
+        }
+        [division, service, entity, navigation] => {
+            let (entity, key) = split_key(entity)?;
+            if key.is_none() {
+                return Err(PathError::NotFound);
+            }
+            let navigation = Some(navigation.to_string());
+            Ok(Target::Entity { division: division.to_string(), bulk: false, service: service.to_string(), entity, key, navigation })
         }
         [division, service, entity] => {
             let (entity, key) = split_key(entity)?;
-            Ok(Target::Entity { division: division.to_string(), bulk: false, service: service.to_string(), entity, key })
+            Ok(Target::Entity { division: division.to_string(), bulk: false, service: service.to_string(), entity, key, navigation: None })
         }
         _ => Err(PathError::NotFound),
     }
@@ -65,7 +74,7 @@ mod tests {
     use super::*;
 
     fn entity(division: &str, bulk: bool, service: &str, name: &str, key: Option<&str>) -> Target {
-        Target::Entity { division: division.into(), bulk, service: service.into(), entity: name.into(), key: key.map(Into::into) }
+        Target::Entity { division: division.into(), bulk, service: service.into(), entity: name.into(), key: key.map(Into::into), navigation: None }
     }
 
     #[test]
@@ -79,5 +88,16 @@ mod tests {
         assert_eq!(parse("1/crm/Accounts(guid'x'"), Err(PathError::Syntax));
         assert_eq!(parse("1/crm"), Err(PathError::NotFound));
         assert_eq!(parse("1/a/b/c/d"), Err(PathError::NotFound));
+        let lines = parse(&format!("1/purchaseorder/PurchaseOrders(guid'{key}')/PurchaseOrderLines"));
+        let expected = Target::Entity {
+            division: "1".into(),
+            bulk: false,
+            service: "purchaseorder".into(),
+            entity: "PurchaseOrders".into(),
+            key: Some(key.into()),
+            navigation: Some("PurchaseOrderLines".into()),
+        };
+        assert_eq!(lines, Ok(expected));
+        assert_eq!(parse("1/purchaseorder/PurchaseOrders/PurchaseOrderLines"), Err(PathError::NotFound));
     }
 }

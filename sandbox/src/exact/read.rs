@@ -1,12 +1,13 @@
-//! GET answers: lists with `$filter`, `$select`, `$top` and 60-row (bulk: 1,000-row) pages linked
-//! by `__next`; single records; `current/Me`.
+//! GET answers: lists with `$filter`, `$select`, `$expand`, `$orderby`, `$top` and 60-row (bulk:
+//! 1,000-row) pages linked by `__next`; single records; `current/Me`.
 
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
 use super::Exact;
 use super::envelope::{self, SELECT_REQUIRED, SYNTAX_ERROR};
-use super::odata::Filter;
+use super::odata::{Filter, OrderBy};
+use super::projection::Projection;
 use super::store::{Entity, Record, key_literal};
 use crate::http::request::{ApiRequest, decode_component};
 use crate::http::response::ApiResponse;
@@ -16,8 +17,11 @@ const BULK_PAGE_SIZE: usize = 1000;
 
 /// The query options of a GET, checked against the entity.
 struct Options {
-    select: Option<Vec<String>>,
+    /// Whether a `$select` was sent (a list needs one, or `$top=1`).
+    selects: bool,
+    projection: Projection,
     filter: Option<Filter>,
+    order_by: Option<OrderBy>,
     top: Option<usize>,
     skip_after: Option<String>,
 }
@@ -30,17 +34,13 @@ pub fn list(exact: &Exact, entity: &Entity, request: &ApiRequest, bulk: bool) ->
     if !bulk && options.filter.is_none() && !entity.mandatory_filter.is_empty() {
         return envelope::error(StatusCode::BAD_REQUEST, &format!("{MANDATORY_FILTER}{}.", entity.mandatory_filter.join(",")));
     }
-    let select_required = if bulk { options.select.is_none() } else { options.select.is_none() && options.top != Some(1) };
+    let select_required = if bulk { !options.selects } else { !options.selects && options.top != Some(1) };
     if select_required {
         return envelope::error(StatusCode::BAD_REQUEST, SELECT_REQUIRED);
     }
-    let start = match &options.skip_after {
-        Some(key) => entity.position(key).map_or(entity.records.len(), |i| i + 1),
-        None => 0,
-    };
-    let mut rows = entity.records[start..].iter().filter(|r| options.filter.as_ref().is_none_or(|f| f.matches(r)));
+    let mut rows = rows(entity, &options).into_iter();
     let base = exact.api_base();
-    let shape = |record: &Record| Value::Object(project(entity.served(record, &base), options.select.as_deref()));
+    let shape = |record: &Record| Value::Object(options.projection.serve(entity, record, &base));
 
     if let Some(top) = options.top {
         return envelope::data(StatusCode::OK, Value::Array(rows.take(top).map(shape).collect()));
@@ -56,6 +56,26 @@ pub fn list(exact: &Exact, entity: &Entity, request: &ApiRequest, bulk: bool) ->
     envelope::data(StatusCode::OK, Value::Object(d))
 }
 
+/// The rows a list answers, in its order, from just after the skip token's record.
+fn rows<'e>(entity: &'e Entity, options: &Options) -> Vec<&'e Record> {
+    let kept = |r: &&Record| options.filter.as_ref().is_none_or(|f| f.matches(r));
+    let Some(order_by) = &options.order_by else {
+        // Store order: resume after the token's record wherever it is, even if it no longer matches.
+        let start = match &options.skip_after {
+            Some(key) => entity.position(key).map_or(entity.records.len(), |i| i + 1),
+            None => 0,
+        };
+        return entity.records[start..].iter().filter(kept).collect();
+    };
+    let mut rows: Vec<&Record> = entity.records.iter().filter(kept).collect();
+    rows.sort_by(|a, b| order_by.compare(a, b));
+    let start = match &options.skip_after {
+        Some(key) => rows.iter().position(|r| entity.key_of(r).is_some_and(|k| k.eq_ignore_ascii_case(key))).map_or(rows.len(), |i| i + 1),
+        None => 0,
+    };
+    rows.split_off(start)
+}
+
 /// Exact's answer to a list without the `$filter` an entity's catalogue `mandatory_filter` asks for
 /// (picqer/exact-php-client #591, verbatim); the bulk and sync endpoints list them whole.
 const MANDATORY_FILTER: &str = "This endpoint has mandatory filtering applied. A GET request for this endpoint must have a $filter parameter with one of the following fields in the url:";
@@ -66,12 +86,32 @@ pub fn single(exact: &Exact, entity: &Entity, request: &ApiRequest, key: &str) -
         Err(refused) => return refused,
     };
     match entity.get(key) {
-        Some(record) => {
-            let served = project(entity.served(record, &exact.api_base()), options.select.as_deref());
-            envelope::data(StatusCode::OK, Value::Object(served))
-        }
+        Some(record) => envelope::data(StatusCode::OK, Value::Object(options.projection.serve(entity, record, &exact.api_base()))),
         None => envelope::not_found(),
     }
+}
+
+/// The link of a `__deferred` line collection (`PurchaseOrders(guid'…')/PurchaseOrderLines`):
+/// the record's lines as a list, each with its `__metadata`, `$select` naming line fields.
+pub fn lines_of(exact: &Exact, entity: &Entity, request: &ApiRequest, key: &str, navigation: &str) -> ApiResponse {
+    let Some(lines) = entity.lines.as_ref().filter(|l| l.property == navigation) else {
+        return envelope::not_found();
+    };
+    let Some(record) = entity.get(key) else {
+        return envelope::not_found();
+    };
+    // The same as the record's expansion, with the `$select` taken as paths into the lines.
+    let select = request.query_param("$select").map(|text| {
+        let fields: Vec<String> = text.split(',').map(str::trim).filter(|f| !f.is_empty()).map(|f| format!("{}/{f}", lines.property)).collect();
+        fields.join(",")
+    });
+    let projection = match Projection::parse(entity, Some(select.as_deref().unwrap_or(&lines.property)), Some(&lines.property)) {
+        Ok(projection) => projection,
+        Err(refused) => return refused,
+    };
+    let served = projection.serve(entity, record, &exact.api_base());
+    let results = served.get(&lines.property).and_then(|l| l.get("results")).cloned().unwrap_or_else(|| json!([]));
+    envelope::data(StatusCode::OK, json!({ "results": results }))
 }
 
 /// `current/Me`: the sandbox user, working in the configured division.
@@ -97,16 +137,21 @@ pub fn me(exact: &Exact, request: &ApiRequest) -> ApiResponse {
 
 fn options(entity: &Entity, request: &ApiRequest) -> Result<Options, ApiResponse> {
     let syntax = || envelope::error(StatusCode::BAD_REQUEST, SYNTAX_ERROR);
-    let known = |field: &str| field == "*" || entity.fields.contains(field);
-    let select = request.query_param("$select").map(select_list);
-    if let Some(unknown) = select.iter().flatten().find(|f| !known(f)) {
-        return Err(envelope::unknown_property(unknown, &entity.type_name));
-    }
+    let known = |field: &str| entity.fields.contains(field);
+    let select = request.query_param("$select");
+    let projection = Projection::parse(entity, select, request.query_param("$expand"))?;
     let filter = match request.query_param("$filter") {
         Some(text) => Some(Filter::parse(text).map_err(|_| syntax())?),
         None => None,
     };
     if let Some(unknown) = filter.iter().flat_map(Filter::fields).find(|f| !known(f)) {
+        return Err(envelope::unknown_property(unknown, &entity.type_name));
+    }
+    let order_by = match request.query_param("$orderby") {
+        Some(text) => Some(OrderBy::parse(text).map_err(|_| syntax())?),
+        None => None,
+    };
+    if let Some(unknown) = order_by.iter().flat_map(OrderBy::fields).find(|f| !known(f)) {
         return Err(envelope::unknown_property(unknown, &entity.type_name));
     }
     let top = match request.query_param("$top") {
@@ -118,7 +163,7 @@ fn options(entity: &Entity, request: &ApiRequest) -> Result<Options, ApiResponse
         let t = t.trim();
         t.strip_prefix("guid'").and_then(|g| g.strip_suffix('\'')).unwrap_or(t).to_string()
     });
-    Ok(Options { select, filter, top, skip_after })
+    Ok(Options { selects: select.is_some(), projection, filter, order_by, top, skip_after })
 }
 
 fn select_list(text: &str) -> Vec<String> {

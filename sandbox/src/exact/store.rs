@@ -3,9 +3,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::catalogue::{EntitySpec, catalogue};
+use super::projection::Projection;
 
 pub type Record = Map<String, Value>;
 
@@ -96,10 +97,6 @@ impl Entity {
         self.position(key).map(|i| &mut self.records[i])
     }
 
-    pub fn contains(&self, key: &str) -> bool {
-        self.position(key).is_some()
-    }
-
     pub fn insert(&mut self, record: Record) {
         if let Some(key) = self.key_of(&record) {
             self.index.insert(key.to_ascii_lowercase(), self.records.len());
@@ -121,22 +118,15 @@ impl Entity {
         Some(record)
     }
 
-    /// The record as Exact answers it: `__metadata` first, deferred collections pointing here.
+    /// The record as Exact answers a plain GET or a POST: `__metadata` first, every field, the
+    /// lines and other navigation properties as links pointing here (`projection` for the rest).
     pub fn served(&self, record: &Record, api_base: &str) -> Record {
-        let uri = match self.key_of(record) {
-            Some(key) => format!("{api_base}/{}({})", self.path(), key_literal(&key)),
-            None => format!("{api_base}/{}", self.path()),
-        };
-        let mut served = Map::new();
-        served.insert("__metadata".into(), json!({ "uri": uri, "type": self.type_name }));
-        for (name, value) in record {
-            let value = match value.get("__deferred") {
-                Some(_) => json!({ "__deferred": { "uri": format!("{uri}/{name}") } }),
-                None => value.clone(),
-            };
-            served.insert(name.clone(), value);
-        }
-        served
+        Projection::plain().serve(self, record, api_base)
+    }
+
+    /// The record with its lines expanded whole: what the control API and tests read.
+    pub fn served_whole(&self, record: &Record, api_base: &str) -> Record {
+        Projection::everything().serve(self, record, api_base)
     }
 }
 
@@ -195,19 +185,21 @@ impl Store {
             if let Some(type_name) = record.shift_remove("__metadata").as_ref().and_then(|m| m.get("type")).and_then(Value::as_str) {
                 entity.type_name = type_name.to_string();
             }
+            // Expanded lines come with their own `__metadata`; it is made again when they are served.
+            let lines = entity.lines.as_ref().map(|l| l.property.as_str());
+            if let Some(Value::Array(items)) = lines.and_then(|p| record.get_mut(p)).and_then(|l| l.get_mut("results")) {
+                items.iter_mut().filter_map(Value::as_object_mut).for_each(|line| drop(line.shift_remove("__metadata")));
+            }
             entity.insert(record);
         }
         Ok(())
-    }
-
-    pub fn exists(&self, path: &str, key: &str) -> bool {
-        self.by_path(path).is_some_and(|e| e.contains(key))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn catalogue_entities_exist_empty_and_services_match_in_any_casing() {

@@ -10,16 +10,47 @@ use super::store::{Record, Store};
 struct Field {
     name: &'static str,
     label: &'static str,
-    refers_to: Option<&'static str>,
+    refers_to: Option<Reference>,
 }
 
-const fn required(name: &'static str, label: &'static str, refers_to: Option<&'static str>) -> Field {
+/// What a field's value must name: a record of `entity`, found by its key or by `by`, that
+/// `accepts` (a supplier account, a purchase journal).
+#[derive(Clone, Copy)]
+struct Reference {
+    entity: &'static str,
+    by: Option<&'static str>,
+    accepts: Option<fn(&Record) -> bool>,
+    /// The label of Exact's refusal when it is not the field's own (`Ongeldige referentie: Journals`).
+    label: Option<&'static str>,
+}
+
+const fn to(entity: &'static str) -> Option<Reference> {
+    Some(Reference { entity, by: None, accepts: None, label: None })
+}
+
+const fn required(name: &'static str, label: &'static str, refers_to: Option<Reference>) -> Field {
     Field { name, label, refers_to }
 }
 
-const ACCOUNTS: Option<&str> = Some("crm/Accounts");
-const ITEMS: Option<&str> = Some("logistics/Items");
-const GL_ACCOUNTS: Option<&str> = Some("financial/GLAccounts");
+const ACCOUNTS: Option<Reference> = to("crm/Accounts");
+const ITEMS: Option<Reference> = to("logistics/Items");
+const GL_ACCOUNTS: Option<Reference> = to("financial/GLAccounts");
+const WAREHOUSES: Option<Reference> = to("inventory/Warehouses");
+/// A line's cost centre is its code (an Edm.String in Exact's metadata, where references by ID are Edm.Guid).
+const COST_CENTRES: Option<Reference> = Some(Reference { entity: "hrm/Costcenters", by: Some("Code"), accepts: None, label: None });
+/// An account marked as a supplier: Exact finds no supplier by a customer's ID.
+const SUPPLIERS: Option<Reference> = Some(Reference { entity: "crm/Accounts", by: None, accepts: Some(is_supplier), label: None });
+/// A purchase journal (type 22) by its code; Exact names the refusal after the entity set (#31).
+const PURCHASE_JOURNALS: Option<Reference> =
+    Some(Reference { entity: "financial/Journals", by: Some("Code"), accepts: Some(is_purchase_journal), label: Some("Journals") });
+
+fn is_supplier(account: &Record) -> bool {
+    account.get("IsSupplier") == Some(&Value::Bool(true))
+}
+
+fn is_purchase_journal(journal: &Record) -> bool {
+    journal.get("Type").and_then(Value::as_i64) == Some(22)
+}
 
 struct Rules {
     entity: &'static str,
@@ -38,7 +69,7 @@ const RULES: &[Rules] = &[
         references: &[
             required("DeliverTo", "Afleveren aan", ACCOUNTS),
             required("InvoiceTo", "Factuur voor", ACCOUNTS),
-            required("WarehouseID", "Magazijn", Some("inventory/Warehouses")),
+            required("WarehouseID", "Magazijn", WAREHOUSES),
         ],
         lines: Some(("SalesOrderLines", Some("Orderregels"), &[required("Item", "Artikel", ITEMS)])),
     },
@@ -48,7 +79,7 @@ const RULES: &[Rules] = &[
         references: &[
             required("DeliverTo", "Afleveren aan", ACCOUNTS),
             required("InvoiceTo", "Factuur voor", ACCOUNTS),
-            required("Warehouse", "Magazijn", Some("inventory/Warehouses")),
+            required("Warehouse", "Magazijn", WAREHOUSES),
         ],
         lines: Some(("SalesInvoiceLines", None, &[])),
     },
@@ -57,6 +88,28 @@ const RULES: &[Rules] = &[
         header: &[required("Customer", "Klant", ACCOUNTS), required("Journal", "Dagboek", None)],
         references: &[],
         lines: Some(("SalesEntryLines", Some("Boekingsregels"), &[required("GLAccount", "Grootboekrekening", GL_ACCOUNTS)])),
+    },
+    // Purchasing: the catalogue's required fields (picqer's and Exact's SDK models) and the
+    // quantity Exact takes on a purchase order line (QuantityInPurchaseUnits; Quantity is derived).
+    Rules {
+        entity: "purchaseorder/PurchaseOrders",
+        header: &[required("Supplier", "Leverancier", SUPPLIERS)],
+        references: &[required("Warehouse", "Magazijn", WAREHOUSES)],
+        lines: Some((
+            "PurchaseOrderLines",
+            Some("Orderregels"),
+            &[required("Item", "Artikel", ITEMS), required("QuantityInPurchaseUnits", "Aantal", None)],
+        )),
+    },
+    Rules {
+        entity: "purchaseentry/PurchaseEntries",
+        header: &[required("Supplier", "Leverancier", SUPPLIERS), required("Journal", "Dagboek", PURCHASE_JOURNALS)],
+        references: &[],
+        lines: Some((
+            "PurchaseEntryLines",
+            Some("Boekingsregels"),
+            &[required("GLAccount", "Grootboekrekening", GL_ACCOUNTS), required("AmountFC", "Bedrag", None)],
+        )),
     },
     Rules { entity: "crm/Accounts", header: &[required("Name", "Naam", None)], references: &[], lines: None },
     Rules {
@@ -68,15 +121,19 @@ const RULES: &[Rules] = &[
     Rules {
         entity: "logistics/Items",
         header: &[required("Code", "Code", None), required("Description", "Omschrijving", None)],
-        references: &[required("ItemGroup", "Artikelgroep", Some("logistics/ItemGroups"))],
+        references: &[required("ItemGroup", "Artikelgroep", to("logistics/ItemGroups"))],
         lines: None,
     },
 ];
 
 /// Line references that are optional but must exist when sent (invoice lines may omit the item).
-const OPTIONAL_LINE_REFERENCES: &[Field] = &[required("Item", "Artikel", ITEMS), required("GLAccount", "Grootboekrekening", GL_ACCOUNTS)];
+const OPTIONAL_LINE_REFERENCES: &[Field] = &[
+    required("Item", "Artikel", ITEMS),
+    required("GLAccount", "Grootboekrekening", GL_ACCOUNTS),
+    required("CostCenter", "Kostenplaats", COST_CENTRES),
+];
 
-/// GL account types that cannot take revenue: receivables, payables, VAT.
+/// GL account types an entry line cannot book on: receivables, payables, VAT.
 const NOT_REVENUE_TYPES: &[i64] = &[20, 22, 24];
 
 #[derive(Default, Debug, PartialEq, Eq)]
@@ -136,7 +193,7 @@ pub fn check_new(store: &Store, entity: &str, record: &Record) -> Problems {
             for field in OPTIONAL_LINE_REFERENCES {
                 check_field(store, line, field, false, &mut problems);
             }
-            check_revenue_account(store, line, &mut problems);
+            check_account_type(store, line, &mut problems);
         }
     }
     problems
@@ -147,17 +204,27 @@ fn check_field(store: &Store, record: &Record, field: &Field, is_required: bool,
         None if is_required => problems.missing(field.label),
         None => {}
         Some(value) => {
-            if let Some(target) = field.refers_to
-                && !value.as_str().is_some_and(|key| store.exists(target, key))
+            if let Some(reference) = field.refers_to
+                && !value.as_str().is_some_and(|key| refers(store, &reference, key))
             {
-                problems.invalid_reference(field.label);
+                problems.invalid_reference(reference.label.unwrap_or(field.label));
             }
         }
     }
 }
 
-/// Sales entry lines book revenue: an AR, AP or VAT account is refused (#121).
-fn check_revenue_account(store: &Store, line: &Record, problems: &mut Problems) {
+/// Whether `key` names a record of the reference's entity that it accepts.
+fn refers(store: &Store, reference: &Reference, key: &str) -> bool {
+    let Some(entity) = store.by_path(reference.entity) else { return false };
+    let found = match reference.by {
+        None => entity.get(key),
+        Some(field) => entity.records.iter().find(|r| r.get(field).and_then(Value::as_str).map(str::trim) == Some(key.trim())),
+    };
+    found.is_some_and(|record| reference.accepts.is_none_or(|accepts| accepts(record)))
+}
+
+/// Entry lines book revenue or costs: an AR, AP or VAT account is refused (#121).
+fn check_account_type(store: &Store, line: &Record, problems: &mut Problems) {
     let account = line.get("GLAccount").and_then(Value::as_str).and_then(|key| store.by_path("financial/GLAccounts")?.get(key));
     if let Some(kind) = account.and_then(|a| a.get("Type")).and_then(Value::as_i64)
         && NOT_REVENUE_TYPES.contains(&kind)
@@ -184,8 +251,12 @@ mod tests {
         store.seed("crm", "Accounts", vec![json!({"ID": "5df0d39f-7524-4add-9413-788062e10fbe", "Name": "Lune"})]).unwrap();
         store.seed("logistics", "Items", vec![json!({"ID": "e53fcc59-2b78-47a3-80c9-0f2554cf1bd1", "Code": "TSH"})]).unwrap();
         store.seed("financial", "GLAccounts", vec![json!({"ID": "5f82d570-02fd-4a4e-ab19-b91ba371cb55", "Type": 20})]).unwrap();
+        store.seed("crm", "Accounts", vec![json!({"ID": SUPPLIER, "Name": "Twente", "IsSupplier": true})]).unwrap();
+        store.seed("financial", "Journals", vec![json!({"Code": "60", "Type": 22}), json!({"Code": "70", "Type": 20})]).unwrap();
         store
     }
+
+    const SUPPLIER: &str = "0b6f6f1e-3d0a-4a43-8f55-1d2f1c7a9e01";
 
     fn check(entity: &str, record: Value) -> Problems {
         check_new(&store(), entity, record.as_object().unwrap())
@@ -219,5 +290,28 @@ mod tests {
             "SalesEntryLines": [{"GLAccount": "5f82d570-02fd-4a4e-ab19-b91ba371cb55", "AmountFC": 1}]});
         let problems = check("salesentry/SalesEntries", entry);
         assert_eq!(problems.messages, vec!["Ongeldige referentie: Journals", "Ongeldig: Grootboekrekeningtype"]);
+    }
+
+    #[test]
+    fn purchase_orders_need_a_supplier_account_and_items_with_quantities() {
+        let order =
+            json!({"Supplier": "5df0d39f-7524-4add-9413-788062e10fbe", "PurchaseOrderLines": [{"Item": "e53fcc59-2b78-47a3-80c9-0f2554cf1bd1"}]});
+        let problems = check("purchaseorder/PurchaseOrders", order);
+        assert_eq!(problems.messages, vec!["Ongeldige referentie: Leverancier", "Verplicht: Aantal"], "a customer is no supplier");
+        assert_eq!(check("purchaseorder/PurchaseOrders", json!({})).messages, vec!["Verplicht: Leverancier", "Verplicht: Orderregels"]);
+        let order =
+            json!({"Supplier": SUPPLIER, "PurchaseOrderLines": [{"Item": "e53fcc59-2b78-47a3-80c9-0f2554cf1bd1", "QuantityInPurchaseUnits": 0}]});
+        assert_eq!(check("purchaseorder/PurchaseOrders", order), Problems::default());
+    }
+
+    #[test]
+    fn purchase_entries_need_a_purchase_journal_code() {
+        let line = json!([{"GLAccount": "5f82d570-02fd-4a4e-ab19-b91ba371cb55", "AmountFC": 10}]);
+        for journal in ["70", "61", "5df0d39f-7524-4add-9413-788062e10fbe"] {
+            let entry = json!({"Supplier": SUPPLIER, "Journal": journal, "PurchaseEntryLines": line});
+            assert_eq!(check("purchaseentry/PurchaseEntries", entry).messages[0], "Ongeldige referentie: Journals", "{journal}");
+        }
+        let entry = json!({"Supplier": SUPPLIER, "Journal": "60", "PurchaseEntryLines": [{"GLAccount": "5f82d570-02fd-4a4e-ab19-b91ba371cb55"}]});
+        assert_eq!(check("purchaseentry/PurchaseEntries", entry).messages, vec!["Verplicht: Bedrag", "Ongeldig: Grootboekrekeningtype"]);
     }
 }

@@ -7,12 +7,10 @@ use serde_json::{Map, Value, json};
 
 use super::odata::{ms_date, parse_datetime};
 use super::store::{Entity, Record, Store};
-use super::{Exact, envelope, validate, webhooks};
+use super::{Exact, defaults, envelope, validate, webhooks};
 use crate::http::request::ApiRequest;
 use crate::http::response::ApiResponse;
 use crate::random::new_guid;
-
-const DAY_MS: i64 = 86_400_000;
 
 pub fn create(exact: &Exact, store: &mut Store, index: usize, request: &ApiRequest, now_ms: i64) -> ApiResponse {
     let body = match read_body(store.at(index), request) {
@@ -115,7 +113,7 @@ fn new_record(store: &Store, index: usize, body: Record, now_ms: i64, division: 
         };
         record.insert(name, value);
     }
-    fill_in(store, &entity.path(), &mut record, now_ms);
+    defaults::fill_in(store, &entity.path(), &mut record, now_ms);
     record.insert("Created".into(), ms_value(now_ms));
     record.insert("Modified".into(), ms_value(now_ms));
     record.insert("Division".into(), json!(division));
@@ -141,76 +139,15 @@ fn new_lines(store: &Store, parent_key_field: &str, parent_key: &str, lines: Vec
                     out.entry("ItemCode").or_insert_with(|| item.get("Code").cloned().unwrap_or(Value::Null));
                     out.entry("ItemDescription").or_insert_with(|| item.get("Description").cloned().unwrap_or(Value::Null));
                 }
+                defaults::fill_line(store, &mut out, item);
             }
             Value::Object(out)
         })
         .collect()
 }
 
-/// Defaults Exact assigns on creation, per entity.
-fn fill_in(store: &Store, path: &str, record: &mut Record, now_ms: i64) {
-    let today = ms_value(now_ms - now_ms.rem_euclid(DAY_MS));
-    let account_name = |field: &str| {
-        let key = record.get(field).and_then(Value::as_str)?;
-        store.by_path("crm/Accounts")?.get(key)?.get("Name").cloned()
-    };
-    let mut defaults: Vec<(&str, Value)> = Vec::new();
-    match path {
-        "salesorder/SalesOrders" => {
-            defaults.push(("OrderNumber", json!(next_number(store, path, "OrderNumber"))));
-            defaults.push(("OrderedByName", account_name("OrderedBy").unwrap_or(Value::Null)));
-            defaults.push(("DeliverTo", record.get("OrderedBy").cloned().unwrap_or(Value::Null)));
-            defaults.push(("InvoiceTo", record.get("OrderedBy").cloned().unwrap_or(Value::Null)));
-            defaults.push(("OrderDate", today));
-            defaults.push(("Currency", json!("EUR")));
-            record.insert("Status".into(), json!(12));
-            record.insert("StatusDescription".into(), json!("Open"));
-        }
-        "salesinvoice/SalesInvoices" => {
-            defaults.push(("InvoiceNumber", json!(next_number(store, path, "InvoiceNumber"))));
-            defaults.push(("Type", json!(8020)));
-            defaults.push(("OrderedByName", account_name("OrderedBy").unwrap_or(Value::Null)));
-            defaults.push(("InvoiceTo", record.get("OrderedBy").cloned().unwrap_or(Value::Null)));
-            defaults.push(("DeliverTo", record.get("OrderedBy").cloned().unwrap_or(Value::Null)));
-            defaults.push(("InvoiceDate", today));
-            defaults.push(("Currency", json!("EUR")));
-            record.insert("Status".into(), json!(20));
-            record.insert("StatusDescription".into(), json!("Open"));
-        }
-        "salesentry/SalesEntries" => {
-            let number = record.get("InvoiceNumber").cloned().unwrap_or_else(|| json!(next_number(store, path, "EntryNumber")));
-            defaults.push(("EntryNumber", number.clone()));
-            defaults.push(("InvoiceNumber", number));
-            defaults.push(("Type", json!(20)));
-            defaults.push(("CustomerName", account_name("Customer").unwrap_or(Value::Null)));
-            defaults.push(("EntryDate", today));
-            defaults.push(("Currency", json!("EUR")));
-            record.insert("Status".into(), json!(20));
-        }
-        "crm/Accounts" => {
-            // Exact keeps account codes right-aligned in 18 characters.
-            if let Some(code) = record.get("Code").and_then(Value::as_str) {
-                let padded = format!("{:>18}", code.trim());
-                record.insert("Code".into(), Value::String(padded));
-            }
-        }
-        _ => {}
-    }
-    for (name, value) in defaults {
-        if record.get(name).is_none_or(Value::is_null) {
-            record.insert(name.to_string(), value);
-        }
-    }
-}
-
-/// One more than the highest number the entity holds (seeded or created).
-fn next_number(store: &Store, path: &str, field: &str) -> i64 {
-    let highest = store.by_path(path).and_then(|e| e.records.iter().filter_map(|r| r.get(field)?.as_i64()).max());
-    highest.unwrap_or(0) + 1
-}
-
 /// Dates are sent as ISO 8601 and kept the way Exact answers them, `/Date(ms)/`.
-fn stored_value(name: &str, value: Value) -> Value {
+pub(super) fn stored_value(name: &str, value: Value) -> Value {
     let is_date_field = name.ends_with("Date") || matches!(name, "Created" | "Modified" | "From" | "To");
     match &value {
         Value::String(text) if is_date_field && ms_date(text).is_none() => iso_ms(text).map(ms_value).unwrap_or(value),
@@ -222,7 +159,7 @@ fn iso_ms(text: &str) -> Option<i64> {
     chrono::DateTime::parse_from_rfc3339(text).map(|d| d.timestamp_millis()).ok().or_else(|| parse_datetime(text))
 }
 
-fn ms_value(ms: i64) -> Value {
+pub(super) fn ms_value(ms: i64) -> Value {
     Value::String(format!("/Date({ms})/"))
 }
 

@@ -68,6 +68,26 @@ pub fn ms_date(text: &str) -> Option<i64> {
     text.strip_prefix("/Date(")?.strip_suffix(")/")?.parse().ok()
 }
 
+/// The order `$orderby` puts two values in: `null` (or missing) first, then by value; values of
+/// different types (which one field never holds) by type.
+pub fn order_values(a: Option<&Value>, b: Option<&Value>) -> Ordering {
+    let rank = |v: &Val| match v {
+        Val::Null => 0,
+        Val::Bool(_) => 1,
+        Val::Num(_) => 2,
+        Val::Date(_) => 3,
+        Val::Str(_) | Val::Guid(_) => 4,
+    };
+    let (a, b) = (a.map(from_json).unwrap_or(Val::Null), b.map(from_json).unwrap_or(Val::Null));
+    match (&a, &b) {
+        (Val::Num(x), Val::Num(y)) => x.partial_cmp(y).unwrap_or(Ordering::Equal),
+        (Val::Bool(x), Val::Bool(y)) => x.cmp(y),
+        (Val::Date(x), Val::Date(y)) => x.cmp(y),
+        (Val::Str(x) | Val::Guid(x), Val::Str(y) | Val::Guid(y)) => x.to_ascii_lowercase().cmp(&y.to_ascii_lowercase()),
+        _ => rank(&a).cmp(&rank(&b)),
+    }
+}
+
 fn call(function: Function, args: &[Val]) -> Val {
     let text = |i: usize| match args.get(i) {
         Some(Val::Str(s) | Val::Guid(s)) => Some(s.as_str()),

@@ -1,12 +1,14 @@
-//! OData `$filter` as Exact Online reads it: a real tokenizer and parser (so quoted text can never
+//! OData `$filter` (and `$orderby`) as Exact Online reads it: a real tokenizer and parser (so quoted text can never
 //! turn into syntax) and an evaluator with Exact's comparison rules.
 
 mod eval;
 mod lexer;
+mod order;
 mod parser;
 
 pub use eval::ms_date;
 pub use lexer::parse_datetime;
+pub use order::OrderBy;
 
 use crate::exact::store::Record;
 
