@@ -98,7 +98,10 @@ mod tests {
         let keys = vec!["A\"B".to_string()];
         assert_eq!(query_text(QueryLanguage::XeroWhere, "Contacts", "ContactNumber", &keys, &[], false), "Contacts?where=ContactNumber==\"A\\\"B\"");
         let keys = vec!["O'Brien".to_string(), "SKU-1".to_string()];
-        assert_eq!(query_text(QueryLanguage::QboSql, "Item", "Sku", &keys, &[], false), "query?query=select * from Item where Sku in ('O\\'Brien','SKU-1')");
+        assert_eq!(
+            query_text(QueryLanguage::QboSql, "Item", "Sku", &keys, &[], false),
+            "query?query=select * from Item where Sku in ('O\\'Brien','SKU-1')"
+        );
     }
 
     #[test]

@@ -44,6 +44,14 @@ const SUPPLIERS: Option<Reference> = Some(Reference { entity: "crm/Accounts", by
 const PURCHASE_JOURNALS: Option<Reference> =
     Some(Reference { entity: "financial/Journals", by: Some("Code"), accepts: Some(is_purchase_journal), label: Some("Journals") });
 
+/// A document type that documents can be made of (documents/DocumentTypes DocumentIsCreatable).
+const CREATABLE_DOCUMENT_TYPES: Option<Reference> =
+    Some(Reference { entity: "documents/DocumentTypes", by: None, accepts: Some(is_creatable), label: None });
+
+fn is_creatable(document_type: &Record) -> bool {
+    document_type.get("DocumentIsCreatable") == Some(&Value::Bool(true))
+}
+
 fn is_supplier(account: &Record) -> bool {
     account.get("IsSupplier") == Some(&Value::Bool(true))
 }
@@ -110,6 +118,13 @@ const RULES: &[Rules] = &[
             Some("Boekingsregels"),
             &[required("GLAccount", "Grootboekrekening", GL_ACCOUNTS), required("AmountFC", "Bedrag", None)],
         )),
+    },
+    // A document needs a subject and a type that exists and takes new documents (DocumentIsCreatable).
+    Rules {
+        entity: "documents/Documents",
+        header: &[required("Subject", "Onderwerp", None), required("Type", "Soort", CREATABLE_DOCUMENT_TYPES)],
+        references: &[required("Account", "Relatie", ACCOUNTS)],
+        lines: None,
     },
     Rules { entity: "crm/Accounts", header: &[required("Name", "Naam", None)], references: &[], lines: None },
     Rules {
@@ -204,8 +219,10 @@ fn check_field(store: &Store, record: &Record, field: &Field, is_required: bool,
         None if is_required => problems.missing(field.label),
         None => {}
         Some(value) => {
+            // A reference is a GUID or code (text), or a number (a document type).
+            let key = value.as_str().map(str::to_string).or_else(|| value.as_i64().map(|n| n.to_string()));
             if let Some(reference) = field.refers_to
-                && !value.as_str().is_some_and(|key| refers(store, &reference, key))
+                && !key.is_some_and(|key| refers(store, &reference, &key))
             {
                 problems.invalid_reference(reference.label.unwrap_or(field.label));
             }

@@ -203,8 +203,13 @@ fn add_days(value: &Value, days: i64) -> Result<Value, Error> {
 }
 
 /// Any accepted date form → `YYYY-MM-DD` (the date as written; `/Date(ms)/`
-/// in UTC).
+/// in UTC). Also ISO 8601's basic form `YYYYMMDD`, which EDI writes (X12 DT, CCYYMMDD).
 fn to_date(value: &Value) -> Result<Value, Error> {
+    if let Some(text) = value.as_str().map(str::trim).filter(|t| t.len() == 8 && t.bytes().all(|b| b.is_ascii_digit())) {
+        return NaiveDate::parse_from_str(text, "%Y%m%d")
+            .map(|d| Value::from(d.format("%Y-%m-%d").to_string()))
+            .map_err(|_| invalid(format!("{} is not a date (YYYYMMDD)", show(value))));
+    }
     Ok(match moment_of(value)? {
         Some(moment) => Value::from(moment.date().format("%Y-%m-%d").to_string()),
         None => Value::from(()),
@@ -335,6 +340,9 @@ mod tests {
         assert_eq!(json("'/Date(1709596800000)/' | to_date", context! {}), json!("2024-03-05"));
         assert_eq!(json("'/Date(1552262400000+0000)/' | to_date", context! {}), json!("2019-03-11"));
         assert_eq!(json("d | to_date", context! { d => () }), json!(null));
+        // EDI's CCYYMMDD (ISO 8601 basic); eight digits that are no date are refused.
+        assert_eq!(json("'20250310' | to_date", context! {}), json!("2025-03-10"));
+        assert_eq!(error("'20251310' | to_date", context! {}), "invalid operation: \"20251310\" is not a date (YYYYMMDD)");
         assert_eq!(
             error("'tomorrow' | to_date", context! {}),
             "invalid operation: \"tomorrow\" is not a date (expected e.g. 2024-03-05, \
