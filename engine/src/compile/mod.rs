@@ -33,8 +33,8 @@ use lookups::compile_lookups;
 use mapping::{Schema, compile_fields};
 use references::{entity_field, system};
 use rules::compile_rules;
-use triggers::{compile_schedule, compile_webhook};
 pub use target_file::{GROUP as GROUP_NAME, INTERCHANGE as INTERCHANGE_NAME};
+use triggers::{compile_schedule, compile_webhook};
 
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::expr::{Compiler, names::intern};

@@ -22,9 +22,15 @@ pub fn compile_target_file(ctx: &mut Ctx, target: &Target, transport: Transport,
     let record_roots = [alias, "settings", "lookup", "out"];
     if transport == Transport::Http {
         let mut ok = true;
-        for (key, given, what) in [("file", target.file.is_some(), "names the file a record is written to"), ("group", target.group.is_some(), "gathers records into one file")] {
+        for (key, given, what) in [
+            ("file", target.file.is_some(), "names the file a record is written to"),
+            ("group", target.group.is_some(), "gathers records into one file"),
+        ] {
             if given {
-                ctx.error(Diagnostic::error(format!("`{key}` {what}; `{}` is an http system", target.system)).at(ctx.spans.key_loc(&format!("/target/{key}"))));
+                ctx.error(
+                    Diagnostic::error(format!("`{key}` {what}; `{}` is an http system", target.system))
+                        .at(ctx.spans.key_loc(&format!("/target/{key}"))),
+                );
                 ok = false;
             }
         }
@@ -52,9 +58,12 @@ pub fn compile_target_file(ctx: &mut Ctx, target: &Target, transport: Transport,
     // records, its group or its interchange cannot tell them apart.
     if !file.reads(GROUP) && !file.reads(INTERCHANGE) && file.reads_only(&["settings"]) {
         ctx.error(
-            Diagnostic::error(format!("every file of the group would be named `{}`: the name reads neither `group` nor `interchange`", file.text))
-                .at(ctx.spans.value_loc("/target/file"))
-                .help("put `{{ group }}` or `{{ interchange }}` in the name, e.g. `PO_{{ group }}_{{ interchange }}.x12`"),
+            Diagnostic::error(format!(
+                "every grouped file would be named `{}`: the name reads neither `group`, `interchange` nor a record",
+                file.text
+            ))
+            .at(ctx.spans.value_loc("/target/file"))
+            .help("put `{{ group }}` or `{{ interchange }}` in the name, e.g. `PO_{{ group }}_{{ interchange }}.x12`"),
         );
         return None;
     }

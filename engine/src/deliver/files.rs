@@ -88,7 +88,11 @@ impl Target for FileTarget<'_> {
             let record = request.body.as_ref().map(crate::value::to_json).unwrap_or_default();
             let format = self.shape.format;
             // Allocated (and on disk) before anything is written.
-            let control = if format.numbered() { self.allocate().map_err(|message| DeliverError::Failed { message })? } else { Control { interchange: 1, group: 1 } };
+            let control = if format.numbered() {
+                self.allocate().map_err(|message| DeliverError::Failed { message })?
+            } else {
+                Control { interchange: 1, group: 1 }
+            };
             let bytes = format.write(std::slice::from_ref(&record), self.shape.envelope, control).map_err(DeliverError::of_write)?;
             self.upload(&request.path, &bytes).await?;
             let mut answer = serde_json::json!({"file": join(&self.shape.outbox, &request.path), "bytes": bytes.len()});

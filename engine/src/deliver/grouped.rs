@@ -125,7 +125,9 @@ pub fn gather(
             // Each record was fine alone: what the file refuses is the records together
             // (sets of two functional groups), which no record can be blamed for alone.
             Err(WriteError::Record(reason)) => {
-                gathered.refused.extend(members.iter().map(|&i| (i, Reason::record(format!("in one file with the others of group {group}: {reason}")))));
+                gathered
+                    .refused
+                    .extend(members.iter().map(|&i| (i, Reason::record(format!("in one file with the others of group {group}: {reason}")))));
                 continue;
             }
             Err(WriteError::Configuration(message)) => {

@@ -66,8 +66,9 @@ impl DrySettle<'_> {
     /// file and place, its `sent` write-backs are planned from it.
     pub fn files(&self, outcomes: &mut [Outcome]) {
         let Some(shape) = self.target.file_shape().filter(|_| self.grouped()) else { return };
-        let ready: Vec<usize> =
-            (0..outcomes.len()).filter(|&i| outcomes[i].status == Status::Ready && outcomes[i].request.is_some() && outcomes[i].context.is_some()).collect();
+        let ready: Vec<usize> = (0..outcomes.len())
+            .filter(|&i| outcomes[i].status == Status::Ready && outcomes[i].request.is_some() && outcomes[i].context.is_some())
+            .collect();
         let gathered = {
             let offered: Vec<Offered> = ready
                 .iter()

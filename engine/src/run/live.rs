@@ -105,7 +105,8 @@ impl Live<'_> {
         };
         let write_back = HttpWriteBack { registry: self.registry.clone() };
         let doubt: HashSet<String> = in_doubt.iter().cloned().collect();
-        let settle = Settle { live: self, run, asker: &asker, settings: &settings, doubt: &doubt, target, files: files.as_ref(), write_back: &write_back };
+        let settle =
+            Settle { live: self, run, asker: &asker, settings: &settings, doubt: &doubt, target, files: files.as_ref(), write_back: &write_back };
         let mut settler = LiveSettler { live: self, settle, report, progress, stop: &stop, done: HashSet::new(), finished: 0 };
         let mut driver = Driver { runner: &mut runner, rt: &self.rt, batch: BATCH, position: 0, fetched: 0 };
         // Records left in doubt by an earlier run go first, from the journal:

@@ -25,8 +25,8 @@
 use indexmap::IndexMap;
 use serde_json::Value;
 
-use super::settle::Settle;
 use super::Settled;
+use super::settle::Settle;
 use crate::deliver::{DeliverError, FileTarget, PlannedFile, Presence, not_sent};
 use crate::format::Control;
 use crate::run::outcome::Outcome;

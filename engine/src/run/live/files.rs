@@ -30,18 +30,46 @@ impl Settle<'_> {
         let cancelled = self.live.cancel.as_ref().is_some_and(Shutdown::is_set);
         let (ready, others): (Vec<Outcome>, Vec<Outcome>) =
             fresh.into_iter().chain(rest).partition(|o| o.status == Status::Ready && !cancelled && o.request.is_some() && o.context.is_some());
-        settled.extend(self.deliver_files(files, ready).await);
+        let mut to_send = Vec::new();
+        for o in ready {
+            match self.sent_before(&o) {
+                Some(file) => settled.push(self.or_failed(&o.key, self.not_again(&o.key, &file))),
+                None => to_send.push(o),
+            }
+        }
+        settled.extend(self.deliver_files(files, to_send).await);
         (settled, others)
+    }
+
+    /// The file (and place) a record was sent in before, when the journal has it sent with
+    /// this very source record. A file system has no existence check: the journal is it. A
+    /// source file taken again after a crash (its records not all journaled) gives its
+    /// records again, and those sent already are not sent twice; a record that changed
+    /// since (another source) is sent again.
+    fn sent_before(&self, o: &Outcome) -> Option<String> {
+        let (state, flow) = (&self.live.state, &self.live.flow.name);
+        let now = state.record_state(flow, &o.key).ok()??;
+        if now.status != "sent" {
+            return None;
+        }
+        let source = o.context.as_ref().map(|c| crate::value::to_json(&c.record))?;
+        (state.last_source(flow, &o.key).ok()?? == source).then(|| now.target_id.unwrap_or_default())
+    }
+
+    fn not_again(&self, key: &str, file: &str) -> Result<Settled, String> {
+        let why = format!("sent before, as {file}: the same record is not sent twice");
+        let mut e = self.entry(key, "skipped", None);
+        e.detail = Some(why.clone());
+        self.journal(&[e])?;
+        Ok(Settled::new(Ending::Skipped, key, vec![why], 0, None))
     }
 
     async fn deliver_files(&self, files: &FileTarget<'_>, outcomes: Vec<Outcome>) -> Vec<Settled> {
         if outcomes.is_empty() {
             return Vec::new();
         }
-        let offered: Vec<Offered> = outcomes
-            .iter()
-            .filter_map(|o| Some(Offered { key: &o.key, request: o.request.as_ref()?, context: o.context.as_deref()? }))
-            .collect();
+        let offered: Vec<Offered> =
+            outcomes.iter().filter_map(|o| Some(Offered { key: &o.key, request: o.request.as_ref()?, context: o.context.as_deref()? })).collect();
         let gathered = gather(self.live.flow, self.settings, &files.shape, &offered, &mut || files.allocate());
         // The flow's mistake: nothing of the batch is journaled, blocked or written back.
         if let Some(stop) = gathered.stop {
@@ -91,6 +119,10 @@ impl Settle<'_> {
             .iter()
             .map(|(o, set)| {
                 let mut e = self.entry(&o.key, event, Some("sent"));
+                e.detail = Some(match file.control {
+                    Some(c) => format!("{}: interchange {}, group {}, set {set}", file.path, c.interchange, c.group),
+                    None => format!("{}: record {set}", file.path),
+                });
                 e.answer = Some(file.answer(set));
                 e.target_id = Some(file.target_id(set));
                 e

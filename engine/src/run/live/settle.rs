@@ -229,7 +229,12 @@ impl Settle<'_> {
     /// Writes back what was planned; a write-back that could not be planned is
     /// journaled as failed, and one that failed on the flow's mistake stops the
     /// run (after this record, delivered, is journaled). Returns the failures and the stop.
-    pub(super) async fn write_back_planned(&self, key: &str, writes: &[PlannedRequest], problems: Vec<Reason>) -> Result<(u64, Option<String>), String> {
+    pub(super) async fn write_back_planned(
+        &self,
+        key: &str,
+        writes: &[PlannedRequest],
+        problems: Vec<Reason>,
+    ) -> Result<(u64, Option<String>), String> {
         let mut failures = self.write_back(key, writes).await?;
         let stop = problems.iter().find(|r| r.kind == ReasonKind::Flow).map(Reason::stop_message);
         if !problems.is_empty() {
