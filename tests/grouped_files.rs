@@ -134,7 +134,7 @@ const TOO_LONG: &str = "PO-6-THIS-NUMBER-IS-TOO-LONG-FOR-BEG03";
 fn sent_as(root: &Path, key: &str) -> (serde_json::Value, String) {
     let shown = run(root, &["show", "grouped-850", key, "--format", "json"]);
     assert_eq!(shown.code, 0, "{}", shown.stderr);
-    let last = shown.stdout.lines().filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok()).filter(|e| e["target_id"].is_string()).last();
+    let last = shown.stdout.lines().rev().filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok()).find(|e| e["target_id"].is_string());
     let last = last.unwrap_or_else(|| panic!("{key} was not sent: {}", shown.stdout));
     (last["answer"].clone(), last["target_id"].as_str().unwrap().to_string())
 }
