@@ -10,6 +10,9 @@
 //!   that answer;
 //! - a delivery whose answer was lost is never re-sent blind: the existence
 //!   check (YourRef) decides first, now or, after a crash, in the next run;
+//! - a file target gathers a batch's records into files (`files.rs`: one per
+//!   record, or per `target.group`), and answers for a delivery in doubt by
+//!   the file journaled at "sending" (`doubt.rs`);
 //! - a look-up that could not be asked leaves the record for the next run
 //!   ("failed"), without writing anything back.
 //!

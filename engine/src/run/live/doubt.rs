@@ -29,7 +29,7 @@ use super::Settled;
 use super::settle::Settle;
 use crate::deliver::{DeliverError, FileTarget, PlannedFile, Presence, not_sent};
 use crate::format::Control;
-use crate::run::outcome::Outcome;
+use crate::run::outcome::{Outcome, Status};
 
 /// What a record's last "sending" entry says of its file.
 pub(super) struct Journaled {
@@ -48,7 +48,9 @@ impl Settle<'_> {
         let mut doubted = Vec::new();
         let mut rest = Vec::new();
         for o in outcomes {
-            match self.doubt.contains(&o.key).then(|| self.journaled(&o.key)).flatten() {
+            // An ignored record stays as the journal has it, as an ignored one in doubt at an http target does.
+            let in_doubt = o.status != Status::Ignored && self.doubt.contains(&o.key);
+            match in_doubt.then(|| self.journaled(&o.key)).flatten() {
                 Some(j) => doubted.push((o, j)),
                 None => rest.push(o),
             }
