@@ -311,6 +311,22 @@ checked 1 flow: 1 error, 0 warnings
 }
 
 #[test]
+fn check_refuses_an_interchange_in_the_name_of_a_file_no_one_numbers() {
+    check_fails_with(
+        "tests/broken/group-interchange.flow.yaml",
+        r#"error: `interchange` has no value here: `exports` does not number its files (only X12 does)
+ --> tests/broken/group-interchange.flow.yaml:4:60
+  |
+4 | …get: { system: exports, entity: acknowledgements, file: 'ACK_{{ group }}_{{ interchange }}.json', group: ack.BAK.BAK03 }
+  |                                                          ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+  = help: name the files by `group` (and the first record's values) instead
+
+checked 1 flow: 1 error, 0 warnings
+"#,
+    );
+}
+
+#[test]
 fn check_refuses_grouped_files_without_a_name_or_with_one_name_for_all() {
     check_fails_with(
         "tests/broken/group-unnamed.flow.yaml",
@@ -335,5 +351,36 @@ checked 1 flow: 1 error, 0 warnings
 
 checked 1 flow: 1 error, 0 warnings
 "#,
+    );
+}
+
+/// JSON: the lines of one order in one file, an array whatever its size (the folder share of
+/// tests/file-flows, its flow grouped by order).
+#[test]
+fn csv_lines_grouped_by_order_become_one_json_array_per_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("p");
+    copy_dir(&repo_root().join("tests/file-flows"), &root);
+    std::fs::create_dir_all(root.join("share/out")).unwrap();
+    let flow = root.join("mappings/drop/lines.flow.yaml");
+    let yaml = std::fs::read_to_string(&flow)
+        .unwrap()
+        .replace("file: 'line_{{ line.order }}_{{ line.sku }}.json' }", "file: 'order_{{ group }}.json', group: line.order }");
+    std::fs::write(&flow, yaml).unwrap();
+    std::fs::write(root.join("share/in/a.csv"), "order,sku,quantity\n1001,A-1,3\n1002,C-3,1\n1001,B-2,4\n").unwrap();
+    let dry = run(&root, &["dry-run", "mappings/drop/lines.flow.yaml", "--input", "share/in/a.csv", "--format", "json"]);
+    let shown = common::dry_run_files(&dry.stdout);
+    let live = run(&root, &["run", "mappings/drop/lines.flow.yaml"]);
+    assert_eq!(live.code, 0, "{}{}", live.stdout, live.stderr);
+    assert!(live.stdout.contains("  3 fetched, 3 sent\n"), "{}", live.stdout);
+    let written = |name: &str| std::fs::read_to_string(root.join("share/out").join(name)).unwrap();
+    assert_eq!(
+        written("order_1001.json"),
+        "[\n  {\n    \"Order\": \"1001\",\n    \"Sku\": \"A-1\",\n    \"Qty\": 3\n  },\n  {\n    \"Order\": \"1001\",\n    \"Sku\": \"B-2\",\n    \"Qty\": 4\n  }\n]\n"
+    );
+    assert_eq!(written("order_1002.json"), "[\n  {\n    \"Order\": \"1002\",\n    \"Sku\": \"C-3\",\n    \"Qty\": 1\n  }\n]\n");
+    assert_eq!(
+        shown,
+        [("/out/order_1001.json".to_string(), written("order_1001.json")), ("/out/order_1002.json".to_string(), written("order_1002.json"))]
     );
 }

@@ -134,7 +134,7 @@ fn build(project: &Project, loaded: &LoadedFlow, flow: &FlowFile, ctx: &mut Ctx)
 
     let rules = compile_rules(ctx, flow, alias);
     let transport = target_system.map(|s| s.def.transport).unwrap_or_default();
-    let target_file = target_file::compile_target_file(ctx, target, transport, alias);
+    let target_file = target_file::compile_target_file(ctx, target, transport, target_system.is_some_and(|s| s.format.numbered()), alias);
     let source_transport = source_system.map(|s| s.def.transport).unwrap_or_default();
     if source.pattern.is_some() && source_transport == crate::model::Transport::Http {
         ctx.error(

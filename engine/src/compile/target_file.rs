@@ -18,7 +18,8 @@ pub struct TargetFile {
     pub group: Option<Expr>,
 }
 
-pub fn compile_target_file(ctx: &mut Ctx, target: &Target, transport: Transport, alias: &'static str) -> Option<TargetFile> {
+/// `numbered`: the target's format numbers its files (X12), so `interchange` has a value.
+pub fn compile_target_file(ctx: &mut Ctx, target: &Target, transport: Transport, numbered: bool, alias: &'static str) -> Option<TargetFile> {
     let record_roots = [alias, "settings", "lookup", "out"];
     if transport == Transport::Http {
         let mut ok = true;
@@ -53,6 +54,14 @@ pub fn compile_target_file(ctx: &mut Ctx, target: &Target, transport: Transport,
         return None;
     };
     let file = ctx.template("/target/file", file_text, &[alias, "settings", "lookup", "out", GROUP, INTERCHANGE])?;
+    if file.reads(INTERCHANGE) && !numbered {
+        ctx.error(
+            Diagnostic::error(format!("`interchange` has no value here: `{}` does not number its files (only X12 does)", target.system))
+                .at(ctx.spans.value_loc("/target/file"))
+                .help("name the files by `group` (and the first record's values) instead"),
+        );
+        return None;
+    }
     // Two files of one batch under one name: the second would be refused (a file is never
     // overwritten) and its records left in doubt. A name that reads nothing of the file's
     // records, its group or its interchange cannot tell them apart.

@@ -107,7 +107,11 @@ pub fn gather(
         }
     }
     for (group, members) in groups {
-        let set: Vec<serde_json::Value> = members.iter().map(|&i| records[i].clone()).collect();
+        let mut set: Vec<serde_json::Value> = members.iter().map(|&i| records[i].clone()).collect();
+        // A grouped JSON file is an array whatever its size: the partner reads one shape.
+        if flow.target.group.is_some() && shape.format.kind() == "json" && set.len() == 1 {
+            set = vec![serde_json::Value::Array(set)];
+        }
         let numbered = shape.format.numbered();
         let numbers = if numbered {
             match control() {
