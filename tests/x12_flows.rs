@@ -171,3 +171,38 @@ fn an_x12_target_without_its_envelope_stops_the_run_and_blocks_no_record() {
          = help: a mistake in the flow, not in the record: no record is reported blocked for it, and a live run stops here and writes nothing back\n\n"
     );
 }
+
+/// Grouped over SFTP (`target.group`, tests/grouped_files.rs for the folder transport): one
+/// interchange per supplier; a file in doubt is looked for on the server and, once the file in
+/// its way is gone, uploaded again with the very bytes journaled (the same ISA13).
+#[test]
+fn grouped_purchase_orders_become_one_interchange_per_supplier_and_a_file_in_doubt_is_resent_unchanged() {
+    let sshd = Sshd::start();
+    let (_dir, root) = project(&sshd);
+    std::fs::copy(repo_root().join("tests/grouped-files/grouped-850.flow.yaml"), root.join("mappings/edi-demo/grouped-850.flow.yaml")).unwrap();
+    std::fs::copy(repo_root().join("tests/grouped-files/export.json"), root.join("share/purchase-orders/export.json")).unwrap();
+    let connect = flowmap(&root, &["connect", "truecommerce"], &[("FLOWMAP_PRIVATE_KEY_FILE", "key")]);
+    assert_eq!(connect.code, 0, "{}{}", connect.stdout, connect.stderr);
+    sshd.make_file("tc/Import/Acme/PO_NORDFAST_1.x12", b"theirs\n");
+    let flow = "mappings/edi-demo/grouped-850.flow.yaml";
+
+    let first = flowmap(&root, &["run", flow], &[]);
+    assert!(first.stdout.contains("6 fetched, 2 sent, 1 blocked, 3 unknown"), "{}{}", first.stdout, first.stderr);
+    let outbox = sshd.data().join("tc/Import/Acme");
+    assert_eq!(std::fs::read_to_string(outbox.join("PO_NORDFAST_1.x12")).unwrap(), "theirs\n");
+    let second = flowmap(&root, &["run", flow], &[]);
+    assert!(second.stdout.contains("in the outbox holds other bytes than were sent"), "{}", second.stdout);
+
+    std::fs::remove_file(outbox.join("PO_NORDFAST_1.x12")).unwrap();
+    let third = flowmap(&root, &["run", flow], &[]);
+    assert_eq!(third.code, 0, "{}{}", third.stdout, third.stderr);
+    assert!(third.stdout.contains("  3 sent\n"), "{}", third.stdout);
+    let mut names: Vec<String> = std::fs::read_dir(&outbox).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    names.sort();
+    assert_eq!(names, ["PO_ACMEBOLT_2.x12", "PO_NORDFAST_1.x12"]);
+    let nordfast = std::fs::read_to_string(outbox.join("PO_NORDFAST_1.x12")).unwrap();
+    assert_eq!(control_of(&nordfast), "000000001");
+    assert_eq!(nordfast.lines().filter(|l| l.starts_with("ST*850*")).collect::<Vec<_>>(), ["ST*850*0001~", "ST*850*0002~", "ST*850*0003~"]);
+    let fourth = flowmap(&root, &["run", flow], &[]);
+    assert!(fourth.stdout.contains("  no records\n"), "{}", fourth.stdout);
+}

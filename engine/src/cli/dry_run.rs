@@ -193,7 +193,10 @@ impl<E> Settler for Shown<'_, '_, E> {
 
     fn settle(&mut self, batch: Batch, calls: &mut CallLog) -> Result<Go, E> {
         let mut errors = batch.unreadable.into_iter().peekable();
-        for mut o in batch.outcomes {
+        let mut outcomes = batch.outcomes;
+        // A file target's records gathered into its files (with `target.group`), as a live run does.
+        self.dry.files(&mut outcomes);
+        for mut o in outcomes {
             while let Some((_, e)) = errors.next_if(|(p, _)| *p < o.position) {
                 self.result.unreadable += 1;
                 (self.emit)(Err(e))?;

@@ -166,6 +166,8 @@ pub struct CompiledTarget {
     pub transport: crate::model::Transport,
     /// For a file system: the name of each record's file (a template; None: `{entity}_{key}.{extension}`).
     pub file: Option<Template>,
+    /// For a file system: what gathers the records of one batch into one file (`target.group`).
+    pub group: Option<Expr>,
     /// The ending of the target format's files (`x12`, `csv`, `json`).
     pub extension: &'static str,
 }

@@ -15,6 +15,7 @@ mod rules;
 mod set;
 mod shapes;
 mod since;
+mod target_file;
 mod transports;
 mod triggers;
 
@@ -34,6 +35,7 @@ use lookups::compile_lookups;
 use mapping::{Schema, compile_fields};
 use references::{entity_field, system};
 use rules::compile_rules;
+pub use target_file::{GROUP as GROUP_NAME, INTERCHANGE as INTERCHANGE_NAME};
 use triggers::{compile_schedule, compile_webhook};
 
 use crate::diagnostic::{Diagnostic, did_you_mean};
@@ -138,19 +140,7 @@ fn build(project: &Project, loaded: &LoadedFlow, flow: &FlowFile, ctx: &mut Ctx)
 
     let rules = compile_rules(ctx, flow, alias);
     let transport = target_system.map(|s| s.def.transport).unwrap_or_default();
-    let file = match (&target.file, transport) {
-        (Some(text), crate::model::Transport::Sftp | crate::model::Transport::Folder) => {
-            ctx.template("/target/file", text, &[alias, "settings", "lookup", "out"]).map(Some)
-        }
-        (Some(_), crate::model::Transport::Http) => {
-            ctx.error(
-                Diagnostic::error(format!("`file` names the file a record is written to; `{}` is an http system", target.system))
-                    .at(ctx.spans.key_loc("/target/file")),
-            );
-            None
-        }
-        (None, _) => Some(None),
-    };
+    let target_file = target_file::compile_target_file(ctx, target, transport, target_system.is_some_and(|s| s.format.numbered()), alias);
     let source_transport = source_system.map(|s| s.def.transport).unwrap_or_default();
     if source.pattern.is_some() && source_transport == crate::model::Transport::Http {
         ctx.error(
@@ -178,6 +168,7 @@ fn build(project: &Project, loaded: &LoadedFlow, flow: &FlowFile, ctx: &mut Ctx)
     }
 
     let settings = crate::value::from_json(&serde_json::Value::Object(flow.settings.clone().into_iter().collect()));
+    let target_file = target_file?;
     Some(CompiledFlow {
         name: name.clone(),
         name_at: loaded.spans.value_loc("/flow"),
@@ -220,7 +211,8 @@ fn build(project: &Project, loaded: &LoadedFlow, flow: &FlowFile, ctx: &mut Ctx)
             update_method: target_system.map(|s| s.def.update_method.clone()).unwrap_or_default(),
             update_path: target_system.map(|s| s.def.update_path.clone()).unwrap_or_default(),
             transport,
-            file: file?,
+            file: target_file.file,
+            group: target_file.group,
             extension: target_system.and_then(|s| s.def.format.as_ref()).map_or("json", crate::format::FormatDef::extension),
         },
         after,

@@ -1,13 +1,16 @@
 //! Deliver: the request that sends a mapped record to the target (`request.rs`),
 //! and the target port that sends it: HTTP (`http.rs`), or recorded for a
-//! dry-run (`recording.rs`), which answers what the target would.
+//! dry-run (`recording.rs`), which answers what the target would; for a file
+//! target, the records gathered into files (`grouped.rs`).
 
 mod files;
+mod grouped;
 mod http;
 mod recording;
 mod request;
 
-pub use files::FileTarget;
+pub use files::{FileTarget, Presence, not_sent};
+pub use grouped::{Gathered, Offered, PlannedFile, gather};
 pub use http::HttpTarget;
 pub use recording::{FileTargetShape, Recorded, RecordingTarget, RecordingWriteBack};
 pub use request::{PlannedRequest, create, update};
@@ -62,6 +65,11 @@ impl DeliverError {
 /// The target port. `found` is the record the existence check found when this is an update of it.
 pub trait Target: Sync {
     fn deliver<'a>(&'a self, request: &'a PlannedRequest, found: Option<&'a Value>) -> Fut<'a, Result<Delivered, DeliverError>>;
+
+    /// For a file target: how its files are written (records are then gathered into files, `grouped.rs`).
+    fn file_shape(&self) -> Option<&FileTargetShape<'_>> {
+        None
+    }
 }
 
 impl std::fmt::Display for DeliverError {

@@ -21,7 +21,7 @@ pub struct Recorded {
 
 impl Recorded {
     /// Counts `request` under `group` (the path shown for its kind of call).
-    fn keep(&self, purpose: &str, group: &str, request: &PlannedRequest) {
+    pub(crate) fn keep(&self, purpose: &str, group: &str, request: &PlannedRequest) {
         let mut calls = self.calls.lock().unwrap_or_else(|p| p.into_inner());
         calls.record(&request.system, &request.method, group, purpose, || request.path.clone());
     }
@@ -93,6 +93,10 @@ impl Target for RecordingTarget<'_> {
             Ok(w) => Ok(Delivered { answer: serde_json::json!({"file": w.name, "bytes": w.bytes.len()}), written: Some(w) }),
             Err(e) => Err(DeliverError::of_write(e)),
         }))
+    }
+
+    fn file_shape(&self) -> Option<&FileTargetShape<'_>> {
+        self.files.as_ref()
     }
 }
 

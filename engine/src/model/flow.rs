@@ -229,7 +229,15 @@ pub struct Target {
     pub path: Option<String>,
     /// For a system of a file transport: the name of the file each record is written to, a
     /// template (e.g. `PO_{{ out.BEG.BEG03 }}.x12`; default `{entity}_{key}.{extension}`).
+    /// With `group`, the name of each file, rendered once per file with the first record's
+    /// names, `group` (the group's value) and `interchange` (its ISA13, X12) in scope.
     pub file: Option<String>,
+    /// For a system of a file transport: an expression over the record (and `lookup`, `out`)
+    /// whose value gathers records into one file, e.g. `out.N1_by_N101.SU.N104` (one file per
+    /// supplier). The records of one batch with the same value go into ONE file (X12: one
+    /// interchange, one group, one transaction set per record; JSON: an array; CSV: the lines).
+    /// Without it, each record is its own file. Requires `file`.
+    pub group: Option<String>,
 }
 
 /// Requests written back to the source system.

@@ -10,6 +10,9 @@
 //!   that answer;
 //! - a delivery whose answer was lost is never re-sent blind: the existence
 //!   check (YourRef) decides first, now or, after a crash, in the next run;
+//! - a file target gathers a batch's records into files (`files.rs`: one per
+//!   record, or per `target.group`), and answers for a delivery in doubt by
+//!   the file journaled at "sending" (`doubt.rs`);
 //! - a look-up that could not be asked leaves the record for the next run
 //!   ("failed"), without writing anything back.
 //!
@@ -18,6 +21,8 @@
 //! last page has had every earlier page settled.
 
 mod choose;
+mod doubt;
+mod files;
 mod lifecycle;
 mod ports;
 mod report;
@@ -41,7 +46,7 @@ use super::outcome::{Outcome, Status};
 use super::runner::Runner;
 use crate::access::{Asker, HttpAccess};
 use crate::compile::CompiledFlow;
-use crate::deliver::{Recorded, RecordingTarget, RecordingWriteBack};
+use crate::deliver::{Recorded, RecordingTarget, RecordingWriteBack, Target};
 use crate::fetch::{Pages, StoredPages};
 use crate::http::{Registry, Shutdown};
 use crate::project::Project;
@@ -96,10 +101,19 @@ impl Live<'_> {
         let settings = runner.settings().clone();
         let source = self.source(Some(run)).map_err(|e| e.0)?;
         let newest = Arc::new(Mutex::new(crate::fetch::Newest::default()));
-        let target = self.target()?;
+        let files = self.file_target()?;
+        let http;
+        let target: &dyn Target = match &files {
+            Some(files) => files,
+            None => {
+                http = self.target()?;
+                &*http
+            }
+        };
         let write_back = HttpWriteBack { registry: self.registry.clone() };
         let doubt: HashSet<String> = in_doubt.iter().cloned().collect();
-        let settle = Settle { live: self, run, asker: &asker, settings: &settings, doubt: &doubt, target: &*target, write_back: &write_back };
+        let settle =
+            Settle { live: self, run, asker: &asker, settings: &settings, doubt: &doubt, target, files: files.as_ref(), write_back: &write_back };
         let mut settler = LiveSettler { live: self, settle, report, progress, stop: &stop, done: HashSet::new(), finished: 0 };
         let mut driver = Driver { runner: &mut runner, rt: &self.rt, batch: BATCH, position: 0, fetched: 0 };
         // Records left in doubt by an earlier run go first, from the journal:
@@ -273,7 +287,13 @@ impl Settler for LiveSettler<'_, '_> {
         }
         let outcomes: Vec<Outcome> = batch.outcomes.into_iter().filter(|o| o.status == Status::Ignored || self.done.insert(o.key.clone())).collect();
         let settle = &self.settle;
-        for settled in self.live.rt.block_on(futures_util::future::join_all(outcomes.into_iter().map(|o| settle.record(o)))) {
+        // Records to a file target are gathered into files first; the others settle one by one, concurrently.
+        let (from_files, outcomes) = match settle.files {
+            Some(files) => self.live.rt.block_on(settle.settle_files(files, outcomes)),
+            None => (Vec::new(), outcomes),
+        };
+        let one_by_one = self.live.rt.block_on(futures_util::future::join_all(outcomes.into_iter().map(|o| settle.record(o))));
+        for settled in from_files.into_iter().chain(one_by_one) {
             report.count(settled);
         }
         self.finished += taken;
@@ -305,7 +325,9 @@ impl Settler for Collect<'_> {
             self.error = Some(message);
             return Ok(Go::Stop);
         }
-        for mut o in batch.outcomes {
+        let mut outcomes = batch.outcomes;
+        self.dry.files(&mut outcomes);
+        for mut o in outcomes {
             if let Some(error) = o.configuration_error() {
                 self.error = Some(error.stop_message());
                 return Ok(Go::Stop);

@@ -444,6 +444,11 @@ impl Runner<'_> {
         if target.transport == crate::model::Transport::Http {
             return Ok(request);
         }
+        request.method = "PUT".into();
+        // A grouped file is named once per file, when its records are gathered (`deliver::grouped`).
+        if target.group.is_some() {
+            return Ok(request);
+        }
         let name = match &target.file {
             Some(t) => t.render(scope).map_err(|e| {
                 let kind = if reason::template_reads_record(t) { ReasonKind::Record } else { ReasonKind::Flow };
@@ -457,7 +462,6 @@ impl Runner<'_> {
         if !crate::transport::files::plain_name(&name) {
             return Err(Reason::new(ReasonKind::Record, format!("the file name `{name}` is not a plain file name (no `/`, `\\` or `..`)"), ""));
         }
-        request.method = "PUT".into();
         request.path = name;
         Ok(request)
     }

@@ -75,6 +75,8 @@ pub fn run_test_file(project: &Project, path: &Path) -> Result<FileResult, Vec<D
         let mut runner = Runner::new(&flow, &mut access).with_settings(settings.clone());
         let mut outcome = runner.run_batch(vec![(1, record)]).remove(0);
         let dry = DrySettle { flow: &flow, settings, target: &target, write_back: &write_back, recorded: &recorded, rt: rt.handle() };
+        // A grouped file target writes the case's record as a file of its own group.
+        dry.files(std::slice::from_mut(&mut outcome));
         if outcome.configuration_error().is_none() {
             dry.outcome(&mut outcome);
         }

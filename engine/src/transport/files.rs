@@ -65,6 +65,10 @@ pub trait FileStore: Send + Sync {
     /// Refused when `name` exists already (a partner's file is never overwritten).
     fn put<'a>(&'a self, folder: &'a str, name: &'a str, bytes: &'a [u8]) -> Fut<'a, Result<(), FileError>>;
 
+    /// The size of the file at `path`, None when there is no such file: whether a file
+    /// written before (a delivery in doubt) is there, without reading it.
+    fn size<'a>(&'a self, path: &'a str) -> Fut<'a, Result<Option<u64>, FileError>>;
+
     /// Moves a processed file into `folder` (created when missing), keeping its name.
     fn archive<'a>(&'a self, path: &'a str, folder: &'a str) -> Fut<'a, Result<(), FileError>>;
 

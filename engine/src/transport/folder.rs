@@ -149,6 +149,18 @@ impl FileStore for FolderStore {
         })
     }
 
+    fn size<'a>(&'a self, path: &'a str) -> Fut<'a, Result<Option<u64>, FileError>> {
+        Box::pin(async move {
+            let local = self.local(path)?;
+            match fs::metadata(&local) {
+                Ok(metadata) if metadata.is_file() => Ok(Some(metadata.len())),
+                Ok(_) => Err(FileError::new(FileFailure::Refused, format!("{}: not a file", local.display()))),
+                Err(error) if error.kind() == ErrorKind::NotFound => Ok(None),
+                Err(error) => Err(failure(&local, "cannot look at it", &error)),
+            }
+        })
+    }
+
     fn archive<'a>(&'a self, path: &'a str, folder: &'a str) -> Fut<'a, Result<(), FileError>> {
         Box::pin(async move {
             let source = self.local(path)?;

@@ -155,3 +155,15 @@ async fn a_missing_folder_is_not_found() {
         (FileFailure::NotFound, format!("{}/in: cannot list it: No such file or directory (os error 2)", dir.path().display()))
     );
 }
+
+/// A delivery in doubt asks whether its file is there: its size, or none.
+#[tokio::test]
+async fn size_says_whether_a_file_is_there() {
+    let (dir, store) = store();
+    fs::create_dir(dir.path().join("out")).unwrap();
+    store.put("/out", "850_1.x12", b"ISA*00~").await.unwrap();
+    assert_eq!(store.size("/out/850_1.x12").await.unwrap(), Some(7));
+    assert_eq!(store.size("/out/850_2.x12").await.unwrap(), None);
+    assert_eq!(store.size("/out").await.unwrap_err().kind, FileFailure::Refused);
+    assert_eq!(store.size("/../x").await.unwrap_err().kind, FileFailure::Refused);
+}

@@ -3,7 +3,7 @@
 //! through the connection's file store and the system's format.
 
 use super::Live;
-use crate::deliver::{FileTarget, HttpTarget, Target};
+use crate::deliver::{FileTarget, FileTargetShape, HttpTarget, Target};
 use crate::fetch::{FetchError, FileJournal, FileSource, HttpSource, Source};
 use crate::model::Transport;
 
@@ -36,21 +36,31 @@ impl Live<'_> {
 
     /// The target port.
     pub(super) fn target(&self) -> Result<Box<dyn Target + '_>, String> {
+        match self.file_target()? {
+            Some(files) => Ok(Box::new(files)),
+            None => Ok(Box::new(HttpTarget { project: self.project, registry: self.registry.clone() })),
+        }
+    }
+
+    /// The target port of a file system (sftp, folder); None for an http one.
+    pub(super) fn file_target(&self) -> Result<Option<FileTarget<'_>>, String> {
         let name = &self.flow.target.system;
         let system = self.project.systems.get(name).ok_or_else(|| format!("unknown system `{name}`"))?;
         if system.def.transport == Transport::Http {
-            return Ok(Box::new(HttpTarget { project: self.project, registry: self.registry.clone() }));
+            return Ok(None);
         }
         let store = self.registry.store(name).map_err(|e| e.to_string())?;
         let connection = self.registry.definition(name);
         let envelope = connection.and_then(|c| c.x12.as_ref());
         // Control numbers count per partner pair: who sends to whom.
         let pair = envelope.map_or_else(|| name.clone(), crate::format::x12::EnvelopeConfig::pair);
-        Ok(Box::new(FileTarget {
+        Ok(Some(FileTarget {
             store,
-            format: &*system.format,
-            outbox: system.def.files.as_ref().and_then(|f| f.outbox.clone()).unwrap_or_else(|| "/".into()),
-            envelope,
+            shape: FileTargetShape {
+                format: &*system.format,
+                envelope,
+                outbox: system.def.files.as_ref().and_then(|f| f.outbox.clone()).unwrap_or_else(|| "/".into()),
+            },
             control: system.format.numbered().then(|| (&*self.state, pair)),
         }))
     }

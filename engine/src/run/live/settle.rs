@@ -10,7 +10,7 @@ use super::reserve::Identity;
 use super::{Ending, Live, MAX_SENDS, Settled};
 use crate::access::Asker;
 use crate::compile::CompiledRequest;
-use crate::deliver::{DeliverError, PlannedRequest, Target};
+use crate::deliver::{DeliverError, FileTarget, PlannedRequest, Target};
 use crate::expr::Scope;
 use crate::http::{CallError, Shutdown};
 use crate::run::outcome::{Context, Outcome, Status};
@@ -25,6 +25,8 @@ pub(super) struct Settle<'a> {
     pub settings: &'a Value,
     pub doubt: &'a HashSet<String>,
     pub target: &'a dyn Target,
+    /// A file target: records are gathered into files and settled a file at a time (`files.rs`).
+    pub files: Option<&'a FileTarget<'a>>,
     pub write_back: &'a dyn WriteBack,
 }
 
@@ -230,7 +232,12 @@ impl Settle<'_> {
     /// Writes back what was planned; a write-back that could not be planned is
     /// journaled as failed, and one that failed on the flow's mistake stops the
     /// run (after this record, delivered, is journaled). Returns the failures and the stop.
-    async fn write_back_planned(&self, key: &str, writes: &[PlannedRequest], problems: Vec<Reason>) -> Result<(u64, Option<String>), String> {
+    pub(super) async fn write_back_planned(
+        &self,
+        key: &str,
+        writes: &[PlannedRequest],
+        problems: Vec<Reason>,
+    ) -> Result<(u64, Option<String>), String> {
         let mut failures = self.write_back(key, writes).await?;
         let stop = problems.iter().find(|r| r.kind == ReasonKind::Flow).map(Reason::stop_message);
         if !problems.is_empty() {
@@ -268,7 +275,7 @@ impl Settle<'_> {
     }
 }
 
-fn texts(reasons: &[Reason]) -> Vec<String> {
+pub(super) fn texts(reasons: &[Reason]) -> Vec<String> {
     reasons.iter().map(|r| r.text.clone()).collect()
 }
 

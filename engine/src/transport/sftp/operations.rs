@@ -106,6 +106,16 @@ pub async fn archive(c: &Connection, address: &str, path: &str, folder: &str) ->
     c.files.rename(path, target.as_str()).await.map_err(|e| request_failed(address, "archiving", path, &e))
 }
 
+/// The size of the file at `path`; None when there is none.
+pub async fn size(c: &Connection, address: &str, path: &str) -> Result<Option<u64>, FileError> {
+    match c.files.metadata(path).await {
+        Ok(m) if m.file_type().is_file() => Ok(Some(m.len())),
+        Ok(_) => Err(FileError::new(FileFailure::Refused, format!("SFTP {address}: {path} is not a file"))),
+        Err(e) if is_not_found(&e) => Ok(None),
+        Err(e) => Err(request_failed(address, "looking at", path, &e)),
+    }
+}
+
 pub async fn remove(c: &Connection, address: &str, path: &str) -> Result<(), FileError> {
     c.files.remove_file(path).await.map_err(|e| request_failed(address, "removing", path, &e))
 }

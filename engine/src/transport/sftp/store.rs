@@ -183,6 +183,10 @@ impl FileStore for SftpStore {
         async move { with_retries!(self, |c| operations::put(&c, &self.address, folder, name, bytes)) }.boxed()
     }
 
+    fn size<'a>(&'a self, path: &'a str) -> Fut<'a, Result<Option<u64>, FileError>> {
+        async move { with_retries!(self, |c| operations::size(&c, &self.address, path)) }.boxed()
+    }
+
     fn archive<'a>(&'a self, path: &'a str, folder: &'a str) -> Fut<'a, Result<(), FileError>> {
         async move { with_retries!(self, |c| operations::archive(&c, &self.address, path, folder)) }.boxed()
     }
