@@ -21,8 +21,11 @@ mod lnb;
 mod random;
 mod recorder;
 mod sandbox;
+mod truecommerce;
 
-pub use config::{FaultKind, Faults, Generate, Limits, SandboxConfig};
+pub use config::{FaultKind, Faults, Generate, Limits, SandboxConfig, TrueCommerceConfig};
 pub use exact::webhooks::WebhookDelivery;
 pub use recorder::RecordedRequest;
 pub use sandbox::Sandbox;
+pub use truecommerce::SftpFaults;
+pub use truecommerce::records::{Acknowledgment, ReceivedFile, SentFile};
