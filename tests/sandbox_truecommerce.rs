@@ -13,7 +13,7 @@ use common::live::{World, copy_dir};
 use common::{Run, repo_root};
 use flowmap::transport::files::{FileFailure, FileStore, RemoteFile};
 use flowmap::transport::sftp::{SftpCredentials, SftpSettings, SftpStore};
-use flowmap_sandbox::{SandboxConfig, SftpFaults};
+use flowmap_sandbox::{SandboxConfig, SftpFaults, TrueCommerceConfig};
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 
@@ -39,7 +39,11 @@ IEA*1*000000101~
 
 /// The same 850 with another PO number and interchange control number.
 fn purchase_order(po: &str, isa13: u32) -> String {
-    PO_4711.replace("PO-4711", po).replace("000000101", &format!("{isa13:09}")).replace("*101*X", &format!("*{isa13}*X")).replace("GE*1*101", &format!("GE*1*{isa13}"))
+    PO_4711
+        .replace("PO-4711", po)
+        .replace("000000101", &format!("{isa13:09}"))
+        .replace("*101*X", &format!("*{isa13}*X"))
+        .replace("GE*1*101", &format!("GE*1*{isa13}"))
 }
 
 /// The text with the moments of writing masked (ISA09/10, GS04/05, BIG01: the sandbox clock).
@@ -125,7 +129,10 @@ async fn an_850_uploaded_whole_is_taken_and_answered_with_a_997_an_855_and_an_81
 
     let (received, sent) = world.truecommerce_tick();
     assert_eq!(names(&received), ["PO_4711.x12"]);
-    assert_eq!((received[0].isa13.as_str(), received[0].set_ids.clone(), received[0].po_numbers.clone()), ("000000101", vec!["850".to_string()], vec!["PO-4711".to_string()]));
+    assert_eq!(
+        (received[0].isa13.as_str(), received[0].set_ids.clone(), received[0].po_numbers.clone()),
+        ("000000101", vec!["850".to_string()], vec!["PO-4711".to_string()])
+    );
     assert_eq!(received[0].bytes, PO_4711.len());
     assert_eq!(names(&sent), ["997_000000001.x12", "855_PO-4711_000000002.x12", "810_PO-4711_000000003.x12"]);
     // TrueCommerce takes files away; the partial upload stays.
@@ -189,7 +196,12 @@ async fn a_rejected_line_is_acked_ir_and_not_invoiced_and_our_997_settles_the_85
     store.put(IMPORT, "PO_4711.x12", PO_4711.as_bytes()).await.unwrap();
     let (_, sent) = world.truecommerce_tick();
     let ack = read(&store, &format!("{EXPORT}/{}", sent[1].name)).await;
-    assert!(ack.contains("BAK*00*AC*PO-4711*20261130~\nPO1*1*12*EA*4.25**VP*SKU-100~\nACK*IA*12*EA~\nPO1*2*3.5*CA*110**VP*SKU-200~\nACK*IR*3.5*CA~\nCTT*2~\n"), "{ack}");
+    assert!(
+        ack.contains(
+            "BAK*00*AC*PO-4711*20261130~\nPO1*1*12*EA*4.25**VP*SKU-100~\nACK*IA*12*EA~\nPO1*2*3.5*CA*110**VP*SKU-200~\nACK*IR*3.5*CA~\nCTT*2~\n"
+        ),
+        "{ack}"
+    );
     let invoice = read(&store, &format!("{EXPORT}/{}", sent[2].name)).await;
     assert!(invoice.contains("~\nIT1*1*12*EA*4.25**VP*SKU-100~\nTDS*5100~\nCTT*1~\nSE*6*0001~\n"), "{invoice}");
 
@@ -255,7 +267,13 @@ async fn rules_per_po_reject_the_group_skip_the_997_change_a_quantity_and_send_t
         ]
     );
     assert!(sent[0].text.contains("AK2*850*0001~\nAK5*R~\nAK9*R*1*1*0~\n"), "{}", sent[0].text);
-    assert!(sent[3].text.contains("BAK*00*AC*PO-C*20261130~\nPO1*1*12*EA*4.25**VP*SKU-100~\nACK*IC*10*EA~\nPO1*2*3.5*CA*110**VP*SKU-200~\nACK*IB*3.5*CA~\n"), "{}", sent[3].text);
+    assert!(
+        sent[3]
+            .text
+            .contains("BAK*00*AC*PO-C*20261130~\nPO1*1*12*EA*4.25**VP*SKU-100~\nACK*IC*10*EA~\nPO1*2*3.5*CA*110**VP*SKU-200~\nACK*IB*3.5*CA~\n"),
+        "{}",
+        sent[3].text
+    );
     // 10 × 4.25 = 42.50, and 1.50 too much.
     assert!(sent[4].text.contains("IT1*1*10*EA*4.25**VP*SKU-100~\nTDS*4400~\nCTT*1~\n"), "{}", sent[4].text);
     assert_eq!((sent[7].text.as_str(), sent[7].isa13.as_str()), (sent[8].text.as_str(), sent[8].isa13.as_str()));
@@ -269,7 +287,10 @@ async fn a_wrong_password_is_refused_and_so_is_a_path_outside_the_root() {
     let refused = wrong.connect().await.unwrap_err();
     assert_eq!(
         (refused.kind, refused.message),
-        (FileFailure::Credentials, format!("SFTP 127.0.0.1:{port}: the server refused the password for user `ACME-EDI`: `flowmap connect` can store new credentials"))
+        (
+            FileFailure::Credentials,
+            format!("SFTP 127.0.0.1:{port}: the server refused the password for user `ACME-EDI`: `flowmap connect` can store new credentials")
+        )
     );
 
     let store = store(&world);
@@ -305,6 +326,97 @@ async fn faults_drop_connections_at_about_the_rate_set() {
     assert!(failed > 20 && failed as u64 <= dropped, "{failed} listings failed, {dropped} connections dropped");
 }
 
+#[tokio::test]
+async fn a_file_over_the_size_limit_is_refused_and_nothing_of_it_is_kept() {
+    let config = SandboxConfig { truecommerce: TrueCommerceConfig { max_file_bytes: 1000, ..Default::default() }, ..Default::default() };
+    let world = World::start(config, "");
+    let port = world.truecommerce_port();
+    let store = store(&world);
+    let too_big = store.put(IMPORT, "big.x12", &[b'x'; 1001]).await.unwrap_err();
+    // The server answers the write with a Failure status ("files are limited to 1000 bytes");
+    // russh-sftp's file stream hands the client only its text, which the engine's client takes
+    // for a lost connection: the upload fails either way.
+    assert!(too_big.message.starts_with(&format!("SFTP 127.0.0.1:{port}: uploading {IMPORT}/big.x12: ")), "{}", too_big.message);
+    assert_eq!(std::fs::read_dir(world.truecommerce_root().join("IntegrationFTP/Import/Acme")).unwrap().count(), 0);
+    store.put(IMPORT, "small.x12", &[b'x'; 1000]).await.unwrap();
+    assert_eq!(names_in(&store, IMPORT).await, ["small.x12"]);
+}
+
+#[tokio::test]
+async fn a_session_over_the_limit_is_closed_before_the_greeting() {
+    let config = SandboxConfig { truecommerce: TrueCommerceConfig { max_sessions: 1, ..Default::default() }, ..Default::default() };
+    let world = World::start(config, "");
+    let store = store(&world);
+    store.connect().await.unwrap();
+    // `store` holds the one session allowed.
+    let second = SftpStore::new(settings(world.truecommerce_port(), json!({})), SftpCredentials::Password("sandbox-password".into()));
+    let refused = second.connect().await.unwrap_err();
+    assert_eq!(refused.kind, FileFailure::Unavailable, "{}", refused.message);
+    store.close().await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    second.connect().await.unwrap();
+}
+
+#[tokio::test]
+async fn with_a_poll_interval_the_partner_answers_without_being_ticked() {
+    let config = SandboxConfig { truecommerce: TrueCommerceConfig { poll_ms: 100, ..Default::default() }, ..Default::default() };
+    let world = World::start(config, "");
+    let store = store(&world);
+    store.put(IMPORT, "PO_4711.x12", PO_4711.as_bytes()).await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while names_in(&store, EXPORT).await.len() < 3 {
+        assert!(std::time::Instant::now() < deadline, "no answer within 10 s: {:?}", world.truecommerce_received());
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(names(&world.truecommerce_received()), ["PO_4711.x12"]);
+}
+
+#[test]
+fn the_control_api_shows_the_server_sets_rules_and_faults_and_resets() {
+    let world = world();
+    let control = format!("{}/_sandbox/truecommerce", world.sandbox.exact_url());
+    let (status, _, body) = common::live::http_get(&control);
+    assert_eq!(status, 200, "{body}");
+    let info: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        info,
+        json!({
+            "host": "127.0.0.1", "port": world.truecommerce_port(), "user": "ACME-EDI", "password": "sandbox-password",
+            "host_key": HOST_KEY, "company": "Acme", "root": world.truecommerce_root().display().to_string(),
+            "import": IMPORT, "export": EXPORT, "poll_ms": 0
+        })
+    );
+    let (status, body) = http_post(&format!("{control}/rules"), &json!({"reject_lines": 2}));
+    assert_eq!(
+        (status, body.as_str()),
+        (
+            400,
+            r#"{"error":"unknown rule `reject_lines` (use accept_all, reject_line, backorder_line, change_quantity, wrong_total, duplicate_interchange, no_997, reject_group, invoice; po for one PO number)"}"#
+        )
+    );
+    let (status, body) = http_post(&format!("{control}/rules"), &json!({"po": "PO-1", "invoice": false}));
+    assert_eq!(status, 200, "{body}");
+    let rules: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((rules["default"]["invoice"].as_bool(), rules["by_po"]["PO-1"]["invoice"].as_bool()), (Some(true), Some(false)));
+    let (status, body) = http_post(&format!("{control}/faults"), &json!({"drop_rate": 0.2, "seed": 3}));
+    assert_eq!((status, body.as_str()), (200, r#"{"drop_rate":0.2,"seed":3,"requests":0,"dropped":0}"#));
+
+    std::fs::write(world.truecommerce_root().join("IntegrationFTP/Import/Acme/PO_4711.x12"), PO_4711).unwrap();
+    http_post(&format!("{control}/tick"), &json!({}));
+    let (_, _, received) = common::live::http_get(&format!("{control}/received"));
+    let received: Value = serde_json::from_str(&received).unwrap();
+    assert_eq!((received[0]["name"].as_str(), received[0]["isa13"].as_str()), (Some("PO_4711.x12"), Some("000000101")));
+    let (_, _, sent) = common::live::http_get(&format!("{control}/sent"));
+    assert_eq!(serde_json::from_str::<Value>(&sent).unwrap().as_array().map(Vec::len), Some(3));
+
+    let (status, _) = http_post(&format!("{control}/reset"), &json!({}));
+    assert_eq!(status, 204);
+    let (_, _, received) = common::live::http_get(&format!("{control}/received"));
+    let (_, _, faults) = common::live::http_get(&format!("{control}/faults"));
+    assert_eq!((received.as_str(), faults.as_str()), ("[]", r#"{"drop_rate":0.0,"seed":3,"requests":0,"dropped":0}"#));
+    assert_eq!(std::fs::read_dir(world.truecommerce_root().join("IntegrationFTP/Export/Acme")).unwrap().count(), 0);
+}
+
 /// A running `flowmap sandbox`, killed when dropped.
 struct Running(Child);
 
@@ -336,7 +448,12 @@ fn http_post(url: &str, body: &Value) -> (u16, String) {
     let (authority, path) = rest.split_once('/').expect("a path");
     let body = body.to_string();
     let mut s = std::net::TcpStream::connect(authority).unwrap();
-    write!(s, "POST /{path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).unwrap();
+    write!(
+        s,
+        "POST /{path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
     let mut raw = String::new();
     let _ = s.read_to_string(&mut raw);
     let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
@@ -378,7 +495,12 @@ fn the_sandbox_binary_serves_truecommerce_to_the_engines_flows_both_ways() {
 
     let root = project(dir.path(), port);
     let connect = flowmap(&root, &["connect", "truecommerce"], &[("FLOWMAP_PASSWORD", "sandbox-password")]);
-    assert_eq!((connect.code, connect.stdout.as_str()), (0, "connected `truecommerce` (TrueCommerce); /IntegrationFTP/Export/Acme holds 0 file(s)\n"), "{}", connect.stderr);
+    assert_eq!(
+        (connect.code, connect.stdout.as_str()),
+        (0, "connected `truecommerce` (TrueCommerce); /IntegrationFTP/Export/Acme holds 0 file(s)\n"),
+        "{}",
+        connect.stderr
+    );
 
     // Our 850s go to Import; the partner is told to reject PO-7002's only line.
     std::fs::copy(repo_root().join("fixtures/exports/purchase_orders.json"), root.join("share/purchase-orders/export-1.json")).unwrap();
@@ -406,7 +528,10 @@ fn the_sandbox_binary_serves_truecommerce_to_the_engines_flows_both_ways() {
         serde_json::from_str(&std::fs::read_to_string(root.join(format!("share/acknowledgements/ACK_{po}_{isa13}.json"))).unwrap()).unwrap()
     };
     let (accepted, rejected) = (ack("PO-7001", "000000002"), ack("PO-7002", "000000005"));
-    assert_eq!((accepted["acknowledgement"].as_str(), accepted["lines"][0]["status"].as_str(), accepted["lines"][1]["status"].as_str()), (Some("AD"), Some("IA"), Some("IA")));
+    assert_eq!(
+        (accepted["acknowledgement"].as_str(), accepted["lines"][0]["status"].as_str(), accepted["lines"][1]["status"].as_str()),
+        (Some("AD"), Some("IA"), Some("IA"))
+    );
     assert_eq!((rejected["acknowledgement"].as_str(), rejected["lines"][0]["status"].as_str()), (Some("RJ"), Some("IR")));
     assert!(export.join("processed/855_PO-7001_000000002.x12").is_file());
 }

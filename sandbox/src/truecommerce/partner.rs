@@ -101,7 +101,8 @@ impl PartnerState {
         let sets = interchange.groups.iter().flat_map(|g| &g.sets);
         record.set_ids = sets.clone().map(|s| s.id.clone()).collect();
         record.po_numbers = sets.filter_map(PurchaseOrder::read).map(|po| po.number).collect();
-        (record.isa13, record.sender, record.receiver) = (interchange.control.clone(), interchange.sender_id.clone(), interchange.receiver_id.clone());
+        (record.isa13, record.sender, record.receiver) =
+            (interchange.control.clone(), interchange.sender_id.clone(), interchange.receiver_id.clone());
         record.duplicate = !self.seen.insert((interchange.sender_id.clone(), interchange.receiver_id.clone(), interchange.control.clone()));
 
         let mut acknowledgments = Vec::new();
@@ -149,7 +150,12 @@ impl PartnerState {
             let number = format!("INV-{:06}", self.last_invoice + 1);
             if let Some(invoice) = po.invoice(rules, &number, &stamp(now_ms).date8) {
                 self.last_invoice += 1;
-                answers.push(Answer { functional_id: "IN", sets: vec![invoice], po_number: Some(po.number.clone()), twice: rules.duplicate_interchange });
+                answers.push(Answer {
+                    functional_id: "IN",
+                    sets: vec![invoice],
+                    po_number: Some(po.number.clone()),
+                    twice: rules.duplicate_interchange,
+                });
             }
         }
         answers
