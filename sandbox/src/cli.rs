@@ -60,6 +60,15 @@ pub struct SandboxArgs {
     /// The app's webhook secret, the key of each event's HashCode (HMAC-SHA256).
     #[arg(long, default_value = "sandbox-webhook-secret")]
     pub webhook_secret: String,
+    /// The TrueCommerce emulator's options (boxed: they would make every command of the engine's
+    /// command line as large as this one).
+    #[command(flatten)]
+    pub truecommerce: Box<TrueCommerceArgs>,
+}
+
+/// Options of the TrueCommerce SFTP emulator and its partner.
+#[derive(clap::Args, Debug, Clone)]
+pub struct TrueCommerceArgs {
     /// Loopback port of the TrueCommerce SFTP server (0: any free port).
     #[arg(long, default_value_t = 18082)]
     pub truecommerce_port: u16,
@@ -111,18 +120,24 @@ impl SandboxArgs {
             division: self.division,
             faults: Faults { rate: self.fault_rate, kinds: self.faults, seed: self.seed, hang_ms: self.fault_hang_ms },
             webhook_secret: self.webhook_secret,
-            truecommerce: TrueCommerceConfig {
-                port: self.truecommerce_port,
-                root: self.truecommerce_root,
-                company: self.truecommerce_company,
-                user: self.truecommerce_user,
-                password: self.truecommerce_password,
-                poll_ms: self.truecommerce_poll_ms,
-                max_file_bytes: self.truecommerce_max_file_bytes,
-                max_sessions: self.truecommerce_max_sessions,
-                idle_timeout_seconds: self.truecommerce_idle_seconds,
-            },
+            truecommerce: self.truecommerce.config(),
         })
+    }
+}
+
+impl TrueCommerceArgs {
+    fn config(self) -> TrueCommerceConfig {
+        TrueCommerceConfig {
+            port: self.truecommerce_port,
+            root: self.truecommerce_root,
+            company: self.truecommerce_company,
+            user: self.truecommerce_user,
+            password: self.truecommerce_password,
+            poll_ms: self.truecommerce_poll_ms,
+            max_file_bytes: self.truecommerce_max_file_bytes,
+            max_sessions: self.truecommerce_max_sessions,
+            idle_timeout_seconds: self.truecommerce_idle_seconds,
+        }
     }
 }
 
