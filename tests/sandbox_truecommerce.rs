@@ -402,10 +402,16 @@ fn the_control_api_shows_the_server_sets_rules_and_faults_and_resets() {
     assert_eq!((status, body.as_str()), (200, r#"{"drop_rate":0.2,"seed":3,"requests":0,"dropped":0}"#));
 
     std::fs::write(world.truecommerce_root().join("IntegrationFTP/Import/Acme/PO_4711.x12"), PO_4711).unwrap();
+    std::fs::write(world.truecommerce_root().join("IntegrationFTP/Import/Acme/notes.txt"), "not X12").unwrap();
     http_post(&format!("{control}/tick"), &json!({}));
     let (_, _, received) = common::live::http_get(&format!("{control}/received"));
     let received: Value = serde_json::from_str(&received).unwrap();
     assert_eq!((received[0]["name"].as_str(), received[0]["isa13"].as_str()), (Some("PO_4711.x12"), Some("000000101")));
+    // A file that is not X12 is taken, recorded with the reason, and not answered.
+    assert_eq!(
+        (received[1]["name"].as_str(), received[1]["error"].as_str(), received[1]["answered_with"].as_array().map(Vec::len)),
+        (Some("notes.txt"), Some("the file does not start with an ISA segment"), Some(0))
+    );
     let (_, _, sent) = common::live::http_get(&format!("{control}/sent"));
     assert_eq!(serde_json::from_str::<Value>(&sent).unwrap().as_array().map(Vec::len), Some(3));
 
