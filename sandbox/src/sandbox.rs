@@ -1,4 +1,4 @@
-//! A running sandbox: both emulators on loopback, served by a runtime of their own so that sync
+//! A running sandbox: the emulators on loopback, served by a runtime of their own so that sync
 //! and async callers (tests, the CLI) can start one the same way.
 
 use std::io;
@@ -28,8 +28,8 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
-    /// Loads the data, binds both ports on 127.0.0.1 and serves them on background threads.
-    /// Returns once both ports accept connections.
+    /// Loads the data, makes the TrueCommerce folders, binds the ports on 127.0.0.1 and serves
+    /// them on background threads. Returns once every port accepts connections.
     pub fn start(config: SandboxConfig) -> io::Result<Sandbox> {
         let mut store = Store::new();
         let mut lnb_data = fixtures::LnbData { orders: Vec::new(), invoices: Vec::new() };

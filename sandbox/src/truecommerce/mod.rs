@@ -16,7 +16,7 @@ mod ssh;
 mod x12;
 
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use russh::keys::{HashAlg, PrivateKey};
@@ -51,7 +51,7 @@ pub struct Inner {
 }
 
 impl TrueCommerce {
-    /// Makes the folders (and the root, when none is given). The server starts with [`serve`].
+    /// Makes the folders (and the root, when none is given). The server starts with `serve`.
     pub fn new(config: TrueCommerceConfig, port: u16, shared: Arc<Shared>, seed: u64) -> io::Result<TrueCommerce> {
         let host_key = russh::keys::decode_secret_key(HOST_KEY, None).map_err(|e| io::Error::other(format!("the TrueCommerce host key: {e}")))?;
         let (root, owned_root) = match &config.root {
@@ -62,13 +62,12 @@ impl TrueCommerce {
         if company.is_empty() || company.contains(['/', '\\']) || company == "." || company == ".." {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, format!("TrueCommerce company `{company}` cannot be a folder name")));
         }
-        let folder = |side: &str| root.join("IntegrationFTP").join(side).join(company);
-        std::fs::create_dir_all(folder("Import"))
-            .and_then(|_| std::fs::create_dir_all(folder("Export")))
+        let in_root = |side: &str| Path::new("IntegrationFTP").join(side).join(company);
+        let root = std::fs::create_dir_all(root.join(in_root("Import")))
+            .and_then(|_| std::fs::create_dir_all(root.join(in_root("Export"))))
             .and_then(|_| root.canonicalize())
             .map_err(|e| io::Error::new(e.kind(), format!("TrueCommerce folder {}: {e}", root.display())))?;
-        let root = root.canonicalize()?;
-        let folders = Folders { import: folder("Import"), export: folder("Export") };
+        let folders = Folders { import: root.join(in_root("Import")), export: root.join(in_root("Export")) };
         let inner = Inner {
             config,
             port,
@@ -104,7 +103,7 @@ impl TrueCommerce {
         self.inner.port
     }
 
-    pub fn root(&self) -> &std::path::Path {
+    pub fn root(&self) -> &Path {
         &self.inner.root
     }
 
