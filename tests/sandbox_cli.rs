@@ -21,10 +21,13 @@ impl Drop for Running {
     }
 }
 
-/// `flowmap sandbox ARGS…` started from `dir`, with its three announced lines (exact, lnb, ready).
-fn start_sandbox(dir: &Path, args: &[&str]) -> (Running, [String; 3]) {
+/// `flowmap sandbox ARGS…` started from `dir`, with its four announced lines (exact, lnb,
+/// truecommerce, ready).
+fn start_sandbox(dir: &Path, args: &[&str]) -> (Running, [String; 4]) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_flowmap"))
         .arg("sandbox")
+        // The TrueCommerce SFTP server on any free port (its own tests: sandbox_truecommerce.rs).
+        .args(["--truecommerce-port", "0"])
         .args(args)
         .current_dir(dir)
         .stdout(Stdio::piped())
@@ -32,7 +35,7 @@ fn start_sandbox(dir: &Path, args: &[&str]) -> (Running, [String; 3]) {
         .expect("flowmap starts");
     let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
     let mut next = || lines.next().and_then(Result::ok).unwrap_or_default();
-    let announced = [next(), next(), next()];
+    let announced = [next(), next(), next(), next()];
     (Running(child), announced)
 }
 
@@ -51,7 +54,8 @@ fn serves_both_emulators_on_the_ports_given_and_stops_on_sigterm() {
     let (child, announced) = start_sandbox(&std::env::temp_dir(), &[&args[..], &["--generate", "customers=70,orders=2", "--seed", "5"]].concat());
     let exact = format!("http://127.0.0.1:{exact_port}");
     let lnb = format!("http://127.0.0.1:{lnb_port}");
-    assert_eq!(announced, [format!("exact {exact}"), format!("lnb {lnb}"), "ready".to_string()]);
+    assert_eq!([&announced[0], &announced[1], &announced[3]], [&format!("exact {exact}"), &format!("lnb {lnb}"), "ready"]);
+    assert!(announced[2].starts_with("truecommerce sftp://ACME-EDI@127.0.0.1:"), "{announced:?}");
 
     let (status, _, body) = http_get(&format!("{lnb}/_sandbox/lnb/orders"));
     assert_eq!(status, 200, "{body}");
@@ -68,7 +72,7 @@ fn serves_both_emulators_on_the_ports_given_and_stops_on_sigterm() {
 #[test]
 fn without_fixtures_given_it_serves_the_projects_fixtures_from_any_folder_in_the_project() {
     let (child, announced) = start_sandbox(&repo_root().join("mappings"), &["--exact-port", "0", "--lnb-port", "0"]);
-    assert_eq!(announced[2], "ready", "{announced:?}");
+    assert_eq!(announced[3], "ready", "{announced:?}");
     let lnb = announced[1].trim_start_matches("lnb ");
     let (status, _, body) = http_get(&format!("{lnb}/_sandbox/lnb/orders"));
     assert_eq!(status, 200, "{body}");
@@ -102,6 +106,15 @@ fn help_lists_the_sandbox_options() {
         "--client-secret",
         "--division",
         "--webhook-secret",
+        "--truecommerce-port",
+        "--truecommerce-root",
+        "--truecommerce-company",
+        "--truecommerce-user",
+        "--truecommerce-password",
+        "--truecommerce-poll-ms",
+        "--truecommerce-max-file-bytes",
+        "--truecommerce-max-sessions",
+        "--truecommerce-idle-seconds",
         "--color",
         "--root",
         "--connections",

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use crate::{FaultKind, Faults, Generate, Limits, Sandbox, SandboxConfig};
+use crate::{FaultKind, Faults, Generate, Limits, Sandbox, SandboxConfig, TrueCommerceConfig};
 
 /// Options of a sandbox run in the foreground.
 #[derive(clap::Args, Debug, Clone)]
@@ -60,6 +60,42 @@ pub struct SandboxArgs {
     /// The app's webhook secret, the key of each event's HashCode (HMAC-SHA256).
     #[arg(long, default_value = "sandbox-webhook-secret")]
     pub webhook_secret: String,
+    /// The TrueCommerce emulator's options (boxed: they would make every command of the engine's
+    /// command line as large as this one).
+    #[command(flatten)]
+    pub truecommerce: Box<TrueCommerceArgs>,
+}
+
+/// Options of the TrueCommerce SFTP emulator and its partner.
+#[derive(clap::Args, Debug, Clone)]
+pub struct TrueCommerceArgs {
+    /// Loopback port of the TrueCommerce SFTP server (0: any free port).
+    #[arg(long, default_value_t = 18082)]
+    pub truecommerce_port: u16,
+    /// Folder the TrueCommerce SFTP server serves as / (default: a new temporary folder).
+    #[arg(long)]
+    pub truecommerce_root: Option<PathBuf>,
+    /// Company folder under IntegrationFTP/Export and IntegrationFTP/Import.
+    #[arg(long, default_value = "Acme")]
+    pub truecommerce_company: String,
+    /// The SFTP user.
+    #[arg(long, default_value = "ACME-EDI")]
+    pub truecommerce_user: String,
+    /// Its password.
+    #[arg(long, default_value = "sandbox-password")]
+    pub truecommerce_password: String,
+    /// How often the partner answers what is in Import, in milliseconds (0: only on POST /_sandbox/truecommerce/tick).
+    #[arg(long, default_value_t = 2000)]
+    pub truecommerce_poll_ms: u64,
+    /// Largest file the SFTP server accepts, in bytes.
+    #[arg(long, default_value_t = 16 * 1024 * 1024)]
+    pub truecommerce_max_file_bytes: u64,
+    /// SSH connections served at once.
+    #[arg(long, default_value_t = 16)]
+    pub truecommerce_max_sessions: usize,
+    /// Seconds without traffic before the SFTP server closes a connection.
+    #[arg(long, default_value_t = 120)]
+    pub truecommerce_idle_seconds: u64,
 }
 
 impl SandboxArgs {
@@ -84,15 +120,41 @@ impl SandboxArgs {
             division: self.division,
             faults: Faults { rate: self.fault_rate, kinds: self.faults, seed: self.seed, hang_ms: self.fault_hang_ms },
             webhook_secret: self.webhook_secret,
+            truecommerce: self.truecommerce.config(),
         })
     }
 }
 
-/// Prints `exact URL`, `lnb URL` and `ready` on stdout (both ports listen by then), serves until
-/// SIGINT or SIGTERM, then stops the sandbox.
+impl TrueCommerceArgs {
+    fn config(self) -> TrueCommerceConfig {
+        TrueCommerceConfig {
+            port: self.truecommerce_port,
+            root: self.truecommerce_root,
+            company: self.truecommerce_company,
+            user: self.truecommerce_user,
+            password: self.truecommerce_password,
+            poll_ms: self.truecommerce_poll_ms,
+            max_file_bytes: self.truecommerce_max_file_bytes,
+            max_sessions: self.truecommerce_max_sessions,
+            idle_timeout_seconds: self.truecommerce_idle_seconds,
+        }
+    }
+}
+
+/// Prints `exact URL`, `lnb URL`, `truecommerce sftp://USER@ADDRESS host_key SHA256:… root FOLDER`
+/// and `ready` on stdout (every port listens by then), serves until SIGINT or SIGTERM, then stops
+/// the sandbox.
 pub fn serve_in_foreground(sandbox: Sandbox) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
-    writeln!(out, "exact {}\nlnb {}\nready", sandbox.exact_url(), sandbox.lnb_url())?;
+    writeln!(out, "exact {}\nlnb {}", sandbox.exact_url(), sandbox.lnb_url())?;
+    writeln!(
+        out,
+        "truecommerce sftp://{}@{} host_key {} root {}\nready",
+        sandbox.truecommerce_user(),
+        sandbox.truecommerce_address(),
+        sandbox.truecommerce_host_key(),
+        sandbox.truecommerce_root().display()
+    )?;
     out.flush()?;
     drop(out);
     wait_for_signal()?;

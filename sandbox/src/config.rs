@@ -28,6 +28,8 @@ pub struct SandboxConfig {
     pub faults: Faults,
     /// The app's webhook secret: the key of every event's `HashCode` (HMAC-SHA256).
     pub webhook_secret: String,
+    /// The TrueCommerce SFTP emulator and its partner simulator.
+    pub truecommerce: TrueCommerceConfig,
 }
 
 impl Default for SandboxConfig {
@@ -45,6 +47,48 @@ impl Default for SandboxConfig {
             division: 3_012_345,
             faults: Faults::default(),
             webhook_secret: "sandbox-webhook-secret".into(),
+            truecommerce: TrueCommerceConfig::default(),
+        }
+    }
+}
+
+/// The TrueCommerce emulator: an SFTP server over a folder, and a trading partner answering the
+/// files that appear in its Import folder.
+#[derive(Clone, Debug)]
+pub struct TrueCommerceConfig {
+    /// Loopback port of the SFTP server; 0 picks a free one.
+    pub port: u16,
+    /// The folder the SFTP server serves as `/`; `None`: a fresh folder under the system's temp
+    /// folder, removed when the sandbox stops.
+    pub root: Option<PathBuf>,
+    /// The company folder under `IntegrationFTP/Export` and `IntegrationFTP/Import`.
+    pub company: String,
+    /// The one SFTP login.
+    pub user: String,
+    pub password: String,
+    /// How often the partner looks at the Import folder, in milliseconds; 0: only when
+    /// `POST /_sandbox/truecommerce/tick` (or `Sandbox::truecommerce_tick`) asks.
+    pub poll_ms: u64,
+    /// Largest file the server accepts (a write past it is refused).
+    pub max_file_bytes: u64,
+    /// SSH connections served at once; more are closed at once.
+    pub max_sessions: usize,
+    /// Seconds without any traffic before the server closes a connection.
+    pub idle_timeout_seconds: u64,
+}
+
+impl Default for TrueCommerceConfig {
+    fn default() -> Self {
+        TrueCommerceConfig {
+            port: 0,
+            root: None,
+            company: "Acme".into(),
+            user: "ACME-EDI".into(),
+            password: "sandbox-password".into(),
+            poll_ms: 0,
+            max_file_bytes: 16 * 1024 * 1024,
+            max_sessions: 16,
+            idle_timeout_seconds: 120,
         }
     }
 }

@@ -31,6 +31,9 @@ pub fn handle(core: &Core, request: &ApiRequest) -> ApiResponse {
         (&Method::GET, "exact/webhooks") => ok(&serde_json::to_value(core.exact.webhook_deliveries()).unwrap_or_default()),
         (&Method::POST, "exact/webhooks") => fire_webhook(core, request),
         (&Method::POST, "exact/revoke") => revoke_exact(core, request),
+        (_, truecommerce) if truecommerce == "truecommerce" || truecommerce.starts_with("truecommerce/") => {
+            crate::truecommerce::control::handle(&core.truecommerce, request, truecommerce["truecommerce".len()..].trim_start_matches('/'))
+        }
         (&Method::GET, entity) if entity.starts_with("exact/") => match core.exact.records(&entity["exact/".len()..]) {
             Some(records) => ok(&Value::Array(records)),
             None => refuse(StatusCode::NOT_FOUND, &format!("no Exact entity `{}`", &entity["exact/".len()..])),

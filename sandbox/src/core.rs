@@ -12,6 +12,7 @@ use crate::http::request::ApiRequest;
 use crate::http::response::ApiResponse;
 use crate::lnb::Lnb;
 use crate::recorder::Recorder;
+use crate::truecommerce::TrueCommerce;
 
 /// What both emulators read: one clock, one request log, one fault generator.
 pub struct Shared {
@@ -39,6 +40,7 @@ pub struct Core {
     pub shared: Arc<Shared>,
     pub exact: Exact,
     pub lnb: Lnb,
+    pub truecommerce: TrueCommerce,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,5 +1,6 @@
-//! flowmap-sandbox: faithful local emulators of the Exact Online REST API and the Le New Black
-//! wholesale API v2 on loopback ports, for trying flows end to end and for the engine's tests.
+//! flowmap-sandbox: faithful local emulators of the Exact Online REST API, the Le New Black
+//! wholesale API v2 and TrueCommerce's Integration FTP (SFTP, with a simulated EDI partner) on
+//! loopback ports, for trying flows end to end and for the engine's tests.
 //!
 //! ```no_run
 //! let sandbox = flowmap_sandbox::Sandbox::start(flowmap_sandbox::SandboxConfig::default())?;
@@ -21,8 +22,11 @@ mod lnb;
 mod random;
 mod recorder;
 mod sandbox;
+mod truecommerce;
 
-pub use config::{FaultKind, Faults, Generate, Limits, SandboxConfig};
+pub use config::{FaultKind, Faults, Generate, Limits, SandboxConfig, TrueCommerceConfig};
 pub use exact::webhooks::WebhookDelivery;
 pub use recorder::RecordedRequest;
 pub use sandbox::Sandbox;
+pub use truecommerce::SftpFaults;
+pub use truecommerce::records::{Acknowledgment, ReceivedFile, SentFile};

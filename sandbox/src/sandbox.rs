@@ -1,4 +1,4 @@
-//! A running sandbox: both emulators on loopback, served by a runtime of their own so that sync
+//! A running sandbox: the emulators on loopback, served by a runtime of their own so that sync
 //! and async callers (tests, the CLI) can start one the same way.
 
 use std::io;
@@ -16,6 +16,8 @@ use crate::exact::{Exact, ExactSettings};
 use crate::faults::FaultInjector;
 use crate::lnb::Lnb;
 use crate::recorder::RecordedRequest;
+use crate::truecommerce::records::{ReceivedFile, SentFile};
+use crate::truecommerce::{SftpFaults, TrueCommerce};
 use crate::{fixtures, generate};
 
 pub struct Sandbox {
@@ -26,8 +28,8 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
-    /// Loads the data, binds both ports on 127.0.0.1 and serves them on background threads.
-    /// Returns once both ports accept connections.
+    /// Loads the data, makes the TrueCommerce folders, binds the ports on 127.0.0.1 and serves
+    /// them on background threads. Returns once every port accepts connections.
     pub fn start(config: SandboxConfig) -> io::Result<Sandbox> {
         let mut store = Store::new();
         let mut lnb_data = fixtures::LnbData { orders: Vec::new(), invoices: Vec::new() };
@@ -45,8 +47,10 @@ impl Sandbox {
         // Bound here, synchronously, so the ports are known (and listening) before we return.
         let exact_listener = bind(config.exact_port, "Exact Online")?;
         let lnb_listener = bind(config.lnb_port, "Le New Black")?;
+        let truecommerce_listener = bind(config.truecommerce.port, "TrueCommerce SFTP")?;
         let exact_port = exact_listener.local_addr()?.port();
         let lnb_port = lnb_listener.local_addr()?.port();
+        let truecommerce_port = truecommerce_listener.local_addr()?.port();
 
         let shared = Arc::new(Shared::new(Clock::new(config.clock_speed), FaultInjector::new(config.faults.clone()), config.limits));
         let settings = ExactSettings {
@@ -56,10 +60,12 @@ impl Sandbox {
             base_url: format!("http://127.0.0.1:{exact_port}"),
             webhook_secret: config.webhook_secret.clone(),
         };
+        let truecommerce = TrueCommerce::new(config.truecommerce.clone(), truecommerce_port, shared.clone(), config.faults.seed)?;
         let core = Arc::new(Core {
             exact: Exact::new(shared.clone(), settings, store),
             lnb: Lnb::new(shared.clone(), config.client_id, config.client_secret, config.lnb_page_size, lnb_data.orders, lnb_data.invoices),
             shared,
+            truecommerce,
         });
 
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).thread_name("flowmap-sandbox").enable_all().build()?;
@@ -70,6 +76,7 @@ impl Sandbox {
             let lnb_listener = tokio::net::TcpListener::from_std(lnb_listener)?;
             runtime.spawn(crate::http::server::serve(exact_listener, crate::http::dispatch::router(core.clone(), System::Exact)));
             runtime.spawn(crate::http::server::serve(lnb_listener, crate::http::dispatch::router(core.clone(), System::Lnb)));
+            core.truecommerce.serve(tokio::net::TcpListener::from_std(truecommerce_listener)?, &runtime);
         }
         Ok(Sandbox { core, exact_port, lnb_port, runtime: Some(runtime) })
     }
@@ -160,7 +167,61 @@ impl Sandbox {
         self.core.lnb.lock().invoices.clone()
     }
 
-    /// Stops both servers; connections in flight are cut. Dropping the sandbox does the same.
+    /// The TrueCommerce SFTP server: `127.0.0.1:port`.
+    pub fn truecommerce_address(&self) -> String {
+        format!("127.0.0.1:{}", self.core.truecommerce.port())
+    }
+
+    /// The SFTP user (its password: `SandboxConfig::truecommerce.password`).
+    pub fn truecommerce_user(&self) -> String {
+        self.core.truecommerce.config().user.clone()
+    }
+
+    pub fn truecommerce_port(&self) -> u16 {
+        self.core.truecommerce.port()
+    }
+
+    /// The folder the SFTP server serves as `/` (Import and Export are under `IntegrationFTP/`).
+    pub fn truecommerce_root(&self) -> std::path::PathBuf {
+        self.core.truecommerce.root().to_path_buf()
+    }
+
+    /// The SFTP host key's fingerprint (`SHA256:…`), fixed: sandbox/keys/truecommerce_ed25519.
+    pub fn truecommerce_host_key(&self) -> String {
+        self.core.truecommerce.fingerprint()
+    }
+
+    /// The partner takes what is complete in Import and answers into Export, now; returns the
+    /// files it received and sent in this tick.
+    pub fn truecommerce_tick(&self) -> std::io::Result<(Vec<ReceivedFile>, Vec<SentFile>)> {
+        self.core.truecommerce.tick().map(|report| (report.received, report.sent))
+    }
+
+    /// Sets the partner's rules as `POST /_sandbox/truecommerce/rules` does
+    /// (`{"po":"PO-1","reject_line":2}`; without `po` for every PO).
+    pub fn set_truecommerce_rules(&self, rules: Value) -> Result<(), String> {
+        let body = rules.as_object().ok_or("rules are a JSON object")?;
+        self.core.truecommerce.partner().rules.set(body)
+    }
+
+    pub fn truecommerce_received(&self) -> Vec<ReceivedFile> {
+        self.core.truecommerce.partner().received.clone()
+    }
+
+    pub fn truecommerce_sent(&self) -> Vec<SentFile> {
+        self.core.truecommerce.partner().sent.clone()
+    }
+
+    pub fn set_truecommerce_faults(&self, faults: SftpFaults) {
+        self.core.truecommerce.faults().set(faults);
+    }
+
+    /// (SFTP requests seen, connections dropped) since the faults were last set.
+    pub fn truecommerce_fault_counts(&self) -> (u64, u64) {
+        self.core.truecommerce.faults().counts()
+    }
+
+    /// Stops all servers; connections in flight are cut. Dropping the sandbox does the same.
     pub fn shutdown(mut self) {
         self.stop();
     }
@@ -169,6 +230,7 @@ impl Sandbox {
         // `shutdown_background` does not block, so this is safe inside an async test too.
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_background();
+            self.core.truecommerce.remove_own_root();
         }
     }
 }

@@ -145,6 +145,53 @@ impl World {
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
+
+    // TrueCommerce: the sandbox's SFTP server (password `sandbox-password` unless the config says
+    // otherwise) over `truecommerce_root()`, laid out as IntegrationFTP/{Import,Export}/Acme. Its
+    // partner answers what is in Import when ticked (the poll is off in tests).
+
+    /// The SFTP server's port on 127.0.0.1.
+    pub fn truecommerce_port(&self) -> u16 {
+        self.sandbox.truecommerce_port()
+    }
+
+    /// The folder served as `/`; `truecommerce_root().join("IntegrationFTP/Export/Acme")` is the
+    /// partner's outbox on disk.
+    pub fn truecommerce_root(&self) -> PathBuf {
+        self.sandbox.truecommerce_root()
+    }
+
+    /// The partner's rules, as `POST /_sandbox/truecommerce/rules` takes them:
+    /// `json!({"reject_line": 2})`, `json!({"po": "PO-7001", "invoice": false})`.
+    pub fn truecommerce_rules(&self, rules: serde_json::Value) {
+        self.sandbox.set_truecommerce_rules(rules).expect("valid TrueCommerce rules");
+    }
+
+    /// The partner takes the complete files in Import and answers them into Export, now.
+    pub fn truecommerce_tick(&self) -> (Vec<flowmap_sandbox::ReceivedFile>, Vec<flowmap_sandbox::SentFile>) {
+        self.sandbox.truecommerce_tick().expect("the partner reads its folders")
+    }
+
+    /// Every file the partner took from Import so far (name, ISA13, set ids, PO numbers, text).
+    pub fn truecommerce_received(&self) -> Vec<flowmap_sandbox::ReceivedFile> {
+        self.sandbox.truecommerce_received()
+    }
+
+    /// Adds a `truecommerce` connection for the sandbox's SFTP server (pinned host key, the X12
+    /// envelope of mappings/connections.yaml) to the connections file; `flowmap connect
+    /// truecommerce` with FLOWMAP_PASSWORD=sandbox-password stores the password.
+    /// `point_exact_at` rewrites the file without it.
+    pub fn add_truecommerce_connection(&self) {
+        let mut text = std::fs::read_to_string(&self.connections).expect("connections file");
+        text.push_str(&format!(
+            "  truecommerce:\n    sftp: {{ host: 127.0.0.1, port: {}, user: {}, host_key: \"{}\" }}\n    \
+             x12: {{ sender_qualifier: ZZ, sender_id: ACMEMFG, receiver_qualifier: ZZ, receiver_id: TRUECOMMERCE, usage: T, line_break: true }}\n",
+            self.truecommerce_port(),
+            self.sandbox.truecommerce_user(),
+            self.sandbox.truecommerce_host_key()
+        ));
+        std::fs::write(&self.connections, text).expect("connections file");
+    }
 }
 
 fn write_connections(file: &Path, exact: &str, redirect: &str, lnb: &str, lnb_tuning: &str, exact_tuning: &str) {
