@@ -53,14 +53,15 @@ impl State {
             .map_err(self.sqlite_error(format_args!("keeping the acknowledgement of group {}", ack.group_control)))
     }
 
-    /// The acknowledgement of group `group_control` (as we numbered it), if one came.
-    pub fn acknowledgement(&self, functional_id: &str, group_control: &str) -> Result<Option<Acknowledgement>> {
+    /// The acknowledgement of group `group_control` (as we numbered it: our group numbers
+    /// count up per partner pair across every kind of group), if one came.
+    pub fn acknowledgement(&self, group_control: &str) -> Result<Option<Acknowledgement>> {
         let row: Option<(Acknowledgement, String)> = self
             .connection()
             .query_row(
                 "SELECT partner, functional_id, group_control, verdict, detail, file, received_at_ms FROM acknowledgements_received
-                 WHERE functional_id = ?1 AND group_control = ?2 ORDER BY received_at_ms DESC LIMIT 1",
-                params![functional_id, group_control],
+                 WHERE group_control = ?1 ORDER BY received_at_ms DESC LIMIT 1",
+                params![group_control],
                 |row| {
                     Ok((
                         Acknowledgement {
@@ -88,21 +89,21 @@ impl State {
 
     /// Records of `flow` delivered in an X12 group (their answer names it) before
     /// `sent_before_ms` whose group no 997 has acknowledged yet, oldest first.
-    pub fn unacknowledged(&self, flow: &str, functional_id: &str, sent_before_ms: i64) -> Result<Vec<Unacknowledged>> {
+    pub fn unacknowledged(&self, flow: &str, sent_before_ms: i64) -> Result<Vec<Unacknowledged>> {
         let connection = self.connection();
         let mut statement = connection
             .prepare_cached(
                 "SELECT r.flow, r.key, CAST(json_extract(j.answer, '$.group') AS TEXT), json_extract(j.answer, '$.file'), j.at_ms
                  FROM records r JOIN journal j ON j.id = (
                      SELECT max(id) FROM journal WHERE flow = r.flow AND key = r.key AND event IN ('sent', 'reconciled') AND answer IS NOT NULL)
-                 WHERE r.flow = ?1 AND r.status = 'sent' AND json_extract(j.answer, '$.group') IS NOT NULL AND j.at_ms < ?3
+                 WHERE r.flow = ?1 AND r.status = 'sent' AND json_extract(j.answer, '$.group') IS NOT NULL AND j.at_ms < ?2
                    AND NOT EXISTS (SELECT 1 FROM acknowledgements_received a
-                                   WHERE a.functional_id = ?2 AND a.group_control = CAST(json_extract(j.answer, '$.group') AS TEXT))
+                                   WHERE a.group_control = CAST(json_extract(j.answer, '$.group') AS TEXT))
                  ORDER BY j.at_ms, r.key",
             )
             .map_err(self.sqlite_error("listing groups without acknowledgement"))?;
         statement
-            .query_map(params![flow, functional_id, sent_before_ms], |row| {
+            .query_map(params![flow, sent_before_ms], |row| {
                 Ok(Unacknowledged { flow: row.get(0)?, key: row.get(1)?, group_control: row.get(2)?, file: row.get(3)?, sent_at_ms: row.get(4)? })
             })
             .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)

@@ -35,27 +35,26 @@ fn a_sent_group_waits_for_its_997_and_a_later_997_replaces_an_earlier_one() {
     let run = state.start_run("po-out", "1", "run", "command").unwrap();
     state.record(&[sent(run, "PO-1", 7, "/out/a.x12"), sent(run, "PO-2", 8, "/out/b.x12"), sent(run, "PO-3", 8, "/out/b.x12")]).unwrap();
     let far = i64::MAX;
-    let waiting = |state: &State| state.unacknowledged("po-out", "PO", far).unwrap().into_iter().map(|u| u.key).collect::<Vec<_>>();
+    let waiting = |state: &State| state.unacknowledged("po-out", far).unwrap().into_iter().map(|u| u.key).collect::<Vec<_>>();
     assert_eq!(waiting(&state), vec!["PO-1", "PO-2", "PO-3"]);
     // Sent after the moment asked about: not overdue yet.
-    assert_eq!(state.unacknowledged("po-out", "PO", 0).unwrap(), Vec::<Unacknowledged>::new());
+    assert_eq!(state.unacknowledged("po-out", 0).unwrap(), Vec::<Unacknowledged>::new());
 
     state.receive_acknowledgement(&ack("8", "rejected")).unwrap();
     assert_eq!(waiting(&state), vec!["PO-1"]);
-    assert_eq!(state.acknowledgement("PO", "8").unwrap().map(|a| a.verdict), Some("rejected".into()));
+    assert_eq!(state.acknowledgement("8").unwrap().map(|a| a.verdict), Some("rejected".into()));
     state.receive_acknowledgement(&ack("8", "accepted")).unwrap();
-    let got = state.acknowledgement("PO", "8").unwrap().unwrap();
+    let got = state.acknowledgement("8").unwrap().unwrap();
     assert_eq!((got.verdict.as_str(), got.detail["sets"][0]["verdict"].as_str()), ("accepted", Some("accepted")));
-    // Another functional group's 997 (an 855's, say) does not acknowledge a purchase order group.
-    assert_eq!(state.acknowledgement("PR", "7").unwrap(), None);
+    assert_eq!(state.acknowledgement("7").unwrap(), None);
     assert_eq!(
-        state.unacknowledged("po-out", "PO", far).unwrap(),
+        state.unacknowledged("po-out", far).unwrap(),
         vec![Unacknowledged {
             flow: "po-out".into(),
             key: "PO-1".into(),
             group_control: "7".into(),
             file: Some("/out/a.x12".into()),
-            sent_at_ms: state.unacknowledged("po-out", "PO", far).unwrap()[0].sent_at_ms
+            sent_at_ms: state.unacknowledged("po-out", far).unwrap()[0].sent_at_ms
         }]
     );
 }

@@ -56,6 +56,9 @@ pub fn render(flow: &str, mode: &str, name_each: bool, r: &LiveReport) -> String
     let shown: Vec<String> =
         counts.filter(|(_, n)| *n > 0).map(|(k, n)| if k == "left" { format!("{n} left for the next run") } else { format!("{n} {k}") }).collect();
     out.push_str(&format!("  {}\n", if shown.is_empty() { "no records".to_string() } else { shown.join(", ") }));
+    for note in &r.attention {
+        out.push_str(&format!("  attention: {note}\n"));
+    }
     if r.write_backs_failed > 0 {
         out.push_str(&format!("  {} write-backs failed (they are repeated by the next run)\n", r.write_backs_failed));
     }

@@ -17,14 +17,19 @@ use std::sync::Arc;
 use flowmap_state::{Disposal, FileBegin, State};
 use sha2::Digest;
 
+use super::x12_intake::{Admit, Intake};
 use super::{FetchError, Fut, One, Pages, Source, SourcePage};
-use crate::compile::CompiledFlow;
 use crate::format::{FileRecords, RecordFormat};
 use crate::model::Processed;
 use crate::transport::files::{FileStore, RemoteFile, glob_match, join};
 
 pub struct FileSource<'a> {
-    pub flow: &'a CompiledFlow,
+    /// Whose files these are in the files journal (the flow's name): a file is taken once per name.
+    pub name: &'a str,
+    /// The system, for messages.
+    pub system: &'a str,
+    /// The names taken from the inbox (the flow's `pattern`, else the system's).
+    pub pattern: &'a str,
     pub store: Arc<dyn FileStore>,
     pub format: &'a dyn RecordFormat,
     pub inbox: String,
@@ -32,6 +37,8 @@ pub struct FileSource<'a> {
     /// A live run's journal; without it (a preview) files are read, never journaled or moved.
     pub journal: Option<FileJournal<'a>>,
     pub page_size: usize,
+    /// An X12 partner's files (a live run): interchanges taken once, groups answered with 997s.
+    pub x12: Option<super::x12_intake::X12Partner<'a>>,
 }
 
 pub struct FileJournal<'a> {
@@ -43,7 +50,7 @@ pub struct FileJournal<'a> {
 
 impl FileSource<'_> {
     fn failed(&self, what: &str, e: impl std::fmt::Display) -> FetchError {
-        FetchError(format!("{what} {} {}: {e}", self.flow.source.system, self.inbox))
+        FetchError(format!("{what} {} {}: {e}", self.system, self.inbox))
     }
 }
 
@@ -55,6 +62,8 @@ struct Current<'a> {
     count: u64,
     /// Records of it that could not be read (reported in the run, each with its line).
     unreadable: u64,
+    /// What its X12 envelopes said (interchanges taken before, sets rejected, the 997s to send).
+    intake: Option<Intake>,
 }
 
 struct FilePages<'s> {
@@ -81,15 +90,7 @@ impl<'s> Pages for FilePages<'s> {
             let source = self.source;
             loop {
                 if let Some(current) = &mut self.current {
-                    // Each record knows its file (the audit trail: which file an 810 came in).
-                    let file =
-                        crate::value::map([("path", minijinja::Value::from(current.path.as_str())), ("id", minijinja::Value::from(current.id))]);
-                    let items: Vec<_> = current
-                        .records
-                        .by_ref()
-                        .take(source.page_size.max(1))
-                        .map(|item| item.map(|r| crate::value::with_entry(r, "_file", file.clone())))
-                        .collect();
+                    let items = source.page_of(current);
                     if !items.is_empty() {
                         current.count += items.len() as u64;
                         current.unreadable += items.iter().filter(|i| i.is_err()).count() as u64;
@@ -111,9 +112,41 @@ impl<'s> Pages for FilePages<'s> {
 }
 
 impl<'s> FileSource<'s> {
+    /// The next page of the file's records: each knows its file (the audit trail: which file an
+    /// 810 came in); X12 sets of an interchange taken before, and 997s, are not the flow's.
+    fn page_of(&self, current: &mut Current<'_>) -> Vec<Result<minijinja::Value, super::InputError>> {
+        let file = crate::value::map([("path", minijinja::Value::from(current.path.as_str())), ("id", minijinja::Value::from(current.id))]);
+        let mut items = Vec::new();
+        while items.len() < self.page_size.max(1) {
+            let Some(item) = current.records.next() else { break };
+            let admitted = match (item, &self.x12, &current.intake) {
+                (Ok(record), Some(x12), Some(intake)) => match x12.admit(intake, record, current.id.unwrap_or_default()) {
+                    Admit::Take(record) => Some(Ok(record)),
+                    Admit::Drop => None,
+                    Admit::Reject(e) => Some(Err(e)),
+                },
+                (item, _, _) => Some(item),
+            };
+            items.extend(admitted.map(|item| item.map(|r| crate::value::with_entry(r, "_file", file.clone()))));
+        }
+        items
+    }
+
+    /// Reads a spooled file's X12 envelopes (a second pass, from its start) for what they say.
+    fn intake(&self, spool: &mut std::fs::File, id: i64, path: &str) -> Result<Option<Intake>, FetchError> {
+        use std::io::Seek;
+        let Some(x12) = &self.x12 else { return Ok(None) };
+        let cannot = |e: std::io::Error| FetchError(format!("cannot read the spooled copy of {path}: {e}"));
+        let copy = spool.try_clone().map_err(cannot)?;
+        let receipt = self.format.receive(Box::new(BufReader::with_capacity(256 * 1024, copy)), path);
+        spool.seek(std::io::SeekFrom::Start(0)).map_err(cannot)?;
+        let Some(receipt) = receipt else { return Ok(None) };
+        x12.intake(&receipt, id, path).map(Some).map_err(FetchError)
+    }
+
     /// The names the flow takes from the inbox, in name order (partners number their files).
     async fn names(&self) -> Result<VecDeque<RemoteFile>, FetchError> {
-        let pattern = self.flow.source.pattern.as_deref().unwrap_or("*");
+        let pattern = self.pattern;
         let mut names = Vec::new();
         let mut keep = |f: RemoteFile| {
             if glob_match(pattern, &f.name) && !crate::transport::sftp::is_temp_name(&f.name) {
@@ -133,7 +166,7 @@ impl<'s> FileSource<'s> {
             let mut bytes = Vec::new();
             self.store.read(&path, &mut bytes).await.map_err(|e| self.failed("reading", e))?;
             let records = self.format.read(Box::new(std::io::Cursor::new(bytes)), &path).map_err(|e| FetchError(e.0))?;
-            return Ok(Some(Current { id: None, path, records, count: 0, unreadable: 0 }));
+            return Ok(Some(Current { id: None, path, records, count: 0, unreadable: 0, intake: None }));
         };
         std::fs::create_dir_all(&journal.spool).map_err(|e| FetchError(format!("cannot create {}: {e}", journal.spool.display())))?;
         let spool = journal.spool.join(format!("{}-{}.part", journal.run, random_suffix()));
@@ -148,9 +181,9 @@ impl<'s> FileSource<'s> {
         let opened = std::fs::File::open(&spool);
         let _ = std::fs::remove_file(&spool);
         let size = read.map_err(|e| self.failed("reading", e))?;
-        let opened = opened.map_err(|e| FetchError(format!("cannot read {}: {e}", spool.display())))?;
+        let mut opened = opened.map_err(|e| FetchError(format!("cannot read {}: {e}", spool.display())))?;
         let hash: [u8; 32] = sha.finalize().into();
-        let begun = journal.state.begin_file(&self.flow.name, &file.name, size, &hash, journal.run).map_err(|e| FetchError(e.to_string()))?;
+        let begun = journal.state.begin_file(self.name, &file.name, size, &hash, journal.run).map_err(|e| FetchError(e.to_string()))?;
         let id = match begun {
             FileBegin::New { id } | FileBegin::Unfinished { id } => id,
             FileBegin::InThisRun { name, .. } => {
@@ -159,17 +192,30 @@ impl<'s> FileSource<'s> {
             }
             FileBegin::Done { id, name } => {
                 tracing::warn!(file = %path, "{path} holds the same bytes as {name}, processed before: not processed again");
+                // The same interchanges sent again: answered again, as a partner expects.
+                if let (Some(x12), Some(intake)) = (&self.x12, self.intake(&mut opened, id, &path)?)
+                    && let Err(e) = x12.answer(&intake, &path).await
+                {
+                    tracing::warn!(file = %path, "{e}; the next run tries again");
+                    return Ok(None);
+                }
                 self.dispose(id, &path).await;
                 return Ok(None);
             }
         };
+        let intake = self.intake(&mut opened, id, &path)?;
         let records = self.format.read(Box::new(BufReader::with_capacity(256 * 1024, opened)), &path).map_err(|e| FetchError(e.0))?;
-        Ok(Some(Current { id: Some(id), path, records, count: 0, unreadable: 0 }))
+        Ok(Some(Current { id: Some(id), path, records, count: 0, unreadable: 0, intake }))
     }
 
     /// A file whose every record is settled: finished in the journal, then archived or deleted.
     async fn done(&self, current: Current<'_>) -> Result<(), FetchError> {
         let (Some(journal), Some(id)) = (&self.journal, current.id) else { return Ok(()) };
+        // The partner's groups are answered before the file is done: a run that dies
+        // between the two answers them again, never not at all.
+        if let (Some(x12), Some(intake)) = (&self.x12, &current.intake) {
+            x12.answer(intake, &current.path).await.map_err(FetchError)?;
+        }
         journal.state.finish_file(id, current.count).map_err(|e| FetchError(e.to_string()))?;
         // A file with records that could not be read is never deleted: its bytes are
         // the only copy of those records. It goes to `unreadable/` beside the inbox instead.

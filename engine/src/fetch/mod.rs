@@ -11,6 +11,7 @@ mod http;
 mod input;
 mod since;
 mod stored;
+mod x12_intake;
 
 pub use files::{FileJournal, FileSource};
 pub use fixture::FixtureSource;
@@ -18,6 +19,7 @@ pub use http::{HttpSource, one_record};
 pub use input::{InputError, RecordReader, not_json};
 pub use since::{Newest, odata_condition, with_condition};
 pub use stored::StoredPages;
+pub use x12_intake::X12Partner;
 
 use minijinja::Value;
 

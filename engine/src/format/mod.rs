@@ -68,6 +68,13 @@ pub trait RecordFormat: Send + Sync {
     /// The records of one file (`file` names it in errors), read as they come.
     fn read<'a>(&'a self, input: Box<dyn BufRead + Send + 'a>, file: &str) -> Result<FileRecords<'a>, InputError>;
 
+    /// What a file received says of itself beyond its records: for X12 its interchanges,
+    /// groups and sets with the errors found (to take an interchange once and answer each
+    /// group with a 997). None for formats without envelopes.
+    fn receive(&self, _input: Box<dyn BufRead + Send + '_>, _file: &str) -> Option<x12::FileReceipt> {
+        None
+    }
+
     /// The bytes of one file holding `records`; `envelope` says who sends it to
     /// whom (X12), `control` numbers it.
     fn write(&self, records: &[serde_json::Value], envelope: Option<&x12::EnvelopeConfig>, control: Control) -> Result<Vec<u8>, WriteError>;

@@ -105,6 +105,10 @@ pub struct FilesDef {
     /// What becomes of a file once every record in it is journaled.
     #[serde(default)]
     pub processed: Processed,
+    /// X12: the names of the partner's functional acknowledgements (997) in the inbox, a glob.
+    /// Every run of a flow that sends to the system takes them first and marks the groups they
+    /// answer acknowledged or rejected (a 997 found in any other file is taken the same way).
+    pub acknowledgements: Option<String>,
 }
 
 fn any_name() -> String {

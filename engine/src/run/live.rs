@@ -20,6 +20,7 @@
 //! first sync of many records holds one page, and a source failing at its
 //! last page has had every earlier page settled.
 
+mod acknowledgements;
 mod choose;
 mod doubt;
 mod files;

@@ -342,7 +342,7 @@ mod tests {
         assert_eq!(json("d | to_date", context! { d => () }), json!(null));
         // EDI's CCYYMMDD (ISO 8601 basic); eight digits that are no date are refused.
         assert_eq!(json("'20250310' | to_date", context! {}), json!("2025-03-10"));
-        assert_eq!(error("'20251310' | to_date", context! {}), "invalid operation: \"20251310\" is not a date (YYYYMMDD)");
+        assert_eq!(error("'20251310' | to_date", context! {}), "invalid operation: \"20251310\" is not a date (YYYYMMDD) (in <expression>:1)");
         assert_eq!(
             error("'tomorrow' | to_date", context! {}),
             "invalid operation: \"tomorrow\" is not a date (expected e.g. 2024-03-05, \

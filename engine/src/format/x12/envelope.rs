@@ -128,6 +128,19 @@ pub struct EnvelopeConfig {
     /// Write a line break after each segment terminator (for people reading the file).
     #[serde(default)]
     pub line_break: bool,
+    /// Answer every functional group taken from the partner with a 997 in the outbox (default true).
+    #[serde(default = "answer_with_997")]
+    pub acknowledge: bool,
+    /// Hours after which a group we sent that no 997 answered is reported (default 24).
+    #[serde(default = "acknowledgement_due_hours")]
+    pub acknowledgement_due_hours: u32,
+}
+
+fn answer_with_997() -> bool {
+    true
+}
+fn acknowledgement_due_hours() -> u32 {
+    24
 }
 
 fn default_version() -> X12Version {

@@ -44,6 +44,10 @@ impl RecordFormat for X12Format {
         Ok(Box::new(reader.map(|set| set.map(|s| crate::value::from_json(&s.record)).map_err(|e| InputError(e.to_string())))))
     }
 
+    fn receive(&self, input: Box<dyn BufRead + Send + '_>, file: &str) -> Option<super::FileReceipt> {
+        Some(super::receive(input, file, &self.definitions))
+    }
+
     /// The interchange's date and time are the moment it is written, in UTC.
     fn write(&self, records: &[serde_json::Value], envelope: Option<&EnvelopeConfig>, control: Control) -> Result<Vec<u8>, WriteError> {
         let envelope = envelope.ok_or_else(|| {

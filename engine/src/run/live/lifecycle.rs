@@ -55,7 +55,7 @@ impl Live<'_> {
         let run = self.state.start_run(&self.flow.name, &self.flow.version, mode, origin).map_err(|e| e.to_string())?;
         progress(Progress::Started(run));
         let mut report = LiveReport { run, ..Default::default() };
-        let result = self.run_records(run, records, &mut report, progress);
+        let result = self.acknowledgements(run, &mut report).and_then(|()| self.run_records(run, records, &mut report, progress));
         if let Err(message) = &result {
             report.stopped.get_or_insert_with(|| message.clone());
         }

@@ -4,7 +4,7 @@
 
 use super::Live;
 use crate::deliver::{FileTarget, FileTargetShape, HttpTarget, Target};
-use crate::fetch::{FetchError, FileJournal, FileSource, HttpSource, Source};
+use crate::fetch::{FetchError, FileJournal, FileSource, HttpSource, Source, X12Partner};
 use crate::model::Transport;
 
 impl Live<'_> {
@@ -18,19 +18,33 @@ impl Live<'_> {
         }
         let store = self.registry.store(name).map_err(|e| FetchError(e.to_string()))?;
         let files = system.def.files.clone();
+        // A live run answers an X12 partner's groups with 997s and takes each interchange once.
+        let x12 = match (run, self.registry.definition(name).and_then(|c| c.x12.clone())) {
+            (Some(_), Some(envelope)) if system.format.kind() == "x12" => Some(X12Partner {
+                state: &self.state,
+                store: store.clone(),
+                format: &*system.format,
+                outbox: files.as_ref().and_then(|f| f.outbox.clone()).unwrap_or_else(|| "/".into()),
+                envelope,
+            }),
+            _ => None,
+        };
         let journal = run.map(|run| FileJournal {
             state: &self.state,
             run,
             spool: self.state.path().parent().unwrap_or(std::path::Path::new(".")).join("spool"),
         });
         Ok(Box::new(FileSource {
-            flow: self.flow,
+            name: &self.flow.name,
+            system: &self.flow.source.system,
+            pattern: self.flow.source.pattern.as_deref().unwrap_or("*"),
             store,
             format: &*system.format,
             inbox: files.as_ref().and_then(|f| f.inbox.clone()).unwrap_or_else(|| "/".into()),
             processed: files.map(|f| f.processed).unwrap_or_default(),
             journal,
             page_size: system.def.page_size.unwrap_or(100) as usize,
+            x12,
         }))
     }
 

@@ -41,6 +41,10 @@ pub struct LiveReport {
     pub elapsed_ms: u64,
     /// Why the run stopped early (consent lost, daily budget spent).
     pub stopped: Option<String>,
+    /// What an operator should look at that is no record's ending: 850s no 997 has
+    /// answered in time, a file that did not belong where it was found.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attention: Vec<String>,
     /// It stopped because the engine is shutting down (nothing went wrong).
     #[serde(skip)]
     pub cut_by_shutdown: bool,
