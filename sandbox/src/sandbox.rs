@@ -133,6 +133,12 @@ impl Sandbox {
         self.core.exact.lock().store.seed(service, name, records)
     }
 
+    /// Changes fields of an Exact record (`purchaseorder/PurchaseOrders`, its key) as a user
+    /// would in Exact: `Modified` moves to the sandbox clock's now.
+    pub fn edit_exact_record(&self, entity: &str, key: &str, fields: serde_json::Map<String, Value>) -> Result<(), String> {
+        self.core.exact.edit(entity, key, fields)
+    }
+
     /// Sends an Exact webhook event (`action`: `Update` or `Delete`) for the record `key` to every
     /// subscription of `topic` (`SalesOrders`, `Accounts`, …) and waits until each callback has
     /// answered or timed out (5 s). Returns how many were sent. Do not call it from a task of a

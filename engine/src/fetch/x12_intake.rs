@@ -162,7 +162,10 @@ impl X12Partner<'_> {
         let pair = self.envelope.pair();
         let take = |kind| self.state.allocate_control(&pair, kind, 1).map_err(|e| e.to_string());
         let control = Control { interchange: take(ControlKind::Interchange)?, group: take(ControlKind::Group)? };
-        let bytes = self.format.write(&intake.answers, Some(&self.envelope), control).map_err(|e| format!("the 997 for {path} could not be written: {e:?}"))?;
+        let bytes = self
+            .format
+            .write(&intake.answers, Some(&self.envelope), control)
+            .map_err(|e| format!("the 997 for {path} could not be written: {e:?}"))?;
         let name = format!("997_{:09}.x12", control.interchange);
         self.store.put(&self.outbox, &name, &bytes).await.map_err(|e| format!("the 997 for {path} could not be uploaded: {}", e.message))
     }

@@ -94,6 +94,21 @@ impl Exact {
         Some(entity.records.iter().map(|r| Value::Object(entity.served_whole(r, &base))).collect())
     }
 
+    /// Changes fields of record `key` of `service/Entity` as someone working in Exact would:
+    /// the values are stored as given (top-level fields only) and `Modified` moves to now.
+    pub fn edit(&self, path: &str, key: &str, fields: serde_json::Map<String, Value>) -> Result<(), String> {
+        let now = self.now_ms();
+        let mut state = self.lock();
+        let (service, name) = path.split_once('/').ok_or_else(|| format!("`{path}` is not service/Entity"))?;
+        let entity = state.store.entity_for_seed(service, name);
+        let record = entity.get_mut(key).ok_or_else(|| format!("{path} has no record `{key}`"))?;
+        for (field, value) in fields {
+            record.insert(field, value);
+        }
+        record.insert("Modified".into(), Value::String(format!("/Date({now})/")));
+        Ok(())
+    }
+
     /// Every webhook event sent so far, in the order their deliveries finished.
     pub fn webhook_deliveries(&self) -> Vec<WebhookDelivery> {
         self.webhooks.deliveries()

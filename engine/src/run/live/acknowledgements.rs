@@ -31,16 +31,28 @@ impl Live<'_> {
                 format: &*system.format,
                 inbox: files.inbox.clone().unwrap_or_else(|| "/".into()),
                 processed: files.processed.clone(),
-                journal: Some(FileJournal { state: &self.state, run, spool: self.state.path().parent().unwrap_or(std::path::Path::new(".")).join("spool") }),
+                journal: Some(FileJournal {
+                    state: &self.state,
+                    run,
+                    spool: self.state.path().parent().unwrap_or(std::path::Path::new(".")).join("spool"),
+                }),
                 page_size: system.def.page_size.unwrap_or(100) as usize,
-                x12: Some(X12Partner { state: &self.state, store: Arc::clone(&store), format: &*system.format, outbox: files.outbox.clone().unwrap_or_default(), envelope: envelope.clone() }),
+                x12: Some(X12Partner {
+                    state: &self.state,
+                    store: Arc::clone(&store),
+                    format: &*system.format,
+                    outbox: files.outbox.clone().unwrap_or_default(),
+                    envelope: envelope.clone(),
+                }),
             };
             let mut pages = source.list();
             // Each 997 is applied as it is read; anything else in these files is not theirs to take.
             while let Some(page) = self.rt.block_on(pages.next_page()).map_err(|e| format!("taking the 997s: {}", e.0))? {
                 for item in page.items {
                     match item {
-                        Ok(_) => report.attention.push(format!("a file matching `{pattern}` holds a set that is not a 997: it is left to its own flow")),
+                        Ok(_) => {
+                            report.attention.push(format!("a file matching `{pattern}` holds a set that is not a 997: it is left to its own flow"))
+                        }
                         Err(e) => report.attention.push(e.0),
                     }
                 }
