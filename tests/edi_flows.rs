@@ -122,5 +122,10 @@ fn the_partners_997_855_and_810_come_back_into_exact_and_are_acknowledged() {
     let next = world.flowmap(&["run", TO_850]);
     assert_eq!(next.code, 0, "{}{}", next.stdout, next.stderr);
     let show = world.flowmap(&["show", TO_850, PO_30001]);
-    assert!(show.stdout.contains("997"), "{}", show.stdout);
+    print!("{}", show.stdout);
+    assert!(show.stdout.contains("      997 for group 1: accepted ("), "{}", show.stdout);
+    assert!(show.stdout.contains("document 30001, in other flows:\n"), "{}", show.stdout);
+    assert!(show.stdout.contains("  truecommerce-855-to-exact 30001@"), "{}", show.stdout);
+    assert!(show.stdout.contains("the supplier answered backordered"), "{}", show.stdout);
+    assert!(show.stdout.contains("  truecommerce-810-to-purchase-entries 30001/"), "{}", show.stdout);
 }

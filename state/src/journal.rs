@@ -369,3 +369,42 @@ impl State {
         Ok(found)
     }
 }
+
+impl State {
+    /// Notes which business document (a PO number) each record is about, for `flowmap show`.
+    pub fn note_documents(&self, flow: &str, documents: &[(String, String)]) -> Result<()> {
+        let mut connection = self.connection();
+        let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate).map_err(self.sqlite_error("noting documents"))?;
+        {
+            let mut statement = transaction
+                .prepare_cached("UPDATE records SET document = ?3 WHERE flow = ?1 AND key = ?2")
+                .map_err(self.sqlite_error("noting documents"))?;
+            for (key, document) in documents {
+                statement.execute(params![flow, key, document]).map_err(self.sqlite_error(format_args!("noting the document of record {key}")))?;
+            }
+        }
+        transaction.commit().map_err(self.sqlite_error("noting documents"))
+    }
+
+    /// The document record `key` of `flow` is about, if its flow says.
+    pub fn document_of(&self, flow: &str, key: &str) -> Result<Option<String>> {
+        self.connection()
+            .query_row("SELECT document FROM records WHERE flow = ?1 AND key = ?2", params![flow, key], |row| row.get::<_, Option<String>>(0))
+            .optional()
+            .map(Option::flatten)
+            .map_err(self.sqlite_error(format_args!("reading the document of record {key} of {flow}")))
+    }
+
+    /// Every record, of any flow, about `document`, by flow and key.
+    pub fn records_of_document(&self, document: &str) -> Result<Vec<RecordRow>> {
+        let connection = self.connection();
+        let mut statement = connection
+            .prepare_cached(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE document = ?1 ORDER BY updated_at_ms, flow, key"))
+            .map_err(self.sqlite_error("listing a document's records"))?;
+        let stored = statement
+            .query_map(params![document], StoredRecord::read)
+            .and_then(Iterator::collect::<rusqlite::Result<Vec<_>>>)
+            .map_err(self.sqlite_error(format_args!("listing the records of document {document}")))?;
+        stored.into_iter().map(|record| record.parse(self)).collect()
+    }
+}

@@ -208,7 +208,8 @@ const MIGRATIONS: &[&str] = &[
         updated_at_ms INTEGER NOT NULL
     ) WITHOUT ROWID;
     "#,
-    // 9: X12 functional acknowledgements (997) received for the groups we sent.
+    // 9: X12 functional acknowledgements (997) received for the groups we sent, and the
+    //    business document each record is about.
     r#"
     CREATE TABLE acknowledgements_received (
         partner        TEXT    NOT NULL,  -- who acknowledges (ISA05:ISA06 of the 997)
@@ -221,6 +222,11 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (partner, functional_id, group_control)
     ) WITHOUT ROWID;
     CREATE INDEX acknowledgements_by_group ON acknowledgements_received (group_control);
+
+    -- The business document a record is about (a flow's `source.document`, e.g. a PO number):
+    -- `flowmap show` tells each flow's part of that document's story.
+    ALTER TABLE records ADD COLUMN document TEXT;
+    CREATE INDEX records_by_document ON records (document);
     "#,
 ];
 

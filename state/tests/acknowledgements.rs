@@ -58,3 +58,20 @@ fn a_sent_group_waits_for_its_997_and_a_later_997_replaces_an_earlier_one() {
         }]
     );
 }
+
+#[test]
+fn records_of_every_flow_about_one_document_are_found_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = State::open(&dir.path().join("state.db")).unwrap();
+    let run = state.start_run("po-out", "1", "run", "command").unwrap();
+    state.record(&[sent(run, "guid-1", 1, "/out/a.x12"), sent(run, "guid-2", 1, "/out/a.x12")]).unwrap();
+    let blocked =
+        JournalEntry { flow: "acks-in".into(), event: "blocked".into(), status: Some("blocked".into()), ..sent(run, "30001@7/0001", 2, "x") };
+    state.record(&[blocked]).unwrap();
+    state.note_documents("po-out", &[("guid-1".into(), "30001".into()), ("guid-2".into(), "30002".into())]).unwrap();
+    state.note_documents("acks-in", &[("30001@7/0001".into(), "30001".into())]).unwrap();
+    let story: Vec<(String, String, String)> = state.records_of_document("30001").unwrap().into_iter().map(|r| (r.flow, r.key, r.status)).collect();
+    assert_eq!(story, vec![("po-out".into(), "guid-1".into(), "sent".into()), ("acks-in".into(), "30001@7/0001".into(), "blocked".into())]);
+    assert_eq!(state.document_of("po-out", "guid-2").unwrap(), Some("30002".into()));
+    assert_eq!(state.document_of("po-out", "guid-9").unwrap(), None);
+}

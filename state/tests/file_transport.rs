@@ -200,7 +200,7 @@ fn a_state_file_of_schema_version_6_gains_the_file_tables_and_keeps_its_runs() {
     Connection::open(&path)
         .unwrap()
         .execute_batch(
-            "DROP TABLE acknowledgements_received; DROP TABLE watermarks; ALTER TABLE journal DROP COLUMN version; ALTER TABLE records DROP COLUMN sent_version;
+            "DROP INDEX records_by_document; ALTER TABLE records DROP COLUMN document; DROP TABLE acknowledgements_received; DROP TABLE watermarks; ALTER TABLE journal DROP COLUMN version; ALTER TABLE records DROP COLUMN sent_version;
              DROP TABLE interchanges_received; DROP TABLE files; DROP TABLE control_numbers; PRAGMA user_version = 6;",
         )
         .unwrap();

@@ -82,7 +82,7 @@ fn a_state_file_of_schema_version_1_gains_the_inbox_and_keeps_its_journal() {
     // What a version-1 file looks like: the same tables without the inbox.
     let raw = Connection::open(&path).unwrap();
     raw.execute_batch(
-        "DROP TABLE acknowledgements_received; DROP TABLE watermarks; ALTER TABLE journal DROP COLUMN version; ALTER TABLE records DROP COLUMN sent_version; DROP TABLE interchanges_received; DROP TABLE files; DROP TABLE control_numbers; DROP TABLE inbox; DROP TABLE deliveries; DROP TABLE webhook_events; ALTER TABLE runs DROP COLUMN process; ALTER TABLE runs DROP COLUMN origin; PRAGMA user_version = 1;",
+        "DROP INDEX records_by_document; ALTER TABLE records DROP COLUMN document; DROP TABLE acknowledgements_received; DROP TABLE watermarks; ALTER TABLE journal DROP COLUMN version; ALTER TABLE records DROP COLUMN sent_version; DROP TABLE interchanges_received; DROP TABLE files; DROP TABLE control_numbers; DROP TABLE inbox; DROP TABLE deliveries; DROP TABLE webhook_events; ALTER TABLE runs DROP COLUMN process; ALTER TABLE runs DROP COLUMN origin; PRAGMA user_version = 1;",
     )
     .unwrap();
     drop(raw);
@@ -228,7 +228,7 @@ fn version_2_with_one_waiting(path: &std::path::Path) {
     drop(State::open(path).unwrap());
     let raw = Connection::open(path).unwrap();
     raw.execute_batch(
-        "DROP TABLE acknowledgements_received; DROP TABLE watermarks; ALTER TABLE journal DROP COLUMN version; ALTER TABLE records DROP COLUMN sent_version; DROP TABLE interchanges_received; DROP TABLE files; DROP TABLE control_numbers; DROP TABLE inbox; DROP TABLE deliveries; DROP TABLE webhook_events; ALTER TABLE runs DROP COLUMN process; ALTER TABLE runs DROP COLUMN origin;
+        "DROP INDEX records_by_document; ALTER TABLE records DROP COLUMN document; DROP TABLE acknowledgements_received; DROP TABLE watermarks; ALTER TABLE journal DROP COLUMN version; ALTER TABLE records DROP COLUMN sent_version; DROP TABLE interchanges_received; DROP TABLE files; DROP TABLE control_numbers; DROP TABLE inbox; DROP TABLE deliveries; DROP TABLE webhook_events; ALTER TABLE runs DROP COLUMN process; ALTER TABLE runs DROP COLUMN origin;
          CREATE TABLE inbox (flow TEXT NOT NULL, key TEXT NOT NULL, origin TEXT NOT NULL, received_at_ms INTEGER NOT NULL,
                              PRIMARY KEY (flow, key)) WITHOUT ROWID;
          INSERT INTO inbox VALUES ('cancellations', 'guid-1', 'exact SalesOrders Update', 1);

@@ -65,7 +65,7 @@ fn a_state_file_of_schema_version_7_gains_versions_and_watermarks_and_keeps_its_
     drop(state);
     rusqlite::Connection::open(&path)
         .unwrap()
-        .execute_batch("DROP TABLE acknowledgements_received; DROP TABLE watermarks; ALTER TABLE journal DROP COLUMN version; ALTER TABLE records DROP COLUMN sent_version; PRAGMA user_version = 7;")
+        .execute_batch("DROP INDEX records_by_document; ALTER TABLE records DROP COLUMN document; DROP TABLE acknowledgements_received; DROP TABLE watermarks; ALTER TABLE journal DROP COLUMN version; ALTER TABLE records DROP COLUMN sent_version; PRAGMA user_version = 7;")
         .unwrap();
 
     let state = State::open(&path).unwrap();

@@ -87,10 +87,28 @@ pub fn show(root: Option<PathBuf>, options: &LiveOptions, flow: String, key: Str
         let id = now.target_id.map(|t| format!(", target id {t}")).unwrap_or_default();
         writeln!(out, "{name} {key}: {} after {} delivery attempt(s){id}", now.status, now.attempts)?;
     }
+    // A record read from a file says which (the first entry with its source has it).
+    if let Some(file) = rows.iter().find_map(|r| r.source.as_ref()?.get("_file")?.get("path")?.as_str().map(str::to_string)) {
+        writeln!(out, "  from file {file}")?;
+    }
     for r in rows {
         let run = r.run.map(|r| format!("run {r}")).unwrap_or_default();
-        let detail = r.detail.map(|d| format!("  {d}")).unwrap_or_default();
+        let detail = r.detail.clone().map(|d| format!("  {d}")).unwrap_or_default();
         writeln!(out, "  {}  {run:<7} {:<17}{detail}", format_utc(r.at_ms), r.event)?;
+        // An X12 group we sent: what the partner's 997 said of it.
+        if matches!(r.event.as_str(), "sent" | "reconciled")
+            && let Some(group) = r.answer.as_ref().and_then(|a| a.get("group")).map(|g| g.to_string())
+        {
+            match state.acknowledgement(&group).map_err(|e| e.to_string())? {
+                Some(ack) => {
+                    writeln!(out, "      997 for group {group}: {} ({})", ack.verdict.replace('_', " "), format_utc(ack.received_at_ms))?;
+                    for problem in ack.detail.get("problems").and_then(|p| p.as_array()).into_iter().flatten() {
+                        writeln!(out, "        - {}", problem.as_str().unwrap_or_default())?;
+                    }
+                }
+                None => writeln!(out, "      997 for group {group}: none yet")?,
+            }
+        }
         for reason in &r.reasons {
             writeln!(out, "      - {reason}")?;
         }
@@ -99,6 +117,21 @@ pub fn show(root: Option<PathBuf>, options: &LiveOptions, flow: String, key: Str
         }
         if let Some(p) = &r.payload {
             writeln!(out, "      payload {p}")?;
+        }
+    }
+    // The rest of the document's story: what every other flow did with it.
+    if let Some(document) = state.document_of(&name, &key).map_err(|e| e.to_string())? {
+        let others: Vec<_> =
+            state.records_of_document(&document).map_err(|e| e.to_string())?.into_iter().filter(|r| !(r.flow == name && r.key == key)).collect();
+        if !others.is_empty() {
+            writeln!(out, "document {document}, in other flows:")?;
+        }
+        for r in others {
+            let id = r.target_id.map(|t| format!(", target id {t}")).unwrap_or_default();
+            writeln!(out, "  {} {}: {} {}{id}", r.flow, r.key, r.status, format_utc(r.updated_at_ms))?;
+            for reason in &r.reasons {
+                writeln!(out, "      - {reason}")?;
+            }
         }
     }
     out.finish()?;

@@ -43,6 +43,8 @@ pub struct CompiledSource {
     pub filter: Option<Expr>,
     /// For a file system: the names taken from its inbox (the flow's `pattern`, else the system's).
     pub pattern: Option<String>,
+    /// The business document the record is about (`source.document`).
+    pub document: Option<Expr>,
     /// The record's version: delivered once per version (`source.version`).
     pub version: Option<Expr>,
     /// Only what changed since the watermark (`source.since`).

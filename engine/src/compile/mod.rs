@@ -126,6 +126,7 @@ fn build(project: &Project, loaded: &LoadedFlow, flow: &FlowFile, ctx: &mut Ctx)
     let key_shape = source.key_shape.as_ref().and_then(|name| key_shape(ctx, source_system, name));
     let filter = source.filter.as_ref().map(|w| ctx.expr("/source/where", w, &record_roots));
     let version = since::compile_version(ctx, source, &record_roots);
+    let document = source.document.as_ref().map(|d| ctx.expr("/source/document", d, &record_roots));
     let since = since::compile_since(ctx, source, source_system);
 
     let lookups = compile_lookups(project, ctx, flow, alias);
@@ -189,6 +190,11 @@ fn build(project: &Project, loaded: &LoadedFlow, flow: &FlowFile, ctx: &mut Ctx)
                 None => None,
             },
             pattern,
+            document: match document {
+                Some(Some(d)) => Some(d),
+                Some(None) => return None,
+                None => None,
+            },
             version: match version {
                 Some(Some(v)) => Some(v),
                 Some(None) => return None,

@@ -106,6 +106,10 @@ pub struct Source {
     /// delivered again, with its last delivery in scope as `previous` (`previous.version`,
     /// `previous.target_id`, `previous.run`; none when never delivered).
     pub version: Option<String>,
+    /// Expression giving the business document the record is about, e.g. `po.OrderNumber` for a
+    /// purchase order, `ack.BAK.BAK03` for its acknowledgement: `flowmap show` tells every flow's
+    /// part of that document's story together.
+    pub document: Option<String>,
     /// Only the records changed since the last run: the source field compared (e.g.
     /// `Modified`), kept per flow in the state file as a watermark that moves only when a
     /// run has settled every record it took.

@@ -287,6 +287,8 @@ impl Settler for LiveSettler<'_, '_> {
             return Ok(Go::Stop);
         }
         let outcomes: Vec<Outcome> = batch.outcomes.into_iter().filter(|o| o.status == Status::Ignored || self.done.insert(o.key.clone())).collect();
+        // Which document each record is about (`source.document`), noted once the batch is journaled.
+        let documents: Vec<(String, String)> = outcomes.iter().filter_map(|o| Some((o.key.clone(), o.context.as_ref()?.document.clone()?))).collect();
         let settle = &self.settle;
         // Records to a file target are gathered into files first; the others settle one by one, concurrently.
         let (from_files, outcomes) = match settle.files {
@@ -296,6 +298,11 @@ impl Settler for LiveSettler<'_, '_> {
         let one_by_one = self.live.rt.block_on(futures_util::future::join_all(outcomes.into_iter().map(|o| settle.record(o))));
         for settled in from_files.into_iter().chain(one_by_one) {
             report.count(settled);
+        }
+        if !documents.is_empty()
+            && let Err(e) = self.live.state.note_documents(&self.live.flow.name, &documents)
+        {
+            tracing::warn!("which documents the records are about could not be noted: {e}");
         }
         self.finished += taken;
         (self.progress)(Progress::Records { done: self.finished, total: batch.fetched });

@@ -55,6 +55,8 @@ pub struct Context {
     pub found: Option<Value>,
     /// The existence-check key (e.g. the YourRef), to settle a write whose answer was lost.
     pub exists_key: Option<String>,
+    /// The business document the record is about (`source.document`).
+    pub document: Option<String>,
     /// The record's version (`source.version`), journaled with its delivery.
     pub version: Option<String>,
     /// Its last delivery from the journal (`previous`), none when there was none.

@@ -378,6 +378,7 @@ impl<'f> Runner<'f> {
             exists_key: w.exists_key.clone(),
             version: w.version.clone(),
             previous: w.previous.clone(),
+            document: self.flow.source.document.as_ref().and_then(|d| d.eval(&scope).ok()).filter(|v| !is_empty(v)).map(|v| key_text(&v)),
         }));
         let exists = self.flow.exists.as_ref();
         if let (Some(x), Some(found)) = (exists, &found)
