@@ -30,6 +30,9 @@ pub struct TestCase {
     /// Settings overriding the flow's for this case.
     #[serde(default)]
     pub settings: IndexMap<String, serde_json::Value>,
+    /// The version of the record delivered before, as the journal would say it (flows with
+    /// `source.version`): the same version is ignored, another is sent with `previous` set.
+    pub previous: Option<String>,
     pub expect: Expectation,
 }
 

@@ -72,7 +72,8 @@ pub fn run_test_file(project: &Project, path: &Path) -> Result<FileResult, Vec<D
             settings[k] = v.clone();
         }
         let settings = from_json(&settings);
-        let mut runner = Runner::new(&flow, &mut access).with_settings(settings.clone());
+        let history = CaseHistory(case.previous.clone());
+        let mut runner = Runner::new(&flow, &mut access).with_settings(settings.clone()).with_history(&history);
         let mut outcome = runner.run_batch(vec![(1, record)]).remove(0);
         let dry = DrySettle { flow: &flow, settings, target: &target, write_back: &write_back, recorded: &recorded, rt: rt.handle() };
         // A grouped file target writes the case's record as a file of its own group.
@@ -110,4 +111,14 @@ fn find_record(
         }
     }
     Err(format!("no record with key {wanted} in {}", crate::diagnostic::display_path(file)))
+}
+
+/// A case's history: the version it says was delivered before, for whichever record it runs.
+struct CaseHistory(Option<String>);
+
+impl crate::run::History for CaseHistory {
+    fn previous(&self, _flow: &str, keys: &[String]) -> Result<std::collections::HashMap<String, crate::run::Previous>, String> {
+        let Some(version) = &self.0 else { return Ok(Default::default()) };
+        Ok(keys.iter().map(|k| (k.clone(), crate::run::Previous { version: version.clone(), target_id: None, run: None })).collect())
+    }
 }
