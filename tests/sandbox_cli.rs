@@ -122,7 +122,7 @@ fn help_lists_the_sandbox_options() {
     ];
     expected.sort();
     assert_eq!(options, expected);
-    assert!(run.stdout.starts_with("Emulated Exact Online and Le New Black on loopback ports"), "{}", run.stdout);
+    assert!(run.stdout.starts_with("Emulated Exact Online, Le New Black and TrueCommerce (SFTP) on loopback ports"), "{}", run.stdout);
 }
 
 #[test]
