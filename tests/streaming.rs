@@ -100,5 +100,5 @@ fn a_source_failing_at_its_third_page_has_had_the_first_two_delivered_and_journa
     written.sort();
     assert_eq!(written, ["order_R1.json", "order_R2.json", "order_R3.json", "order_R4.json"]);
     let show = flowmap(dir.path(), &["show", "shop-orders", "R3"], &[]);
-    assert!(show.stdout.starts_with("shop-orders R3: sent after 1 delivery attempt(s)\n"), "{}", show.stdout);
+    assert!(show.stdout.starts_with("shop-orders R3: sent after 1 delivery attempt(s), target id order_R3.json#1\n"), "{}", show.stdout);
 }

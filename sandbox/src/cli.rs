@@ -145,6 +145,9 @@ impl TrueCommerceArgs {
 /// and `ready` on stdout (every port listens by then), serves until SIGINT or SIGTERM, then stops
 /// the sandbox.
 pub fn serve_in_foreground(sandbox: Sandbox) -> std::io::Result<()> {
+    // The signal handlers are in place before `ready` is printed: a SIGTERM sent the moment
+    // `ready` is read stops the sandbox cleanly, never by the signal's default action.
+    let signals = Signals::install()?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "exact {}\nlnb {}", sandbox.exact_url(), sandbox.lnb_url())?;
     writeln!(
@@ -157,7 +160,7 @@ pub fn serve_in_foreground(sandbox: Sandbox) -> std::io::Result<()> {
     )?;
     out.flush()?;
     drop(out);
-    wait_for_signal()?;
+    signals.wait()?;
     sandbox.shutdown();
     Ok(())
 }
@@ -179,20 +182,44 @@ fn parse_generate(text: &str) -> Result<Generate, String> {
     Ok(plan)
 }
 
-fn wait_for_signal() -> std::io::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    runtime.block_on(async {
+/// SIGINT and SIGTERM, listened for from the moment they are installed.
+struct Signals {
+    runtime: tokio::runtime::Runtime,
+    #[cfg(unix)]
+    listening: (tokio::signal::unix::Signal, tokio::signal::unix::Signal),
+}
+
+impl Signals {
+    fn install() -> std::io::Result<Signals> {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        #[cfg(unix)]
+        let listening = {
+            let _entered = runtime.enter();
+            use tokio::signal::unix::{SignalKind, signal};
+            (signal(SignalKind::interrupt())?, signal(SignalKind::terminate())?)
+        };
+        Ok(Signals {
+            runtime,
+            #[cfg(unix)]
+            listening,
+        })
+    }
+
+    fn wait(self) -> std::io::Result<()> {
         #[cfg(unix)]
         {
-            let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-            tokio::select! {
-                result = tokio::signal::ctrl_c() => result,
-                _ = terminate.recv() => Ok(()),
-            }
+            let (mut interrupt, mut terminate) = self.listening;
+            self.runtime.block_on(async {
+                tokio::select! {
+                    _ = interrupt.recv() => {}
+                    _ = terminate.recv() => {}
+                }
+            });
+            Ok(())
         }
         #[cfg(not(unix))]
         {
-            tokio::signal::ctrl_c().await
+            self.runtime.block_on(tokio::signal::ctrl_c())
         }
-    })
+    }
 }

@@ -199,7 +199,8 @@ async fn pages_of_60_linked_by_next_and_bulk_pages_of_1000() {
     let generate = Generate { customers: 1100, items: 0, orders: 0, lines: 0, seed: 3 };
     let (sandbox, client) = start(SandboxConfig { generate: Some(generate), ..config() });
     let token = access_token(&sandbox, &client).await;
-    let total: usize = 7 + 1100;
+    // The fixtures' accounts: 7 customers and 3 suppliers.
+    let total: usize = 10 + 1100;
 
     // The regular endpoint lists accounts only with a `$filter` (since October 2022): one every account passes.
     let mut url = format!("{}/api/v1/{DIVISION}/crm/Accounts?$filter=Code ne ''&$select=ID,Code", sandbox.exact_url());
@@ -255,7 +256,11 @@ async fn sales_orders_are_created_validated_and_found_again() {
     assert_eq!(created["d"]["OrderNumber"], 1043, "numbers count up from the largest seeded one");
     assert_eq!(created["d"]["Status"], 12);
     assert_eq!(created["d"]["OrderDate"], "/Date(1740873600000)/");
-    assert_eq!(created["d"]["SalesOrderLines"]["results"][0]["ItemCode"], "TSH-WHT-M");
+    // As Exact answers a creation: the lines as a link, read with a GET (with $expand for the lines inline).
+    let lines = created["d"]["SalesOrderLines"]["__deferred"]["uri"].as_str().expect("the lines' link");
+    assert!(lines.ends_with(&format!("SalesOrders(guid'{id}')/SalesOrderLines")), "{lines}");
+    let read = client.get(lines).bearer_auth(&token).header("Accept", "application/json").send().await.unwrap();
+    assert_eq!(json_of(read).await["d"]["results"][0]["ItemCode"], "TSH-WHT-M");
     assert!(created["d"]["__metadata"]["uri"].as_str().is_some_and(|u| u.ends_with(&format!("SalesOrders(guid'{id}')"))));
 
     let found =
@@ -454,7 +459,7 @@ async fn control_api_over_http_on_both_ports() {
         assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
     }
     let accounts = json_of(client.get(format!("{}/_sandbox/exact/crm/Accounts", sandbox.lnb_url())).send().await.unwrap()).await;
-    assert_eq!(accounts.as_array().map(Vec::len), Some(7));
+    assert_eq!(accounts.as_array().map(Vec::len), Some(10));
     let orders = json_of(client.get(format!("{}/_sandbox/lnb/orders", sandbox.exact_url())).send().await.unwrap()).await;
     assert_eq!(orders.as_array().map(Vec::len), Some(8));
     let date = client.get(format!("{}/_sandbox/requests", sandbox.exact_url())).send().await.unwrap();
