@@ -129,3 +129,29 @@ fn the_partners_997_855_and_810_come_back_into_exact_and_are_acknowledged() {
     assert!(show.stdout.contains("the supplier answered backordered"), "{}", show.stdout);
     assert!(show.stdout.contains("  truecommerce-810-to-purchase-entries 30001/"), "{}", show.stdout);
 }
+
+#[test]
+fn an_850_the_partner_rejects_or_never_acknowledges_is_named_for_an_operator() {
+    let world = edi_world();
+    // 997s are due at once here, so the run after sending names every group still unanswered.
+    let text = std::fs::read_to_string(&world.connections).unwrap().replace("line_break: true }", "line_break: true, acknowledgement_due_hours: 0 }");
+    std::fs::write(&world.connections, text).unwrap();
+    world.truecommerce_rules(json!({"po": "30001", "reject_group": true}));
+    world.truecommerce_rules(json!({"po": "30005", "no_997": true}));
+    let sent = world.flowmap(&["run", TO_850]);
+    assert_eq!(sent.code, 0, "{}{}", sent.stdout, sent.stderr);
+    world.truecommerce_tick();
+
+    let next = world.flowmap(&["run", TO_850]);
+    assert!(
+        untimed(&next.stdout).contains(
+            "  attention: 8ccaec71-387b-42d9-84fd-4616b22635cb was sent 0 h ago in /IntegrationFTP/Import/Acme/PO_20002_2.x12 (group 2) and no 997 has answered it\n"
+        ),
+        "{}{}",
+        next.stdout,
+        next.stderr
+    );
+    assert!(!next.stdout.contains("(group 1) and no 997"), "{}", next.stdout);
+    let show = world.flowmap(&["show", TO_850, PO_30001]);
+    assert!(show.stdout.contains("      997 for group 1: rejected ("), "{}", show.stdout);
+}
