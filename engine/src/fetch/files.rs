@@ -70,11 +70,14 @@ struct FilePages<'s> {
     source: &'s FileSource<'s>,
     names: Option<VecDeque<RemoteFile>>,
     current: Option<Current<'s>>,
+    /// Files read to their end whose last records went out in the page before: settled
+    /// by the time the next page is asked for, then finished, answered and archived.
+    read: Vec<Current<'s>>,
 }
 
 impl Source for FileSource<'_> {
     fn list(&self) -> Box<dyn Pages + '_> {
-        Box::new(FilePages { source: self, names: None, current: None })
+        Box::new(FilePages { source: self, names: None, current: None, read: Vec::new() })
     }
 
     /// A file holds records of many keys: chosen keys are picked from the listing
@@ -88,25 +91,36 @@ impl<'s> Pages for FilePages<'s> {
     fn next_page(&mut self) -> Fut<'_, Result<Option<SourcePage>, FetchError>> {
         Box::pin(async move {
             let source = self.source;
-            loop {
+            // Every record of these files was settled before this page was asked for.
+            for file in std::mem::take(&mut self.read) {
+                source.done(file).await?;
+            }
+            // A page takes records across files (a partner often sends one document per file), so
+            // look-ups and existence checks are asked for many documents at once, not one by one.
+            let size = source.page_size.max(1);
+            let mut items = Vec::new();
+            while items.len() < size {
                 if let Some(current) = &mut self.current {
-                    let items = source.page_of(current);
-                    if !items.is_empty() {
-                        current.count += items.len() as u64;
-                        current.unreadable += items.iter().filter(|i| i.is_err()).count() as u64;
-                        return Ok(Some(SourcePage { items, call: None }));
+                    items.extend(source.page_of(current, size - items.len()));
+                    if items.len() >= size {
+                        break;
                     }
-                    // Every record of the file was settled before this page was asked for.
-                    if let Some(current) = self.current.take() {
-                        source.done(current).await?;
-                    }
+                    // Read to its end: finished once the page's records are settled.
+                    self.read.extend(self.current.take());
                 }
                 if self.names.is_none() {
                     self.names = Some(source.names().await?);
                 }
-                let Some(file) = self.names.as_mut().and_then(VecDeque::pop_front) else { return Ok(None) };
+                let Some(file) = self.names.as_mut().and_then(VecDeque::pop_front) else { break };
                 self.current = source.open(file).await?;
             }
+            if items.is_empty() {
+                for file in std::mem::take(&mut self.read) {
+                    source.done(file).await?;
+                }
+                return Ok(None);
+            }
+            Ok(Some(SourcePage { items, call: None }))
         })
     }
 }
@@ -114,10 +128,10 @@ impl<'s> Pages for FilePages<'s> {
 impl<'s> FileSource<'s> {
     /// The next page of the file's records: each knows its file (the audit trail: which file an
     /// 810 came in); X12 sets of an interchange taken before, and 997s, are not the flow's.
-    fn page_of(&self, current: &mut Current<'_>) -> Vec<Result<minijinja::Value, super::InputError>> {
+    fn page_of(&self, current: &mut Current<'_>, limit: usize) -> Vec<Result<minijinja::Value, super::InputError>> {
         let file = crate::value::map([("path", minijinja::Value::from(current.path.as_str())), ("id", minijinja::Value::from(current.id))]);
         let mut items = Vec::new();
-        while items.len() < self.page_size.max(1) {
+        while items.len() < limit {
             let Some(item) = current.records.next() else { break };
             let admitted = match (item, &self.x12, &current.intake) {
                 (Ok(record), Some(x12), Some(intake)) => match x12.admit(intake, record, current.id.unwrap_or_default()) {
@@ -129,6 +143,8 @@ impl<'s> FileSource<'s> {
             };
             items.extend(admitted.map(|item| item.map(|r| crate::value::with_entry(r, "_file", file.clone()))));
         }
+        current.count += items.len() as u64;
+        current.unreadable += items.iter().filter(|i| i.is_err()).count() as u64;
         items
     }
 
