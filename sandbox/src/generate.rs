@@ -168,13 +168,13 @@ fn seed(store: &mut Store, service: &str, entity: &str, record: Value) {
     let _ = store.seed(service, entity, vec![record]);
 }
 
-fn cents(amount: i64) -> Value {
+pub(crate) fn cents(amount: i64) -> Value {
     let value = amount as f64 / 100.0;
     if amount % 100 == 0 { json!(amount / 100) } else { json!(value) }
 }
 
 /// A 13-digit barcode with a valid check digit, from 12 digits.
-fn ean13(first_twelve: u64) -> String {
+pub(crate) fn ean13(first_twelve: u64) -> String {
     let digits = format!("{:012}", first_twelve % 1_000_000_000_000);
     let sum: u32 = digits.chars().filter_map(|c| c.to_digit(10)).enumerate().map(|(i, d)| if i % 2 == 0 { d } else { d * 3 }).sum();
     format!("{digits}{}", (10 - sum % 10) % 10)

@@ -17,6 +17,7 @@ mod exact;
 mod faults;
 mod fixtures;
 mod generate;
+mod generate_purchases;
 mod http;
 mod lnb;
 mod random;
@@ -26,6 +27,7 @@ mod truecommerce;
 
 pub use config::{FaultKind, Faults, Generate, Limits, SandboxConfig, TrueCommerceConfig};
 pub use exact::webhooks::WebhookDelivery;
+pub use generate_purchases::{PurchasePlan, PurchaseWorld, purchase_orders};
 pub use recorder::RecordedRequest;
 pub use sandbox::Sandbox;
 pub use truecommerce::SftpFaults;
