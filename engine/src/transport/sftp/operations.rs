@@ -3,7 +3,7 @@
 
 use russh_sftp::client::error::Error as SftpError;
 use russh_sftp::protocol::{OpenFlags, StatusCode};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
 use super::connection::Connection;
 use super::errors::{request_failed, stream_failed};
@@ -41,10 +41,14 @@ pub async fn list_pages(c: &Connection, address: &str, folder: &str, page: &mut 
     outcome
 }
 
-/// Streams the file into `into`, adding to `written` as bytes arrive (the caller retries
-/// only while it is 0: bytes handed on cannot be taken back).
+/// Streams the file into `into` from byte `written` on, adding to `written` as bytes arrive:
+/// bytes handed on cannot be taken back, so an attempt after a lost connection resumes where
+/// the last one stopped (partners write whole files under their names: the bytes do not change).
 pub async fn read(c: &Connection, address: &str, path: &str, into: &mut (dyn std::io::Write + Send), written: &mut u64) -> Result<(), FileError> {
     let mut file = c.files.open(path).await.map_err(|e| request_failed(address, "reading", path, &e))?;
+    if *written > 0 {
+        file.seek(std::io::SeekFrom::Start(*written)).await.map_err(|e| stream_failed(address, "reading", path, e))?;
+    }
     let mut buffer = vec![0u8; READ_CHUNK];
     loop {
         let n = file.read(&mut buffer).await.map_err(|e| stream_failed(address, "reading", path, e))?;

@@ -163,16 +163,17 @@ impl FileStore for SftpStore {
     fn read<'a>(&'a self, path: &'a str, into: &'a mut (dyn std::io::Write + Send)) -> Fut<'a, Result<u64, FileError>> {
         async move {
             let mut attempts = Attempts::new(&self.settings);
+            // Across attempts: a retry resumes after the bytes already handed on (they cannot be
+            // taken back, and starting over would hand them on twice).
+            let mut written = 0;
             loop {
-                let mut written = 0;
                 let (result, reused) = match self.connection().await {
                     Ok((c, reused)) => (operations::read(&c, &self.address, path, into, &mut written).await, reused),
                     Err(e) => (Err(e), false),
                 };
                 match result {
                     Ok(()) => return Ok(written),
-                    // Bytes handed on cannot be taken back: retry only before the first one.
-                    Err(e) => attempts.after(self.forget_if_lost(e).await, reused, written == 0).await?,
+                    Err(e) => attempts.after(self.forget_if_lost(e).await, reused, true).await?,
                 }
             }
         }
