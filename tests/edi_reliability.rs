@@ -124,6 +124,7 @@ fn run_until_clean(world: &World, flow: &str, tries: usize) -> Vec<common::Run> 
     let mut runs = Vec::new();
     for _ in 0..tries {
         let run = world.flowmap(&["run", flow]);
+        eprintln!("{}", untimed(&run.stdout));
         let clean = run.code == 0 && !run.stdout.contains(" failed") && !run.stdout.contains(" unknown") && !run.stdout.contains("stopped");
         runs.push(run);
         if clean {
@@ -252,9 +253,15 @@ fn with_a_fifth_of_calls_failing_on_both_sides_runs_again_send_and_book_everythi
         seed: 9,
         hang_ms: 1000,
     };
+    // SFTP as patient as Exact: a dropped connection is retried soon and often (a fifth of all
+    // requests drop, and an upload is six of them).
+    let connections = std::fs::read_to_string(&world.connections).unwrap();
+    let patient = connections.replacen("\" }", "\", retries: 10, retry_backoff_seconds: 0.05, request_timeout_seconds: 2 }", 1);
+    assert_ne!(patient, connections);
+    std::fs::write(&world.connections, patient).unwrap();
     world.sandbox.set_faults(exact_faults());
     world.sandbox.set_truecommerce_faults(flowmap_sandbox::SftpFaults { drop_rate: 0.2, seed: 5 });
-    run_until_clean(&world, TO_850, 12);
+    run_until_clean(&world, TO_850, 20);
     world.sandbox.set_truecommerce_faults(flowmap_sandbox::SftpFaults { drop_rate: 0.0, seed: 5 });
     world.truecommerce_tick();
     assert_every_order_sent_once(&world, orders);
@@ -262,7 +269,7 @@ fn with_a_fifth_of_calls_failing_on_both_sides_runs_again_send_and_book_everythi
     assert_eq!(files.len(), orders as usize + 2);
 
     world.sandbox.set_truecommerce_faults(flowmap_sandbox::SftpFaults { drop_rate: 0.2, seed: 6 });
-    run_until_clean(&world, FROM_810, 12);
+    run_until_clean(&world, FROM_810, 20);
     let (requests, dropped) = world.sandbox.truecommerce_fault_counts();
     world.sandbox.set_truecommerce_faults(flowmap_sandbox::SftpFaults { drop_rate: 0.0, seed: 6 });
     world.sandbox.set_faults(Faults { rate: 0.0, ..exact_faults() });
@@ -272,4 +279,99 @@ fn with_a_fifth_of_calls_failing_on_both_sides_runs_again_send_and_book_everythi
         assert!(hit.iter().any(|f| f == kind), "no {kind} was injected: {hit:?}");
     }
     assert_every_invoice_booked_once(&world, &files);
+}
+
+#[test]
+fn a_truncated_810_and_a_garbage_file_are_rejected_kept_and_named_and_the_others_carry_on() {
+    let world = world(2, "");
+    let files = orders_sent_and_invoiced(&world, 2);
+    let export = export_dir(&world);
+    // The partner's 810 for 30005 cut inside its set (after its first IT1); a file that is not X12 at all.
+    let cut_name = files.iter().find(|n| n.starts_with("810_30005_")).unwrap().clone();
+    let whole = std::fs::read_to_string(export.join(&cut_name)).unwrap();
+    let cut = &whole[..whole.find("IT1*").unwrap() + whole[whole.find("IT1*").unwrap()..].find('\n').unwrap() + 1];
+    std::fs::write(export.join(&cut_name), cut).unwrap();
+    std::fs::write(export.join("810_0000_garbage.x12"), "this is not an invoice\n").unwrap();
+
+    let run = world.flowmap(&["run", FROM_810]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    let inbox = "/IntegrationFTP/Export/Acme";
+    let isa13 = cut_name.trim_start_matches("810_30005_").trim_end_matches(".x12");
+    assert_eq!(
+        untimed(&run.stdout),
+        format!(
+            "run 2 of truecommerce-810-to-purchase-entries: completed in <t>
+  6 fetched, 3 sent, 3 failed
+  failed #1
+    - {inbox}/810_0000_garbage.x12, segment 1: the file does not start with an ISA segment
+  failed #3
+    - {inbox}/{cut_name}, interchange {isa13}, segment 3 (ST): the file ends inside transaction set 810 0001 (no SE)
+  failed #4
+    - {inbox}/{cut_name}, interchange {isa13}: the file ends inside the interchange (no IEA)
+  API calls: exact 10; waited 0.0 s on rate limits"
+        )
+    );
+    // The other three invoices are booked; the corrupt files are kept (archived, never deleted).
+    let booked: Vec<String> = entries_by_invoice(&world).into_keys().collect();
+    let cut_invoice = cut.lines().find_map(|l| l.strip_prefix("BIG*")).unwrap().split('*').nth(1).unwrap().to_string();
+    assert_eq!(booked, invoices_sent(&world).into_iter().filter(|i| *i != cut_invoice).collect::<Vec<_>>());
+    assert_eq!(booked.len(), 3);
+    let processed = export.join("processed");
+    assert_eq!(std::fs::read_to_string(processed.join(&cut_name)).unwrap(), cut);
+    assert_eq!(std::fs::read_to_string(processed.join("810_0000_garbage.x12")).unwrap(), "this is not an invoice\n");
+
+    // What could be read is answered: the cut set rejected (AK5 R 2: its trailer is missing), its
+    // group too (AK9 R … 3: no GE); the whole ones accepted; nothing for the file that is not X12.
+    world.truecommerce_tick();
+    let ours: Vec<_> = world.truecommerce_received().into_iter().filter(|f| f.set_ids.iter().all(|s| s == "997")).collect();
+    let verdicts: Vec<(String, String)> =
+        ours.iter().flat_map(|f| f.acknowledgments.iter().map(|a| (a.file.clone().unwrap_or_default(), a.code.clone()))).collect();
+    let mut expected: Vec<(String, String)> = files.iter().map(|n| (n.clone(), if *n == cut_name { "R" } else { "A" }.to_string())).collect();
+    expected.sort();
+    let mut verdicts_sorted = verdicts.clone();
+    verdicts_sorted.sort();
+    assert_eq!(verdicts_sorted, expected);
+    let rejecting = ours.iter().find(|f| f.acknowledgments[0].code == "R").unwrap();
+    let body: Vec<&str> = rejecting.text.lines().filter(|l| l.starts_with("AK")).collect();
+    let group = isa13.trim_start_matches('0');
+    assert_eq!(body, [format!("AK1*IN*{group}~").as_str(), "AK2*810*0001~", "AK5*R*2~", "AK9*R*1*1*0*3~"]);
+
+    // A run after that takes nothing again: the corrupt files stay where they were kept.
+    let again = world.flowmap(&["run", FROM_810]);
+    assert!(untimed(&again.stdout).contains("no records"), "{}", again.stdout);
+    assert!(processed.join(&cut_name).exists() && processed.join("810_0000_garbage.x12").exists());
+}
+
+/// A file taken, booked and answered whose move to the archive fails stays in the inbox: the
+/// runs after it move it when they can, and never answer its groups again (the partner would
+/// get a second 997 for one group each run).
+#[test]
+fn an_810_processed_but_not_archived_is_not_answered_again_by_the_runs_after() {
+    let world = world(0, "");
+    let files = orders_sent_and_invoiced(&world, 0);
+    let export = export_dir(&world);
+    // The archive already holds a file of the first 810's name: its move is refused.
+    std::fs::create_dir_all(export.join("processed")).unwrap();
+    std::fs::write(export.join("processed").join(&files[0]), "someone else's\n").unwrap();
+
+    let first = world.flowmap(&["run", FROM_810]);
+    assert_eq!(first.code, 0, "{}{}", first.stdout, first.stderr);
+    let second = world.flowmap(&["run", FROM_810]);
+    let third = world.flowmap(&["run", FROM_810]);
+    eprintln!("{}{}\n{}{}\n{}{}", first.stdout, first.stderr, second.stdout, second.stderr, third.stdout, third.stderr);
+    assert_eq!(names_in(&export, |n| n.starts_with("810_")), [files[0].clone()]);
+
+    world.truecommerce_tick();
+    let answers: Vec<String> = world
+        .truecommerce_received()
+        .iter()
+        .flat_map(|f| f.acknowledgments.clone())
+        .filter_map(|a| a.file.filter(|f| f.starts_with("810_")))
+        .collect();
+    assert_eq!(answers, files, "each 810 group answered once");
+    // Once the archive has room, the next run moves it, still without answering it again.
+    std::fs::remove_file(export.join("processed").join(&files[0])).unwrap();
+    world.flowmap(&["run", FROM_810]);
+    assert_eq!(names_in(&export, |n| n.starts_with("810_")), Vec::<String>::new());
+    assert_eq!(world.truecommerce_tick().0.len(), 0, "nothing more was answered");
 }

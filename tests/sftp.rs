@@ -396,3 +396,31 @@ async fn a_download_whose_connection_drops_midway_resumes_after_the_bytes_receiv
     assert!(*received.0.lock().unwrap() == body, "every byte once, in order");
     assert_eq!(sshd.logins(), 2);
 }
+
+#[tokio::test]
+async fn a_listing_whose_connection_drops_after_a_page_is_listed_again_each_name_handed_on_once() {
+    let sshd = Sshd::start();
+    let inbox = sshd.make_folder("in");
+    for i in 0..450 {
+        std::fs::write(inbox.join(format!("810_{i:04}.x12")), "x").unwrap();
+    }
+    let store = SftpStore::new(settings(&sshd, serde_json::json!({"retries": 1, "retry_backoff_seconds": 0.05})), key(&sshd));
+    let mut names = Vec::new();
+    let mut dropped = false;
+    store
+        .list(&sshd.remote("in"), &mut |f: RemoteFile| {
+            // The first name is handed on: now the connection goes (before, the listing gave up).
+            if !dropped {
+                dropped = true;
+                sshd.drop_connections();
+            }
+            names.push(f.name);
+        })
+        .await
+        .unwrap();
+    assert_eq!(names.len(), 450, "each name once");
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), 450);
+    assert_eq!(sshd.logins(), 2);
+}

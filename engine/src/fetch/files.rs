@@ -191,6 +191,12 @@ impl<'s> FileSource<'s> {
                 return Ok(None);
             }
             FileBegin::Done { id, name } => {
+                // This very file, processed (its groups answered) but not moved yet: it is only moved now.
+                let left_behind = name == file.name && journal.state.file(id).ok().flatten().is_some_and(|f| f.disposal.is_none());
+                if left_behind {
+                    self.dispose(id, &path).await;
+                    return Ok(None);
+                }
                 tracing::warn!(file = %path, "{path} holds the same bytes as {name}, processed before: not processed again");
                 // The same interchanges sent again: answered again, as a partner expects.
                 if let (Some(x12), Some(intake)) = (&self.x12, self.intake(&mut opened, id, &path)?)
