@@ -144,6 +144,18 @@ impl<'s> FileSource<'s> {
         x12.intake(&receipt, id, path).map(Some).map_err(FetchError)
     }
 
+    /// Whether the spooled file is this source's to take (see `X12Partner::takes`), read before
+    /// anything of it is journaled or noted.
+    fn takes(&self, spool: &mut std::fs::File, path: &str) -> Result<bool, FetchError> {
+        use std::io::Seek;
+        let Some(x12) = self.x12.as_ref().filter(|x| x.acknowledgements_only) else { return Ok(true) };
+        let cannot = |e: std::io::Error| FetchError(format!("cannot read the spooled copy of {path}: {e}"));
+        let copy = spool.try_clone().map_err(cannot)?;
+        let receipt = self.format.receive(Box::new(BufReader::with_capacity(256 * 1024, copy)), path);
+        spool.seek(std::io::SeekFrom::Start(0)).map_err(cannot)?;
+        Ok(receipt.is_none_or(|r| x12.takes(&r)))
+    }
+
     /// The names the flow takes from the inbox, in name order (partners number their files).
     async fn names(&self) -> Result<VecDeque<RemoteFile>, FetchError> {
         let pattern = self.pattern;
@@ -183,6 +195,10 @@ impl<'s> FileSource<'s> {
         let size = read.map_err(|e| self.failed("reading", e))?;
         let mut opened = opened.map_err(|e| FetchError(format!("cannot read {}: {e}", spool.display())))?;
         let hash: [u8; 32] = sha.finalize().into();
+        if !self.takes(&mut opened, &path)? {
+            tracing::info!(file = %path, "{path} matches `{}` but holds more than 997s: left to its own flow", self.pattern);
+            return Ok(None);
+        }
         let begun = journal.state.begin_file(self.name, &file.name, size, &hash, journal.run).map_err(|e| FetchError(e.to_string()))?;
         let id = match begun {
             FileBegin::New { id } | FileBegin::Unfinished { id } => id,

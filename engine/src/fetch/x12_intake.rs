@@ -31,6 +31,9 @@ pub struct X12Partner<'a> {
     pub outbox: String,
     /// Our envelope towards the partner (the connection's `x12:`).
     pub envelope: EnvelopeConfig,
+    /// Taking only the partner's 997s (`files.acknowledgements`): a file holding any other
+    /// group is not ours to take — not noted, answered or moved — but its own flow's.
+    pub acknowledgements_only: bool,
 }
 
 /// What one file's envelopes said: what to leave out and what to answer.
@@ -93,6 +96,12 @@ impl X12Partner<'_> {
             }
         }
         Ok(intake)
+    }
+
+    /// Whether a file that `receipt` describes is to be taken: all of it, unless this takes only
+    /// acknowledgements and it holds a group that is not one (FA).
+    pub fn takes(&self, receipt: &FileReceipt) -> bool {
+        !self.acknowledgements_only || receipt.groups().all(|(_, g)| g.functional_id == "FA")
     }
 
     /// What becomes of one record of the file.

@@ -43,6 +43,7 @@ impl Live<'_> {
                     format: &*system.format,
                     outbox: files.outbox.clone().unwrap_or_default(),
                     envelope: envelope.clone(),
+                    acknowledgements_only: true,
                 }),
             };
             let mut pages = source.list();

@@ -26,6 +26,7 @@ impl Live<'_> {
                 format: &*system.format,
                 outbox: files.as_ref().and_then(|f| f.outbox.clone()).unwrap_or_else(|| "/".into()),
                 envelope,
+                acknowledgements_only: false,
             }),
             _ => None,
         };
