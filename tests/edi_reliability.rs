@@ -118,7 +118,8 @@ fn assert_every_order_sent_once(world: &World, count: u32) {
     assert_eq!(unique.len(), ours.len(), "two interchanges with one ISA13: {ours:?}");
 }
 
-/// Runs the 850 flow until it completes with nothing failed or in doubt (at most `tries` runs).
+/// Runs `flow` until a run completes with nothing failed or in doubt (at most `tries` runs); each
+/// run's summary goes to the test's output (shown when it fails).
 fn run_until_clean(world: &World, flow: &str, tries: usize) -> Vec<common::Run> {
     let mut runs = Vec::new();
     for _ in 0..tries {
