@@ -402,3 +402,23 @@ fn an_invoice_whose_name_matches_the_997_pattern_is_left_to_the_810_flow() {
     assert!(untimed(&invoices.stdout).contains("  3 fetched, 3 sent\n"), "{}{}", invoices.stdout, invoices.stderr);
     assert_eq!(entries_by_invoice(&world).into_keys().collect::<Vec<_>>(), invoices_sent(&world));
 }
+
+/// The same for the flows: `855_40810_….x12` matches the 810 flow's `*810*.x12`, and
+/// `810_40855_….x12` the 855 flow's `*855*.x12`. A flow takes only files holding its sets.
+#[test]
+fn each_flow_takes_only_the_files_that_hold_its_sets_whatever_their_names_say() {
+    let world = world(0, "");
+    let mut orders = generated_orders(&world, 2);
+    orders[0]["OrderNumber"] = json!(40810);
+    orders[1]["OrderNumber"] = json!(40855);
+    world.sandbox.add_exact_records(PURCHASE_ORDERS, orders).unwrap();
+    let invoices = orders_sent_and_invoiced(&world, 2);
+
+    let acks = world.flowmap(&["run", "mappings/exact-truecommerce/855-to-exact.flow.yaml"]);
+    assert!(untimed(&acks.stdout).contains("  4 fetched, 4 sent\n"), "{}{}", acks.stdout, acks.stderr);
+    assert_eq!(names_in(&export_dir(&world), |n| n.starts_with("810_")), invoices);
+    let booked = world.flowmap(&["run", FROM_810]);
+    assert!(untimed(&booked.stdout).contains("  4 fetched, 4 sent\n"), "{}{}", booked.stdout, booked.stderr);
+    assert_eq!(entries_by_invoice(&world).into_keys().collect::<Vec<_>>(), invoices_sent(&world));
+    assert_eq!(names_in(&export_dir(&world), |n| n.ends_with(".x12") && !n.starts_with("997_")), Vec::<String>::new());
+}

@@ -148,7 +148,7 @@ impl<'s> FileSource<'s> {
     /// anything of it is journaled or noted.
     fn takes(&self, spool: &mut std::fs::File, path: &str) -> Result<bool, FetchError> {
         use std::io::Seek;
-        let Some(x12) = self.x12.as_ref().filter(|x| x.acknowledgements_only) else { return Ok(true) };
+        let Some(x12) = &self.x12 else { return Ok(true) };
         let cannot = |e: std::io::Error| FetchError(format!("cannot read the spooled copy of {path}: {e}"));
         let copy = spool.try_clone().map_err(cannot)?;
         let receipt = self.format.receive(Box::new(BufReader::with_capacity(256 * 1024, copy)), path);
@@ -196,7 +196,7 @@ impl<'s> FileSource<'s> {
         let mut opened = opened.map_err(|e| FetchError(format!("cannot read {}: {e}", spool.display())))?;
         let hash: [u8; 32] = sha.finalize().into();
         if !self.takes(&mut opened, &path)? {
-            tracing::info!(file = %path, "{path} matches `{}` but holds more than 997s: left to its own flow", self.pattern);
+            tracing::info!(file = %path, "{path} matches `{}` but holds no set of this flow's: left to its own flow", self.pattern);
             return Ok(None);
         }
         let begun = journal.state.begin_file(self.name, &file.name, size, &hash, journal.run).map_err(|e| FetchError(e.to_string()))?;
