@@ -354,3 +354,73 @@ async fn a_server_that_never_answers_times_out() {
     assert_eq!(error.message, format!("SFTP 127.0.0.1:{port}: could not connect: no answer within 0.3s (gave up after 1 retry)"));
     assert!(started.elapsed() >= Duration::from_millis(650), "{:?}", started.elapsed());
 }
+
+/// A writer shared with the test, which watches the download grow.
+#[derive(Clone, Default)]
+struct Shared(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_download_whose_connection_drops_midway_resumes_after_the_bytes_received() {
+    let sshd = Sshd::start();
+    sshd.make_folder("in");
+    let body = payload(48 * 1024 * 1024 + 5);
+    sshd.make_file("in/810_big.x12", &body);
+    let store = Arc::new(SftpStore::new(settings(&sshd, serde_json::json!({"retries": 1, "retry_backoff_seconds": 0.05})), key(&sshd)));
+    let received = Shared::default();
+    let download = {
+        let (store, path, mut into) = (store.clone(), sshd.remote("in/810_big.x12"), received.clone());
+        tokio::spawn(async move { store.read(&path, &mut into).await })
+    };
+    // Bytes were handed on already when the connection goes: they cannot be taken back, so the
+    // retry must go on from there (before, the read gave up with "the connection was lost").
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while received.0.lock().unwrap().len() < 1024 * 1024 {
+        assert!(!download.is_finished(), "the download ended before it could be interrupted");
+        assert!(Instant::now() < deadline, "the download never started");
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    sshd.drop_connections();
+    let n = download.await.unwrap().unwrap();
+    assert_eq!(n, body.len() as u64);
+    assert!(*received.0.lock().unwrap() == body, "every byte once, in order");
+    assert_eq!(sshd.logins(), 2);
+}
+
+#[tokio::test]
+async fn a_listing_whose_connection_drops_after_a_page_is_listed_again_each_name_handed_on_once() {
+    let sshd = Sshd::start();
+    let inbox = sshd.make_folder("in");
+    for i in 0..450 {
+        std::fs::write(inbox.join(format!("810_{i:04}.x12")), "x").unwrap();
+    }
+    let store = SftpStore::new(settings(&sshd, serde_json::json!({"retries": 1, "retry_backoff_seconds": 0.05})), key(&sshd));
+    let mut names = Vec::new();
+    let mut dropped = false;
+    store
+        .list(&sshd.remote("in"), &mut |f: RemoteFile| {
+            // The first name is handed on: now the connection goes (before, the listing gave up).
+            if !dropped {
+                dropped = true;
+                sshd.drop_connections();
+            }
+            names.push(f.name);
+        })
+        .await
+        .unwrap();
+    assert_eq!(names.len(), 450, "each name once");
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), 450);
+    assert_eq!(sshd.logins(), 2);
+}

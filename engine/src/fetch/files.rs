@@ -160,6 +160,18 @@ impl<'s> FileSource<'s> {
         x12.intake(&receipt, id, path).map(Some).map_err(FetchError)
     }
 
+    /// Whether the spooled file is this source's to take (see `X12Partner::takes`), read before
+    /// anything of it is journaled or noted.
+    fn takes(&self, spool: &mut std::fs::File, path: &str) -> Result<bool, FetchError> {
+        use std::io::Seek;
+        let Some(x12) = &self.x12 else { return Ok(true) };
+        let cannot = |e: std::io::Error| FetchError(format!("cannot read the spooled copy of {path}: {e}"));
+        let copy = spool.try_clone().map_err(cannot)?;
+        let receipt = self.format.receive(Box::new(BufReader::with_capacity(256 * 1024, copy)), path);
+        spool.seek(std::io::SeekFrom::Start(0)).map_err(cannot)?;
+        Ok(receipt.is_none_or(|r| x12.takes(&r)))
+    }
+
     /// The names the flow takes from the inbox, in name order (partners number their files).
     async fn names(&self) -> Result<VecDeque<RemoteFile>, FetchError> {
         let pattern = self.pattern;
@@ -199,6 +211,10 @@ impl<'s> FileSource<'s> {
         let size = read.map_err(|e| self.failed("reading", e))?;
         let mut opened = opened.map_err(|e| FetchError(format!("cannot read {}: {e}", spool.display())))?;
         let hash: [u8; 32] = sha.finalize().into();
+        if !self.takes(&mut opened, &path)? {
+            tracing::info!(file = %path, "{path} matches `{}` but holds no set of this flow's: left to its own flow", self.pattern);
+            return Ok(None);
+        }
         let begun = journal.state.begin_file(self.name, &file.name, size, &hash, journal.run).map_err(|e| FetchError(e.to_string()))?;
         let id = match begun {
             FileBegin::New { id } | FileBegin::Unfinished { id } => id,
@@ -207,6 +223,12 @@ impl<'s> FileSource<'s> {
                 return Ok(None);
             }
             FileBegin::Done { id, name } => {
+                // This very file, processed (its groups answered) but not moved yet: it is only moved now.
+                let left_behind = name == file.name && journal.state.file(id).ok().flatten().is_some_and(|f| f.disposal.is_none());
+                if left_behind {
+                    self.dispose(id, &path).await;
+                    return Ok(None);
+                }
                 tracing::warn!(file = %path, "{path} holds the same bytes as {name}, processed before: not processed again");
                 // The same interchanges sent again: answered again, as a partner expects.
                 if let (Some(x12), Some(intake)) = (&self.x12, self.intake(&mut opened, id, &path)?)

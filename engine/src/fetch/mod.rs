@@ -19,7 +19,7 @@ pub use http::{HttpSource, one_record};
 pub use input::{InputError, RecordReader, not_json};
 pub use since::{Newest, odata_condition, with_condition};
 pub use stored::StoredPages;
-pub use x12_intake::X12Partner;
+pub use x12_intake::{Takes, X12Partner};
 
 use minijinja::Value;
 

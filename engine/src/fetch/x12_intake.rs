@@ -31,6 +31,19 @@ pub struct X12Partner<'a> {
     pub outbox: String,
     /// Our envelope towards the partner (the connection's `x12:`).
     pub envelope: EnvelopeConfig,
+    /// Which files are this source's to take: the others are not noted, answered or moved, but
+    /// left to the flow they are for (partners' names are free text: `810_40997_….x12` matches
+    /// `*997*.x12`, `855_40810_….x12` matches `*810*.x12`).
+    pub takes: Takes,
+}
+
+/// Which of the files whose names match are taken, by the sets they hold.
+pub enum Takes {
+    /// The partner's 997s for what we sent: a file holding nothing but 997s.
+    Acknowledgements,
+    /// A flow's records: a file holding a set of this id (`810`) — or none that could be read,
+    /// so that what is wrong with it is reported.
+    SetsOf(String),
 }
 
 /// What one file's envelopes said: what to leave out and what to answer.
@@ -93,6 +106,17 @@ impl X12Partner<'_> {
             }
         }
         Ok(intake)
+    }
+
+    /// Whether a file that `receipt` describes is to be taken (see `Takes`).
+    pub fn takes(&self, receipt: &FileReceipt) -> bool {
+        match &self.takes {
+            Takes::Acknowledgements => receipt.groups().all(|(_, g)| g.functional_id == "FA"),
+            Takes::SetsOf(id) => {
+                let mut sets = receipt.groups().flat_map(|(_, g)| g.sets.iter()).peekable();
+                sets.peek().is_none() || sets.any(|s| s.id == *id)
+            }
+        }
     }
 
     /// What becomes of one record of the file.

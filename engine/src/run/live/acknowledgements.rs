@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use super::{Live, LiveReport};
-use crate::fetch::{FileJournal, FileSource, Source, X12Partner};
+use crate::fetch::{FileJournal, FileSource, Source, Takes, X12Partner};
 use crate::model::Transport;
 
 impl Live<'_> {
@@ -43,6 +43,7 @@ impl Live<'_> {
                     format: &*system.format,
                     outbox: files.outbox.clone().unwrap_or_default(),
                     envelope: envelope.clone(),
+                    takes: Takes::Acknowledgements,
                 }),
             };
             let mut pages = source.list();

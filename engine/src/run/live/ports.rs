@@ -4,7 +4,7 @@
 
 use super::Live;
 use crate::deliver::{FileTarget, FileTargetShape, HttpTarget, Target};
-use crate::fetch::{FetchError, FileJournal, FileSource, HttpSource, Source, X12Partner};
+use crate::fetch::{FetchError, FileJournal, FileSource, HttpSource, Source, Takes, X12Partner};
 use crate::model::Transport;
 
 impl Live<'_> {
@@ -26,6 +26,7 @@ impl Live<'_> {
                 format: &*system.format,
                 outbox: files.as_ref().and_then(|f| f.outbox.clone()).unwrap_or_else(|| "/".into()),
                 envelope,
+                takes: Takes::SetsOf(self.flow.source.get.clone()),
             }),
             _ => None,
         };

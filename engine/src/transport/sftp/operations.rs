@@ -3,7 +3,7 @@
 
 use russh_sftp::client::error::Error as SftpError;
 use russh_sftp::protocol::{OpenFlags, StatusCode};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
 use super::connection::Connection;
 use super::errors::{request_failed, stream_failed};
@@ -41,10 +41,14 @@ pub async fn list_pages(c: &Connection, address: &str, folder: &str, page: &mut 
     outcome
 }
 
-/// Streams the file into `into`, adding to `written` as bytes arrive (the caller retries
-/// only while it is 0: bytes handed on cannot be taken back).
+/// Streams the file into `into` from byte `written` on, adding to `written` as bytes arrive:
+/// bytes handed on cannot be taken back, so an attempt after a lost connection resumes where
+/// the last one stopped (partners write whole files under their names: the bytes do not change).
 pub async fn read(c: &Connection, address: &str, path: &str, into: &mut (dyn std::io::Write + Send), written: &mut u64) -> Result<(), FileError> {
     let mut file = c.files.open(path).await.map_err(|e| request_failed(address, "reading", path, &e))?;
+    if *written > 0 {
+        file.seek(std::io::SeekFrom::Start(*written)).await.map_err(|e| stream_failed(address, "reading", path, e))?;
+    }
     let mut buffer = vec![0u8; READ_CHUNK];
     loop {
         let n = file.read(&mut buffer).await.map_err(|e| stream_failed(address, "reading", path, e))?;
@@ -60,11 +64,18 @@ pub async fn read(c: &Connection, address: &str, path: &str, into: &mut (dyn std
 }
 
 /// Uploads under the temporary name, closes (so every write is acknowledged), then renames.
-/// A name that exists already is refused before a byte is sent, and again by the rename.
-pub async fn put(c: &Connection, address: &str, folder: &str, name: &str, bytes: &[u8]) -> Result<(), FileError> {
+/// A name that exists already is refused before a byte is sent, and again by the rename —
+/// unless this is a `retry` and the name holds exactly these bytes: then the attempt before
+/// renamed it and only its answer was lost (the file is delivered, not to be refused).
+pub async fn put(c: &Connection, address: &str, folder: &str, name: &str, bytes: &[u8], retry: bool) -> Result<(), FileError> {
     let target = join(folder, name);
     let temp = join(folder, &temp_name(name));
-    refuse_existing(c, address, "uploading", &target).await?;
+    if let Err(exists) = refuse_existing(c, address, "uploading", &target).await {
+        return match retry && exists.kind == FileFailure::Refused && holds(c, address, &target, bytes).await? {
+            true => Ok(()),
+            false => Err(exists),
+        };
+    }
     // What an interrupted upload left behind.
     match c.files.remove_file(temp.as_str()).await {
         Ok(()) => {}
@@ -96,13 +107,30 @@ pub async fn put(c: &Connection, address: &str, folder: &str, name: &str, bytes:
     Ok(())
 }
 
+/// Whether the file at `path` holds exactly `bytes`.
+async fn holds(c: &Connection, address: &str, path: &str, bytes: &[u8]) -> Result<bool, FileError> {
+    if size(c, address, path).await? != Some(bytes.len() as u64) {
+        return Ok(false);
+    }
+    let mut found = Vec::with_capacity(bytes.len());
+    read(c, address, path, &mut found, &mut 0).await?;
+    Ok(found == bytes)
+}
+
 /// Moves `path` into `folder` (made when missing, with its parents), keeping its name. A file
 /// of that name in the archive is not replaced: the move is refused and nothing changes.
-pub async fn archive(c: &Connection, address: &str, path: &str, folder: &str) -> Result<(), FileError> {
+/// On a `retry`, a file gone from `path` and present in the archive was moved by the attempt
+/// before, whose answer was lost.
+pub async fn archive(c: &Connection, address: &str, path: &str, folder: &str, retry: bool) -> Result<(), FileError> {
     let name = path.rsplit('/').next().unwrap_or(path);
     let target = join(folder, name);
     make_folder(c, address, folder).await?;
-    refuse_existing(c, address, "archiving", &target).await?;
+    if let Err(exists) = refuse_existing(c, address, "archiving", &target).await {
+        return match retry && exists.kind == FileFailure::Refused && size(c, address, path).await?.is_none() {
+            true => Ok(()),
+            false => Err(exists),
+        };
+    }
     c.files.rename(path, target.as_str()).await.map_err(|e| request_failed(address, "archiving", path, &e))
 }
 

@@ -48,20 +48,23 @@ impl SftpStore {
     /// Lists `folder` page by page (one page per READDIR batch) and returns how many pages it took.
     pub async fn list_pages(&self, folder: &str, page: &mut (dyn FnMut(Vec<RemoteFile>) + Send)) -> Result<usize, FileError> {
         let mut attempts = Attempts::new(&self.settings);
+        // Names handed on cannot be taken back: a retry lists again and hands on only the names
+        // no attempt before it did, so each file is handed on once.
+        let mut handed = std::collections::HashSet::new();
         loop {
-            // Pages handed on cannot be taken back: retry only before the first one.
-            let mut delivered = false;
-            let mut counting = |files: Vec<RemoteFile>| {
-                delivered = true;
-                page(files)
+            let mut new_only = |files: Vec<RemoteFile>| {
+                let fresh: Vec<RemoteFile> = files.into_iter().filter(|f| handed.insert(f.name.clone())).collect();
+                if !fresh.is_empty() {
+                    page(fresh)
+                }
             };
             let (result, reused) = match self.connection().await {
-                Ok((c, reused)) => (operations::list_pages(&c, &self.address, folder, &mut counting).await, reused),
+                Ok((c, reused)) => (operations::list_pages(&c, &self.address, folder, &mut new_only).await, reused),
                 Err(e) => (Err(e), false),
             };
             match result {
                 Ok(pages) => return Ok(pages),
-                Err(e) => attempts.after(self.forget_if_lost(e).await, reused, !delivered).await?,
+                Err(e) => attempts.after(self.forget_if_lost(e).await, reused, true).await?,
             }
         }
     }
@@ -163,16 +166,17 @@ impl FileStore for SftpStore {
     fn read<'a>(&'a self, path: &'a str, into: &'a mut (dyn std::io::Write + Send)) -> Fut<'a, Result<u64, FileError>> {
         async move {
             let mut attempts = Attempts::new(&self.settings);
+            // Across attempts: a retry resumes after the bytes already handed on (they cannot be
+            // taken back, and starting over would hand them on twice).
+            let mut written = 0;
             loop {
-                let mut written = 0;
                 let (result, reused) = match self.connection().await {
                     Ok((c, reused)) => (operations::read(&c, &self.address, path, into, &mut written).await, reused),
                     Err(e) => (Err(e), false),
                 };
                 match result {
                     Ok(()) => return Ok(written),
-                    // Bytes handed on cannot be taken back: retry only before the first one.
-                    Err(e) => attempts.after(self.forget_if_lost(e).await, reused, written == 0).await?,
+                    Err(e) => attempts.after(self.forget_if_lost(e).await, reused, true).await?,
                 }
             }
         }
@@ -180,7 +184,12 @@ impl FileStore for SftpStore {
     }
 
     fn put<'a>(&'a self, folder: &'a str, name: &'a str, bytes: &'a [u8]) -> Fut<'a, Result<(), FileError>> {
-        async move { with_retries!(self, |c| operations::put(&c, &self.address, folder, name, bytes)) }.boxed()
+        async move {
+            // Whether an attempt before this one may have renamed the file into place.
+            let mut attempted = false;
+            with_retries!(self, |c| operations::put(&c, &self.address, folder, name, bytes, std::mem::replace(&mut attempted, true)))
+        }
+        .boxed()
     }
 
     fn size<'a>(&'a self, path: &'a str) -> Fut<'a, Result<Option<u64>, FileError>> {
@@ -188,7 +197,11 @@ impl FileStore for SftpStore {
     }
 
     fn archive<'a>(&'a self, path: &'a str, folder: &'a str) -> Fut<'a, Result<(), FileError>> {
-        async move { with_retries!(self, |c| operations::archive(&c, &self.address, path, folder)) }.boxed()
+        async move {
+            let mut attempted = false;
+            with_retries!(self, |c| operations::archive(&c, &self.address, path, folder, std::mem::replace(&mut attempted, true)))
+        }
+        .boxed()
     }
 
     fn remove<'a>(&'a self, path: &'a str) -> Fut<'a, Result<(), FileError>> {
