@@ -310,7 +310,7 @@ fn a_truncated_810_and_a_garbage_file_are_rejected_kept_and_named_and_the_others
     - {inbox}/{cut_name}, interchange {isa13}, segment 3 (ST): the file ends inside transaction set 810 0001 (no SE)
   failed #4
     - {inbox}/{cut_name}, interchange {isa13}: the file ends inside the interchange (no IEA)
-  API calls: exact 10; waited 0.0 s on rate limits"
+  API calls: exact 6; waited 0.0 s on rate limits"
         )
     );
     // The other three invoices are booked; the corrupt files are kept (archived, never deleted).

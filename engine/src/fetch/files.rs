@@ -19,6 +19,7 @@ use sha2::Digest;
 
 use super::x12_intake::{Admit, Intake};
 use super::{FetchError, Fut, One, Pages, Source, SourcePage};
+use crate::format::x12::FileReceipt;
 use crate::format::{FileRecords, RecordFormat};
 use crate::model::Processed;
 use crate::transport::files::{FileStore, RemoteFile, glob_match, join};
@@ -148,28 +149,24 @@ impl<'s> FileSource<'s> {
         items
     }
 
-    /// Reads a spooled file's X12 envelopes (a second pass, from its start) for what they say.
-    fn intake(&self, spool: &mut std::fs::File, id: i64, path: &str) -> Result<Option<Intake>, FetchError> {
+    /// Reads a spooled file's X12 envelopes (a pass of its own, from its start) for what they
+    /// say; None when the source answers no partner or the format has no envelopes.
+    fn receipt(&self, spool: &mut std::fs::File, path: &str) -> Result<Option<FileReceipt>, FetchError> {
         use std::io::Seek;
-        let Some(x12) = &self.x12 else { return Ok(None) };
+        if self.x12.is_none() {
+            return Ok(None);
+        }
         let cannot = |e: std::io::Error| FetchError(format!("cannot read the spooled copy of {path}: {e}"));
         let copy = spool.try_clone().map_err(cannot)?;
         let receipt = self.format.receive(Box::new(BufReader::with_capacity(256 * 1024, copy)), path);
         spool.seek(std::io::SeekFrom::Start(0)).map_err(cannot)?;
-        let Some(receipt) = receipt else { return Ok(None) };
-        x12.intake(&receipt, id, path).map(Some).map_err(FetchError)
+        Ok(receipt)
     }
 
-    /// Whether the spooled file is this source's to take (see `X12Partner::takes`), read before
-    /// anything of it is journaled or noted.
-    fn takes(&self, spool: &mut std::fs::File, path: &str) -> Result<bool, FetchError> {
-        use std::io::Seek;
-        let Some(x12) = &self.x12 else { return Ok(true) };
-        let cannot = |e: std::io::Error| FetchError(format!("cannot read the spooled copy of {path}: {e}"));
-        let copy = spool.try_clone().map_err(cannot)?;
-        let receipt = self.format.receive(Box::new(BufReader::with_capacity(256 * 1024, copy)), path);
-        spool.seek(std::io::SeekFrom::Start(0)).map_err(cannot)?;
-        Ok(receipt.is_none_or(|r| x12.takes(&r)))
+    /// What the file's envelopes mean for this run (see `X12Partner::intake`).
+    fn intake(&self, receipt: Option<&FileReceipt>, id: i64, path: &str) -> Result<Option<Intake>, FetchError> {
+        let (Some(x12), Some(receipt)) = (&self.x12, receipt) else { return Ok(None) };
+        x12.intake(receipt, id, path).map(Some).map_err(FetchError)
     }
 
     /// The names the flow takes from the inbox, in name order (partners number their files).
@@ -211,7 +208,11 @@ impl<'s> FileSource<'s> {
         let size = read.map_err(|e| self.failed("reading", e))?;
         let mut opened = opened.map_err(|e| FetchError(format!("cannot read {}: {e}", spool.display())))?;
         let hash: [u8; 32] = sha.finalize().into();
-        if !self.takes(&mut opened, &path)? {
+        // Read once: whether the file is this source's to take, then what its envelopes say.
+        let receipt = self.receipt(&mut opened, &path)?;
+        if let (Some(x12), Some(receipt)) = (&self.x12, &receipt)
+            && !x12.takes(receipt)
+        {
             tracing::info!(file = %path, "{path} matches `{}` but holds no set of this flow's: left to its own flow", self.pattern);
             return Ok(None);
         }
@@ -231,7 +232,7 @@ impl<'s> FileSource<'s> {
                 }
                 tracing::warn!(file = %path, "{path} holds the same bytes as {name}, processed before: not processed again");
                 // The same interchanges sent again: answered again, as a partner expects.
-                if let (Some(x12), Some(intake)) = (&self.x12, self.intake(&mut opened, id, &path)?)
+                if let (Some(x12), Some(intake)) = (&self.x12, self.intake(receipt.as_ref(), id, &path)?)
                     && let Err(e) = x12.answer(&intake, &path).await
                 {
                     tracing::warn!(file = %path, "{e}; the next run tries again");
@@ -241,7 +242,7 @@ impl<'s> FileSource<'s> {
                 return Ok(None);
             }
         };
-        let intake = self.intake(&mut opened, id, &path)?;
+        let intake = self.intake(receipt.as_ref(), id, &path)?;
         let records = self.format.read(Box::new(BufReader::with_capacity(256 * 1024, opened)), &path).map_err(|e| FetchError(e.0))?;
         Ok(Some(Current { id: Some(id), path, records, count: 0, unreadable: 0, intake }))
     }

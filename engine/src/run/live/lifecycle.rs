@@ -55,7 +55,11 @@ impl Live<'_> {
         let run = self.state.start_run(&self.flow.name, &self.flow.version, mode, origin).map_err(|e| e.to_string())?;
         progress(Progress::Started(run));
         let mut report = LiveReport { run, ..Default::default() };
-        let result = self.acknowledgements(run, &mut report).and_then(|()| self.run_records(run, records, &mut report, progress));
+        // The partner's 997s are taken first; when they cannot be, the run still sends (the next run takes them).
+        if let Err(e) = self.acknowledgements(run, &mut report) {
+            report.attention.push(format!("the partner's 997s were not taken: {e}; the next run tries again"));
+        }
+        let result = self.run_records(run, records, &mut report, progress);
         if let Err(message) = &result {
             report.stopped.get_or_insert_with(|| message.clone());
         }
