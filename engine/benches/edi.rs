@@ -102,25 +102,8 @@ fn minutes(calls: usize) -> String {
 }
 
 fn parse_args() -> Plan {
-    let mut plan = Plan { orders: 1000, lines: 10, suppliers: 20, items: 500 };
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut i = 0;
-    while i < args.len() {
-        let value = || args.get(i + 1).and_then(|v| v.parse::<usize>().ok());
-        match (args[i].as_str(), value()) {
-            ("--orders", Some(v)) => plan.orders = v,
-            ("--lines", Some(v)) => plan.lines = v,
-            ("--suppliers", Some(v)) => plan.suppliers = v,
-            ("--items", Some(v)) => plan.items = v,
-            // `cargo bench` passes `--bench`; anything else is ignored too.
-            _ => {
-                i += 1;
-                continue;
-            }
-        }
-        i += 2;
-    }
-    plan
+    let count = common::count_option;
+    Plan { orders: count("--orders", 1000), lines: count("--lines", 10), suppliers: count("--suppliers", 20), items: count("--items", 500) }
 }
 
 /// The shipped fixtures without their purchase orders, the generated ones added, both

@@ -70,25 +70,8 @@ fn main() {
 }
 
 fn parse_args() -> Plan {
-    let mut plan = Plan { customers: 2000, items: 5000, orders: 1000, lines: 5 };
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut i = 0;
-    while i < args.len() {
-        let value = || args.get(i + 1).and_then(|v| v.parse::<usize>().ok());
-        match (args[i].as_str(), value()) {
-            ("--orders", Some(v)) => plan.orders = v,
-            ("--lines", Some(v)) => plan.lines = v,
-            ("--customers", Some(v)) => plan.customers = v,
-            ("--items", Some(v)) => plan.items = v,
-            // `cargo bench` passes `--bench`; anything else is ignored too.
-            _ => {
-                i += 1;
-                continue;
-            }
-        }
-        i += 2;
-    }
-    plan
+    let count = common::count_option;
+    Plan { customers: count("--customers", 2000), items: count("--items", 5000), orders: count("--orders", 1000), lines: count("--lines", 5) }
 }
 
 /// A fresh sandbox with the generated data, connected; the request log starts empty.

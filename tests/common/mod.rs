@@ -85,3 +85,10 @@ pub fn dry_run_files(stdout: &str) -> Vec<(String, String)> {
         .filter_map(|o| Some((o["file"]["name"].as_str()?.to_string(), o["file"]["content"].as_str()?.to_string())))
         .collect()
 }
+
+/// A benchmark's `--name N` option (`cargo bench --bench live -- --orders 1000`), else `default`;
+/// anything else on the command line (`--bench`, which cargo passes) is passed over.
+pub fn count_option(name: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    args.windows(2).filter(|w| w[0] == name).find_map(|w| w[1].parse().ok()).unwrap_or(default)
+}
