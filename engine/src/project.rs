@@ -21,6 +21,8 @@ pub struct System {
     pub records: jmespath::Expression<'static>,
     /// The next-page link of OData paging, compiled.
     pub next_link: Option<jmespath::Expression<'static>>,
+    /// `def.http.element_errors`, compiled.
+    pub element_errors: Option<jmespath::Expression<'static>>,
     /// `def.key_shapes`, compiled.
     pub key_shapes: IndexMap<String, Arc<KeyShape>>,
     /// What its files hold (file systems), or how a recorded answer reads (JSON by `records`).
@@ -122,6 +124,15 @@ fn load_system(file: &Path, root: &Path) -> Result<(System, crate::load::Documen
         })?),
         _ => None,
     };
+    let element_errors = match &def.http.element_errors {
+        Some(e) => Some(crate::expr::compile_selector(e).map_err(|e| {
+            vec![
+                Diagnostic::error(format!("`http.element_errors` is not a valid JMESPath expression: {e}"))
+                    .at(doc.spans.value_loc("/http/element_errors")),
+            ]
+        })?),
+        None => None,
+    };
     let key_shapes = key_shapes(&def, &doc)?;
     let catalogue_path = file.parent().unwrap_or(Path::new(".")).join(&def.catalogue);
     if !catalogue_path.is_file() {
@@ -137,7 +148,7 @@ fn load_system(file: &Path, root: &Path) -> Result<(System, crate::load::Documen
             catalogue.entities.insert(name, entity);
         }
     }
-    Ok((System { def, catalogue, file: file.to_path_buf(), records, next_link, key_shapes, format }, doc))
+    Ok((System { def, catalogue, file: file.to_path_buf(), records, next_link, element_errors, key_shapes, format }, doc))
 }
 
 /// An http system has the http transport's keys; a file system has none of them, and says where its files are.

@@ -60,6 +60,11 @@ pub fn read_records(file: &Path, selector: Option<&jmespath::Expression<'static>
 }
 
 impl Access for FixtureAccess {
+    /// Recorded answers are not changed: the record is answered as the system would create it.
+    fn create(&mut self, target: &crate::compile::CompiledTarget, request: &crate::deliver::PlannedRequest) -> Result<Value, AccessError> {
+        Ok(super::created_as_planned(target, request))
+    }
+
     fn find(&mut self, q: &FindQuery) -> Result<Vec<Value>, AccessError> {
         let ik = (q.system.to_string(), q.entity.to_string(), q.field.to_string());
         if !self.index.contains_key(&ik) {

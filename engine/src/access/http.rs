@@ -16,6 +16,9 @@ struct SystemInfo {
     page_size: usize,
     records: jmespath::Expression<'static>,
     next_link: Option<jmespath::Expression<'static>>,
+    /// For reading the answer to a creation: the system's name and refusals inside a 200.
+    title: String,
+    element_errors: Option<jmespath::Expression<'static>>,
     bulk: Option<BulkDef>,
     /// Every field of each entity, for OData's mandatory `$select`.
     fields: HashMap<String, Vec<String>>,
@@ -64,6 +67,8 @@ impl Asker {
                     page_size: s.def.page_size.unwrap_or(100) as usize,
                     records: s.records.clone(),
                     next_link: s.next_link.clone(),
+                    title: s.def.title.clone(),
+                    element_errors: s.element_errors.clone(),
                     bulk: s.def.http.bulk.clone(),
                     fields,
                     numeric,
@@ -126,6 +131,13 @@ impl Asker {
         let lister =
             Lister { conn: &conn, paging: &info.paging, page_size: info.page_size, records: &info.records, next_link: info.next_link.as_ref() };
         lister.all(&conn.url(&path), &query).await
+    }
+
+    /// Creates a record (a look-up's `create`) and answers it as the system has it now.
+    pub async fn create(&self, request: &crate::deliver::PlannedRequest) -> Result<serde_json::Value, crate::deliver::DeliverError> {
+        let info = self.info(&request.system).map_err(|e| crate::deliver::DeliverError::Misconfigured { message: e.to_string() })?;
+        let reader = crate::deliver::AnswerReader { title: &info.title, records: &info.records, element_errors: info.element_errors.as_ref() };
+        crate::deliver::send(&self.registry, request, &reader).await
     }
 
     /// One page of the entity's bulk listing; None when the system has none for it.
@@ -197,6 +209,19 @@ impl Access for HttpAccess {
         let answers =
             self.rt.block_on(futures_util::future::join_all(queries.iter().map(|q| asker.find(q.system, q.entity, q.field, q.keys, q.select))));
         answers.into_iter().map(|a| a.map(|list| list.iter().map(crate::value::from_json).collect()).map_err(|e| self.note(e))).collect()
+    }
+
+    fn create(&mut self, _target: &crate::compile::CompiledTarget, request: &crate::deliver::PlannedRequest) -> Result<Value, AccessError> {
+        use crate::deliver::DeliverError;
+        match self.rt.block_on(self.asker.create(request)) {
+            Ok(record) => Ok(crate::value::from_json(&record)),
+            Err(DeliverError::Refused { reason }) => Err(AccessError { message: reason, kind: AccessFailure::Refused }),
+            Err(DeliverError::Misconfigured { message }) => Err(AccessError { message, kind: AccessFailure::Malformed }),
+            Err(DeliverError::Stop { message }) => Err(self.note(CallError::Stop { message })),
+            // Applied or not, nobody knows: the next run's look-up finds it, or creates it (with
+            // the same idempotency key where the system takes one).
+            Err(e @ (DeliverError::Unknown { .. } | DeliverError::Failed { .. })) => Err(AccessError::unavailable(e.to_string())),
+        }
     }
 
     fn list_page(&mut self, q: &ListQuery, cursor: Option<&str>) -> Option<Result<Page, AccessError>> {

@@ -10,6 +10,9 @@ pub use http::{Asker, HttpAccess};
 
 use minijinja::Value;
 
+use crate::compile::CompiledTarget;
+use crate::deliver::PlannedRequest;
+
 /// Records of `entity` in `system` whose `field` equals one of `keys`.
 #[derive(Debug, Clone)]
 pub struct FindQuery<'a> {
@@ -35,6 +38,9 @@ pub enum AccessFailure {
     /// 422): the query is the flow's (every literal in it is escaped by the
     /// engine), so asking again, for any record, gets the same answer.
     Malformed,
+    /// The system refused a record the flow asked it to create (a look-up's `create`) for what
+    /// the record holds: the record's problem, in the system's words.
+    Refused,
 }
 
 impl AccessError {
@@ -78,4 +84,19 @@ pub trait Access {
     fn list_page(&mut self, _query: &ListQuery, _cursor: Option<&str>) -> Option<Result<Page, AccessError>> {
         None
     }
+
+    /// Creates a record a look-up did not find (its `create`) and answers the record the system
+    /// now has. `request` is planned for `target`, as a flow's delivery is.
+    fn create(&mut self, target: &CompiledTarget, request: &PlannedRequest) -> Result<Value, AccessError>;
+}
+
+/// The record a system would answer to the creation of `request`'s record, without asking it:
+/// the record sent, its key marked as assigned by the system (dry-runs and flow tests).
+pub fn created_as_planned(target: &CompiledTarget, request: &PlannedRequest) -> Value {
+    let record = request.body.as_ref().map(|b| crate::deliver::record_of(target, b)).unwrap_or_default();
+    let mut json = crate::value::to_json(&record);
+    if let (Some(k), serde_json::Value::Object(fields)) = (&target.key_field, &mut json) {
+        fields.insert(k.clone(), serde_json::Value::String(format!("(new {k} from {})", target.system)));
+    }
+    crate::value::from_json(&json)
 }

@@ -17,8 +17,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::live_setup::{LiveOptions, runtime};
 use super::{Failure, Out};
-use crate::http::auth::exchange_code;
-use crate::http::{ServerClock, host_of_def};
+use crate::http::auth::{OauthClient, exchange_code};
+use crate::http::{ServerClock, fill_hosts, host_of_def};
 use crate::model::AuthDef;
 
 /// The default loopback address the consent page sends the user back to.
@@ -38,7 +38,7 @@ pub fn run(root: Option<PathBuf>, options: &LiveOptions, name: String, client_id
         return Ok(ExitCode::SUCCESS);
     };
     match auth {
-        AuthDef::Oauth2AuthorizationCode { authorize_url, token_url, lifetime_seconds, scope, authorize_params, .. } => {
+        AuthDef::Oauth2AuthorizationCode { authorize_url, token_url, lifetime_seconds, scope, authorize_params, client_auth, .. } => {
             let id = ask(&setup, &name, "client_id", client_id, "FLOWMAP_CLIENT_ID")?;
             let secret = ask(&setup, &name, "client_secret", None, "FLOWMAP_CLIENT_SECRET")?;
             put("client_id", &id)?;
@@ -46,7 +46,7 @@ pub fn run(root: Option<PathBuf>, options: &LiveOptions, name: String, client_id
             let host = host_of_def(&name, &def, &system.def)?;
             let redirect = def.redirect_uri.clone().unwrap_or_else(|| DEFAULT_REDIRECT.to_string());
             let state = random_hex(16);
-            let mut url = reqwest::Url::parse(&authorize_url.replace("{host}", &host)).map_err(|e| format!("authorize_url: {e}"))?;
+            let mut url = reqwest::Url::parse(&fill_hosts(authorize_url, &system.def, &def, &host)).map_err(|e| format!("authorize_url: {e}"))?;
             url.query_pairs_mut()
                 .append_pair("client_id", &id)
                 .append_pair("redirect_uri", &redirect)
@@ -62,7 +62,8 @@ pub fn run(root: Option<PathBuf>, options: &LiveOptions, name: String, client_id
                 let code = consent(&url, &redirect, &state).await?;
                 let clock = ServerClock::new(def.clock_speed.unwrap_or(1.0));
                 let http = reqwest::Client::new();
-                exchange_code(&http, &clock, &token_url.replace("{host}", &host), &code, &redirect, &id, &secret, *lifetime_seconds)
+                let client = OauthClient { id: id.clone(), secret: secret.clone(), auth: *client_auth };
+                exchange_code(&http, &clock, &fill_hosts(token_url, &system.def, &def, &host), &code, &redirect, &client, *lifetime_seconds)
                     .await
                     .map_err(|e| e.to_string())
             })?;
@@ -72,6 +73,9 @@ pub fn run(root: Option<PathBuf>, options: &LiveOptions, name: String, client_id
             // which may be another one now: it is found again.
             for param in system.def.http.discover.keys() {
                 setup.state.set_setting(&name, param, "").map_err(|e| e.to_string())?;
+                if let Some(given) = def.params.get(param) {
+                    setup.state.set_setting(&name, &format!("{param}={given}"), "").map_err(|e| e.to_string())?;
+                }
             }
             let conn = rt.block_on(setup.registry.connection(&name)).map_err(|e| e.to_string())?;
             let mut out = Out::text();

@@ -106,6 +106,14 @@ pub struct CompiledLookup {
     pub numeric: bool,
     /// `file:line:col` of the look-up, for reasons.
     pub origin: String,
+    /// What a key not found becomes (`create`): a new record of the look-up's entity.
+    pub create: Option<CompiledCreate>,
+}
+
+/// A record a look-up creates: its fields, and where it is sent (the entity as a target).
+pub struct CompiledCreate {
+    pub fields: Vec<CompiledField>,
+    pub target: CompiledTarget,
 }
 
 pub struct CompiledExists {
@@ -164,6 +172,10 @@ pub struct CompiledTarget {
     pub key_field: Option<String>,
     pub update_method: String,
     pub update_path: String,
+    /// A write's body is the record in a list under this name (Xero: `{"Invoices":[…]}`).
+    pub envelope: Option<String>,
+    /// Whether the target takes an idempotency key on writes (`http.idempotency`).
+    pub idempotent: bool,
     /// How the target system is reached.
     pub transport: crate::model::Transport,
     /// For a file system: the name of each record's file (a template; None: `{entity}_{key}.{extension}`).
@@ -172,6 +184,28 @@ pub struct CompiledTarget {
     pub group: Option<Expr>,
     /// The ending of the target format's files (`x12`, `csv`, `json`).
     pub extension: &'static str,
+}
+
+/// A record of `entity` sent to `system` as its definition says: the system's methods, paths,
+/// envelope and idempotency (a flow's target, or the records its look-ups create).
+pub fn http_target(system: &crate::project::System, entity: &str, def: Option<&crate::model::EntityDef>) -> CompiledTarget {
+    let s = &system.def;
+    CompiledTarget {
+        system: s.system.clone(),
+        entity: entity.to_string(),
+        title: def.map_or_else(|| entity.to_string(), |e| e.title.clone()),
+        method: s.create_method.clone(),
+        path: entity.to_string(),
+        key_field: def.and_then(|e| e.key.clone()),
+        update_method: s.update_method.clone(),
+        update_path: s.update_path.clone(),
+        envelope: s.http.envelope.as_ref().map(|e| e.replace("{entity}", entity)),
+        idempotent: s.http.idempotency.is_some(),
+        transport: s.transport,
+        file: None,
+        group: None,
+        extension: s.format.as_ref().map_or("json", crate::format::FormatDef::extension),
+    }
 }
 
 #[derive(Default)]

@@ -1,8 +1,10 @@
 //! Look-ups: each named check compiled with its key, list, message and fallback.
 
 use super::context::Ctx;
-use super::flow::CompiledLookup;
+use super::flow::{CompiledCreate, CompiledLookup, http_target};
+use super::mapping::{Schema, compile_fields};
 use super::references::{entity_field, known_fields, system};
+use crate::diagnostic::Diagnostic;
 use crate::expr::names::intern;
 use crate::model::{FlowFile, Selection};
 use crate::project::Project;
@@ -34,6 +36,23 @@ pub fn compile_lookups(project: &Project, ctx: &mut Ctx, flow: &FlowFile, alias:
             None => ctx.template(&format!("{at}/missing"), &default_msg, &msg_roots),
         };
         let fallback = l.fallback.as_ref().map(|f| ctx.expr(&format!("{at}/fallback"), f, &msg_roots));
+        let create = match (&l.create, sys) {
+            (Some(fields), Some(sys)) => {
+                if l.fallback.is_some() {
+                    ctx.error(
+                        Diagnostic::error(format!(
+                            "lookup `{lname}` has both `fallback` and `create`: a key not found is either replaced or created"
+                        ))
+                        .at(ctx.spans.key_loc(&format!("{at}/create"))),
+                    );
+                }
+                let entity = sys.entity(&l.entity);
+                let schema = entity.map(|e| Schema { title: e.title.clone(), fields: &e.fields });
+                let fields = compile_fields(ctx, &format!("{at}/create"), fields, &msg_roots, schema);
+                Some(CompiledCreate { fields, target: http_target(sys, &l.entity, entity) })
+            }
+            _ => None,
+        };
         if l.each.is_some() {
             ctx.end_each();
         }
@@ -62,6 +81,7 @@ pub fn compile_lookups(project: &Project, ctx: &mut Ctx, flow: &FlowFile, alias:
                 language: sys.def.query(),
                 numeric: sys.numeric_field(&l.entity, &l.match_field),
                 origin: ctx.origin(&at),
+                create,
             });
         }
     }

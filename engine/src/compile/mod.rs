@@ -170,6 +170,8 @@ fn build(project: &Project, loaded: &LoadedFlow, flow: &FlowFile, ctx: &mut Ctx)
 
     let settings = crate::value::from_json(&serde_json::Value::Object(flow.settings.clone().into_iter().collect()));
     let target_file = target_file?;
+    // An unknown target system is reported at `target.system` already.
+    let http = flow::http_target(target_system?, &target.entity, target_entity);
     Some(CompiledFlow {
         name: name.clone(),
         name_at: loaded.spans.value_loc("/flow"),
@@ -208,18 +210,12 @@ fn build(project: &Project, loaded: &LoadedFlow, flow: &FlowFile, ctx: &mut Ctx)
         mapping,
         rules,
         target: CompiledTarget {
-            system: target.system.clone(),
-            entity: target.entity.clone(),
             title,
-            method: target.method.clone().unwrap_or_else(|| "POST".into()),
-            path: target.path.clone().unwrap_or_else(|| target.entity.clone()),
-            key_field: target_entity.and_then(|e| e.key.clone()),
-            update_method: target_system.map(|s| s.def.update_method.clone()).unwrap_or_default(),
-            update_path: target_system.map(|s| s.def.update_path.clone()).unwrap_or_default(),
-            transport,
+            method: target.method.clone().unwrap_or(http.method),
+            path: target.path.clone().unwrap_or(http.path),
             file: target_file.file,
             group: target_file.group,
-            extension: target_system.and_then(|s| s.def.format.as_ref()).map_or("json", crate::format::FormatDef::extension),
+            ..http
         },
         after,
         schedule,

@@ -11,9 +11,9 @@ mod request;
 
 pub use files::{FileTarget, Presence, not_sent};
 pub use grouped::{Gathered, Offered, PlannedFile, gather};
-pub use http::HttpTarget;
+pub use http::{AnswerReader, HttpTarget, send};
 pub use recording::{FileTargetShape, Recorded, RecordingTarget, RecordingWriteBack};
-pub use request::{PlannedRequest, create, update};
+pub use request::{PlannedRequest, create, record_of, update};
 
 use minijinja::Value;
 

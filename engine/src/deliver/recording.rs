@@ -74,13 +74,7 @@ impl Target for RecordingTarget<'_> {
         let answer = match found {
             _ if !self.answered && self.files.is_none() => serde_json::Value::Null,
             Some(f) => crate::value::to_json(f),
-            None => {
-                let mut answer = request.body.as_ref().map(crate::value::to_json).unwrap_or_else(|| serde_json::json!({}));
-                if let (Some(k), serde_json::Value::Object(fields)) = (&self.target.key_field, &mut answer) {
-                    fields.insert(k.clone(), serde_json::Value::String(format!("(new {k} from {})", self.target.system)));
-                }
-                answer
-            }
+            None => crate::value::to_json(&crate::access::created_as_planned(self.target, request)),
         };
         let Some(files) = &self.files else { return Box::pin(std::future::ready(Ok(Delivered { answer, written: None }))) };
         let record = request.body.as_ref().map(crate::value::to_json).unwrap_or_default();

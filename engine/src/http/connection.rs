@@ -37,6 +37,11 @@ pub struct Connection {
     pub(super) slots: Semaphore,
     pub(super) headers: Vec<(String, String)>,
     pub(super) write_headers: Vec<(String, String)>,
+    /// Query parameters of every request, and of every write.
+    pub(super) query: Vec<(String, String)>,
+    pub(super) write_query: Vec<(String, String)>,
+    /// Where a write's idempotency key goes, when the system takes one.
+    pub(super) idempotency: Option<crate::model::IdempotencyDef>,
     pub(super) error_message: Option<jmespath::Expression<'static>>,
     pub(super) retries: u32,
     pub(super) timeout: Duration,
@@ -50,6 +55,17 @@ pub struct Connection {
     pub(super) codes: std::sync::Mutex<std::collections::BTreeMap<String, u64>>,
     /// Ends the waits between tries when the engine stops.
     pub(super) shutdown: Shutdown,
+}
+
+/// One request as the caller asked for it, sent again as it was on every retry.
+#[derive(Clone, Copy)]
+struct Outgoing<'a> {
+    method: &'a str,
+    url: &'a str,
+    query: &'a [(String, String)],
+    body: Option<&'a serde_json::Value>,
+    /// The write's idempotency key, when the system takes one.
+    key: Option<&'a str>,
 }
 
 /// A successful answer.
@@ -85,10 +101,26 @@ impl Connection {
     }
 
     pub async fn call(&self, method: &str, url: &str, query: &[(String, String)], body: Option<&serde_json::Value>) -> Result<Answer, CallError> {
+        self.call_once(method, url, query, body, None).await
+    }
+
+    /// A write carrying `key`, which makes a repeat harmless where the system takes one
+    /// (`http.idempotency`): the system answers a repeat with the first answer. Such a write
+    /// is tried again after a lost answer, as a read is; without it, a lost answer leaves the
+    /// write in doubt.
+    pub async fn call_once(
+        &self,
+        method: &str,
+        url: &str,
+        query: &[(String, String)],
+        body: Option<&serde_json::Value>,
+        key: Option<&str>,
+    ) -> Result<Answer, CallError> {
         if self.unavailable_in_row.load(Ordering::Relaxed) >= DOWN_AFTER && !self.may_try_again() {
             return Err(self.down());
         }
-        let result = self.attempt(method, url, query, body).await;
+        let key = key.filter(|_| self.idempotency.is_some());
+        let result = self.attempt(&Outgoing { method, url, query, body, key }).await;
         match &result {
             Err(CallError::Unavailable { message }) => {
                 *self.last_unavailable.lock().unwrap_or_else(|e| e.into_inner()) = (message.clone(), Some(std::time::Instant::now()));
@@ -127,15 +159,18 @@ impl Connection {
         }
     }
 
-    async fn attempt(&self, method: &str, url: &str, query: &[(String, String)], body: Option<&serde_json::Value>) -> Result<Answer, CallError> {
+    async fn attempt(&self, out: &Outgoing<'_>) -> Result<Answer, CallError> {
+        let Outgoing { method, url, key, .. } = *out;
         let write = method != "GET";
+        // A write the system recognises when repeated is as safe to repeat as a read.
+        let repeatable = !write || key.is_some();
         let _slot = self.slots.acquire().await.map_err(|_| CallError::Stop { message: "the connection is closed".into() })?;
         let mut credential = self.auth.credential(&self.http, &self.clock).await?;
         let (mut failures, mut rate_limited, mut renewed) = (0u32, 0u32, false);
         let what = || redact(&format!("{method} {url}"));
         loop {
             let in_flight = self.budget.acquire(&self.clock, &self.shutdown).await?;
-            let request = self.request(method, url, query, body, &credential, write)?;
+            let request = self.request(out, &credential, write)?;
             self.calls.fetch_add(1, Ordering::Relaxed);
             let answer = match request.send().await {
                 Ok(a) => {
@@ -150,7 +185,7 @@ impl Connection {
                     }
                     // A request that never connected cannot have been applied.
                     let left = e.is_connect();
-                    if write && !left {
+                    if !repeatable && !left {
                         return Err(CallError::Unknown { message: redact(&format!("{} got no answer ({})", what(), describe(&e))) });
                     }
                     if failures >= self.retries {
@@ -174,10 +209,21 @@ impl Connection {
             }
             let text = match answer.text().await {
                 Ok(t) => t,
-                Err(e) if write => {
+                Err(e) if !repeatable => {
                     return Err(CallError::Unknown { message: redact(&format!("{} lost its answer ({})", what(), describe(&e))) });
                 }
-                Err(_) => String::new(),
+                // A read, or a write the system recognises when repeated: asked again.
+                Err(e) => {
+                    if failures >= self.retries {
+                        return Err(CallError::Unavailable {
+                            message: redact(&format!("{} lost its answer {}; last: {}", what(), times(failures + 1), describe(&e))),
+                        });
+                    }
+                    failures += 1;
+                    drop(in_flight);
+                    self.budget.pause(&self.shutdown, WaitReason::Retry { attempt: failures + 1 }, backoff(failures)).await?;
+                    continue;
+                }
             };
             drop(in_flight);
             let body =
@@ -207,10 +253,10 @@ impl Connection {
                     self.budget.pause(&self.shutdown, WaitReason::TooManyRequests, wait).await?;
                 }
                 // A gateway timeout on a write says nothing about whether it was applied.
-                504 if write => {
+                504 if !repeatable => {
                     return Err(CallError::Unknown { message: format!("{} timed out at a gateway (HTTP 504)", what()) });
                 }
-                500..=599 if !write || status != 500 => {
+                500..=599 if repeatable || status != 500 => {
                     if failures >= self.retries {
                         return Err(CallError::Unavailable {
                             message: format!("{} failed {}; last: HTTP {status} {}", what(), times(failures + 1), self.message(&body)),
@@ -224,20 +270,25 @@ impl Connection {
         }
     }
 
-    fn request(
-        &self,
-        method: &str,
-        url: &str,
-        query: &[(String, String)],
-        body: Option<&serde_json::Value>,
-        credential: &super::auth::Credential,
-        write: bool,
-    ) -> Result<reqwest::RequestBuilder, CallError> {
+    fn request(&self, out: &Outgoing<'_>, credential: &super::auth::Credential, write: bool) -> Result<reqwest::RequestBuilder, CallError> {
+        let Outgoing { method, url, query, body, key } = *out;
         let method =
             reqwest::Method::from_bytes(method.as_bytes()).map_err(|_| CallError::Stop { message: format!("unknown HTTP method {method}") })?;
         let mut r = self.http.request(method, url).timeout(self.timeout);
         if !query.is_empty() {
             r = r.query(query);
+        }
+        // The system's own parameters, unless the URL (a next-page link) carries them already.
+        let own = |k: &str| !url.contains(&format!("{k}="));
+        for (k, v) in self.query.iter().chain(if write { &self.write_query[..] } else { &[] }) {
+            if own(k) {
+                r = r.query(&[(k, v)]);
+            }
+        }
+        match (&self.idempotency, key) {
+            (Some(crate::model::IdempotencyDef::Header(h)), Some(k)) => r = r.header(h, k),
+            (Some(crate::model::IdempotencyDef::Query(q)), Some(k)) => r = r.query(&[(q, k)]),
+            _ => {}
         }
         if let Some((k, v)) = &credential.query {
             r = r.query(&[(k, v)]);

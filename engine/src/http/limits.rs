@@ -197,9 +197,14 @@ impl RateBudget {
     /// Reads the budgets an answer announces. The server's count can lag the
     /// calls still in flight, so the lower of its count and ours is kept.
     pub fn observe(&self, header: impl Fn(&str) -> Option<String>, clock: &ServerClock) {
+        self.observe_some(header, clock, &vec![true; self.defs.len()]);
+    }
+
+    /// `observe`, for the budgets marked in `which`.
+    fn observe_some(&self, header: impl Fn(&str) -> Option<String>, clock: &ServerClock, which: &[bool]) {
         let now = clock.now_ms();
         let mut books = self.books();
-        for (def, b) in self.defs.iter().zip(books.budgets.iter_mut()) {
+        for ((def, b), _) in self.defs.iter().zip(books.budgets.iter_mut()).zip(which).filter(|(_, w)| **w) {
             let number = |name: &str| header(name).and_then(|v| v.trim().parse::<f64>().ok());
             let reset = number(&def.reset).map(|v| match def.reset_unit {
                 ResetUnit::EpochMs => v as i64,
@@ -224,11 +229,18 @@ impl RateBudget {
     /// After a 429: the budgets whose headers came with it are spent. Returns
     /// the reset to wait for, if the answer said, or a Stop for a budget that stops the run.
     pub fn spent(&self, header: impl Fn(&str) -> Option<String>, clock: &ServerClock) -> Result<Option<i64>, CallError> {
-        self.observe(&header, clock);
+        // A 429 that names its budget (Xero's `X-Rate-Limit-Problem`) spends only that one; its
+        // `Retry-After` says nothing of the others, so they do not read it.
+        let about = |def: &RateLimitDef| match &def.problem {
+            Some(p) => header(&p.header).is_some_and(|v| v.trim().eq_ignore_ascii_case(&p.value)),
+            None => header(&def.remaining).is_some() || header(&def.reset).is_some(),
+        };
+        let concerned: Vec<bool> = self.defs.iter().map(about).collect();
+        self.observe_some(&header, clock, &concerned);
         let mut books = self.books();
         let mut until = None;
-        for (def, b) in self.defs.iter().zip(books.budgets.iter_mut()) {
-            if header(&def.remaining).is_none() && header(&def.reset).is_none() {
+        for ((def, b), concerned) in self.defs.iter().zip(books.budgets.iter_mut()).zip(concerned) {
+            if !concerned {
                 continue;
             }
             b.left = Left::Known(0);
@@ -272,6 +284,37 @@ mod tests {
             Ok(Take::WaitForAnswer) => panic!("waits for an answer"),
             Err(e) => panic!("{e}"),
         }
+    }
+
+    /// Xero: every budget resets by `Retry-After`, and a 429 says which it is about.
+    fn xero_defs() -> Vec<RateLimitDef> {
+        let yaml = r#"[
+          {"name":"minute","remaining":"X-MinLimit-Remaining","reset":"Retry-After","reset_unit":"seconds",
+           "problem":{"header":"X-Rate-Limit-Problem","value":"minute"}},
+          {"name":"day","remaining":"X-DayLimit-Remaining","reset":"Retry-After","reset_unit":"seconds","stops_run":true,
+           "problem":{"header":"X-Rate-Limit-Problem","value":"day"}}]"#;
+        serde_json::from_str(yaml).unwrap()
+    }
+
+    #[test]
+    fn a_429_spends_only_the_budget_it_names() {
+        let clock = ServerClock::new(1.0);
+        let budget = RateBudget::new("xero", &xero_defs());
+        let minute = |h: &str| match h {
+            "X-Rate-Limit-Problem" => Some("Minute".to_string()),
+            "Retry-After" => Some("20".to_string()),
+            _ => None,
+        };
+        let now = clock.now_ms();
+        let until = budget.spent(minute, &clock).expect("a spent minute waits");
+        assert!(until.is_some_and(|u| (now + 19_000..=now + 21_500).contains(&u)), "{until:?}");
+        let day = |h: &str| match h {
+            "X-Rate-Limit-Problem" => Some("day".to_string()),
+            "Retry-After" => Some("3600".to_string()),
+            _ => None,
+        };
+        let Err(stop) = budget.spent(day, &clock) else { panic!("a spent day stops the run") };
+        assert!(stop.message().starts_with("the day rate limit of connection `xero` is spent"), "{stop}");
     }
 
     #[test]

@@ -100,9 +100,9 @@ impl Lister<'_> {
                 Ok(more.then_some(Cursor::Page(n + 1)))
             }
             PagingDef::None {} => Ok(None),
-            PagingDef::XeroPage {} | PagingDef::QboStartposition {} => Err(CallError::Stop {
-                message: format!("live paging of connection `{}` (Xero/QuickBooks style) is not implemented yet", self.conn.name),
-            }),
+            PagingDef::QboStartposition {} => {
+                Err(CallError::Stop { message: format!("live paging of connection `{}` (QuickBooks style) is not implemented yet", self.conn.name) })
+            }
         }
     }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use flowmap_state::{State, Vault};
 use tokio::sync::Mutex;
 
-use super::auth::{Auth, AuthorizationCode, ClientCredentials, Credential, bearer};
+use super::auth::{Auth, AuthorizationCode, ClientCredentials, Credential, OauthClient, bearer};
 use super::connection::Connection;
 use super::limits::RateBudget;
 use super::{CallError, ServerClock, Shutdown};
@@ -156,7 +156,7 @@ impl Registry {
             });
         };
         let base_without_params = base_url.replace("{host}", &host);
-        let auth = self.auth(name, system, &host, &base_without_params)?;
+        let auth = self.auth(name, system, def, &host, &base_without_params)?;
         let error_message = system.http.error_message.as_deref().and_then(|e| crate::expr::compile_selector(e).ok());
         let mut conn = Connection {
             name: name.to_string(),
@@ -167,8 +167,11 @@ impl Registry {
             auth,
             budget: RateBudget::new(name, &system.http.rate_limits),
             clock,
-            slots: tokio::sync::Semaphore::new(def.concurrency.unwrap_or(4).max(1) as usize),
+            slots: tokio::sync::Semaphore::new(in_flight(def, system)),
             headers: system.http.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            query: system.http.query.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            write_query: system.http.write_query.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            idempotency: system.http.idempotency.clone(),
             write_headers: system.http.write_headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             error_message,
             retries: def.retries.unwrap_or(5),
@@ -179,61 +182,80 @@ impl Registry {
             codes: Default::default(),
             shutdown: self.shutdown.clone(),
         };
-        // Placeholders: the connection's own values, else the state's memory of a discovery, else discover now.
-        let mut base = conn.base_url.clone();
+        // Placeholders of the base URL and the headers (Xero's `xero-tenant-id: "{tenant}"`):
+        // the connection's own values, else the state's memory of a discovery, else discover now.
+        let mut values = Vec::new();
+        let used = |marker: &str| conn.base_url.contains(marker) || conn.headers.iter().any(|(_, v)| v.contains(marker));
         for (param, how) in &system.http.discover {
-            let marker = format!("{{{param}}}");
-            if !base.contains(&marker) {
+            if !used(&format!("{{{param}}}")) {
                 continue;
             }
-            let value = match def.params.get(param) {
-                Some(v) => v.to_string(),
-                None => self.discover(&conn, param, how).await?,
+            let value = match (def.params.get(param), &how.list) {
+                (Some(v), None) => v.to_string(),
+                (given, _) => self.discover(&conn, param, how, given.map(ToString::to_string)).await?,
             };
-            base = base.replace(&marker, &value);
+            values.push((param.clone(), value));
         }
         for (param, value) in &def.params {
-            base = base.replace(&format!("{{{param}}}"), &value.to_string());
+            if !values.iter().any(|(p, _)| p == param) {
+                values.push((param.clone(), value.to_string()));
+            }
         }
-        if let Some(missing) = base.split('{').nth(1).and_then(|r| r.split('}').next()) {
+        let fill = |text: &str| values.iter().fold(text.to_string(), |t, (p, v)| t.replace(&format!("{{{p}}}"), v));
+        conn.base_url = fill(&conn.base_url);
+        for (_, v) in conn.headers.iter_mut() {
+            *v = fill(v);
+        }
+        let unfilled = std::iter::once(&conn.base_url).chain(conn.headers.iter().map(|(_, v)| v));
+        if let Some(missing) = unfilled.filter_map(|t| t.split('{').nth(1).and_then(|r| r.split('}').next())).next() {
             return Err(CallError::Stop { message: format!("connection `{name}` needs a value for `{missing}` (params: {{ {missing}: … }})") });
         }
-        conn.base_url = base;
         Ok(conn)
     }
 
-    async fn discover(&self, conn: &Connection, param: &str, how: &crate::model::DiscoverDef) -> Result<String, CallError> {
-        if let Ok(Some(v)) = self.state.setting(&conn.name, param)
+    /// A placeholder's value found by asking the system, remembered in the state file. With a
+    /// `list` of candidates, `given` (the connection's `params`) names one by value or name; the
+    /// memory is kept per name given, so naming another one asks again.
+    async fn discover(&self, conn: &Connection, param: &str, how: &crate::model::DiscoverDef, given: Option<String>) -> Result<String, CallError> {
+        let memory = match &given {
+            Some(g) => format!("{param}={g}"),
+            None => param.to_string(),
+        };
+        if let Ok(Some(v)) = self.state.setting(&conn.name, &memory)
             && !v.is_empty()
         {
             return Ok(v);
         }
         let url = how.get.replace("{host}", &conn.host);
         let answer = conn.get(&url, &[]).await?;
-        let expr = crate::expr::compile_selector(&how.value).map_err(|e| CallError::Stop { message: format!("discover.{param}: {e}") })?;
-        let found = crate::value::search(&expr, &answer.body).map_err(|e| CallError::Stop { message: format!("discover.{param}: {e}") })?;
-        let value = match serde_json::to_value(&*found).unwrap_or_default() {
-            serde_json::Value::String(s) => s,
-            serde_json::Value::Number(n) => n.to_string(),
-            _ => return Err(CallError::Stop { message: format!("connection `{}`: the answer of {url} has no {param}", conn.name) }),
-        };
-        let _ = self.state.set_setting(&conn.name, param, &value);
+        let value = super::discover::choose(&conn.name, param, how, &answer.body, given.as_deref(), &url)?;
+        let _ = self.state.set_setting(&conn.name, &memory, &value);
         Ok(value)
     }
 
-    fn auth(&self, name: &str, system: &crate::model::SystemDef, host: &str, base: &str) -> Result<Auth, CallError> {
-        let fill = |u: &str| u.replace("{host}", host).replace("{base_url}", base.trim_end_matches('/'));
+    fn auth(&self, name: &str, system: &crate::model::SystemDef, def: &ConnectionDef, host: &str, base: &str) -> Result<Auth, CallError> {
+        let fill = |u: &str| fill_hosts(u, system, def, host).replace("{base_url}", base.trim_end_matches('/'));
         let Some(auth) = &system.auth else {
             return Err(CallError::Stop { message: format!("connection `{name}`: system `{}` has no http `auth`", system.system) });
         };
         Ok(match auth {
-            AuthDef::Oauth2AuthorizationCode { token_url, lifetime_seconds, min_refresh_seconds, consent_lost, too_early, .. } => {
+            AuthDef::Oauth2AuthorizationCode {
+                token_url,
+                lifetime_seconds,
+                min_refresh_seconds,
+                consent_lost,
+                too_early,
+                client_auth,
+                refresh_grace_seconds,
+                ..
+            } => {
+                let client = OauthClient { id: self.secret(name, "client_id")?, secret: self.secret(name, "client_secret")?, auth: *client_auth };
                 Auth::AuthorizationCode(AuthorizationCode::new(
                     name,
                     fill(token_url),
-                    self.secret(name, "client_id")?,
-                    self.secret(name, "client_secret")?,
+                    client,
                     *lifetime_seconds,
+                    *refresh_grace_seconds,
                     *min_refresh_seconds,
                     consent_lost.clone(),
                     too_early.clone(),
@@ -273,6 +295,25 @@ impl Registry {
             }
         })
     }
+}
+
+/// Requests in flight at once: the connection's `concurrency` (default 4), never more than the
+/// system allows (`http.max_in_flight`).
+fn in_flight(def: &ConnectionDef, system: &crate::model::SystemDef) -> usize {
+    let wanted = def.concurrency.unwrap_or(4).max(1);
+    system.http.max_in_flight.map_or(wanted, |most| wanted.min(most.max(1))) as usize
+}
+
+/// A system URL with its hosts filled in: `{host}` is the connection's host; `{host:NAME}` the
+/// system's other host NAME, or the connection's own `host` when it has one (a sandbox serves
+/// every path of the system on one port).
+pub fn fill_hosts(url: &str, system: &crate::model::SystemDef, def: &ConnectionDef, host: &str) -> String {
+    let mut url = url.to_string();
+    for (name, other) in &system.hosts {
+        let chosen = if def.host.is_some() { host } else { other.trim_end_matches('/') };
+        url = url.replace(&format!("{{host:{name}}}"), chosen);
+    }
+    url.replace("{host}", host)
 }
 
 /// The host a connection talks to: its own `host`, its `region`'s, or the system's only one.

@@ -156,6 +156,11 @@ pub struct Lookup {
     pub fallback: Option<String>,
     /// Block message, a template with `key` (and the record) in scope.
     pub missing: Option<String>,
+    /// Fields of a record to create in the look-up's entity when the key is not found (a
+    /// customer the target does not know yet becomes one), with `key` and the record in
+    /// scope; the created record answers the look-up. Not with `fallback`.
+    #[serde(default)]
+    pub create: Option<IndexMap<String, Field>>,
 }
 
 fn yes() -> bool {

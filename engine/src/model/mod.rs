@@ -16,4 +16,6 @@ pub use field::{Field, FieldSpec};
 pub use flow::{After, Exists, ExistsAction, FlowFile, Lookup, Request, Requests, Rule, Selection, Source, Target};
 pub use flow_test::{Expectation, TestCase, TestFile};
 pub use system::{FilesDef, KeyShapeDef, Processed, QueryLanguage, SystemDef, Transport};
-pub use system_http::{AuthDef, BulkDef, DiscoverDef, HttpDef, PagingDef, RateLimitDef, ResetUnit, TokenBody, WebhooksDef};
+pub use system_http::{
+    AuthDef, BulkDef, ClientAuth, DiscoverDef, HttpDef, IdempotencyDef, PagingDef, ProblemDef, RateLimitDef, ResetUnit, TokenBody, WebhooksDef,
+};

@@ -29,6 +29,11 @@ pub struct SystemDef {
     /// Named hosts (e.g. Exact's regional instances); a connection picks one with `region`.
     #[serde(default)]
     pub regions: IndexMap<String, String>,
+    /// Other hosts of the system, by name, used as `{host:NAME}` in its URLs (Xero signs in on
+    /// `login.xero.com` and issues tokens on `identity.xero.com`). A connection with a `host` of
+    /// its own (a sandbox) sends every URL there.
+    #[serde(default)]
+    pub hosts: IndexMap<String, String>,
     /// How requests are authenticated. (http)
     pub auth: Option<AuthDef>,
     /// How look-up and existence queries are written. (http)
@@ -48,6 +53,10 @@ pub struct SystemDef {
     pub format: Option<crate::format::FormatDef>,
     /// Entity catalogue (fields per entity), relative to this file.
     pub catalogue: String,
+    /// Method of a new record's write (default POST; Xero: PUT, which only creates, so a
+    /// duplicate that slipped through cannot overwrite a record).
+    #[serde(default = "default_create_method")]
+    pub create_method: String,
     /// Method of an update of an existing record (default PUT).
     #[serde(default = "default_update_method")]
     pub update_method: String,
@@ -135,6 +144,10 @@ pub struct KeyShapeDef {
     pub pattern: String,
     /// What a fitting key is, for the message that refuses one, e.g. `a GUID such as c3a1f7e2-5b0d-4e8f-9a61-2d7c4b8e9f10`.
     pub description: String,
+}
+
+fn default_create_method() -> String {
+    "POST".into()
 }
 
 fn default_update_method() -> String {

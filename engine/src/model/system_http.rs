@@ -36,6 +36,16 @@ pub enum AuthDef {
         /// More query parameters of the consent page (Exact: `force_login: "0"`).
         #[serde(default)]
         authorize_params: IndexMap<String, String>,
+        /// How the client proves itself to the token endpoint: `body` (client_id and
+        /// client_secret as form fields; Exact) or `basic` (an `Authorization: Basic` header;
+        /// Xero and QuickBooks).
+        #[serde(default)]
+        client_auth: ClientAuth,
+        /// After a refresh whose answer was lost, the old refresh token still works this long
+        /// (Xero: 1800 s), so the refresh is tried again at once; 0: a rotated token is gone
+        /// (Exact), and a lost answer needs a new consent.
+        #[serde(default)]
+        refresh_grace_seconds: u64,
     },
     /// OAuth2 client credentials: a client id and secret buy a token.
     Oauth2ClientCredentials {
@@ -69,6 +79,17 @@ fn default_lifetime() -> u64 {
     3600
 }
 
+/// How a client authenticates at an OAuth2 token endpoint.
+#[derive(Debug, Clone, Copy, Default, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientAuth {
+    /// `client_id` and `client_secret` in the form body.
+    #[default]
+    Body,
+    /// HTTP Basic: `Authorization: Basic base64(client_id:client_secret)` (RFC 6749 §2.3.1).
+    Basic,
+}
+
 #[derive(Debug, Clone, Copy, Default, Deserialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenBody {
@@ -93,8 +114,6 @@ pub enum PagingDef {
         #[serde(default)]
         has_more_header: Option<String>,
     },
-    /// Xero: `page=N`, 100 per page, an empty page ends (not yet run live).
-    XeroPage {},
     /// QuickBooks: `STARTPOSITION`/`MAXRESULTS` in the query (not yet run live).
     QboStartposition {},
     /// Everything comes in one answer.
@@ -121,6 +140,29 @@ pub struct RateLimitDef {
     /// When this budget is spent the run stops (saying when it resets) instead of waiting.
     #[serde(default)]
     pub stops_run: bool,
+    /// A 429 names the budget it is about in a header (Xero: `X-Rate-Limit-Problem: minute`):
+    /// only a 429 naming this budget spends it.
+    #[serde(default)]
+    pub problem: Option<ProblemDef>,
+}
+
+/// The header of a 429 that names the spent budget, and this budget's value in it.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProblemDef {
+    pub header: String,
+    /// Compared without regard to case (Xero's documentation and SDKs differ in case).
+    pub value: String,
+}
+
+/// Where the idempotency key of a write goes.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum IdempotencyDef {
+    /// In this header (Xero: `Idempotency-Key`, at most 128 characters).
+    Header(String),
+    /// In this query parameter (QuickBooks: `requestid`, at most 50 characters).
+    Query(String),
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, JsonSchema, PartialEq, Eq)]
@@ -150,8 +192,16 @@ pub struct BulkDef {
 pub struct DiscoverDef {
     /// URL to GET; `{host}` is the connection's host.
     pub get: String,
-    /// JMESPath to the value in the answer.
+    /// JMESPath to the value in the answer; with `list`, to the value in each candidate.
     pub value: String,
+    /// JMESPath to a list of candidates when an account can reach several (Xero's tenants from
+    /// `GET /connections`): the connection names one in `params` by its value or its `name`;
+    /// with one candidate none needs naming, with several the connection must say which.
+    #[serde(default)]
+    pub list: Option<String>,
+    /// JMESPath to each candidate's name (`tenantName`), so a connection can name it as people do.
+    #[serde(default)]
+    pub name: Option<String>,
 }
 
 /// Everything about HTTP in a system definition.
@@ -164,6 +214,31 @@ pub struct HttpDef {
     /// Headers sent with every POST, PUT and PATCH.
     #[serde(default)]
     pub write_headers: IndexMap<String, String>,
+    /// Query parameters sent with every request (QuickBooks: `minorversion`).
+    #[serde(default)]
+    pub query: IndexMap<String, String>,
+    /// Query parameters sent with every POST, PUT and PATCH (Xero: `summarizeErrors: "false"`,
+    /// so each record of a write is answered on its own).
+    #[serde(default)]
+    pub write_query: IndexMap<String, String>,
+    /// A record is written wrapped in a list under this name (`{entity}` is the target entity):
+    /// Xero takes `{"Invoices":[{…}]}`, never a bare object.
+    #[serde(default)]
+    pub envelope: Option<String>,
+    /// JMESPath, over the record a write answered, to the messages of a record the system
+    /// refused inside a successful answer (Xero with `summarizeErrors=false`:
+    /// `ValidationErrors[].Message`): any message makes the record blocked, in the system's words.
+    #[serde(default)]
+    pub element_errors: Option<String>,
+    /// Where a write carries the key that makes a repeat harmless (the system answers a repeat
+    /// with the first answer, creating nothing): Xero's `Idempotency-Key` header, QuickBooks'
+    /// `requestid` parameter. Writes that carry one are retried after a lost answer.
+    #[serde(default)]
+    pub idempotency: Option<IdempotencyDef>,
+    /// The most requests the system allows in flight per account (Xero: 5 per tenant;
+    /// QuickBooks: 10 per realm); a connection's `concurrency` above it is lowered to it.
+    #[serde(default)]
+    pub max_in_flight: Option<u32>,
     /// Rate-limit budgets read from answer headers.
     #[serde(default)]
     pub rate_limits: Vec<RateLimitDef>,

@@ -94,6 +94,7 @@ impl<'f> Runner<'f> {
         let mut work: Vec<Work> = records.into_iter().map(|(position, record)| self.prepare(position, record)).collect();
         self.apply_history(&mut work);
         self.resolve_lookups(&work);
+        self.create_missing(&mut work);
         for w in work.iter_mut().filter(|w| !w.ignored) {
             self.map_and_check(w);
         }
@@ -208,6 +209,46 @@ impl<'f> Runner<'f> {
             let purpose = format!("lookup {}", l.name);
             let q = lookup_question(l, &purpose);
             self.resolver.resolve(self.lookup_slots[i], &q, keys, &mut *self.access, &mut self.calls);
+        }
+    }
+
+    /// Keys a look-up with `create` did not find become records of its entity, one per key
+    /// (the first record needing it creates it, the others find it). A creation the system
+    /// refuses answers the key with its words, as the record's reason.
+    fn create_missing(&mut self, work: &mut [Work]) {
+        for (i, l) in self.flow.lookups.iter().enumerate() {
+            let Some(create) = &l.create else { continue };
+            let slot = self.lookup_slots[i];
+            for w in work.iter_mut().filter(|w| !w.ignored) {
+                let keys: Vec<(String, Option<Value>)> = match &w.keys[i] {
+                    Keys::One(Some(k)) => vec![(k.clone(), None)],
+                    Keys::Many(ks) => ks.iter().map(|(k, e)| (k.clone(), Some(e.clone()))).collect(),
+                    Keys::One(None) | Keys::Empty => Vec::new(),
+                };
+                for (key, element) in keys {
+                    if !matches!(self.resolver.answer(slot, &key), Some(Answer::NotFound)) {
+                        continue;
+                    }
+                    let mut scope = self.base_scope(&w.record);
+                    if let (Some((_, alias)), Some(element)) = (&l.each, element) {
+                        scope.push(alias, element);
+                    }
+                    scope.push("key", Value::from(key.as_str()));
+                    let mut errors = Vec::new();
+                    let record = map_fields(&create.fields, &mut scope, Purpose::Create, "", &mut errors);
+                    if !errors.is_empty() {
+                        w.reasons.extend(crate::map::reasons(&errors));
+                        continue;
+                    }
+                    let request = deliver::create(&create.target, record, &[&self.flow.name, "lookup", &l.name, &key]);
+                    self.calls.record(&request.system, &request.method, &create.target.path, &format!("create {}", l.name), || request.path.clone());
+                    let answer = match self.access.create(&create.target, &request) {
+                        Ok(created) => Answer::Found(created),
+                        Err(e) => Answer::Failed(AccessError { message: format!("creating it: {e}"), ..e }),
+                    };
+                    self.resolver.set(slot, key, answer);
+                }
+            }
         }
     }
 
@@ -403,9 +444,9 @@ impl<'f> Runner<'f> {
                     let id = x.id_field.as_deref().and_then(|f| found.get_attr(f).ok()).map(|v| key_text(&v)).unwrap_or_default();
                     let mut errors = Vec::new();
                     let payload = map_fields(&self.flow.mapping, &mut scope, Purpose::Update, "", &mut errors);
-                    deliver::update(&self.flow.target, &id, payload)
+                    deliver::update(&self.flow.target, &id, payload, &[&self.flow.name, &w.key])
                 }
-                _ => deliver::create(&self.flow.target, w.out.clone()),
+                _ => deliver::create(&self.flow.target, w.out.clone(), &[&self.flow.name, &w.key]),
             };
             match self.file_of(request, &w.key, &scope) {
                 Ok(request) => {
@@ -542,6 +583,7 @@ fn unanswered(e: &AccessError) -> ReasonKind {
     match e.kind {
         AccessFailure::Malformed => ReasonKind::Flow,
         AccessFailure::Unavailable => ReasonKind::Call,
+        AccessFailure::Refused => ReasonKind::Record,
     }
 }
 

@@ -42,7 +42,13 @@ pub fn plan(requests: &[CompiledRequest], scope: &mut Scope) -> (Vec<PlannedRequ
             let reason = e.reason();
             Reason { text: format!("write-back {} {path}: {}", r.method, reason.text), ..reason }
         }));
-        planned.push(PlannedRequest { system: r.system.clone(), method: r.method.clone(), path, body: (!r.body.is_empty()).then_some(body) });
+        planned.push(PlannedRequest {
+            system: r.system.clone(),
+            method: r.method.clone(),
+            path,
+            body: (!r.body.is_empty()).then_some(body),
+            idempotency_key: None,
+        });
     }
     (planned, problems)
 }

@@ -55,7 +55,7 @@ impl ClientCredentials {
             return Ok(c.clone());
         }
         let fields = [("grant_type", "client_credentials"), ("client_id", self.client_id.as_str()), ("client_secret", self.client_secret.as_str())];
-        let reply = post_token(http, clock, &self.token_url, self.body, &fields).await?;
+        let reply = post_token(http, clock, &self.token_url, self.body, &fields, None).await?;
         if reply.status != 200 {
             return Err(CallError::Stop {
                 message: format!(

@@ -22,16 +22,26 @@ use flowmap_state::{State, TokenLock, TokenSet, Vault};
 use tokio::sync::Mutex;
 
 use super::super::{CallError, ServerClock, register_secret, token_answer};
-use super::token_post::{TokenReply, post_token, token_error};
+use super::token_post::{TokenReply, client_fields, post_token, token_error};
 use super::{Credential, bearer};
-use crate::model::TokenBody;
+use crate::model::{ClientAuth, TokenBody};
+
+/// The OAuth client a connection uses, and how it proves itself at the token endpoint.
+#[derive(Clone)]
+pub struct OauthClient {
+    pub id: String,
+    pub secret: String,
+    pub auth: ClientAuth,
+}
 
 pub struct AuthorizationCode {
     pub connection: String,
     pub token_url: String,
-    pub client_id: String,
-    pub client_secret: String,
+    pub client: OauthClient,
     pub lifetime_s: u64,
+    /// How long a rotated refresh token still works (Xero: 30 min): a refresh whose answer was
+    /// lost is tried again at once with the same token.
+    pub grace_ms: i64,
     pub min_refresh_ms: i64,
     pub consent_lost: Vec<String>,
     pub too_early: Vec<String>,
@@ -48,22 +58,22 @@ impl AuthorizationCode {
     pub fn new(
         connection: &str,
         token_url: String,
-        client_id: String,
-        client_secret: String,
+        client: OauthClient,
         lifetime_s: u64,
+        grace_s: u64,
         min_refresh_s: u64,
         consent_lost: Vec<String>,
         too_early: Vec<String>,
         state: Arc<State>,
         vault: Arc<Vault>,
     ) -> Self {
-        register_secret(&client_secret);
+        register_secret(&client.secret);
         AuthorizationCode {
             connection: connection.to_string(),
             token_url,
-            client_id,
-            client_secret,
+            client,
             lifetime_s,
+            grace_ms: grace_s as i64 * 1000,
             min_refresh_ms: min_refresh_s as i64 * 1000,
             consent_lost,
             too_early,
@@ -173,13 +183,17 @@ impl AuthorizationCode {
             lock.needs_consent(&reason).map_err(|e| other(e.to_string()))?;
             return Err(Failed::Consent(reason));
         };
-        let fields = [
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh_token.as_str()),
-            ("client_id", self.client_id.as_str()),
-            ("client_secret", self.client_secret.as_str()),
-        ];
-        let reply = post_token(http, clock, &self.token_url, TokenBody::Form, &fields).await.map_err(Failed::Other)?;
+        let (mut fields, basic) = client_fields(self.client.auth, &self.client.id, &self.client.secret);
+        fields.extend([("grant_type", "refresh_token"), ("refresh_token", refresh_token.as_str())]);
+        let mut reply = post_token(http, clock, &self.token_url, TokenBody::Form, &fields, basic.as_deref()).await;
+        // A lost answer may have rotated the token; where the old one keeps working for a
+        // while, asking again gets the rotation's tokens instead of a lost consent.
+        let mut again = 0;
+        while self.grace_ms > 0 && again < 2 && matches!(reply, Err(CallError::Unavailable { .. })) {
+            again += 1;
+            reply = post_token(http, clock, &self.token_url, TokenBody::Form, &fields, basic.as_deref()).await;
+        }
+        let reply = reply.map_err(Failed::Other)?;
         if reply.status == 200 {
             let issued = clock.now_ms();
             let answer = token_answer::parse(&reply.body, None, self.lifetime_s, issued).map_err(Failed::Other)?;
@@ -264,25 +278,18 @@ fn credential(t: &TokenSet) -> Credential {
 }
 
 /// Trades an authorization code for the first tokens and stores them (`flowmap connect`).
-#[allow(clippy::too_many_arguments)]
 pub async fn exchange_code(
     http: &reqwest::Client,
     clock: &ServerClock,
     token_url: &str,
     code: &str,
     redirect_uri: &str,
-    client_id: &str,
-    client_secret: &str,
+    client: &OauthClient,
     lifetime_s: u64,
 ) -> Result<TokenSet, CallError> {
-    let fields = [
-        ("grant_type", "authorization_code"),
-        ("code", code),
-        ("redirect_uri", redirect_uri),
-        ("client_id", client_id),
-        ("client_secret", client_secret),
-    ];
-    let reply = post_token(http, clock, token_url, TokenBody::Form, &fields).await?;
+    let (mut fields, basic) = client_fields(client.auth, &client.id, &client.secret);
+    fields.extend([("grant_type", "authorization_code"), ("code", code), ("redirect_uri", redirect_uri)]);
+    let reply = post_token(http, clock, token_url, TokenBody::Form, &fields, basic.as_deref()).await?;
     if reply.status != 200 {
         return Err(CallError::Stop { message: format!("the authorization code was refused (HTTP {}): {}", reply.status, token_error(&reply)) });
     }

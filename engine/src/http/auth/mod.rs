@@ -6,7 +6,7 @@ mod code;
 mod token_post;
 
 pub use client_credentials::ClientCredentials;
-pub use code::{AuthorizationCode, exchange_code};
+pub use code::{AuthorizationCode, OauthClient, exchange_code};
 pub use token_post::post_token;
 
 use super::{CallError, ServerClock};

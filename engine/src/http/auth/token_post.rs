@@ -1,7 +1,7 @@
 use std::time::Duration;
 
 use super::super::{CallError, ServerClock, redact};
-use crate::model::TokenBody;
+use crate::model::{ClientAuth, TokenBody};
 
 /// What a token endpoint answered: status and JSON body (or the text, wrapped).
 pub struct TokenReply {
@@ -20,10 +20,14 @@ pub async fn post_token(
     url: &str,
     body: TokenBody,
     fields: &[(&str, &str)],
+    basic: Option<&str>,
 ) -> Result<TokenReply, CallError> {
     let mut attempt = 0;
     loop {
-        let request = http.post(url).header("Accept", "application/json").timeout(Duration::from_secs(30));
+        let mut request = http.post(url).header("Accept", "application/json").timeout(Duration::from_secs(30));
+        if let Some(credentials) = basic {
+            request = request.header("Authorization", credentials);
+        }
         let request = match body {
             TokenBody::Form => request.form(fields),
             TokenBody::Json => {
@@ -55,6 +59,19 @@ pub async fn post_token(
             Err(e) => {
                 return Err(CallError::Unavailable { message: redact(&format!("the token endpoint did not answer: {e}")) });
             }
+        }
+    }
+}
+
+/// The client's fields of a token request and, for `basic`, its `Authorization` header
+/// (the id and secret then stay out of the body, RFC 6749 §2.3.1).
+pub fn client_fields<'a>(auth: ClientAuth, id: &'a str, secret: &'a str) -> (Vec<(&'static str, &'a str)>, Option<String>) {
+    match auth {
+        ClientAuth::Body => (vec![("client_id", id), ("client_secret", secret)], None),
+        ClientAuth::Basic => {
+            let encoded = super::super::base64::encode(format!("{id}:{secret}").as_bytes());
+            super::super::register_secret(&encoded);
+            (Vec::new(), Some(format!("Basic {encoded}")))
         }
     }
 }
