@@ -18,6 +18,7 @@ mod since;
 mod target_file;
 mod transports;
 mod triggers;
+mod values;
 
 pub use files::{CompileResult, compile_files};
 pub use flow::*;
