@@ -1,12 +1,14 @@
-//! `/_sandbox/…` on both ports: the request log, the clock, faults, limits, the data as it
+//! `/_sandbox/…` on every port: the request log, the clock, faults, limits, the data as it
 //! stands and Exact's webhook events, for tests and integrators driving the binary over HTTP. No auth, limits or faults here,
-//! and nothing here is logged.
+//! and nothing here is logged. `/_sandbox/{name}/faults` and `/_sandbox/{name}/limits` set one
+//! emulator's own; the rest of `/_sandbox/{name}/…` is that emulator's (`Emulator::control`).
+//! `/_sandbox/limits` is Exact's, as it was before each emulator had its own.
 
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::config::{FaultKind, Faults, Limits};
-use crate::core::Core;
+use crate::core::{Core, Settings};
 use crate::http::request::{ApiRequest, decode_path};
 use crate::http::response::ApiResponse;
 
@@ -23,9 +25,17 @@ pub fn handle(core: &Core, request: &ApiRequest) -> ApiResponse {
         (&Method::GET, "clock") => clock(core),
         (&Method::POST, "clock") => set_clock(core, request),
         (&Method::GET, "faults") => ok(&faults_json(&shared.faults.current())),
-        (&Method::POST, "faults") => set_faults(core, request),
-        (&Method::GET, "limits") => ok(&json!(shared.limits())),
-        (&Method::POST, "limits") => set_limits(core, request),
+        (&Method::POST, "faults") => match body(request).and_then(|body| parse_faults(shared.faults.current(), &body)) {
+            Ok(faults) => {
+                shared.faults.set(faults.clone());
+                ok(&faults_json(&faults))
+            }
+            Err(refused) => refused,
+        },
+        (&Method::GET, "limits") => ok(&json!(core.exact_settings().limits())),
+        (&Method::POST, "limits") => set_limits(&core.exact_settings(), request),
+        // Before Exact's `exact/{entity}`: `exact/limits` is a setting, not an entity.
+        (_, setting) if is_own_setting(core, setting) => per_emulator(core, request, setting),
         (&Method::GET, "lnb/orders") => ok(&Value::Array(core.lnb.lock().orders.clone())),
         (&Method::GET, "lnb/invoices") => ok(&Value::Array(core.lnb.lock().invoices.clone())),
         (&Method::GET, "exact/webhooks") => ok(&serde_json::to_value(core.exact.webhook_deliveries()).unwrap_or_default()),
@@ -38,7 +48,36 @@ pub fn handle(core: &Core, request: &ApiRequest) -> ApiResponse {
             Some(records) => ok(&Value::Array(records)),
             None => refuse(StatusCode::NOT_FOUND, &format!("no Exact entity `{}`", &entity["exact/".len()..])),
         },
-        _ => refuse(StatusCode::NOT_FOUND, "unknown sandbox control endpoint"),
+        _ => per_emulator(core, request, path),
+    }
+}
+
+/// `{name}/faults` or `{name}/limits` of a registered emulator.
+fn is_own_setting(core: &Core, path: &str) -> bool {
+    path.split_once('/').is_some_and(|(name, rest)| matches!(rest, "faults" | "limits") && core.registered(name).is_some())
+}
+
+/// `/_sandbox/{name}/…`: an emulator's own faults and limits, then its own routes.
+fn per_emulator(core: &Core, request: &ApiRequest, path: &str) -> ApiResponse {
+    let unknown = || refuse(StatusCode::NOT_FOUND, "unknown sandbox control endpoint");
+    let (name, rest) = path.split_once('/').unwrap_or((path, ""));
+    let Some(registered) = core.registered(name) else {
+        return unknown();
+    };
+    let settings = &registered.settings;
+    let current_faults = || settings.own_faults().map(|f| f.current()).unwrap_or_else(|| core.shared.faults.current());
+    match (&request.method, rest) {
+        (&Method::GET, "faults") => ok(&faults_json(&current_faults())),
+        (&Method::POST, "faults") => match body(request).and_then(|body| parse_faults(current_faults(), &body)) {
+            Ok(faults) => {
+                settings.set_faults(faults.clone());
+                ok(&faults_json(&faults))
+            }
+            Err(refused) => refused,
+        },
+        (&Method::GET, "limits") => ok(&json!(settings.limits())),
+        (&Method::POST, "limits") => set_limits(settings, request),
+        _ => registered.emulator.control(request, rest).unwrap_or_else(unknown),
     }
 }
 
@@ -86,36 +125,30 @@ fn set_clock(core: &Core, request: &ApiRequest) -> ApiResponse {
 
 /// `{"rate":0.2,"kinds":["429","503","timeout","drop_after_write"],"seed":1,"hang_ms":60000}`;
 /// fields left out keep their current value.
-fn set_faults(core: &Core, request: &ApiRequest) -> ApiResponse {
-    let body = match body(request) {
-        Ok(body) => body,
-        Err(refused) => return refused,
-    };
-    let mut faults = core.shared.faults.current();
+fn parse_faults(mut faults: Faults, body: &serde_json::Map<String, Value>) -> Result<Faults, ApiResponse> {
     if let Some(rate) = body.get("rate") {
         match rate.as_f64().filter(|r| (0.0..=1.0).contains(r)) {
             Some(rate) => faults.rate = rate,
-            None => return refuse(StatusCode::BAD_REQUEST, "rate must be a number from 0 to 1"),
+            None => return Err(refuse(StatusCode::BAD_REQUEST, "rate must be a number from 0 to 1")),
         }
     }
     if let Some(kinds) = body.get("kinds") {
         let names: Option<Vec<&str>> = kinds.as_array().map(|a| a.iter().filter_map(Value::as_str).collect());
         match names.map(|n| FaultKind::parse_list(&n.join(","))) {
             Some(Ok(kinds)) => faults.kinds = kinds,
-            Some(Err(e)) => return refuse(StatusCode::BAD_REQUEST, &e),
-            None => return refuse(StatusCode::BAD_REQUEST, "kinds must be a list of names"),
+            Some(Err(e)) => return Err(refuse(StatusCode::BAD_REQUEST, &e)),
+            None => return Err(refuse(StatusCode::BAD_REQUEST, "kinds must be a list of names")),
         }
     }
     for (name, slot) in [("seed", &mut faults.seed), ("hang_ms", &mut faults.hang_ms)] {
         if let Some(value) = body.get(name) {
             match value.as_u64() {
                 Some(value) => *slot = value,
-                None => return refuse(StatusCode::BAD_REQUEST, &format!("{name} must be a whole number ≥ 0")),
+                None => return Err(refuse(StatusCode::BAD_REQUEST, &format!("{name} must be a whole number ≥ 0"))),
             }
         }
     }
-    core.shared.faults.set(faults.clone());
-    ok(&faults_json(&faults))
+    Ok(faults)
 }
 
 fn faults_json(faults: &Faults) -> Value {
@@ -123,12 +156,12 @@ fn faults_json(faults: &Faults) -> Value {
 }
 
 /// `{"minutely":60,"daily":5000,"enabled":true}`; fields left out keep their current value.
-fn set_limits(core: &Core, request: &ApiRequest) -> ApiResponse {
+fn set_limits(settings: &Settings, request: &ApiRequest) -> ApiResponse {
     let body = match body(request) {
         Ok(body) => body,
         Err(refused) => return refused,
     };
-    let mut limits: Limits = core.shared.limits();
+    let mut limits: Limits = settings.limits();
     for (name, slot) in [("minutely", &mut limits.minutely), ("daily", &mut limits.daily)] {
         if let Some(value) = body.get(name) {
             match value.as_u64().and_then(|v| u32::try_from(v).ok()) {
@@ -143,7 +176,7 @@ fn set_limits(core: &Core, request: &ApiRequest) -> ApiResponse {
             None => return refuse(StatusCode::BAD_REQUEST, "enabled must be true or false"),
         }
     }
-    core.shared.set_limits(limits);
+    settings.set_limits(limits);
     ok(&json!(limits))
 }
 

@@ -1,4 +1,4 @@
-//! A running sandbox: the emulators on loopback, served by a runtime of their own so that sync
+//! A running sandbox: the registry of emulators on loopback, served by a runtime of their own so that sync
 //! and async callers (tests, the CLI) can start one the same way.
 
 use std::io;
@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::clock::Clock;
 use crate::config::{Faults, Limits, SandboxConfig};
-use crate::core::{Core, Shared, System};
+use crate::core::{Core, Registered, Settings, Shared};
 use crate::exact::store::Store;
 use crate::exact::webhooks::{SUBSCRIPTIONS, WebhookDelivery};
 use crate::exact::{Exact, ExactSettings};
@@ -18,14 +18,17 @@ use crate::lnb::Lnb;
 use crate::recorder::RecordedRequest;
 use crate::truecommerce::records::{ReceivedFile, SentFile};
 use crate::truecommerce::{SftpFaults, TrueCommerce};
+use crate::xero::Xero;
 use crate::{fixtures, generate};
 
 pub struct Sandbox {
     core: Arc<Core>,
-    exact_port: u16,
-    lnb_port: u16,
     runtime: Option<tokio::runtime::Runtime>,
 }
+
+/// The HTTP emulators: registry key, what a bind error calls it. Adding one is a line here, its
+/// port in `SandboxConfig`, and its construction in `start`.
+const HTTP_EMULATORS: &[(&str, &str)] = &[("exact", "Exact Online"), ("lnb", "Le New Black"), ("xero", "Xero")];
 
 impl Sandbox {
     /// Loads the data, makes the TrueCommerce folders, binds the ports on 127.0.0.1 and serves
@@ -33,60 +36,96 @@ impl Sandbox {
     pub fn start(config: SandboxConfig) -> io::Result<Sandbox> {
         let mut store = Store::new();
         let mut lnb_data = fixtures::LnbData { orders: Vec::new(), invoices: Vec::new() };
+        let mut xero_data = Vec::new();
         if let Some(root) = &config.fixtures {
             if !root.is_dir() {
                 return Err(io::Error::new(io::ErrorKind::NotFound, format!("fixtures folder {} not found", root.display())));
             }
             fixtures::load_exact(root, &mut store)?;
             lnb_data = fixtures::load_lnb(root)?;
+            xero_data = fixtures::load_xero(root)?;
         }
         if let Some(plan) = &config.generate {
             generate::generate(plan, config.division, &mut store, &mut lnb_data.orders);
         }
 
         // Bound here, synchronously, so the ports are known (and listening) before we return.
-        let exact_listener = bind(config.exact_port, "Exact Online")?;
-        let lnb_listener = bind(config.lnb_port, "Le New Black")?;
+        let mut listeners = Vec::new();
+        for (name, label) in HTTP_EMULATORS {
+            let port = match *name {
+                "exact" => config.exact_port,
+                "lnb" => config.lnb_port,
+                _ => config.xero_port,
+            };
+            let listener = bind(port, label)?;
+            listeners.push((*name, listener.local_addr()?.port(), listener));
+        }
+        let port_of = |name: &str| listeners.iter().find(|(n, _, _)| *n == name).map(|(_, port, _)| *port).unwrap_or_default();
         let truecommerce_listener = bind(config.truecommerce.port, "TrueCommerce SFTP")?;
-        let exact_port = exact_listener.local_addr()?.port();
-        let lnb_port = lnb_listener.local_addr()?.port();
         let truecommerce_port = truecommerce_listener.local_addr()?.port();
 
-        let shared = Arc::new(Shared::new(Clock::new(config.clock_speed), FaultInjector::new(config.faults.clone()), config.limits));
+        let shared = Arc::new(Shared::new(Clock::new(config.clock_speed), FaultInjector::new(config.faults.clone())));
         let settings = ExactSettings {
             client_id: config.client_id.clone(),
             client_secret: config.client_secret.clone(),
             division: config.division,
-            base_url: format!("http://127.0.0.1:{exact_port}"),
+            base_url: format!("http://127.0.0.1:{}", port_of("exact")),
             webhook_secret: config.webhook_secret.clone(),
         };
+        let (exact_settings, lnb_settings, xero_settings) =
+            (Settings::new(config.limits), Settings::new(config.limits), Settings::new(config.xero_limits));
+        let exact = Arc::new(Exact::new(shared.clone(), exact_settings.clone(), settings, store));
+        let lnb = Arc::new(Lnb::new(
+            shared.clone(),
+            config.client_id.clone(),
+            config.client_secret.clone(),
+            config.lnb_page_size,
+            lnb_data.orders,
+            lnb_data.invoices,
+        ));
+        let xero = Arc::new(Xero::new(shared.clone(), xero_settings.clone(), config.client_id, config.client_secret, xero_data));
+        let registry = vec![
+            Registered { emulator: exact.clone(), settings: exact_settings, port: port_of("exact") },
+            Registered { emulator: lnb.clone(), settings: lnb_settings, port: port_of("lnb") },
+            Registered { emulator: xero.clone(), settings: xero_settings, port: port_of("xero") },
+        ];
         let truecommerce = TrueCommerce::new(config.truecommerce.clone(), truecommerce_port, shared.clone(), config.faults.seed)?;
-        let core = Arc::new(Core {
-            exact: Exact::new(shared.clone(), settings, store),
-            lnb: Lnb::new(shared.clone(), config.client_id, config.client_secret, config.lnb_page_size, lnb_data.orders, lnb_data.invoices),
-            shared,
-            truecommerce,
-        });
+        let core = Arc::new(Core { shared, registry, exact, lnb, xero, truecommerce });
 
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).thread_name("flowmap-sandbox").enable_all().build()?;
         {
             // `from_std` must run inside the runtime that will drive the sockets.
             let _entered = runtime.enter();
-            let exact_listener = tokio::net::TcpListener::from_std(exact_listener)?;
-            let lnb_listener = tokio::net::TcpListener::from_std(lnb_listener)?;
-            runtime.spawn(crate::http::server::serve(exact_listener, crate::http::dispatch::router(core.clone(), System::Exact)));
-            runtime.spawn(crate::http::server::serve(lnb_listener, crate::http::dispatch::router(core.clone(), System::Lnb)));
+            for (name, _, listener) in listeners {
+                let listener = tokio::net::TcpListener::from_std(listener)?;
+                runtime.spawn(crate::http::server::serve(listener, crate::http::dispatch::router(core.clone(), name)));
+            }
             core.truecommerce.serve(tokio::net::TcpListener::from_std(truecommerce_listener)?, &runtime);
         }
-        Ok(Sandbox { core, exact_port, lnb_port, runtime: Some(runtime) })
+        Ok(Sandbox { core, runtime: Some(runtime) })
+    }
+
+    /// `http://127.0.0.1:PORT` of the HTTP emulator registered as `name` (`exact`, `lnb`, `xero`).
+    pub fn url(&self, name: &str) -> Option<String> {
+        self.core.registered(name).map(|r| format!("http://127.0.0.1:{}", r.port))
+    }
+
+    /// The names of the HTTP emulators, in the order they were started.
+    pub fn emulators(&self) -> Vec<&'static str> {
+        self.core.registry.iter().map(|r| r.emulator.name()).collect()
     }
 
     pub fn exact_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.exact_port)
+        self.url("exact").unwrap_or_default()
     }
 
     pub fn lnb_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.lnb_port)
+        self.url("lnb").unwrap_or_default()
+    }
+
+    /// Xero's identity and accounting endpoints, all on this one URL.
+    pub fn xero_url(&self) -> String {
+        self.url("xero").unwrap_or_default()
     }
 
     /// Every API request answered so far (not `/_sandbox/` calls), oldest first.
@@ -112,12 +151,25 @@ impl Sandbox {
         self.core.shared.clock.now_ms()
     }
 
+    /// Faults for every HTTP emulator that has none of its own (one draw sequence over all).
     pub fn set_faults(&self, faults: Faults) {
         self.core.shared.faults.set(faults);
     }
 
+    /// Faults of one emulator alone (`/_sandbox/{name}/faults`); from now on the shared ones no
+    /// longer apply to it.
+    pub fn set_faults_of(&self, name: &str, faults: Faults) -> Result<(), String> {
+        self.core.registered(name).map(|r| r.settings.set_faults(faults)).ok_or_else(|| format!("no emulator `{name}`"))
+    }
+
+    /// Exact's limits, as before each emulator had its own.
     pub fn set_limits(&self, limits: Limits) {
-        self.core.shared.set_limits(limits);
+        self.core.exact_settings().set_limits(limits);
+    }
+
+    /// The limits of one emulator (`/_sandbox/{name}/limits`).
+    pub fn set_limits_of(&self, name: &str, limits: Limits) -> Result<(), String> {
+        self.core.registered(name).map(|r| r.settings.set_limits(limits)).ok_or_else(|| format!("no emulator `{name}`"))
     }
 
     /// All records of an Exact entity (`salesorder/SalesOrders`), with `__metadata`; empty for an
@@ -163,6 +215,38 @@ impl Sandbox {
     /// The Exact webhook subscriptions, as `GET webhooks/WebhookSubscriptions` serves them.
     pub fn webhook_subscriptions(&self) -> Vec<Value> {
         self.exact_records(SUBSCRIPTIONS)
+    }
+
+    /// A Xero tenant's records of `entity` (`Invoices`, `Contacts`, …) as stored; the tenant by
+    /// id or name (`XERO_ACME_TENANT`). Empty for an unknown tenant or entity.
+    pub fn xero_records(&self, tenant: &str, entity: &str) -> Vec<Value> {
+        self.core.xero.records(tenant, entity).unwrap_or_default()
+    }
+
+    /// Adds records to a Xero tenant as someone keying them in would (ids and `UpdatedDateUTC`
+    /// added when missing; nothing else is checked).
+    pub fn add_xero_records(&self, tenant: &str, entity: &str, records: Vec<Value>) -> Result<(), String> {
+        self.core.xero.add_records(tenant, entity, records)
+    }
+
+    /// Changes fields of a Xero record (by id, or number/code) as a user would; `UpdatedDateUTC` moves to now.
+    pub fn edit_xero_record(&self, tenant: &str, entity: &str, id: &str, fields: serde_json::Map<String, Value>) -> Result<(), String> {
+        self.core.xero.edit_record(tenant, entity, id, fields)
+    }
+
+    /// Xero writes answered from the Idempotency-Key store instead of being done again.
+    pub fn xero_replays(&self) -> u64 {
+        self.core.xero.replays()
+    }
+
+    /// (id, name) of each Xero tenant.
+    pub fn xero_tenants(&self) -> Vec<(String, String)> {
+        self.core.xero.tenants()
+    }
+
+    /// Holds every Xero API answer this long (calls overlap; the limit of 5 at once can be met).
+    pub fn set_xero_latency_ms(&self, ms: u64) {
+        self.core.xero.set_latency_ms(ms);
     }
 
     pub fn lnb_orders(&self) -> Vec<Value> {
