@@ -329,6 +329,11 @@ async fn where_reads_escaped_quotes_or_and_numbers_and_refuses_what_it_cannot_pa
     assert_eq!(numbers(&authorised, "Invoices", "InvoiceNumber"), ["INV-2025-0102"]);
     let cheaper = get(&xero, &access, &format!("Invoices?where={}", urlencode("Total<700"))).await;
     assert_eq!(cheaper.body["Invoices"], json!([]));
+    // If-Modified-Since on UpdatedDateUTC (the fixture invoice: 2025-03-04T14:26:17Z).
+    let since =
+        move |at: &'static str| async move { api(xero_url, token, Some(ACME_ID), Method::GET, "Invoices", None, &[("If-Modified-Since", at)]).await };
+    assert_eq!(since("2025-03-04T14:00:00").await.body["Invoices"].as_array().map(Vec::len), Some(1));
+    assert_eq!(since("2025-03-04T15:00:00Z").await.body["Invoices"], json!([]));
 
     let unterminated = by(r#"Name=="Studio"#).await;
     assert_eq!(unterminated.status, StatusCode::BAD_REQUEST);

@@ -15,6 +15,8 @@ use serde_json::{Map, Value, json};
 use super::envelope::{date_string, parse_date, xero_date};
 use super::tenants::Books;
 
+type Record = Map<String, Value>;
+
 /// What differs between the two documents.
 pub struct Document {
     pub entity: &'static str,
@@ -219,12 +221,7 @@ fn lines(books: &Books, record: &mut Map<String, Value>, errors: &mut Vec<String
 
 /// The contact a document names: by ContactID, else ContactNumber, else Name; a Name that is not
 /// found creates a contact, as Xero does. `Ok((summary, new contact to store))`.
-fn resolve_contact(
-    books: &Books,
-    given: &Map<String, Value>,
-    kind: &str,
-    now_ms: i64,
-) -> Result<(Map<String, Value>, Option<Map<String, Value>>), String> {
+fn resolve_contact(books: &Books, given: &Map<String, Value>, kind: &str, now_ms: i64) -> Result<(Record, Option<Record>), String> {
     let text = |name: &str| given.get(name).and_then(Value::as_str).map(str::trim).filter(|t| !t.is_empty());
     let contacts = books.of("Contacts");
     let found = if let Some(id) = text("ContactID") {

@@ -51,7 +51,7 @@ fn check_value(spec: &FieldSpec, value: &mut Value, path: &str) -> Result<(), St
         FieldType::Number if !value.is_number() => return Err(wrong(value, "Decimal")),
         FieldType::Integer if !(value.is_i64() || value.is_u64()) => return Err(wrong(value, "Integer")),
         FieldType::Boolean if !value.is_boolean() => return Err(wrong(value, "Boolean")),
-        FieldType::Date | FieldType::DateTime if !value.as_str().is_some_and(|t| parse_date(t).is_some()) => return Err(wrong(value, "DateTime")),
+        FieldType::Date | FieldType::DateTime if value.as_str().and_then(parse_date).is_none() => return Err(wrong(value, "DateTime")),
         FieldType::Guid if !value.as_str().is_some_and(crate::random::is_guid) => return Err(wrong(value, "Guid")),
         FieldType::Object => {
             let Some(object) = value.as_object_mut() else { return Err(wrong(value, "Object")) };
@@ -136,6 +136,28 @@ mod tests {
         assert!(error.ends_with("Error converting value \"two\" to type 'Decimal'. Path 'Invoices[0].LineItems[0].Quantity'."), "{error}");
         let mut element = object(json!({ "Colour": "red" }));
         assert!(shape(invoices, &mut element, "Invoices[0]").unwrap_err().contains("The element 'Colour' was not recognised"));
+    }
+
+    #[test]
+    fn a_value_outside_the_enum_fails_the_request_and_case_is_forgiven() {
+        // The catalogue's `values` (XeroAPI/Xero-OpenAPI's enums), here on a field of our own.
+        let spec = FieldSpec {
+            kind: FieldType::String,
+            required: true,
+            read_only: false,
+            max_length: None,
+            values: Some(vec!["ACCREC".into(), "ACCPAY".into()]),
+            fields: BTreeMap::new(),
+        };
+        let fields = BTreeMap::from([("Type".to_string(), spec)]);
+        let mut element = object(json!({ "Type": "ACREC" }));
+        assert_eq!(
+            shape(&fields, &mut element, "Invoices[0]").unwrap_err(),
+            "JSON for post data was invalid,Error converting value \"ACREC\" to an allowed value (ACCREC, ACCPAY). Path 'Invoices[0].Type'."
+        );
+        let mut element = object(json!({ "Type": "accpay" }));
+        shape(&fields, &mut element, "Invoices[0]").unwrap();
+        assert_eq!(element["Type"], "ACCPAY", "stored as the catalogue spells it");
     }
 
     #[test]
