@@ -186,6 +186,12 @@ async fn connections_list_both_tenants_and_the_tenant_header_picks_the_books() {
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
     let after = api(&xero, &access, Some(DEMO_ID), Method::GET, "Invoices", None, &[]).await;
     assert_eq!(after.status, StatusCode::FORBIDDEN, "a disconnected tenant is refused");
+
+    // Revoked from the control API: the token is refused, as after the user removed the app.
+    let revoked = http().post(format!("{xero}/_sandbox/xero/revoke")).send().await.unwrap();
+    assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
+    let refused = get(&xero, &access, "Invoices").await;
+    assert_eq!((refused.status, &refused.body["Detail"]), (StatusCode::UNAUTHORIZED, &json!("AuthenticationUnsuccessful")));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,6 +1,6 @@
-//! `/_sandbox/…` on every port: the request log, the clock, faults, limits, the data as it
-//! stands and Exact's webhook events, for tests and integrators driving the binary over HTTP. No auth, limits or faults here,
-//! and nothing here is logged. `/_sandbox/{name}/faults` and `/_sandbox/{name}/limits` set one
+//! `/_sandbox/…` on every port: the request log, the clock, faults, limits and each emulator's
+//! own routes (its data as it stands, Exact's webhook events), for tests and integrators driving
+//! the binary over HTTP. No auth, limits or faults here, and nothing here is logged. `/_sandbox/{name}/faults` and `/_sandbox/{name}/limits` set one
 //! emulator's own; the rest of `/_sandbox/{name}/…` is that emulator's (`Emulator::control`).
 //! `/_sandbox/limits` is Exact's, as it was before each emulator had its own.
 
@@ -34,27 +34,11 @@ pub fn handle(core: &Core, request: &ApiRequest) -> ApiResponse {
         },
         (&Method::GET, "limits") => ok(&json!(core.exact_settings().limits())),
         (&Method::POST, "limits") => set_limits(&core.exact_settings(), request),
-        // Before Exact's `exact/{entity}`: `exact/limits` is a setting, not an entity.
-        (_, setting) if is_own_setting(core, setting) => per_emulator(core, request, setting),
-        (&Method::GET, "lnb/orders") => ok(&Value::Array(core.lnb.lock().orders.clone())),
-        (&Method::GET, "lnb/invoices") => ok(&Value::Array(core.lnb.lock().invoices.clone())),
-        (&Method::GET, "exact/webhooks") => ok(&serde_json::to_value(core.exact.webhook_deliveries()).unwrap_or_default()),
-        (&Method::POST, "exact/webhooks") => fire_webhook(core, request),
-        (&Method::POST, "exact/revoke") => revoke_exact(core, request),
         (_, truecommerce) if truecommerce == "truecommerce" || truecommerce.starts_with("truecommerce/") => {
             crate::truecommerce::control::handle(&core.truecommerce, request, truecommerce["truecommerce".len()..].trim_start_matches('/'))
         }
-        (&Method::GET, entity) if entity.starts_with("exact/") => match core.exact.records(&entity["exact/".len()..]) {
-            Some(records) => ok(&Value::Array(records)),
-            None => refuse(StatusCode::NOT_FOUND, &format!("no Exact entity `{}`", &entity["exact/".len()..])),
-        },
         _ => per_emulator(core, request, path),
     }
-}
-
-/// `{name}/faults` or `{name}/limits` of a registered emulator.
-fn is_own_setting(core: &Core, path: &str) -> bool {
-    path.split_once('/').is_some_and(|(name, rest)| matches!(rest, "faults" | "limits") && core.registered(name).is_some())
 }
 
 /// `/_sandbox/{name}/…`: an emulator's own faults and limits, then its own routes.
@@ -81,15 +65,15 @@ fn per_emulator(core: &Core, request: &ApiRequest, path: &str) -> ApiResponse {
     }
 }
 
-fn ok(value: &Value) -> ApiResponse {
+pub fn ok(value: &Value) -> ApiResponse {
     ApiResponse::json(StatusCode::OK, value)
 }
 
-fn refuse(status: StatusCode, message: &str) -> ApiResponse {
+pub fn refuse(status: StatusCode, message: &str) -> ApiResponse {
     ApiResponse::json(status, &json!({ "error": message }))
 }
 
-fn body(request: &ApiRequest) -> Result<serde_json::Map<String, Value>, ApiResponse> {
+pub fn body(request: &ApiRequest) -> Result<serde_json::Map<String, Value>, ApiResponse> {
     match request.json() {
         Some(Value::Object(body)) => Ok(body),
         _ => Err(refuse(StatusCode::BAD_REQUEST, "send a JSON object")),
@@ -178,44 +162,4 @@ fn set_limits(settings: &Settings, request: &ApiRequest) -> ApiResponse {
     }
     settings.set_limits(limits);
     ok(&json!(limits))
-}
-
-/// `{"refresh_tokens":true,"until_consent":false,"after_requests":3}` (all optional): Exact's
-/// access tokens issued so far are refused (401); with `refresh_tokens` their refresh tokens too
-/// (`invalid_grant`: only a new consent helps, as after a restart); with `until_consent` also the
-/// access tokens issued later, until the next consent; with `after_requests` once that many more
-/// API requests have been answered.
-fn revoke_exact(core: &Core, request: &ApiRequest) -> ApiResponse {
-    let body = match request.json() {
-        None => serde_json::Map::new(),
-        Some(Value::Object(body)) => body,
-        Some(_) => return refuse(StatusCode::BAD_REQUEST, "send a JSON object"),
-    };
-    let flag = |name: &str| body.get(name).map(|v| v.as_bool().ok_or(format!("{name} must be true or false"))).unwrap_or(Ok(false));
-    let after = body.get("after_requests").map(|v| v.as_u64().ok_or("after_requests must be a whole number ≥ 0".to_string())).unwrap_or(Ok(0));
-    match (flag("refresh_tokens"), flag("until_consent"), after) {
-        (Ok(refresh_tokens), Ok(until_consent), Ok(after)) => {
-            crate::exact::oauth::revoke(&core.exact, refresh_tokens, until_consent, after);
-            ApiResponse::empty(StatusCode::NO_CONTENT)
-        }
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => refuse(StatusCode::BAD_REQUEST, &e),
-    }
-}
-
-/// `{"topic":"SalesOrders","key":"…","action":"Update"}` (action optional): sends the event to every
-/// subscription of the topic and answers, once all have answered or timed out, with the deliveries.
-fn fire_webhook(core: &Core, request: &ApiRequest) -> ApiResponse {
-    let body = match body(request) {
-        Ok(body) => body,
-        Err(refused) => return refused,
-    };
-    let text = |name: &str| body.get(name).and_then(Value::as_str).unwrap_or_default();
-    let action = body.get("action").and_then(Value::as_str).unwrap_or("Update");
-    match core.exact.fire_webhook(text("topic"), text("key"), action) {
-        Ok(sending) => ApiResponse::later(async move {
-            let deliveries = sending.await;
-            ok(&json!({ "sent": deliveries.len(), "deliveries": deliveries }))
-        }),
-        Err(e) => refuse(StatusCode::BAD_REQUEST, &e),
-    }
 }

@@ -1,20 +1,18 @@
 //! The state behind every port: the clock and request log all emulators share, and the registry of
 //! HTTP emulators, each under its name with its own port, limits and fault settings.
 
+use std::any::Any;
 use std::sync::{Arc, Mutex};
 
 use axum::http::StatusCode;
 
 use crate::clock::Clock;
 use crate::config::{Faults, Limits};
-use crate::exact::Exact;
 use crate::faults::{Fault, FaultInjector};
 use crate::http::request::ApiRequest;
 use crate::http::response::ApiResponse;
-use crate::lnb::Lnb;
 use crate::recorder::Recorder;
 use crate::truecommerce::TrueCommerce;
-use crate::xero::Xero;
 
 /// What every emulator reads: one clock, one request log, and the faults set for all of them.
 pub struct Shared {
@@ -72,10 +70,7 @@ pub struct Core {
     pub shared: Arc<Shared>,
     /// Every HTTP emulator by name, in the order they were started.
     pub registry: Vec<Registered>,
-    // Typed handles for what only one emulator offers (its records, its webhooks).
-    pub exact: Arc<Exact>,
-    pub lnb: Arc<Lnb>,
-    pub xero: Arc<Xero>,
+    /// SFTP, not HTTP: served by its own SSH stack, outside the registry.
     pub truecommerce: TrueCommerce,
 }
 
@@ -95,11 +90,18 @@ pub trait Emulator: Send + Sync {
     fn control(&self, _request: &ApiRequest, _path: &str) -> Option<ApiResponse> {
         None
     }
+    /// For what only one emulator offers (`Sandbox::exact_records`): `Core::emulator::<Exact>("exact")`.
+    fn as_any(&self) -> &dyn Any;
 }
 
 impl Core {
     pub fn registered(&self, name: &str) -> Option<&Registered> {
         self.registry.iter().find(|r| r.emulator.name() == name)
+    }
+
+    /// The emulator registered as `name`, as its own type.
+    pub fn emulator<T: Emulator + 'static>(&self, name: &str) -> Option<&T> {
+        self.registered(name)?.emulator.as_any().downcast_ref::<T>()
     }
 
     /// Exact's settings: `/_sandbox/limits` and `Sandbox::set_limits` are Exact's limits.

@@ -26,6 +26,9 @@ pub struct Sandbox {
     runtime: Option<tokio::runtime::Runtime>,
 }
 
+const NO_EXACT: &str = "the sandbox has no Exact emulator";
+const NO_XERO: &str = "the sandbox has no Xero emulator";
+
 /// The HTTP emulators: registry key, what a bind error calls it. Adding one is a line here, its
 /// port in `SandboxConfig`, and its construction in `start`.
 const HTTP_EMULATORS: &[(&str, &str)] = &[("exact", "Exact Online"), ("lnb", "Le New Black"), ("xero", "Xero")];
@@ -85,12 +88,12 @@ impl Sandbox {
         ));
         let xero = Arc::new(Xero::new(shared.clone(), xero_settings.clone(), config.client_id, config.client_secret, xero_data));
         let registry = vec![
-            Registered { emulator: exact.clone(), settings: exact_settings, port: port_of("exact") },
-            Registered { emulator: lnb.clone(), settings: lnb_settings, port: port_of("lnb") },
-            Registered { emulator: xero.clone(), settings: xero_settings, port: port_of("xero") },
+            Registered { emulator: exact, settings: exact_settings, port: port_of("exact") },
+            Registered { emulator: lnb, settings: lnb_settings, port: port_of("lnb") },
+            Registered { emulator: xero, settings: xero_settings, port: port_of("xero") },
         ];
         let truecommerce = TrueCommerce::new(config.truecommerce.clone(), truecommerce_port, shared.clone(), config.faults.seed)?;
-        let core = Arc::new(Core { shared, registry, exact, lnb, xero, truecommerce });
+        let core = Arc::new(Core { shared, registry, truecommerce });
 
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).thread_name("flowmap-sandbox").enable_all().build()?;
         {
@@ -113,6 +116,18 @@ impl Sandbox {
     /// The names of the HTTP emulators, in the order they were started.
     pub fn emulators(&self) -> Vec<&'static str> {
         self.core.registry.iter().map(|r| r.emulator.name()).collect()
+    }
+
+    fn exact(&self) -> Option<&Exact> {
+        self.core.emulator::<Exact>("exact")
+    }
+
+    fn lnb(&self) -> Option<&Lnb> {
+        self.core.emulator::<Lnb>("lnb")
+    }
+
+    fn xero(&self) -> Option<&Xero> {
+        self.core.emulator::<Xero>("xero")
     }
 
     pub fn exact_url(&self) -> String {
@@ -175,20 +190,20 @@ impl Sandbox {
     /// All records of an Exact entity (`salesorder/SalesOrders`), with `__metadata`; empty for an
     /// unknown entity.
     pub fn exact_records(&self, entity: &str) -> Vec<Value> {
-        self.core.exact.records(entity).unwrap_or_default()
+        self.exact().and_then(|e| e.records(entity)).unwrap_or_default()
     }
 
     /// Adds records to an Exact entity (`crm/Accounts`), as someone fixing master data in Exact
     /// would; `Code`s are stored as given, so pad them as Exact does.
     pub fn add_exact_records(&self, entity: &str, records: Vec<Value>) -> Result<(), String> {
         let (service, name) = entity.split_once('/').ok_or_else(|| format!("`{entity}` is not service/Entity"))?;
-        self.core.exact.lock().store.seed(service, name, records)
+        self.exact().ok_or(NO_EXACT)?.lock().store.seed(service, name, records)
     }
 
     /// Changes fields of an Exact record (`purchaseorder/PurchaseOrders`, its key) as a user
     /// would in Exact: `Modified` moves to the sandbox clock's now.
     pub fn edit_exact_record(&self, entity: &str, key: &str, fields: serde_json::Map<String, Value>) -> Result<(), String> {
-        self.core.exact.edit(entity, key, fields)
+        self.exact().ok_or(NO_EXACT)?.edit(entity, key, fields)
     }
 
     /// Sends an Exact webhook event (`action`: `Update` or `Delete`) for the record `key` to every
@@ -196,7 +211,7 @@ impl Sandbox {
     /// answered or timed out (5 s). Returns how many were sent. Do not call it from a task of a
     /// single-threaded runtime that also serves the callback: it blocks the calling thread.
     pub fn fire_webhook(&self, topic: &str, key: &str, action: &str) -> Result<usize, String> {
-        let sending = self.core.exact.fire_webhook(topic, key, action)?;
+        let sending = self.exact().ok_or(NO_EXACT)?.fire_webhook(topic, key, action)?;
         let runtime = self.runtime.as_ref().ok_or_else(|| "the sandbox is stopped".to_string())?;
         let (done, finished) = std::sync::mpsc::channel();
         runtime.spawn(async move {
@@ -209,7 +224,7 @@ impl Sandbox {
     /// deliveries finished. Events raised by API writes are sent in the background, so one may
     /// still be on its way when this is read.
     pub fn webhook_deliveries(&self) -> Vec<WebhookDelivery> {
-        self.core.exact.webhook_deliveries()
+        self.exact().map(Exact::webhook_deliveries).unwrap_or_default()
     }
 
     /// The Exact webhook subscriptions, as `GET webhooks/WebhookSubscriptions` serves them.
@@ -220,41 +235,43 @@ impl Sandbox {
     /// A Xero tenant's records of `entity` (`Invoices`, `Contacts`, …) as stored; the tenant by
     /// id or name (`XERO_ACME_TENANT`). Empty for an unknown tenant or entity.
     pub fn xero_records(&self, tenant: &str, entity: &str) -> Vec<Value> {
-        self.core.xero.records(tenant, entity).unwrap_or_default()
+        self.xero().and_then(|x| x.records(tenant, entity)).unwrap_or_default()
     }
 
     /// Adds records to a Xero tenant as someone keying them in would (ids and `UpdatedDateUTC`
     /// added when missing; nothing else is checked).
     pub fn add_xero_records(&self, tenant: &str, entity: &str, records: Vec<Value>) -> Result<(), String> {
-        self.core.xero.add_records(tenant, entity, records)
+        self.xero().ok_or(NO_XERO)?.add_records(tenant, entity, records)
     }
 
     /// Changes fields of a Xero record (by id, or number/code) as a user would; `UpdatedDateUTC` moves to now.
     pub fn edit_xero_record(&self, tenant: &str, entity: &str, id: &str, fields: serde_json::Map<String, Value>) -> Result<(), String> {
-        self.core.xero.edit_record(tenant, entity, id, fields)
+        self.xero().ok_or(NO_XERO)?.edit_record(tenant, entity, id, fields)
     }
 
     /// Xero writes answered from the Idempotency-Key store instead of being done again.
     pub fn xero_replays(&self) -> u64 {
-        self.core.xero.replays()
+        self.xero().map(Xero::replays).unwrap_or_default()
     }
 
     /// (id, name) of each Xero tenant.
     pub fn xero_tenants(&self) -> Vec<(String, String)> {
-        self.core.xero.tenants()
+        self.xero().map(Xero::tenants).unwrap_or_default()
     }
 
     /// Holds every Xero API answer this long (calls overlap; the limit of 5 at once can be met).
     pub fn set_xero_latency_ms(&self, ms: u64) {
-        self.core.xero.set_latency_ms(ms);
+        if let Some(xero) = self.xero() {
+            xero.set_latency_ms(ms);
+        }
     }
 
     pub fn lnb_orders(&self) -> Vec<Value> {
-        self.core.lnb.lock().orders.clone()
+        self.lnb().map(|l| l.lock().orders.clone()).unwrap_or_default()
     }
 
     pub fn lnb_invoices(&self) -> Vec<Value> {
-        self.core.lnb.lock().invoices.clone()
+        self.lnb().map(|l| l.lock().invoices.clone()).unwrap_or_default()
     }
 
     /// The TrueCommerce SFTP server: `127.0.0.1:port`.

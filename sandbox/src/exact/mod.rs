@@ -2,6 +2,7 @@
 
 mod api;
 pub mod catalogue;
+mod control;
 mod defaults;
 mod envelope;
 pub(crate) mod oauth;
@@ -162,5 +163,13 @@ impl Emulator for Exact {
 
     fn too_many_requests_message(&self) -> &'static str {
         envelope::RATE_LIMIT_EXCEEDED
+    }
+
+    fn control(&self, request: &ApiRequest, path: &str) -> Option<ApiResponse> {
+        control::handle(self, request, path)
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 }

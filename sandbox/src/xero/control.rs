@@ -1,7 +1,7 @@
 //! `/_sandbox/xero/…`: `tenants`; `records/{tenant}/{Entity}` (GET: the records; POST a JSON
 //! array: add them); `records/{tenant}/{Entity}/{id}` (POST an object: change those fields);
 //! `replays` (writes answered from the Idempotency-Key store); `latency` (POST `{"ms":N}`: hold
-//! every API answer that long); `requests` (the requests Xero answered, as `/_sandbox/requests`
+//! every API answer that long); `revoke` (POST: every token issued so far is refused); `requests` (the requests Xero answered, as `/_sandbox/requests`
 //! lists them). A tenant is named by its id or its name.
 
 use axum::http::{Method, StatusCode};
@@ -21,6 +21,10 @@ pub fn handle(xero: &Xero, request: &ApiRequest, path: &str) -> Option<ApiRespon
         (&Method::GET, ["requests"]) => {
             let requests: Vec<_> = xero.shared.recorder.all().into_iter().filter(|r| r.system == "xero").collect();
             ok(&serde_json::to_value(requests).unwrap_or_default())
+        }
+        (&Method::POST, ["revoke"]) => {
+            xero.revoke_tokens();
+            ApiResponse::empty(StatusCode::NO_CONTENT)
         }
         (&Method::GET, ["replays"]) => ok(&json!({ "replays": xero.replays() })),
         (&Method::POST, ["latency"]) => match request.json().as_ref().and_then(|b| b.get("ms")).and_then(Value::as_u64) {

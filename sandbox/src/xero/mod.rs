@@ -136,6 +136,11 @@ impl Xero {
         self.lock().tenants.iter().map(|t| (t.id.to_string(), t.name.to_string())).collect()
     }
 
+    /// Refuses every token issued so far (401 on the API, invalid_grant on refresh).
+    pub fn revoke_tokens(&self) {
+        self.lock().tokens.revoke_all();
+    }
+
     pub fn set_latency_ms(&self, ms: u64) {
         self.latency_ms.store(ms, Ordering::Relaxed);
     }
@@ -177,5 +182,9 @@ impl Emulator for Xero {
 
     fn control(&self, request: &ApiRequest, path: &str) -> Option<ApiResponse> {
         control::handle(self, request, path)
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 }

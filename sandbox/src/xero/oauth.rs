@@ -133,6 +133,8 @@ pub fn connections(xero: &Xero, request: &ApiRequest, id: Option<&str>) -> ApiRe
                 .tenants
                 .iter()
                 .filter(|t| t.connected)
+                // `authEventId`: only the tenants connected by that consent (xero-identity.yaml).
+                .filter(|t| request.query_param("authEventId").is_none_or(|id| id.eq_ignore_ascii_case(&t.auth_event_id)))
                 .map(|t| {
                     json!({
                         "id": t.connection_id,

@@ -71,6 +71,14 @@ impl Tokens {
         Some(self.grant(&scope, now_ms))
     }
 
+    /// Every token issued so far stops working (a user who disconnected the app, a revoked
+    /// grant): only a new consent helps.
+    pub fn revoke_all(&mut self) {
+        self.codes.clear();
+        self.access.clear();
+        self.refresh.clear();
+    }
+
     pub fn check(&self, access_token: &str, now_ms: i64) -> Access {
         match self.access.get(access_token) {
             Some(expiry) if *expiry > now_ms => Access::Valid,
