@@ -229,6 +229,36 @@ async fn put_creates_in_the_envelope_with_computed_amounts_and_refuses_a_duplica
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn post_updates_by_number_or_id_and_each_tenant_has_its_own_books() {
+    let sandbox = sandbox();
+    let xero = sandbox.xero_url();
+    let (access, _) = connected(&xero).await;
+    let before = sandbox.xero_records(XERO_ACME_TENANT, "Invoices")[0].clone();
+    let update = json!({ "Invoices": [{ "InvoiceNumber": "INV-2025-0102", "Reference": "LNB order 49988 (corrected)" }] });
+    let updated = api(&xero, &access, Some(ACME_ID), Method::POST, "Invoices", Some(update), &[]).await;
+    assert_eq!(updated.status, StatusCode::OK, "{}", updated.body);
+    let after = sandbox.xero_records(XERO_ACME_TENANT, "Invoices");
+    assert_eq!(after.len(), 1, "updated, not created");
+    assert_eq!(
+        (&after[0]["InvoiceID"], &after[0]["Reference"], &after[0]["Total"]),
+        (&before["InvoiceID"], &json!("LNB order 49988 (corrected)"), &json!(763.0))
+    );
+    assert_ne!(after[0]["UpdatedDateUTC"], before["UpdatedDateUTC"]);
+
+    let unknown_id = json!({ "InvoiceID": "0b0b0b0b-0000-4000-8000-000000000000", "Reference": "x" });
+    let refused = api(&xero, &access, Some(ACME_ID), Method::POST, "Invoices", Some(unknown_id), &[]).await;
+    assert_eq!(messages(&refused.body["Elements"][0]), ["InvoiceID 0b0b0b0b-0000-4000-8000-000000000000 could not be found."]);
+    let id = before["InvoiceID"].as_str().unwrap();
+    sandbox.edit_xero_record(XERO_ACME_TENANT, "Invoices", id, json!({ "Status": "PAID" }).as_object().cloned().unwrap()).unwrap();
+    let paid = api(&xero, &access, Some(ACME_ID), Method::POST, "Invoices", Some(json!({ "InvoiceID": id, "Reference": "y" })), &[]).await;
+    assert_eq!(messages(&paid.body["Elements"][0]), ["Invoice not of valid status for modification"]);
+
+    // Demo Company has none of Acme's contacts.
+    let elsewhere = api(&xero, &access, Some(DEMO_ID), Method::PUT, "Invoices", Some(invoice("INV-2025-0101")), &[]).await;
+    assert_eq!(messages(&elsewhere.body["Elements"][0])[0], "Contact with ContactNumber 10023 does not exist.");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn summarize_errors_false_keeps_the_good_elements_and_marks_the_bad_ones() {
     let sandbox = sandbox();
     let xero = sandbox.xero_url();
@@ -468,6 +498,13 @@ async fn faults_and_limits_are_set_per_emulator() {
     sandbox.set_faults_of("xero", Faults { rate: 1.0, kinds: vec![FaultKind::ServiceUnavailable], seed: 1, hang_ms: 10 }).unwrap();
     let faulted = get(&xero, &access, "Contacts").await;
     assert_eq!(faulted.status, StatusCode::SERVICE_UNAVAILABLE);
+    sandbox.set_faults_of("xero", Faults { rate: 1.0, kinds: vec![FaultKind::TooManyRequests], seed: 1, hang_ms: 10 }).unwrap();
+    let limited = get(&xero, &access, "Contacts").await;
+    assert_eq!(
+        (limited.status, limited.header("X-Rate-Limit-Problem"), limited.header("Retry-After")),
+        (StatusCode::TOO_MANY_REQUESTS, "minute", "1")
+    );
+    sandbox.set_faults_of("xero", Faults { rate: 1.0, kinds: vec![FaultKind::ServiceUnavailable], seed: 1, hang_ms: 10 }).unwrap();
     let exact_faults = answer(http().get(format!("{}/_sandbox/exact/faults", sandbox.exact_url())).send().await.unwrap()).await;
     assert_eq!(exact_faults.body["rate"], json!(0.0), "Exact keeps the shared (no) faults");
     let xero_faults = answer(http().get(format!("{xero}/_sandbox/xero/faults")).send().await.unwrap()).await;

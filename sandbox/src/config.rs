@@ -59,6 +59,19 @@ impl Default for SandboxConfig {
     }
 }
 
+impl SandboxConfig {
+    /// The port configured for the HTTP emulator registered as `name`; 0 (any free port) for one
+    /// without a setting of its own.
+    pub fn port_of(&self, name: &str) -> u16 {
+        match name {
+            "exact" => self.exact_port,
+            "lnb" => self.lnb_port,
+            "xero" => self.xero_port,
+            _ => 0,
+        }
+    }
+}
+
 /// The TrueCommerce emulator: an SFTP server over a folder, and a trading partner answering the
 /// files that appear in its Import folder.
 #[derive(Clone, Debug)]

@@ -86,6 +86,10 @@ pub trait Emulator: Send + Sync {
     fn error(&self, status: StatusCode, message: &str) -> ApiResponse;
     /// The message of an injected 429, as this system words it.
     fn too_many_requests_message(&self) -> &'static str;
+    /// An injected 429 as this system answers one; `retry_after` in seconds or as an HTTP date.
+    fn too_many_requests(&self, retry_after: String) -> ApiResponse {
+        self.error(StatusCode::TOO_MANY_REQUESTS, self.too_many_requests_message()).with_header("Retry-After", retry_after)
+    }
     /// `/_sandbox/{name}/{path}` beyond the limits and faults every emulator has; `None`: no such route.
     fn control(&self, _request: &ApiRequest, _path: &str) -> Option<ApiResponse> {
         None

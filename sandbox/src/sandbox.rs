@@ -55,12 +55,7 @@ impl Sandbox {
         // Bound here, synchronously, so the ports are known (and listening) before we return.
         let mut listeners = Vec::new();
         for (name, label) in HTTP_EMULATORS {
-            let port = match *name {
-                "exact" => config.exact_port,
-                "lnb" => config.lnb_port,
-                _ => config.xero_port,
-            };
-            let listener = bind(port, label)?;
+            let listener = bind(config.port_of(name), label)?;
             listeners.push((*name, listener.local_addr()?.port(), listener));
         }
         let port_of = |name: &str| listeners.iter().find(|(n, _, _)| *n == name).map(|(_, port, _)| *port).unwrap_or_default();

@@ -89,7 +89,7 @@ async fn handle(State(port): State<Port>, request: Request) -> Response {
 /// `Retry-After: 1`, either as seconds or as the HTTP date one second ahead on the sandbox clock.
 fn too_many_requests(core: &Core, emulator: &dyn Emulator, fault: Fault) -> ApiResponse {
     let retry_after = if fault.retry_after_as_date { http_date(core.shared.clock.now_ms() + 1000) } else { "1".to_string() };
-    emulator.error(StatusCode::TOO_MANY_REQUESTS, emulator.too_many_requests_message()).with_header("Retry-After", retry_after)
+    emulator.too_many_requests(retry_after)
 }
 
 fn record(core: &Core, emulator: &dyn Emulator, request: &ApiRequest, status: StatusCode, fault: Option<FaultKind>, at_ms: i64) {

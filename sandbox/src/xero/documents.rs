@@ -55,6 +55,13 @@ pub fn build(
     }
     let mut errors = Vec::new();
     let text = |record: &Map<String, Value>, name: &str| record.get(name).and_then(Value::as_str).unwrap_or_default().to_string();
+    // Paid, voided and deleted documents are final (Xero's answer to a change of one).
+    if let Some(before) = existing
+        && matches!(text(before, "Status").as_str(), "PAID" | "VOIDED" | "DELETED")
+    {
+        let noun = if doc.entity == INVOICES.entity { "Invoice" } else { "Credit note" };
+        return Err(vec![format!("{noun} not of valid status for modification")]);
+    }
     let kind = text(&record, "Type");
     let status = match text(&record, "Status") {
         s if s.is_empty() => "DRAFT".to_string(),

@@ -177,7 +177,15 @@ impl Emulator for Xero {
     }
 
     fn too_many_requests_message(&self) -> &'static str {
-        "Too Many Requests"
+        "Rate limit exceeded"
+    }
+
+    /// As Xero's own: the limit that was hit in `X-Rate-Limit-Problem` (an injected one stands for
+    /// the minute limit, the one a busy client meets).
+    fn too_many_requests(&self, retry_after: String) -> ApiResponse {
+        envelope::problem(StatusCode::TOO_MANY_REQUESTS, self.too_many_requests_message())
+            .with_header("X-Rate-Limit-Problem", "minute")
+            .with_header("Retry-After", retry_after)
     }
 
     fn control(&self, request: &ApiRequest, path: &str) -> Option<ApiResponse> {
