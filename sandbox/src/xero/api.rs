@@ -4,12 +4,13 @@
 //! are done once per tenant and key; a repeat gets the first answer again.
 
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 
 use axum::http::{Method, StatusCode};
 
 use super::envelope;
 use super::rate_limit::Verdict;
-use super::{API_PREFIX, Stored, Xero, entities, lock, oauth, read, write};
+use super::{API_PREFIX, Stored, Xero, XeroState, entities, lock, oauth, read, write};
 use crate::http::request::{ApiRequest, decode_path};
 use crate::http::response::ApiResponse;
 
@@ -42,25 +43,32 @@ pub fn handle(xero: &Xero, request: &ApiRequest) -> ApiResponse {
     }
     let answer = answer(&mut state, index, request, now_ms).with_headers(rate_headers);
     drop(state);
+    let in_flight = limits.enabled.then(|| InFlight { state: xero.state.clone(), tenant: tenant_id });
     let latency = xero.latency_ms.load(Ordering::Relaxed);
     if latency == 0 {
-        if limits.enabled {
-            xero.lock().limiter.finish(&tenant_id);
-        }
         return answer;
     }
     // Held, and counted as in flight meanwhile, as a slow answer of the real service is.
-    let shared_state = xero.state.clone();
     ApiResponse::later(async move {
         tokio::time::sleep(std::time::Duration::from_millis(latency)).await;
-        if limits.enabled {
-            lock(&shared_state).limiter.finish(&tenant_id);
-        }
+        drop(in_flight);
         answer
     })
 }
 
-fn answer(state: &mut super::XeroState, index: usize, request: &ApiRequest, now_ms: i64) -> ApiResponse {
+/// A call admitted by the limiter; dropping it (answered, or the client gone mid-wait) ends it.
+struct InFlight {
+    state: Arc<Mutex<XeroState>>,
+    tenant: String,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        lock(&self.state).limiter.finish(&self.tenant);
+    }
+}
+
+fn answer(state: &mut XeroState, index: usize, request: &ApiRequest, now_ms: i64) -> ApiResponse {
     // The sandbox speaks JSON only; Xero answers XML to a client that does not ask for JSON, so
     // such a client would not work against Xero either.
     if !request.header("accept").is_some_and(|a| a.to_ascii_lowercase().contains("application/json")) {
