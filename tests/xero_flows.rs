@@ -52,7 +52,16 @@ fn lnb_invoices(world: &World) -> BTreeMap<String, (String, String)> {
 fn lnb_invoices_and_credit_notes_reach_xero_once_as_xero_takes_them() {
     let world = world(fixtures(), 1.0, "");
     let run = world.flowmap(&["run", INVOICES]);
-    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        untimed(&run.stdout),
+        "run 1 of lnb-invoices-to-xero: completed in <t>
+  6 fetched, 2 sent, 1 skipped, 1 blocked, 2 ignored
+  blocked INV-2025-0104
+    - No Xero tax type for tax rate 7% (settings.tax_types knows 21, 9)
+  API calls: lnb 5, xero 6; waited 0.0 s on rate limits",
+        "{}",
+        run.stderr
+    );
 
     let invoices = numbered(&world, "Invoices", "InvoiceNumber");
     // 0101 (known contact), 0103 (retailer 10077, new to Xero); 0102 was in Xero already; 0104's
@@ -114,7 +123,17 @@ fn what_xero_refuses_blocks_the_invoice_with_xeros_words_and_lnb_is_told() {
     let fixtures = invoices_fixtures(dir.path(), &[invoice("INV-2025-0901", "10099", "Boutique Lune", 2)]);
     let world = world(fixtures, 1.0, "");
     let run = world.flowmap(&["run", INVOICES, "--key", "INV-2025-0901"]);
-    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        untimed(&run.stdout),
+        "run 1 of lnb-invoices-to-xero: completed in <t>
+  1 fetched, 1 blocked
+  blocked INV-2025-0901
+    - lookup contact of 10099: creating it: Xero refused PUT Contacts: The contact name Boutique Lune is already assigned to another contact. \
+The contact name must be unique across all active contacts.
+  API calls: lnb 2, xero 4; waited 0.0 s on rate limits",
+        "{}",
+        run.stderr
+    );
     let (status, reason) = lnb_invoices(&world)["INV-2025-0901"].clone();
     assert_eq!(status, "Blocked");
     assert!(reason.starts_with("lookup contact of 10099: creating it: Xero refused PUT Contacts: "), "{reason}");

@@ -37,9 +37,9 @@ pub fn invoices_fixtures(dir: &Path, extra: &[Value]) -> PathBuf {
 pub fn generated(n: usize) -> Vec<Value> {
     (0..n)
         .map(|i| {
-            let (retailer, name) = if i % 10 == 0 { (format!("2{i:04}"), format!("New retailer {i}")) } else { ("10023".into(), "Boutique Lune".into()) };
+            let (retailer, name) =
+                if i % 10 == 0 { (format!("2{i:04}"), format!("New retailer {i}")) } else { ("10023".into(), "Boutique Lune".into()) };
             invoice(&format!("INV-9{i:05}"), &retailer, &name, 1 + i % 3)
         })
         .collect()
 }
-
