@@ -17,5 +17,6 @@ pub use flow::{After, Exists, ExistsAction, FlowFile, Lookup, Request, Requests,
 pub use flow_test::{Expectation, TestCase, TestFile};
 pub use system::{FilesDef, KeyShapeDef, Processed, QueryLanguage, SystemDef, Transport};
 pub use system_http::{
-    AuthDef, BulkDef, ClientAuth, DiscoverDef, HttpDef, IdempotencyDef, PagingDef, ProblemDef, RateLimitDef, ResetUnit, TokenBody, WebhooksDef,
+    AccountDef, AnswerDef, AuthDef, BulkDef, ClientAuth, DiscoverDef, EventField, HttpDef, IdempotencyDef, PagingDef, ProblemDef, RateLimitDef,
+    ResetUnit, SignatureDef, SignatureEncoding, SubscribeDef, TokenBody, WebhooksDef,
 };

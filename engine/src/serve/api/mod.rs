@@ -47,7 +47,7 @@ pub fn router(api: Api) -> Router {
     Router::new()
         .route("/health", get(health::live))
         .route("/health/ready", get(health::ready))
-        .route("/webhooks/{system}", post(webhooks::exact).layer(axum::middleware::from_fn_with_state(api.clone(), body::webhook)))
+        .route("/webhooks/{system}", post(webhooks::receive).layer(axum::middleware::from_fn_with_state(api.clone(), body::webhook)))
         .merge(guarded)
         .fallback(|| async { problem(StatusCode::NOT_FOUND, "no such endpoint") })
         .with_state(api)
