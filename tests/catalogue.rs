@@ -152,6 +152,7 @@ fn value_for(name: &str, def: &FieldDef) -> Option<Value> {
         (_, FieldType::Integer) => json!(3),
         (_, FieldType::Boolean) => json!(true),
         (_, FieldType::Date) => json!("2025-03-04"),
+        (_, FieldType::Datetime) => json!("2025-03-04T10:15:00Z"),
         (_, FieldType::Object | FieldType::List) => return None,
     })
 }

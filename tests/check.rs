@@ -563,3 +563,76 @@ checked 1 flow: 5 errors, 0 warnings
 "#,
     );
 }
+
+/// A constant written to a field whose catalogue lists its values (Xero's enums) must be one of them,
+/// however it is written: `{ const: … }`, a setting (the error points at the setting), `{ value: … }`.
+/// A value read from the record (`CurrencyCode: invoice.currency`) is known only at run time and passes.
+#[test]
+fn a_constant_that_is_not_one_of_the_fields_values() {
+    check_fails_with(
+        "tests/broken/bad-values.flow.yaml",
+        r#"error: `ACREC` is not a value of `Type` for Xero Invoice
+ --> tests/broken/bad-values.flow.yaml:9:18
+  |
+9 |   Type: { const: ACREC }
+  |                  ^^^^^ did you mean `ACCREC`?
+  = help: `Type` takes one of: ACCPAY, ACCPAYCREDIT, APOVERPAYMENT, APPREPAYMENT, ACCREC, ACCRECCREDIT, AROVERPAYMENT, ARPREPAYMENT
+
+error: `AUTHORIZED` is not a value of `Status` for Xero Invoice
+ --> tests/broken/bad-values.flow.yaml:6:11
+  |
+6 |   status: AUTHORIZED
+  |           ^^^^^^^^^^ did you mean `AUTHORISED`?
+  = help: the mapping writes `settings.status` to `Status` at tests/broken/bad-values.flow.yaml:13:11
+  = help: `Status` takes one of: DRAFT, SUBMITTED, DELETED, AUTHORISED, PAID, VOIDED
+
+error: `exclusive` is not a value of `LineAmountTypes` for Xero Invoice
+  --> tests/broken/bad-values.flow.yaml:14:29
+   |
+14 |   LineAmountTypes: { value: '"exclusive"' }
+   |                             ^^^^^^^^^^^^^^ did you mean `Exclusive`?
+   = help: `LineAmountTypes` takes one of: Exclusive, Inclusive, NoTax
+
+checked 1 flow: 3 errors, 0 warnings
+"#,
+    );
+}
+
+/// Nested fields are checked too, and a quoted literal or a bare number; a value with no near one gets
+/// no guess, and a list too long to print is named by where it is listed.
+#[test]
+fn a_constant_that_is_not_one_of_a_nested_or_long_list_of_values() {
+    check_fails_with(
+        "tests/broken/bad-nested-values.flow.yaml",
+        r#"error: `1` is not a value of `ContactStatus` for Xero Contact
+ --> tests/broken/bad-nested-values.flow.yaml:8:18
+  |
+8 |   ContactStatus: 1
+  |                  ^
+  = help: `ContactStatus` takes one of: ACTIVE, ARCHIVED, GDPRREQUEST
+
+error: `eur` is not a value of `DefaultCurrency` for Xero Contact
+ --> tests/broken/bad-nested-values.flow.yaml:9:29
+  |
+9 |   DefaultCurrency: { const: eur }
+  |                             ^^^ did you mean `EUR`?
+  = help: `DefaultCurrency` takes one of 168 values, listed in schemas/catalogue/xero.yaml
+
+error: `HOME` is not a value of `AddressType` for `Addresses` of Xero Contact
+  --> tests/broken/bad-nested-values.flow.yaml:14:29
+   |
+14 |       AddressType: { const: HOME }
+   |                             ^^^^
+   = help: `AddressType` takes one of: POBOX, STREET
+
+error: `MOBIEL` is not a value of `PhoneType` for `Phones` of Xero Contact
+  --> tests/broken/bad-nested-values.flow.yaml:20:18
+   |
+20 |       PhoneType: '"MOBIEL"'
+   |                  ^^^^^^^^^^ did you mean `MOBILE`?
+   = help: `PhoneType` takes one of: DEFAULT, DDI, MOBILE, FAX, OFFICE
+
+checked 1 flow: 4 errors, 0 warnings
+"#,
+    );
+}

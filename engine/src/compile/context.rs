@@ -1,3 +1,5 @@
+use indexmap::IndexMap;
+
 use crate::diagnostic::Diagnostic;
 use crate::expr::{CompileError, CompileErrorKind, Compiler, Expr, Names, Shape, Template};
 use crate::load::SpanIndex;
@@ -8,6 +10,8 @@ pub struct Ctx<'a> {
     pub spans: &'a SpanIndex,
     pub compiler: Compiler<'a>,
     pub settings: Vec<String>,
+    /// The settings' values as the flow loads: a mapping that writes one writes a constant.
+    pub setting_values: IndexMap<String, serde_json::Value>,
     pub lookups: Vec<String>,
     /// What variables are known to hold (`settings`, the record, `lookup`, an `each` entry), innermost last.
     pub shapes: Vec<(&'static str, Shape)>,

@@ -172,6 +172,8 @@ pub struct CompiledTarget {
     pub key_field: Option<String>,
     pub update_method: String,
     pub update_path: String,
+    /// What an update carries beyond the mapping, and how a stale one is sent again.
+    pub update: Option<crate::model::UpdateDef>,
     /// A write's body is the record in a list under this name (Xero: `{"Invoices":[…]}`).
     pub envelope: Option<String>,
     /// Whether the target takes an idempotency key on writes (`http.idempotency`).
@@ -195,10 +197,11 @@ pub fn http_target(system: &crate::project::System, entity: &str, def: Option<&c
         entity: entity.to_string(),
         title: def.map_or_else(|| entity.to_string(), |e| e.title.clone()),
         method: s.create_method.clone(),
-        path: entity.to_string(),
+        path: s.create_path.replace("{entity}", entity).replace("{entity_lowercase}", &entity.to_lowercase()),
         key_field: def.and_then(|e| e.key.clone()),
         update_method: s.update_method.clone(),
         update_path: s.update_path.clone(),
+        update: s.update.clone(),
         envelope: s.http.envelope.as_ref().map(|e| e.replace("{entity}", entity)),
         idempotent: s.http.idempotency.is_some(),
         transport: s.transport,

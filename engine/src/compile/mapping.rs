@@ -3,6 +3,7 @@ use minijinja::Value;
 
 use super::context::Ctx;
 use super::flow::{CompiledField, FieldKind};
+use super::values::check_constant_value;
 use crate::diagnostic::{Diagnostic, did_you_mean};
 use crate::expr::{Expr, names::intern};
 use crate::load::pointer_child;
@@ -90,10 +91,19 @@ fn compile_field(
         Field::Expr(text) => {
             let e = ctx.expr(pointer, text, roots)?;
             check_constant_type(ctx, pointer, name, &e, def);
+            check_constant_value(ctx, pointer, name, &e, def, parent);
             Some(plain(FieldKind::Value(e)))
         }
-        Field::Number(n) => Some(plain(FieldKind::Value(Expr::constant(Value::from_serialize_number(n))))),
-        Field::Bool(b) => Some(plain(FieldKind::Value(Expr::constant(Value::from(*b))))),
+        Field::Number(n) => {
+            let e = Expr::constant(Value::from_serialize_number(n));
+            check_constant_value(ctx, pointer, name, &e, def, parent);
+            Some(plain(FieldKind::Value(e)))
+        }
+        Field::Bool(b) => {
+            let e = Expr::constant(Value::from(*b));
+            check_constant_value(ctx, pointer, name, &e, def, parent);
+            Some(plain(FieldKind::Value(e)))
+        }
         Field::Spec(spec) => compile_spec(ctx, pointer, name, spec, roots, def, parent, origin),
     }
 }
@@ -112,8 +122,17 @@ fn compile_spec(
     let when = spec.when.as_ref().and_then(|w| ctx.expr(&pointer_child(pointer, "when"), w, roots));
     let nested = def.and_then(|d| d.fields.as_ref()).map(|fields| Schema { title: format!("`{name}` of {parent}"), fields });
     let kind = match (&spec.value, &spec.constant, &spec.each, &spec.fields) {
-        (Some(text), None, None, None) => FieldKind::Value(ctx.expr(&pointer_child(pointer, "value"), text, roots)?),
-        (None, Some(c), None, None) => FieldKind::Value(Expr::constant(crate::value::from_json(c))),
+        (Some(text), None, None, None) => {
+            let here = pointer_child(pointer, "value");
+            let e = ctx.expr(&here, text, roots)?;
+            check_constant_value(ctx, &here, name, &e, def, parent);
+            FieldKind::Value(e)
+        }
+        (None, Some(c), None, None) => {
+            let e = Expr::constant(crate::value::from_json(c));
+            check_constant_value(ctx, &pointer_child(pointer, "const"), name, &e, def, parent);
+            FieldKind::Value(e)
+        }
         (None, None, Some(each), Some(fields)) => {
             let alias = intern(spec.alias.as_deref().unwrap_or("item"));
             let each = ctx.each(&pointer_child(pointer, "each"), each, roots, alias);

@@ -18,6 +18,7 @@ mod since;
 mod target_file;
 mod transports;
 mod triggers;
+mod values;
 
 pub use files::{CompileResult, compile_files};
 pub use flow::*;
@@ -70,6 +71,7 @@ pub fn compile_flow(project: &Project, loaded: &LoadedFlow) -> Result<(CompiledF
         spans: &loaded.spans,
         compiler: Compiler { env: &project.env },
         settings: flow.settings.keys().cloned().collect(),
+        setting_values: flow.settings.clone(),
         lookups: flow.lookups.keys().cloned().collect(),
         shapes: vec![("settings", shapes::settings_shape(&flow)), ("lookup", shapes::lookups_shape(project, &flow))],
         problems: loaded.problems.clone(),

@@ -88,6 +88,7 @@ fn field_shape(def: &FieldDef, about: Option<&str>) -> Shape {
         FieldType::String => Shape::Scalar("text".into()),
         FieldType::Guid => Shape::Scalar("a GUID".into()),
         FieldType::Date => Shape::Scalar("a date".into()),
+        FieldType::Datetime => Shape::Scalar("a date and time".into()),
         FieldType::Number | FieldType::Integer => Shape::Scalar("a number".into()),
         FieldType::Boolean => Shape::Scalar("true or false".into()),
     }

@@ -21,14 +21,16 @@ pub fn compile_version(ctx: &mut Ctx, source: &Source, roots: &[&str]) -> Option
 }
 
 /// `since`, when the source system can be asked for what changed: an OData API (the
-/// condition is an OData `$filter`), and the field among the `$select`ed ones.
+/// condition is an OData `$filter`, the field among the `$select`ed ones) or a system with a
+/// change feed (`http.changes`, QuickBooks' Change Data Capture).
 pub fn compile_since(ctx: &mut Ctx, source: &Source, system: Option<&System>) -> Option<CompiledSince> {
     let since = source.since.as_ref()?;
     let system = system?;
     let at = ctx.spans.key_loc("/source/since");
-    if system.def.transport != Transport::Http || system.def.query() != QueryLanguage::Odata {
+    let odata = system.def.query() == QueryLanguage::Odata;
+    if system.def.transport != Transport::Http || !(odata || system.def.http.changes.is_some()) {
         ctx.error(
-            Diagnostic::error(format!("`since` asks an OData API for what changed; `{}` is not one", system.def.system))
+            Diagnostic::error(format!("`since` asks an OData API or a change feed for what changed; `{}` has neither", system.def.system))
                 .at(at)
                 .help("for files, every file is taken once already; for other APIs, filter in `query`"),
         );

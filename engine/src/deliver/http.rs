@@ -12,10 +12,11 @@ use crate::project::Project;
 pub struct HttpTarget<'a> {
     pub project: &'a Project,
     pub registry: Arc<Registry>,
+    pub target: &'a crate::compile::CompiledTarget,
 }
 
 impl Target for HttpTarget<'_> {
-    fn deliver<'a>(&'a self, request: &'a PlannedRequest, _found: Option<&'a Value>) -> Fut<'a, Result<Delivered, DeliverError>> {
+    fn deliver<'a>(&'a self, request: &'a PlannedRequest, found: Option<&'a Value>) -> Fut<'a, Result<Delivered, DeliverError>> {
         Box::pin(async move {
             let system = self
                 .project
@@ -23,9 +24,58 @@ impl Target for HttpTarget<'_> {
                 .get(&request.system)
                 .ok_or_else(|| DeliverError::Misconfigured { message: format!("unknown system `{}`", request.system) })?;
             let reader = AnswerReader { title: &system.def.title, records: &system.records, element_errors: system.element_errors.as_ref() };
-            let answer = send(&self.registry, request, &reader).await?;
+            let sent = send(&self.registry, request, &reader).await;
+            // An update of a record changed since it was read (QuickBooks 5010): once more, with
+            // what it carries (its SyncToken) read again.
+            let stale = self.target.update.as_ref().and_then(|u| u.stale.as_ref());
+            let answer = match (sent, stale, found) {
+                (Err(DeliverError::Refused { reason }), Some(stale), Some(found)) if reason.contains(&stale.says) => {
+                    let again = self.reread(request, found, stale, system).await.map_err(|e| match e {
+                        DeliverError::Refused { reason: why } => DeliverError::Refused { reason: format!("{reason}; reading it again: {why}") },
+                        other => other,
+                    })?;
+                    send(&self.registry, &again, &reader).await?
+                }
+                (sent, ..) => sent?,
+            };
             Ok(Delivered { answer, written: None })
         })
+    }
+}
+
+impl HttpTarget<'_> {
+    /// The update `request`, with the carried fields of the record as the system has it now.
+    async fn reread(
+        &self,
+        request: &PlannedRequest,
+        found: &Value,
+        stale: &crate::model::StaleDef,
+        system: &crate::project::System,
+    ) -> Result<PlannedRequest, DeliverError> {
+        let id = self.target.key_field.as_deref().and_then(|k| found.get_attr(k).ok()).map(|v| crate::value::key_text(&v)).unwrap_or_default();
+        let entity = &self.target.entity;
+        let path = stale.reread.replace("{entity}", entity).replace("{entity_lowercase}", &entity.to_lowercase()).replace("{id}", &id);
+        let now = async {
+            let conn = self.registry.connection(&request.system).await?;
+            conn.get(&conn.url(&path), &[]).await
+        }
+        .await
+        .map_err(|e| match e {
+            CallError::Refused { status, message } => DeliverError::Refused { reason: format!("{message} (HTTP {status})") },
+            CallError::Stop { message } => DeliverError::Stop { message },
+            other => DeliverError::Failed { message: other.to_string() },
+        })?;
+        let now = crate::value::from_json(&one_record(&system.records, now.body));
+        let record = request.body.as_ref().map(|b| super::record_of(self.target, b)).unwrap_or_default();
+        let mut again = request.clone();
+        let body = super::request::carried(self.target, record, &now);
+        again.body = Some(match &self.target.envelope {
+            Some(name) => crate::value::map([(name.clone(), Value::from(vec![body]))]),
+            None => body,
+        });
+        // Another write: a key of its own, so the system does not answer it with the refusal.
+        again.idempotency_key = request.idempotency_key.as_ref().map(|k| format!("{k}-2"));
+        Ok(again)
     }
 }
 

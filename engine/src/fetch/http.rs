@@ -12,20 +12,36 @@ pub struct HttpSource<'a> {
     flow: &'a CompiledFlow,
     system: &'a System,
     registry: Arc<Registry>,
+    /// Where the listing is asked: `source.get`, or the system's query endpoint (`http.listing`).
+    path: String,
     /// The listing's query: the flow's, with the watermark's condition when it has one.
     query: Vec<(String, String)>,
+    /// Changed since this instant (epoch ms), asked of the system's change feed first.
+    changed: Option<i64>,
 }
 
 impl<'a> HttpSource<'a> {
     pub fn new(project: &'a Project, flow: &'a CompiledFlow, registry: Arc<Registry>) -> Result<Self, FetchError> {
         let system = project.systems.get(&flow.source.system).ok_or_else(|| FetchError(format!("unknown system `{}`", flow.source.system)))?;
-        Ok(HttpSource { flow, system, registry, query: flow.source.query.clone() })
+        let mut query = flow.source.query.clone();
+        let path = match &system.def.http.listing {
+            // The entity is listed by a statement (QuickBooks: `select * from Invoice`).
+            Some(listing) => {
+                query.push((listing.param.clone(), listing.statement.replace("{entity}", &flow.source.get)));
+                listing.path.clone()
+            }
+            None => flow.source.get.clone(),
+        };
+        Ok(HttpSource { flow, system, registry, path, query, changed: None })
     }
 
-    /// Lists only what the condition lets through (`source.since`: changed since the watermark).
-    pub fn with_condition(mut self, condition: Option<&str>) -> Self {
-        if let Some(c) = condition {
-            self.query = super::with_condition(&self.query, c);
+    /// Lists only what changed since the watermark (`source.since`): an OData condition, or the
+    /// system's change feed while the watermark is recent enough for it.
+    pub fn since(mut self, ask: Option<super::SinceAsk>) -> Self {
+        match ask {
+            Some(super::SinceAsk::Filter(c)) => self.query = super::with_condition(&self.query, &c),
+            Some(super::SinceAsk::Changed(ms)) => self.changed = Some(ms),
+            None => {}
         }
         self
     }
@@ -38,6 +54,8 @@ impl<'a> HttpSource<'a> {
 struct HttpPages<'s> {
     source: &'s HttpSource<'s>,
     conn: Option<Arc<Connection>>,
+    /// The change feed's instant, until its page was asked.
+    changed: Option<i64>,
     /// Where the next page is; None once the last was read.
     cursor: Option<Cursor>,
 }
@@ -45,7 +63,6 @@ struct HttpPages<'s> {
 impl Pages for HttpPages<'_> {
     fn next_page(&mut self) -> Fut<'_, Result<Option<SourcePage>, FetchError>> {
         Box::pin(async move {
-            let Some(cursor) = self.cursor.take() else { return Ok(None) };
             let source = self.source;
             let conn = match &self.conn {
                 Some(c) => c.clone(),
@@ -55,6 +72,16 @@ impl Pages for HttpPages<'_> {
                     c
                 }
             };
+            // The change feed answers in one go; when it cannot answer for all, the listing does.
+            if let Some(since) = self.changed.take()
+                && let Some(feed) = &source.system.def.http.changes
+                && let Some(records) = super::changes::changed(&conn, feed, &source.flow.source.get, since).await.map_err(|e| source.failed(e))?
+            {
+                self.cursor = None;
+                let items = records.iter().map(|r| Ok(crate::value::from_json(r))).collect();
+                return Ok(Some(SourcePage { items, call: Some(source_call(source.flow)) }));
+            }
+            let Some(cursor) = self.cursor.take() else { return Ok(None) };
             let def = &source.system.def;
             let lister = Lister {
                 conn: &conn,
@@ -63,7 +90,7 @@ impl Pages for HttpPages<'_> {
                 records: &source.flow.source.records,
                 next_link: source.system.next_link.as_ref(),
             };
-            let (records, next) = lister.page(&conn.url(&source.flow.source.get), &source.query, &cursor).await.map_err(|e| source.failed(e))?;
+            let (records, next) = lister.page(&conn.url(&source.path), &source.query, &cursor).await.map_err(|e| source.failed(e))?;
             self.cursor = next;
             let items = records.iter().map(|r| Ok(crate::value::from_json(r))).collect();
             Ok(Some(SourcePage { items, call: Some(source_call(source.flow)) }))
@@ -73,7 +100,7 @@ impl Pages for HttpPages<'_> {
 
 impl Source for HttpSource<'_> {
     fn list(&self) -> Box<dyn Pages + '_> {
-        Box::new(HttpPages { source: self, conn: None, cursor: Some(Lister::first_cursor(self.system.def.paging())) })
+        Box::new(HttpPages { source: self, conn: None, changed: self.changed, cursor: Some(Lister::first_cursor(self.system.def.paging())) })
     }
 
     fn get_one<'b>(&'b self, key: &'b str) -> Option<Fut<'b, Result<One, FetchError>>> {

@@ -5,6 +5,7 @@
 //! and input files for dry-runs and tests (`fixture.rs`); the journal's
 //! stored records (`stored.rs`) for replays and records left in doubt.
 
+mod changes;
 mod files;
 mod fixture;
 mod http;
@@ -17,7 +18,7 @@ pub use files::{FileJournal, FileSource};
 pub use fixture::FixtureSource;
 pub use http::{HttpSource, one_record};
 pub use input::{InputError, RecordReader, not_json};
-pub use since::{Newest, odata_condition, with_condition};
+pub use since::{Newest, SinceAsk, odata_condition, since_ask, with_condition};
 pub use stored::StoredPages;
 pub use x12_intake::{Takes, X12Partner};
 

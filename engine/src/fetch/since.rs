@@ -18,6 +18,24 @@ pub fn odata_condition(field: &str, mark: &str) -> Result<String, String> {
     Ok(format!("{field} ge datetime'{}'", at.naive_utc().format("%Y-%m-%dT%H:%M:%S%.3f")))
 }
 
+/// How a listing asks for what changed since the watermark, by what the source system can do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SinceAsk {
+    /// An OData `$filter` condition added to the listing's.
+    Filter(String),
+    /// The system's change feed (`http.changes`), from this instant (epoch ms).
+    Changed(i64),
+}
+
+/// The ask for records changed at or after `mark`, for a system that filters in OData, or
+/// else has a change feed.
+pub fn since_ask(field: &str, mark: &str, odata: bool) -> Result<SinceAsk, String> {
+    if odata {
+        return odata_condition(field, mark).map(SinceAsk::Filter);
+    }
+    instant_ms(mark).map(SinceAsk::Changed).ok_or_else(|| format!("the watermark `{mark}` of `{field}` is not a date"))
+}
+
 /// `query` with the condition added to its `$filter` (and-ed with the flow's own).
 pub fn with_condition(query: &[(String, String)], condition: &str) -> Vec<(String, String)> {
     let mut query = query.to_vec();
@@ -35,8 +53,15 @@ pub struct Newest {
 }
 
 impl Newest {
+    /// Takes `field` of `record`, a dotted path (`MetaData.LastUpdatedTime`).
     pub fn take(&mut self, record: &Value, field: &str) {
-        let Ok(v) = record.get_attr(field) else { return };
+        let mut v = record.clone();
+        for part in field.split('.') {
+            match v.get_attr(part) {
+                Ok(inner) => v = inner,
+                Err(_) => return,
+            }
+        }
         let Some(text) = v.as_str() else { return };
         let Some(ms) = instant_ms(text) else { return };
         if self.best.as_ref().is_none_or(|(b, _)| ms > *b) {

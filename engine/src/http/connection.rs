@@ -40,6 +40,8 @@ pub struct Connection {
     /// Query parameters of every request, and of every write.
     pub(super) query: Vec<(String, String)>,
     pub(super) write_query: Vec<(String, String)>,
+    /// How long a 429 that says nothing waits (server seconds), when the system says so.
+    pub(super) throttled_wait: Option<u64>,
     /// Where a write's idempotency key goes, when the system takes one.
     pub(super) idempotency: Option<crate::model::IdempotencyDef>,
     pub(super) error_message: Option<jmespath::Expression<'static>>,
@@ -248,7 +250,7 @@ impl Connection {
                         (Some(a), Some(u)) => self.clock.real_duration(a.max(u - now)),
                         (Some(a), None) => self.clock.real_duration(a),
                         (None, Some(u)) => self.clock.real_wait_until(u + 1000),
-                        (None, None) => backoff(rate_limited),
+                        (None, None) => self.throttled_wait.map_or_else(|| backoff(rate_limited), |w| self.clock.real_duration(w as i64 * 1000)),
                     };
                     self.budget.pause(&self.shutdown, WaitReason::TooManyRequests, wait).await?;
                 }

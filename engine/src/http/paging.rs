@@ -1,9 +1,20 @@
-//! Lists that come in pages: OData's `__next` links (Exact) and page-number
-//! parameters with `X-Pagination-*` headers (Le New Black).
+//! Lists that come in pages: OData's `__next` links (Exact), page-number
+//! parameters with `X-Pagination-*` headers (Le New Black) or without (Xero),
+//! and positions in a query statement (QuickBooks).
 
 use super::connection::{Answer, Connection};
 use super::{CallError, redact};
 use crate::model::PagingDef;
+
+/// The query with page `n` of `size` records asked in the statement of `param`
+/// (` STARTPOSITION 1 MAXRESULTS 1000`; 1-based, as QuickBooks counts).
+fn positioned(query: &[(String, String)], param: &str, n: u32, size: usize) -> Vec<(String, String)> {
+    let start = (u64::from(n.max(1)) - 1) * size as u64 + 1;
+    query
+        .iter()
+        .map(|(k, v)| if k == param { (k.clone(), format!("{v} STARTPOSITION {start} MAXRESULTS {size}")) } else { (k.clone(), v.clone()) })
+        .collect()
+}
 
 /// Where the next page is.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,6 +47,7 @@ impl Lister<'_> {
                 q.push((param.clone(), n.to_string()));
                 self.conn.get(url, &q).await?
             }
+            (Cursor::Page(n), PagingDef::QboStartposition { param }) => self.conn.get(url, &positioned(query, param, *n, self.page_size)).await?,
             _ => self.conn.get(url, query).await?,
         };
         let records = self.records_of(&answer)?;
@@ -46,7 +58,7 @@ impl Lister<'_> {
     /// Where a listing starts: page 1 of numbered pages, else the request as given.
     pub fn first_cursor(paging: &PagingDef) -> Cursor {
         match paging {
-            PagingDef::PageParam { .. } => Cursor::Page(1),
+            PagingDef::PageParam { .. } | PagingDef::QboStartposition { .. } => Cursor::Page(1),
             _ => Cursor::First,
         }
     }
@@ -100,9 +112,26 @@ impl Lister<'_> {
                 Ok(more.then_some(Cursor::Page(n + 1)))
             }
             PagingDef::None {} => Ok(None),
-            PagingDef::QboStartposition {} => {
-                Err(CallError::Stop { message: format!("live paging of connection `{}` (QuickBooks style) is not implemented yet", self.conn.name) })
+            PagingDef::QboStartposition { .. } => {
+                let n = match cursor {
+                    Cursor::Page(n) => *n,
+                    _ => 1,
+                };
+                Ok((got >= self.page_size && got > 0).then_some(Cursor::Page(n + 1)))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::positioned;
+
+    #[test]
+    fn quickbooks_pages_are_positions_in_the_statement() {
+        let query = vec![("query".to_string(), "select * from Invoice".to_string()), ("minorversion".to_string(), "75".to_string())];
+        assert_eq!(positioned(&query, "query", 1, 1000)[0].1, "select * from Invoice STARTPOSITION 1 MAXRESULTS 1000");
+        assert_eq!(positioned(&query, "query", 3, 1000)[0].1, "select * from Invoice STARTPOSITION 2001 MAXRESULTS 1000");
+        assert_eq!(positioned(&query, "query", 3, 1000)[1].1, "75");
     }
 }

@@ -172,6 +172,7 @@ impl Registry {
             query: system.http.query.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             write_query: system.http.write_query.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             idempotency: system.http.idempotency.clone(),
+            throttled_wait: system.http.throttled_wait_seconds,
             write_headers: system.http.write_headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             error_message,
             retries: def.retries.unwrap_or(5),

@@ -68,6 +68,10 @@ pub struct FieldDef {
     /// The editions of the system that have this field (e.g. "Wholesale & Distribution, Manufacturing");
     /// `check` warns where a mapping writes it.
     pub edition: Option<String>,
+    /// The only values the system takes (an enum of its published definition, e.g. Xero's
+    /// Invoice `Type`: ACCREC, ACCPAY, …); `check` refuses a mapping that writes another constant.
+    /// Values that come from the record are known only at run time, so they are not checked here.
+    pub values: Option<Vec<String>>,
     /// Fields of a nested object or of each list entry.
     pub fields: Option<IndexMap<String, FieldDef>>,
     /// The catalogue file (see `EntityDef::source`), so a nested field list knows it too.
@@ -84,6 +88,8 @@ pub enum FieldType {
     Boolean,
     Guid,
     Date,
+    // A date with a time of day (Xero's `UpdatedDateUTC`); a plain comment keeps the schema a plain enum.
+    Datetime,
     Object,
     List,
 }

@@ -15,8 +15,8 @@ pub use connections::{ConnectionDef, ConnectionsFile, ParamValue};
 pub use field::{Field, FieldSpec};
 pub use flow::{After, Exists, ExistsAction, FlowFile, Lookup, Request, Requests, Rule, Selection, Source, Target};
 pub use flow_test::{Expectation, TestCase, TestFile};
-pub use system::{FilesDef, KeyShapeDef, Processed, QueryLanguage, SystemDef, Transport};
+pub use system::{FilesDef, KeyShapeDef, Processed, QueryLanguage, StaleDef, SystemDef, Transport, UpdateDef};
 pub use system_http::{
-    AccountDef, AnswerDef, AuthDef, BulkDef, ClientAuth, DiscoverDef, EventField, HttpDef, IdempotencyDef, PagingDef, ProblemDef, RateLimitDef,
-    ResetUnit, SignatureDef, SignatureEncoding, SubscribeDef, TokenBody, WebhooksDef,
+    AccountDef, AnswerDef, AuthDef, BulkDef, ChangesDef, ClientAuth, DiscoverDef, EventField, HttpDef, IdempotencyDef, ListingDef, PagingDef,
+    ProblemDef, RateLimitDef, ResetUnit, SignatureDef, SignatureEncoding, SubscribeDef, TokenBody, WebhooksDef,
 };

@@ -57,6 +57,14 @@ pub struct SystemDef {
     /// duplicate that slipped through cannot overwrite a record).
     #[serde(default = "default_create_method")]
     pub create_method: String,
+    /// Path of a new record's write; `{entity}` is the entity, `{entity_lowercase}` the same in
+    /// lower case (QuickBooks: `POST item`). Default `{entity}`.
+    #[serde(default = "default_create_path")]
+    pub create_path: String,
+    /// What an update carries beyond the mapping (QuickBooks: the record's `Id` and `SyncToken`,
+    /// `sparse: true`), and what to do when the record changed since it was read.
+    #[serde(default)]
+    pub update: Option<UpdateDef>,
     /// Method of an update of an existing record (default PUT).
     #[serde(default = "default_update_method")]
     pub update_method: String,
@@ -148,6 +156,37 @@ pub struct KeyShapeDef {
 
 fn default_create_method() -> String {
     "POST".into()
+}
+
+fn default_create_path() -> String {
+    "{entity}".into()
+}
+
+/// What an update of an existing record carries, and how a stale one is sent again.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateDef {
+    /// Fields of the found record every update carries (QuickBooks: `Id`, `SyncToken`).
+    #[serde(default)]
+    pub carry: Vec<String>,
+    /// Fields every update sends as given (QuickBooks: `sparse: true`, so fields the mapping
+    /// leaves out keep their values).
+    #[serde(default)]
+    pub fields: IndexMap<String, serde_json::Value>,
+    /// The record changed since it was read (QuickBooks 5010 "Stale Object Error"): read again.
+    #[serde(default)]
+    pub stale: Option<StaleDef>,
+}
+
+/// An update refused because the record changed meanwhile is sent once more, with the carried
+/// fields of the record as it is now.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StaleDef {
+    /// Text of the refusal that says so (QuickBooks: `Stale Object Error`).
+    pub says: String,
+    /// Where the record is read again; `{entity}`, `{entity_lowercase}` and `{id}` are filled in.
+    pub reread: String,
 }
 
 fn default_update_method() -> String {

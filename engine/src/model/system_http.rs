@@ -114,8 +114,12 @@ pub enum PagingDef {
         #[serde(default)]
         has_more_header: Option<String>,
     },
-    /// QuickBooks: `STARTPOSITION`/`MAXRESULTS` in the query (not yet run live).
-    QboStartposition {},
+    /// QuickBooks: ` STARTPOSITION n MAXRESULTS m` added to the query statement in the
+    /// parameter `param`; a short page is the last.
+    QboStartposition {
+        /// The parameter holding the statement (`query`).
+        param: String,
+    },
     /// Everything comes in one answer.
     None {},
 }
@@ -172,6 +176,41 @@ pub enum ResetUnit {
     EpochMs,
     EpochSeconds,
     Seconds,
+}
+
+/// A listing through a query endpoint.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ListingDef {
+    /// The endpoint, relative to the base URL (`query`).
+    pub path: String,
+    /// The parameter carrying the statement (`query`).
+    pub param: String,
+    /// The statement; `{entity}` is the entity (`select * from {entity}`).
+    pub statement: String,
+}
+
+/// A change feed: the records of an entity changed since a moment, in one answer.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangesDef {
+    /// The endpoint, relative to the base URL (`cdc`).
+    pub path: String,
+    /// Its parameters; `{entity}` is the entity and `{since}` the watermark as an ISO 8601
+    /// date-time in UTC (`entities: "{entity}"`, `changedSince: "{since}"`).
+    pub query: IndexMap<String, String>,
+    /// JMESPath to the records; `{entity}` is the entity (`CDCResponse[0].QueryResponse[0].{entity}`).
+    pub records: String,
+    /// The most records one answer holds (QuickBooks: 1,000): an answer this full may have left
+    /// some out, so the run lists the whole entity instead.
+    pub most: usize,
+    /// The oldest watermark the feed answers for, in days (QuickBooks: 30): an older one lists
+    /// the whole entity instead.
+    pub days: u32,
+    /// JMESPath true for a record the feed reports deleted (`status == 'Deleted'`): such records
+    /// are not given to the flow.
+    #[serde(default)]
+    pub deleted: Option<String>,
 }
 
 /// A listing of a whole entity at large pages, used instead of batched
@@ -235,10 +274,22 @@ pub struct HttpDef {
     /// `requestid` parameter. Writes that carry one are retried after a lost answer.
     #[serde(default)]
     pub idempotency: Option<IdempotencyDef>,
+    /// How long to wait after a 429 that does not say (no `Retry-After`, no budget header);
+    /// without it the wait grows with each 429 (QuickBooks: Intuit says 60 seconds).
+    #[serde(default)]
+    pub throttled_wait_seconds: Option<u64>,
     /// The most requests the system allows in flight per account (Xero: 5 per tenant;
     /// QuickBooks: 10 per realm); a connection's `concurrency` above it is lowered to it.
     #[serde(default)]
     pub max_in_flight: Option<u32>,
+    /// Where an entity is listed, when not at its own path: QuickBooks lists through its query
+    /// endpoint (`GET query?query=select * from Invoice`). Source listings and look-ups use it.
+    #[serde(default)]
+    pub listing: Option<ListingDef>,
+    /// How "what changed since" is asked, when not by an OData `$filter` (QuickBooks' Change
+    /// Data Capture). A source with `since` uses it once a watermark exists.
+    #[serde(default)]
+    pub changes: Option<ChangesDef>,
     /// Rate-limit budgets read from answer headers.
     #[serde(default)]
     pub rate_limits: Vec<RateLimitDef>,

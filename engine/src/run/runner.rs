@@ -444,7 +444,7 @@ impl<'f> Runner<'f> {
                     let id = x.id_field.as_deref().and_then(|f| found.get_attr(f).ok()).map(|v| key_text(&v)).unwrap_or_default();
                     let mut errors = Vec::new();
                     let payload = map_fields(&self.flow.mapping, &mut scope, Purpose::Update, "", &mut errors);
-                    deliver::update(&self.flow.target, &id, payload, &[&self.flow.name, &w.key])
+                    deliver::update(&self.flow.target, &id, payload, found, &[&self.flow.name, &w.key])
                 }
                 _ => deliver::create(&self.flow.target, w.out.clone(), &[&self.flow.name, &w.key]),
             };

@@ -97,6 +97,7 @@ fn field(kind: FieldType, fields: Option<IndexMap<String, FieldDef>>, doc: &str)
         doc: (!doc.is_empty()).then(|| doc.to_string()),
         read_only: false,
         edition: None,
+        values: None,
         fields,
         source: None,
     }

@@ -14,7 +14,7 @@ impl Live<'_> {
         let system = self.project.systems.get(name).ok_or_else(|| FetchError(format!("unknown system `{name}`")))?;
         if system.def.transport == Transport::Http {
             let condition = self.since_condition().map_err(FetchError)?;
-            return Ok(Box::new(HttpSource::new(self.project, self.flow, self.registry.clone())?.with_condition(condition.as_deref())));
+            return Ok(Box::new(HttpSource::new(self.project, self.flow, self.registry.clone())?.since(condition)));
         }
         let store = self.registry.store(name).map_err(|e| FetchError(e.to_string()))?;
         let files = system.def.files.clone();
@@ -53,7 +53,7 @@ impl Live<'_> {
     pub(super) fn target(&self) -> Result<Box<dyn Target + '_>, String> {
         match self.file_target()? {
             Some(files) => Ok(Box::new(files)),
-            None => Ok(Box::new(HttpTarget { project: self.project, registry: self.registry.clone() })),
+            None => Ok(Box::new(HttpTarget { project: self.project, registry: self.registry.clone(), target: &self.flow.target })),
         }
     }
 

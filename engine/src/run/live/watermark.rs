@@ -8,15 +8,16 @@
 use std::sync::{Arc, Mutex};
 
 use super::{Live, LiveReport};
-use crate::fetch::{FetchError, Fut, Newest, Pages, SourcePage, odata_condition};
+use crate::fetch::{FetchError, Fut, Newest, Pages, SinceAsk, SourcePage, since_ask};
 
 impl Live<'_> {
-    /// The listing's condition: changed at or after the watermark (or `since.start`); None
-    /// when the flow takes everything.
-    pub(super) fn since_condition(&self) -> Result<Option<String>, String> {
+    /// How the listing asks for what changed at or after the watermark (or `since.start`);
+    /// None when the flow takes everything.
+    pub(super) fn since_condition(&self) -> Result<Option<SinceAsk>, String> {
         let Some(since) = &self.flow.source.since else { return Ok(None) };
         let mark = self.state.watermark(&self.flow.name).map_err(|e| e.to_string())?.map(|w| w.value).or_else(|| since.start.clone());
-        mark.map(|m| odata_condition(&since.field, &m)).transpose()
+        let odata = self.project.systems.get(&self.flow.source.system).is_some_and(|s| s.def.query() == crate::model::QueryLanguage::Odata);
+        mark.map(|m| since_ask(&since.field, &m, odata)).transpose()
     }
 
     /// Moves the watermark to the newest value the run took, when the run settled everything.
