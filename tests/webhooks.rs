@@ -107,7 +107,9 @@ fn waiting(served: &Served, flow: &str) -> Vec<(String, String)> {
     let (_, one) = served.get(&format!("/flows/{flow}"));
     one["waiting"]
         .as_array()
-        .map(|w| w.iter().map(|r| (r["key"].as_str().unwrap_or_default().to_string(), r["origin"].as_str().unwrap_or_default().to_string())).collect())
+        .map(|w| {
+            w.iter().map(|r| (r["key"].as_str().unwrap_or_default().to_string(), r["origin"].as_str().unwrap_or_default().to_string())).collect()
+        })
         .unwrap_or_default()
 }
 
@@ -146,7 +148,10 @@ fn quickbooks_cloudevents_each_event_is_kept_once_and_anything_unsigned_is_refus
             (e["topic"].as_str().unwrap().to_string(), e["key"].as_str().unwrap().to_string(), flows)
         })
         .collect();
-    assert_eq!(told, vec![("invoice".into(), "130".into(), vec![QBO_FLOW.to_string()]), ("invoice".into(), "131".into(), vec![QBO_FLOW.to_string()])]);
+    assert_eq!(
+        told,
+        vec![("invoice".into(), "130".into(), vec![QBO_FLOW.to_string()]), ("invoice".into(), "131".into(), vec![QBO_FLOW.to_string()])]
+    );
     let expected = vec![("130".to_string(), "qbo invoice created".to_string()), ("131".to_string(), "qbo invoice updated".to_string())];
     assert_eq!(waiting(&served, QBO_FLOW), expected);
 

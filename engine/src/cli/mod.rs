@@ -141,7 +141,7 @@ pub enum Command {
         format: ConnectionsFormat,
     },
     /// Serve the engine: every flow on its schedule, an HTTP API to list, trigger and replay,
-    /// Exact Online webhooks, hot reload of the flow files, metrics.
+    /// webhooks (Exact Online, Xero, QuickBooks), hot reload of the flow files, metrics.
     Serve {
         /// Address of the HTTP API (127.0.0.1 unless you mean otherwise).
         #[arg(long, default_value = "127.0.0.1:8787")]

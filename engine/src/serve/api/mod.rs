@@ -1,6 +1,6 @@
 //! The engine's HTTP API. Everything but `/health` asks for the bearer token
-//! from configuration; Exact's webhook callback is proven by its signature
-//! instead (Exact cannot send our token).
+//! from configuration; a system's webhook callback is proven by its signature
+//! instead (no system can send our token).
 
 mod body;
 mod flows;
