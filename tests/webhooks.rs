@@ -233,6 +233,14 @@ fn xero_intent_to_receive_is_passed_and_its_events_are_answered_200_with_no_body
     let _lock = hold_lock(&world, XERO_FLOW);
     let served = Served::start(&world, &root, &["--clock-start", SUNDAY], &[]);
     let hook = "/webhooks/xero";
+    // Xero has no subscription API: the URL is given in its developer portal.
+    let flow = root.join("mappings/webhook-tests/xero-contacts.flow.yaml");
+    let callback = "https://flowmap.example.com/webhooks/xero";
+    let subscribe = world.flowmap(&["--root", root.to_str().unwrap(), "subscribe", flow.to_str().unwrap(), "--callback", callback]);
+    assert_eq!(
+        (subscribe.code, subscribe.stderr.as_str()),
+        (2, format!("error: Xero's webhooks are set up in its developer portal, not by API: give it the callback {callback} there\n").as_str())
+    );
     let signed = |body: &str, key: &str| post(&served, hook, &[("x-xero-signature", &hmac_base64(body, key))], body.as_bytes());
 
     // Intent to receive: deliveries with no events, correctly signed (200) or not (401), both with no body.
@@ -321,4 +329,21 @@ fn exacts_secret_stored_with_its_connection_checks_its_webhooks() {
     );
     let log = served.log.lock().unwrap().clone();
     assert!(!log.contains(EXACT_SECRET), "{log}");
+}
+
+#[test]
+fn a_webhooks_definition_that_cannot_read_events_is_shown_by_check_at_its_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = project_copy(dir.path());
+    let file = root.join("mappings/systems/qbo.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let groupless = r"pattern: 'qbo\.[a-z0-9]+\.[a-z]+\.v[0-9]+'";
+    std::fs::write(&file, text.replacen(r"pattern: 'qbo\.([a-z0-9]+)\.[a-z]+\.v[0-9]+'", groupless, 1)).unwrap();
+    let line = std::fs::read_to_string(&file).unwrap().lines().position(|l| l.contains(groupless)).unwrap() + 1;
+    let checked = common::flowmap_in(&root, &["check", "mappings/qbo-exact/orders.flow.yaml"]);
+    let shown = format!(
+        "error: http.webhooks.topic.pattern: it has no group to take the value from\n  --> mappings/systems/qbo.yaml:{line}:35\n   |\n{line} |     topic: {{ path: type, {groupless} }}\n   |                                   {}\n\nchecked 1 flow: 1 error, 0 warnings\n",
+        "^".repeat(34)
+    );
+    assert_eq!((checked.code, checked.stdout.as_str()), (1, shown.as_str()), "{}", checked.stderr);
 }

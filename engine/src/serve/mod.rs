@@ -15,6 +15,7 @@ mod signature;
 mod trigger;
 mod watch;
 
+pub use api::check_webhooks;
 pub use clock::EngineClock;
 pub use flow_set::FlowSet;
 

@@ -19,6 +19,7 @@ use axum::routing::{delete, get, post};
 use serde_json::json;
 
 use super::engine::Engine;
+pub use webhooks::check_definition as check_webhooks;
 
 #[derive(Clone)]
 pub struct Api {

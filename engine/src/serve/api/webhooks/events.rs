@@ -21,6 +21,25 @@ pub struct Event {
     pub text: String,
 }
 
+/// A field of `http.webhooks` that does not compile: which (`topic.pattern`) and why.
+#[derive(Debug)]
+pub struct Misdefined {
+    pub field: String,
+    pub why: String,
+}
+
+impl Misdefined {
+    fn at(field: &str, why: impl std::fmt::Display) -> Misdefined {
+        Misdefined { field: field.to_string(), why: why.to_string() }
+    }
+}
+
+impl std::fmt::Display for Misdefined {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "http.webhooks.{}: {}", self.field, self.why)
+    }
+}
+
 /// The compiled reading of one system's events.
 pub struct Reader {
     events: Expression<'static>,
@@ -40,7 +59,7 @@ struct Field {
 
 impl Reader {
     /// Every expression of `def`, compiled; the error names the field at fault.
-    pub fn compile(def: &WebhooksDef) -> Result<Reader, String> {
+    pub fn compile(def: &WebhooksDef) -> Result<Reader, Misdefined> {
         let optional = |field: &Option<EventField>, name: &str| field.as_ref().map(|f| Field::compile(f, name)).transpose();
         let account = def.account.as_ref().map(|a| Field::compile(&EventField::Path(a.path.clone()), "account.path")).transpose()?;
         Ok(Reader {
@@ -84,13 +103,13 @@ impl Reader {
 }
 
 impl Field {
-    fn compile(field: &EventField, name: &str) -> Result<Field, String> {
+    fn compile(field: &EventField, name: &str) -> Result<Field, Misdefined> {
         Ok(match field {
             EventField::Path(path) => Field { path: selector(path, name)?, pattern: None },
             EventField::Pattern { path, pattern } => {
-                let whole = Regex::new(&format!("^(?:{pattern})$")).map_err(|e| format!("http.webhooks.{name}.pattern: {e}"))?;
+                let whole = Regex::new(&format!("^(?:{pattern})$")).map_err(|e| Misdefined::at(&format!("{name}.pattern"), e))?;
                 if whole.captures_len() < 2 {
-                    return Err(format!("http.webhooks.{name}.pattern: it has no group to take the value from"));
+                    return Err(Misdefined::at(&format!("{name}.pattern"), "it has no group to take the value from"));
                 }
                 Field { path: selector(path, name)?, pattern: Some(whole) }
             }
@@ -114,8 +133,8 @@ impl Field {
     }
 }
 
-fn selector(text: &str, name: &str) -> Result<Expression<'static>, String> {
-    crate::expr::compile_selector(text).map_err(|e| format!("http.webhooks.{name}: {e}"))
+fn selector(text: &str, name: &str) -> Result<Expression<'static>, Misdefined> {
+    crate::expr::compile_selector(text).map_err(|e| Misdefined::at(name, e))
 }
 
 #[cfg(test)]
@@ -184,5 +203,15 @@ mod tests {
         let event = exact.read(&content).unwrap().remove(0).unwrap();
         assert_eq!((event.topic.as_str(), event.account.as_deref()), ("SalesOrders", Some("3012345")));
         assert_eq!(exact.read(&Value::String("x".into())), Err("the delivery holds no events".to_string()));
+    }
+
+    #[test]
+    fn a_field_that_does_not_compile_is_named() {
+        let mut def = definition("qbo");
+        def.topic = EventField::Pattern { path: "type".into(), pattern: "qbo\\.[a-z]+".into() };
+        let e = Reader::compile(&def).err().unwrap();
+        assert_eq!(e.to_string(), "http.webhooks.topic.pattern: it has no group to take the value from");
+        def.topic = EventField::Path("type[".into());
+        assert_eq!(Reader::compile(&def).err().map(|e| e.field), Some("topic".to_string()));
     }
 }

@@ -31,8 +31,15 @@ use crate::run::Records;
 use crate::serve::engine::Engine;
 use crate::serve::signature::verify;
 use crate::serve::trigger::begin;
+pub use events::Misdefined;
 use events::Reader;
 use keep::Outcome;
+
+/// Whether a system's webhooks definition reads events (its JMESPaths and patterns compile);
+/// the error names the field at fault.
+pub fn check_definition(def: &crate::model::WebhooksDef) -> Result<(), Misdefined> {
+    Reader::compile(def).map(|_| ())
+}
 
 /// How long an answer that tells of the runs waits for them to get going (all of them
 /// together): long enough to say what became of them, well within Exact's patience.
