@@ -21,9 +21,9 @@ impl Drop for Running {
     }
 }
 
-/// `flowmap sandbox ARGS…` started from `dir`, with its four announced lines (exact, lnb,
+/// `flowmap sandbox ARGS…` started from `dir`, with its five announced lines (exact, lnb, xero,
 /// truecommerce, ready).
-fn start_sandbox(dir: &Path, args: &[&str]) -> (Running, [String; 4]) {
+fn start_sandbox(dir: &Path, args: &[&str]) -> (Running, [String; 5]) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_flowmap"))
         .arg("sandbox")
         // The TrueCommerce SFTP server on any free port (its own tests: sandbox_truecommerce.rs).
@@ -35,7 +35,7 @@ fn start_sandbox(dir: &Path, args: &[&str]) -> (Running, [String; 4]) {
         .expect("flowmap starts");
     let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
     let mut next = || lines.next().and_then(Result::ok).unwrap_or_default();
-    let announced = [next(), next(), next(), next()];
+    let announced = [next(), next(), next(), next(), next()];
     (Running(child), announced)
 }
 
@@ -47,15 +47,33 @@ fn stop_with_sigterm(mut running: Running) {
 }
 
 #[test]
-fn serves_both_emulators_on_the_ports_given_and_stops_on_sigterm() {
-    let (exact_port, lnb_port) = (free_port(), free_port());
+fn serves_the_emulators_on_the_ports_given_and_stops_on_sigterm() {
+    let (exact_port, lnb_port, xero_port) = (free_port(), free_port(), free_port());
     let fixtures = repo_root().join("fixtures");
-    let args = ["--fixtures", fixtures.to_str().unwrap(), "--exact-port", &exact_port.to_string(), "--lnb-port", &lnb_port.to_string()];
+    let args = [
+        "--fixtures",
+        fixtures.to_str().unwrap(),
+        "--exact-port",
+        &exact_port.to_string(),
+        "--lnb-port",
+        &lnb_port.to_string(),
+        "--xero-port",
+        &xero_port.to_string(),
+    ];
     let (child, announced) = start_sandbox(&std::env::temp_dir(), &[&args[..], &["--generate", "customers=70,orders=2", "--seed", "5"]].concat());
     let exact = format!("http://127.0.0.1:{exact_port}");
     let lnb = format!("http://127.0.0.1:{lnb_port}");
-    assert_eq!([&announced[0], &announced[1], &announced[3]], [&format!("exact {exact}"), &format!("lnb {lnb}"), "ready"]);
-    assert!(announced[2].starts_with("truecommerce sftp://ACME-EDI@127.0.0.1:"), "{announced:?}");
+    let xero = format!("http://127.0.0.1:{xero_port}");
+    assert_eq!(
+        [&announced[0], &announced[1], &announced[2], &announced[4]],
+        [&format!("exact {exact}"), &format!("lnb {lnb}"), &format!("xero {xero}"), "ready"]
+    );
+    assert!(announced[3].starts_with("truecommerce sftp://ACME-EDI@127.0.0.1:"), "{announced:?}");
+    // Xero's own control, with the fixtures in the Acme tenant.
+    let (status, _, body) = http_get(&format!("{xero}/_sandbox/xero/records/Acme%20Fashion%20(NL)/Invoices"));
+    assert_eq!(status, 200, "{body}");
+    let invoices: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(invoices[0]["InvoiceNumber"], "INV-2025-0102");
 
     let (status, _, body) = http_get(&format!("{lnb}/_sandbox/lnb/orders"));
     assert_eq!(status, 200, "{body}");
@@ -71,8 +89,8 @@ fn serves_both_emulators_on_the_ports_given_and_stops_on_sigterm() {
 
 #[test]
 fn without_fixtures_given_it_serves_the_projects_fixtures_from_any_folder_in_the_project() {
-    let (child, announced) = start_sandbox(&repo_root().join("mappings"), &["--exact-port", "0", "--lnb-port", "0"]);
-    assert_eq!(announced[3], "ready", "{announced:?}");
+    let (child, announced) = start_sandbox(&repo_root().join("mappings"), &["--exact-port", "0", "--lnb-port", "0", "--xero-port", "0"]);
+    assert_eq!(announced[4], "ready", "{announced:?}");
     let lnb = announced[1].trim_start_matches("lnb ");
     let (status, _, body) = http_get(&format!("{lnb}/_sandbox/lnb/orders"));
     assert_eq!(status, 200, "{body}");
@@ -92,6 +110,7 @@ fn help_lists_the_sandbox_options() {
         "--fixtures",
         "--exact-port",
         "--lnb-port",
+        "--xero-port",
         "--clock-speed",
         "--minutely-limit",
         "--daily-limit",

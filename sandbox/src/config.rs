@@ -13,13 +13,18 @@ pub struct SandboxConfig {
     pub exact_port: u16,
     /// Loopback port of the Le New Black emulator; 0 picks a free one.
     pub lnb_port: u16,
+    /// Loopback port of the Xero emulator (identity and accounting on the one port); 0 picks a free one.
+    pub xero_port: u16,
     /// Sandbox seconds per real second (2.0 makes tokens expire twice as fast).
     pub clock_speed: f64,
     /// Exact's per-division API limits.
     pub limits: Limits,
+    /// Xero's per-tenant limits (60 a minute, 5,000 a day); its 5 at once and 10,000 a minute
+    /// per app are fixed.
+    pub xero_limits: Limits,
     /// Orders or invoices per LNB page.
     pub lnb_page_size: usize,
-    /// The one OAuth client the Exact emulator knows.
+    /// The one OAuth client the Exact and Xero emulators know (and LNB's API client).
     pub client_id: String,
     pub client_secret: String,
     /// The division the Exact user works in (`current/Me`); other divisions answer 403.
@@ -39,8 +44,10 @@ impl Default for SandboxConfig {
             generate: None,
             exact_port: 0,
             lnb_port: 0,
+            xero_port: 0,
             clock_speed: 1.0,
             limits: Limits::default(),
+            xero_limits: Limits::default(),
             lnb_page_size: 500,
             client_id: "sandbox-client".into(),
             client_secret: "sandbox-secret".into(),
@@ -48,6 +55,19 @@ impl Default for SandboxConfig {
             faults: Faults::default(),
             webhook_secret: "sandbox-webhook-secret".into(),
             truecommerce: TrueCommerceConfig::default(),
+        }
+    }
+}
+
+impl SandboxConfig {
+    /// The port configured for the HTTP emulator registered as `name`; 0 (any free port) for one
+    /// without a setting of its own.
+    pub fn port_of(&self, name: &str) -> u16 {
+        match name {
+            "exact" => self.exact_port,
+            "lnb" => self.lnb_port,
+            "xero" => self.xero_port,
+            _ => 0,
         }
     }
 }
@@ -104,7 +124,8 @@ pub struct Generate {
     pub seed: u64,
 }
 
-/// Exact Online's API limits per division (defaults: 60 a minute, 5,000 a day).
+/// An emulator's API limits: Exact's per division, Xero's per tenant (defaults for both: 60 a
+/// minute, 5,000 a day).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Limits {
     pub minutely: u32,

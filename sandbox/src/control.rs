@@ -1,12 +1,14 @@
-//! `/_sandbox/…` on both ports: the request log, the clock, faults, limits, the data as it
-//! stands and Exact's webhook events, for tests and integrators driving the binary over HTTP. No auth, limits or faults here,
-//! and nothing here is logged.
+//! `/_sandbox/…` on every port: the request log, the clock, faults, limits and each emulator's
+//! own routes (its data as it stands, Exact's webhook events), for tests and integrators driving
+//! the binary over HTTP. No auth, limits or faults here, and nothing here is logged. `/_sandbox/{name}/faults` and `/_sandbox/{name}/limits` set one
+//! emulator's own; the rest of `/_sandbox/{name}/…` is that emulator's (`Emulator::control`).
+//! `/_sandbox/limits` is Exact's, as it was before each emulator had its own.
 
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::config::{FaultKind, Faults, Limits};
-use crate::core::Core;
+use crate::core::{Core, Settings};
 use crate::http::request::{ApiRequest, decode_path};
 use crate::http::response::ApiResponse;
 
@@ -23,34 +25,55 @@ pub fn handle(core: &Core, request: &ApiRequest) -> ApiResponse {
         (&Method::GET, "clock") => clock(core),
         (&Method::POST, "clock") => set_clock(core, request),
         (&Method::GET, "faults") => ok(&faults_json(&shared.faults.current())),
-        (&Method::POST, "faults") => set_faults(core, request),
-        (&Method::GET, "limits") => ok(&json!(shared.limits())),
-        (&Method::POST, "limits") => set_limits(core, request),
-        (&Method::GET, "lnb/orders") => ok(&Value::Array(core.lnb.lock().orders.clone())),
-        (&Method::GET, "lnb/invoices") => ok(&Value::Array(core.lnb.lock().invoices.clone())),
-        (&Method::GET, "exact/webhooks") => ok(&serde_json::to_value(core.exact.webhook_deliveries()).unwrap_or_default()),
-        (&Method::POST, "exact/webhooks") => fire_webhook(core, request),
-        (&Method::POST, "exact/revoke") => revoke_exact(core, request),
+        (&Method::POST, "faults") => match body(request).and_then(|body| parse_faults(shared.faults.current(), &body)) {
+            Ok(faults) => {
+                shared.faults.set(faults.clone());
+                ok(&faults_json(&faults))
+            }
+            Err(refused) => refused,
+        },
+        (&Method::GET, "limits") => ok(&json!(core.exact_settings().limits())),
+        (&Method::POST, "limits") => set_limits(&core.exact_settings(), request),
         (_, truecommerce) if truecommerce == "truecommerce" || truecommerce.starts_with("truecommerce/") => {
             crate::truecommerce::control::handle(&core.truecommerce, request, truecommerce["truecommerce".len()..].trim_start_matches('/'))
         }
-        (&Method::GET, entity) if entity.starts_with("exact/") => match core.exact.records(&entity["exact/".len()..]) {
-            Some(records) => ok(&Value::Array(records)),
-            None => refuse(StatusCode::NOT_FOUND, &format!("no Exact entity `{}`", &entity["exact/".len()..])),
-        },
-        _ => refuse(StatusCode::NOT_FOUND, "unknown sandbox control endpoint"),
+        _ => per_emulator(core, request, path),
     }
 }
 
-fn ok(value: &Value) -> ApiResponse {
+/// `/_sandbox/{name}/…`: an emulator's own faults and limits, then its own routes.
+fn per_emulator(core: &Core, request: &ApiRequest, path: &str) -> ApiResponse {
+    let unknown = || refuse(StatusCode::NOT_FOUND, "unknown sandbox control endpoint");
+    let (name, rest) = path.split_once('/').unwrap_or((path, ""));
+    let Some(registered) = core.registered(name) else {
+        return unknown();
+    };
+    let settings = &registered.settings;
+    let current_faults = || settings.own_faults().map(|f| f.current()).unwrap_or_else(|| core.shared.faults.current());
+    match (&request.method, rest) {
+        (&Method::GET, "faults") => ok(&faults_json(&current_faults())),
+        (&Method::POST, "faults") => match body(request).and_then(|body| parse_faults(current_faults(), &body)) {
+            Ok(faults) => {
+                settings.set_faults(faults.clone());
+                ok(&faults_json(&faults))
+            }
+            Err(refused) => refused,
+        },
+        (&Method::GET, "limits") => ok(&json!(settings.limits())),
+        (&Method::POST, "limits") => set_limits(settings, request),
+        _ => registered.emulator.control(request, rest).unwrap_or_else(unknown),
+    }
+}
+
+pub fn ok(value: &Value) -> ApiResponse {
     ApiResponse::json(StatusCode::OK, value)
 }
 
-fn refuse(status: StatusCode, message: &str) -> ApiResponse {
+pub fn refuse(status: StatusCode, message: &str) -> ApiResponse {
     ApiResponse::json(status, &json!({ "error": message }))
 }
 
-fn body(request: &ApiRequest) -> Result<serde_json::Map<String, Value>, ApiResponse> {
+pub fn body(request: &ApiRequest) -> Result<serde_json::Map<String, Value>, ApiResponse> {
     match request.json() {
         Some(Value::Object(body)) => Ok(body),
         _ => Err(refuse(StatusCode::BAD_REQUEST, "send a JSON object")),
@@ -86,36 +109,30 @@ fn set_clock(core: &Core, request: &ApiRequest) -> ApiResponse {
 
 /// `{"rate":0.2,"kinds":["429","503","timeout","drop_after_write"],"seed":1,"hang_ms":60000}`;
 /// fields left out keep their current value.
-fn set_faults(core: &Core, request: &ApiRequest) -> ApiResponse {
-    let body = match body(request) {
-        Ok(body) => body,
-        Err(refused) => return refused,
-    };
-    let mut faults = core.shared.faults.current();
+fn parse_faults(mut faults: Faults, body: &serde_json::Map<String, Value>) -> Result<Faults, ApiResponse> {
     if let Some(rate) = body.get("rate") {
         match rate.as_f64().filter(|r| (0.0..=1.0).contains(r)) {
             Some(rate) => faults.rate = rate,
-            None => return refuse(StatusCode::BAD_REQUEST, "rate must be a number from 0 to 1"),
+            None => return Err(refuse(StatusCode::BAD_REQUEST, "rate must be a number from 0 to 1")),
         }
     }
     if let Some(kinds) = body.get("kinds") {
         let names: Option<Vec<&str>> = kinds.as_array().map(|a| a.iter().filter_map(Value::as_str).collect());
         match names.map(|n| FaultKind::parse_list(&n.join(","))) {
             Some(Ok(kinds)) => faults.kinds = kinds,
-            Some(Err(e)) => return refuse(StatusCode::BAD_REQUEST, &e),
-            None => return refuse(StatusCode::BAD_REQUEST, "kinds must be a list of names"),
+            Some(Err(e)) => return Err(refuse(StatusCode::BAD_REQUEST, &e)),
+            None => return Err(refuse(StatusCode::BAD_REQUEST, "kinds must be a list of names")),
         }
     }
     for (name, slot) in [("seed", &mut faults.seed), ("hang_ms", &mut faults.hang_ms)] {
         if let Some(value) = body.get(name) {
             match value.as_u64() {
                 Some(value) => *slot = value,
-                None => return refuse(StatusCode::BAD_REQUEST, &format!("{name} must be a whole number ≥ 0")),
+                None => return Err(refuse(StatusCode::BAD_REQUEST, &format!("{name} must be a whole number ≥ 0"))),
             }
         }
     }
-    core.shared.faults.set(faults.clone());
-    ok(&faults_json(&faults))
+    Ok(faults)
 }
 
 fn faults_json(faults: &Faults) -> Value {
@@ -123,12 +140,12 @@ fn faults_json(faults: &Faults) -> Value {
 }
 
 /// `{"minutely":60,"daily":5000,"enabled":true}`; fields left out keep their current value.
-fn set_limits(core: &Core, request: &ApiRequest) -> ApiResponse {
+fn set_limits(settings: &Settings, request: &ApiRequest) -> ApiResponse {
     let body = match body(request) {
         Ok(body) => body,
         Err(refused) => return refused,
     };
-    let mut limits: Limits = core.shared.limits();
+    let mut limits: Limits = settings.limits();
     for (name, slot) in [("minutely", &mut limits.minutely), ("daily", &mut limits.daily)] {
         if let Some(value) = body.get(name) {
             match value.as_u64().and_then(|v| u32::try_from(v).ok()) {
@@ -143,46 +160,6 @@ fn set_limits(core: &Core, request: &ApiRequest) -> ApiResponse {
             None => return refuse(StatusCode::BAD_REQUEST, "enabled must be true or false"),
         }
     }
-    core.shared.set_limits(limits);
+    settings.set_limits(limits);
     ok(&json!(limits))
-}
-
-/// `{"refresh_tokens":true,"until_consent":false,"after_requests":3}` (all optional): Exact's
-/// access tokens issued so far are refused (401); with `refresh_tokens` their refresh tokens too
-/// (`invalid_grant`: only a new consent helps, as after a restart); with `until_consent` also the
-/// access tokens issued later, until the next consent; with `after_requests` once that many more
-/// API requests have been answered.
-fn revoke_exact(core: &Core, request: &ApiRequest) -> ApiResponse {
-    let body = match request.json() {
-        None => serde_json::Map::new(),
-        Some(Value::Object(body)) => body,
-        Some(_) => return refuse(StatusCode::BAD_REQUEST, "send a JSON object"),
-    };
-    let flag = |name: &str| body.get(name).map(|v| v.as_bool().ok_or(format!("{name} must be true or false"))).unwrap_or(Ok(false));
-    let after = body.get("after_requests").map(|v| v.as_u64().ok_or("after_requests must be a whole number ≥ 0".to_string())).unwrap_or(Ok(0));
-    match (flag("refresh_tokens"), flag("until_consent"), after) {
-        (Ok(refresh_tokens), Ok(until_consent), Ok(after)) => {
-            crate::exact::oauth::revoke(&core.exact, refresh_tokens, until_consent, after);
-            ApiResponse::empty(StatusCode::NO_CONTENT)
-        }
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => refuse(StatusCode::BAD_REQUEST, &e),
-    }
-}
-
-/// `{"topic":"SalesOrders","key":"…","action":"Update"}` (action optional): sends the event to every
-/// subscription of the topic and answers, once all have answered or timed out, with the deliveries.
-fn fire_webhook(core: &Core, request: &ApiRequest) -> ApiResponse {
-    let body = match body(request) {
-        Ok(body) => body,
-        Err(refused) => return refused,
-    };
-    let text = |name: &str| body.get(name).and_then(Value::as_str).unwrap_or_default();
-    let action = body.get("action").and_then(Value::as_str).unwrap_or("Update");
-    match core.exact.fire_webhook(text("topic"), text("key"), action) {
-        Ok(sending) => ApiResponse::later(async move {
-            let deliveries = sending.await;
-            ok(&json!({ "sent": deliveries.len(), "deliveries": deliveries }))
-        }),
-        Err(e) => refuse(StatusCode::BAD_REQUEST, &e),
-    }
 }

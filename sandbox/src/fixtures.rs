@@ -1,5 +1,6 @@
 //! Reads the fixture folder: `exact/{service}_{Entity}.json` (OData list answers) and
-//! `lnb/{orders,invoices}.json` (bare arrays). A broken file stops the start with its name.
+//! `lnb/{orders,invoices}.json` (bare arrays) and `xero/{Entity}.json` (Xero list answers). A
+//! broken file stops the start with its name.
 
 use std::io;
 use std::path::Path;
@@ -48,6 +49,25 @@ pub fn load_lnb(root: &Path) -> io::Result<LnbData> {
         }
     };
     Ok(LnbData { orders: list("orders.json")?, invoices: list("invoices.json")? })
+}
+
+/// `xero/{Entity}.json`, each a Xero list answer `{"Id",…,"{Entity}":[…]}`: the records by entity.
+pub fn load_xero(root: &Path) -> io::Result<Vec<(String, Vec<Value>)>> {
+    let dir = root.join("xero");
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let mut files: Vec<_> = std::fs::read_dir(&dir)?.filter_map(Result::ok).map(|e| e.path()).collect();
+    files.sort();
+    let mut out = Vec::new();
+    for file in files.iter().filter(|f| f.extension().is_some_and(|e| e == "json")) {
+        let entity = file.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+        let Some(Value::Array(records)) = read_json(file)?.get(&entity).cloned() else {
+            return Err(bad(file, &format!("expected a Xero list answer {{\"{entity}\":[…]}}")));
+        };
+        out.push((entity, records));
+    }
+    Ok(out)
 }
 
 fn read_json(file: &Path) -> io::Result<Value> {

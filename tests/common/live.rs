@@ -95,9 +95,30 @@ impl World {
     pub fn connect(&self) {
         let lnb = self.flowmap(&["connect", "lnb"]);
         assert_eq!(lnb.code, 0, "{}{}", lnb.stdout, lnb.stderr);
-        let mut child = self.spawn(&["connect", "exact"]);
+        self.consent("exact", "/api/oauth2/auth");
+    }
+
+    /// A Xero connection to the sandbox's Xero (`tuning` added to its settings, e.g.
+    /// `clock_speed: 40`), in the organisation the fixtures are in, consented to.
+    pub fn connect_xero(&self, tuning: &str) {
+        let mut text = std::fs::read_to_string(&self.connections).expect("connections file");
+        let indent = |t: &str| t.lines().filter(|l| !l.trim().is_empty()).map(|l| format!("    {l}\n")).collect::<String>();
+        text.push_str(&format!(
+            "  xero:\n    host: {}\n    redirect_uri: {}\n    params: {{ tenant: \"Acme Fashion (NL)\" }}\n{}",
+            self.sandbox.xero_url(),
+            self.redirect,
+            indent(tuning)
+        ));
+        std::fs::write(&self.connections, text).expect("connections file");
+        self.consent("xero", "/identity/connect/authorize");
+    }
+
+    /// `flowmap connect NAME`, consenting as a browser would: the printed consent address
+    /// (its path holds `marker`) is followed to the loopback callback.
+    pub fn consent(&self, name: &str, marker: &str) {
+        let mut child = self.spawn(&["connect", name]);
         let mut out = BufReader::new(child.stdout.take().unwrap());
-        let (mut printed, location) = consent_redirect(&mut out);
+        let (mut printed, location) = consent_redirect_at(&mut out, marker);
         let answer = std::panic::catch_unwind(|| http_get(&location));
         if answer.is_err() {
             let _ = child.kill();
@@ -262,12 +283,17 @@ pub fn untimed(text: &str) -> String {
 /// the sandbox's consent page, and returns what was printed and where the page
 /// sends the browser (the redirect address, not followed).
 pub fn consent_redirect(out: &mut impl BufRead) -> (String, String) {
+    consent_redirect_at(out, "/api/oauth2/auth")
+}
+
+/// `consent_redirect` for a system whose consent page's path holds `marker`.
+pub fn consent_redirect_at(out: &mut impl BufRead, marker: &str) -> (String, String) {
     let mut printed = String::new();
     let url = loop {
         let mut line = String::new();
         assert!(out.read_line(&mut line).unwrap() > 0, "connect ended without a URL: {printed}");
         printed.push_str(&line);
-        if line.contains("/api/oauth2/auth") {
+        if line.contains(marker) {
             break line.trim().to_string();
         }
     };

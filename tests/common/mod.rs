@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+pub mod invoices;
 pub mod live;
 pub mod mutate;
 pub mod serve;

@@ -19,7 +19,7 @@ pub fn handle(exact: &Exact, request: &ApiRequest, rest: &str) -> ApiResponse {
         Err(_) => rest.split('/').next().unwrap_or_default().to_string(),
     };
     let now_ms = exact.now_ms();
-    let limits = exact.shared.limits();
+    let limits = exact.own.limits();
     let mut state = exact.lock();
     let rate_headers = if limits.enabled {
         match state.limiter.check(&division, limits, now_ms) {

@@ -2,6 +2,7 @@
 
 mod api;
 pub mod catalogue;
+mod control;
 mod defaults;
 mod envelope;
 pub(crate) mod oauth;
@@ -22,7 +23,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use axum::http::StatusCode;
 use serde_json::Value;
 
-use crate::core::{Emulator, Shared};
+use crate::core::{Emulator, Settings, Shared};
 use crate::http::request::ApiRequest;
 use crate::http::response::ApiResponse;
 use rate_limit::RateLimiter;
@@ -32,6 +33,8 @@ use webhooks::{WebhookDelivery, Webhooks};
 
 pub struct Exact {
     shared: Arc<Shared>,
+    /// Its own limits (the registry's entry for `exact`).
+    own: Arc<Settings>,
     client_id: String,
     client_secret: String,
     division: i64,
@@ -58,11 +61,12 @@ pub struct ExactSettings {
 }
 
 impl Exact {
-    pub fn new(shared: Arc<Shared>, settings: ExactSettings, store: Store) -> Exact {
+    pub fn new(shared: Arc<Shared>, own: Arc<Settings>, settings: ExactSettings, store: Store) -> Exact {
         let api_base = format!("{}/api/v1/{}", settings.base_url, settings.division);
         let webhooks = Arc::new(Webhooks::new(settings.webhook_secret, settings.client_id.clone(), settings.division, api_base));
         Exact {
             shared,
+            own,
             client_id: settings.client_id,
             client_secret: settings.client_secret,
             division: settings.division,
@@ -159,5 +163,13 @@ impl Emulator for Exact {
 
     fn too_many_requests_message(&self) -> &'static str {
         envelope::RATE_LIMIT_EXCEEDED
+    }
+
+    fn control(&self, request: &ApiRequest, path: &str) -> Option<ApiResponse> {
+        control::handle(self, request, path)
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 }

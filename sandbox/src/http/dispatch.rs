@@ -12,7 +12,7 @@ use super::response::ApiResponse;
 use super::server::ConnectionKill;
 use crate::clock::http_date;
 use crate::config::FaultKind;
-use crate::core::{Core, Emulator, System};
+use crate::core::{Core, Emulator};
 use crate::faults::Fault;
 use crate::recorder::RecordedRequest;
 
@@ -22,11 +22,12 @@ const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 #[derive(Clone)]
 struct Port {
     core: Arc<Core>,
-    system: System,
+    /// The registry key of the emulator this port serves.
+    name: &'static str,
 }
 
-pub fn router(core: Arc<Core>, system: System) -> Router {
-    Router::new().fallback(handle).with_state(Port { core, system })
+pub fn router(core: Arc<Core>, name: &'static str) -> Router {
+    Router::new().fallback(handle).with_state(Port { core, name })
 }
 
 async fn handle(State(port): State<Port>, request: Request) -> Response {
@@ -34,7 +35,10 @@ async fn handle(State(port): State<Port>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let core = &port.core;
     let date = || http_date(core.shared.clock.now_ms());
-    let emulator = core.emulator(port.system);
+    let Some(registered) = core.registered(port.name) else {
+        return ApiResponse::empty(StatusCode::NOT_FOUND).into_response(&date());
+    };
+    let emulator = registered.emulator.as_ref();
     let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(body) => body,
         Err(_) => return emulator.error(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large.").into_response(&date()),
@@ -45,7 +49,7 @@ async fn handle(State(port): State<Port>, request: Request) -> Response {
     }
 
     let at_ms = core.shared.clock.now_ms();
-    let fault = if emulator.fault_eligible(&request) { core.shared.faults.draw() } else { None };
+    let fault = if emulator.fault_eligible(&request) { core.draw_fault(registered) } else { None };
     let Some(fault) = fault else {
         let answer = emulator.handle(&request).settle().await;
         record(core, emulator, &request, answer.status, None, at_ms);
@@ -85,7 +89,7 @@ async fn handle(State(port): State<Port>, request: Request) -> Response {
 /// `Retry-After: 1`, either as seconds or as the HTTP date one second ahead on the sandbox clock.
 fn too_many_requests(core: &Core, emulator: &dyn Emulator, fault: Fault) -> ApiResponse {
     let retry_after = if fault.retry_after_as_date { http_date(core.shared.clock.now_ms() + 1000) } else { "1".to_string() };
-    emulator.error(StatusCode::TOO_MANY_REQUESTS, emulator.too_many_requests_message()).with_header("Retry-After", retry_after)
+    emulator.too_many_requests(retry_after)
 }
 
 fn record(core: &Core, emulator: &dyn Emulator, request: &ApiRequest, status: StatusCode, fault: Option<FaultKind>, at_ms: i64) {

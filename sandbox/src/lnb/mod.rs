@@ -100,6 +100,19 @@ impl Emulator for Lnb {
     fn too_many_requests_message(&self) -> &'static str {
         "Too Many Attempts."
     }
+
+    /// `/_sandbox/lnb/orders` and `/_sandbox/lnb/invoices`: the records as they stand.
+    fn control(&self, request: &ApiRequest, path: &str) -> Option<ApiResponse> {
+        match (&request.method, path) {
+            (&Method::GET, "orders") => Some(ApiResponse::json(StatusCode::OK, &Value::Array(self.lock().orders.clone()))),
+            (&Method::GET, "invoices") => Some(ApiResponse::json(StatusCode::OK, &Value::Array(self.lock().invoices.clone()))),
+            _ => None,
+        }
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
 }
 
 /// `{"message": …}`, the body of every LNB error.

@@ -1,0 +1,45 @@
+//! LNB invoices for live tests and benchmarks: the shipped fixtures with generated invoices added.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use super::live::copy_dir;
+use super::repo_root;
+
+/// An LNB invoice of `lines` lines of SKUs Xero knows, at 21%.
+pub fn invoice(number: &str, retailer: &str, name: &str, lines: usize) -> Value {
+    let skus = ["TSH-WHT-M", "TSH-WHT-L", "SWT-NVY-M", "DRS-LIN-S"];
+    let lines: Vec<Value> = (0..lines)
+        .map(|i| json!({"sku": skus[i % skus.len()], "name": format!("Line {}", i + 1), "quantity": 2, "unit_price": 10.5, "amount_tax_excl": 21.0}))
+        .collect();
+    json!({
+        "reference_number": number, "type": "invoice", "integration_status": "Ready",
+        "created_on": "2026-11-30", "due_on": "2026-12-30", "currency": "EUR", "tax_rate": 21,
+        "order": {"id": 70001}, "retailer": {"reference": retailer, "name": name}, "lines": lines,
+        "amount_total": 21.0 * lines.len() as f64, "amount_tax": 4.41 * lines.len() as f64,
+        "amount_total_tax_inclusive": 25.41 * lines.len() as f64
+    })
+}
+
+/// The shipped fixtures with `extra` LNB invoices added, in `dir`.
+pub fn invoices_fixtures(dir: &Path, extra: &[Value]) -> PathBuf {
+    let root = dir.join("fixtures");
+    copy_dir(&repo_root().join("fixtures"), &root);
+    let file = root.join("lnb/invoices.json");
+    let mut list: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    list.extend(extra.iter().cloned());
+    std::fs::write(&file, serde_json::to_string_pretty(&list).unwrap()).unwrap();
+    root
+}
+
+/// `n` generated invoices INV-9xxxxx, a tenth of them for retailers Xero does not know yet.
+pub fn generated(n: usize) -> Vec<Value> {
+    (0..n)
+        .map(|i| {
+            let (retailer, name) =
+                if i % 10 == 0 { (format!("2{i:04}"), format!("New retailer {i}")) } else { ("10023".into(), "Boutique Lune".into()) };
+            invoice(&format!("INV-9{i:05}"), &retailer, &name, 1 + i % 3)
+        })
+        .collect()
+}
