@@ -347,3 +347,42 @@ fn a_webhooks_definition_that_cannot_read_events_is_shown_by_check_at_its_field(
     );
     assert_eq!((checked.code, checked.stdout.as_str()), (1, shown.as_str()), "{}", checked.stderr);
 }
+
+#[test]
+fn a_xero_event_starts_its_flow_for_the_contact_and_another_organisations_events_are_ignored() {
+    const ACME: &str = "4d7a1f0e-2b3c-4e5f-8a9b-0c1d2e3f4a5b";
+    const DEMO: &str = "9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b";
+    const LUNE: &str = "3542ccc2-cc56-4909-b2e0-956be4217dfb";
+    let world = World::start(SandboxConfig { fixtures: Some(fixtures()), ..Default::default() }, "");
+    world.connect();
+    // The connection names its organisation by name: its id is known once discovered.
+    world.connect_xero("");
+    let stored = world.flowmap_env(&["connect", "xero", "--webhook-secret"], &[("FLOWMAP_WEBHOOK_SECRET", XERO_KEY)]);
+    assert_eq!(stored.code, 0, "{}", stored.stderr);
+    let dir = tempfile::tempdir().unwrap();
+    let root = project_with_test_flows(dir.path());
+    let served = Served::start(&world, &root, &["--clock-start", SUNDAY], &[]);
+    let signed = |body: &str| post(&served, "/webhooks/xero", &[("x-xero-signature", &hmac_base64(body, XERO_KEY))], body.as_bytes());
+    let event = |tenant: &str, at: &str| {
+        json!({
+            "resourceUrl": format!("https://api.xero.com/api.xro/2.0/Contacts/{LUNE}"), "resourceId": LUNE, "eventDateUtc": at,
+            "eventType": "UPDATE", "eventCategory": "CONTACT", "tenantId": tenant, "tenantType": "ORGANISATION"
+        })
+    };
+
+    assert_eq!(signed(&xero_delivery(json!([event(ACME, "2026-01-04T11:58:39.902")]), 1)), (200, String::new()));
+    served.wait_for("the run for the contact", std::time::Duration::from_secs(10), || {
+        served.get(&format!("/flows/{XERO_FLOW}/runs")).1["runs"].as_array().is_some_and(|r| r.len() == 1 && r[0]["status"] != "running")
+    });
+    let fetched = world.requests_to("xero", "GET", &format!("Contacts/{LUNE}"));
+    assert_eq!(fetched.len(), 1, "the run fetched the one contact the event named");
+
+    // Xero sends the events of every organisation connected to the app: Demo's are not this connection's.
+    assert_eq!(signed(&xero_delivery(json!([event(DEMO, "2026-01-04T11:58:50.000")]), 2)), (200, String::new()));
+    assert_eq!(world.requests_to("xero", "GET", &format!("Contacts/{LUNE}")).len(), 1, "nothing fetched for Demo's event");
+    assert_eq!(served.get(&format!("/flows/{XERO_FLOW}/runs")).1["runs"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        metric_lines(&served, "xero"),
+        vec!["flowmap_webhooks_total{system=\"xero\",result=\"accepted\"} 1", "flowmap_webhooks_total{system=\"xero\",result=\"other_account\"} 1",]
+    );
+}
