@@ -1,5 +1,6 @@
 //! `flowmap serve` through its HTTP API, against the sandbox: hot reload,
 //! manual triggers, schedules on a controllable clock, webhooks, SIGTERM.
+//! (Webhooks of each system, with their own secrets: tests/webhooks.rs.)
 
 mod common;
 
@@ -381,6 +382,14 @@ fn webhooks_for_a_system_that_takes_none_are_not_found() {
     assert_eq!(served.call("POST", "/webhooks/lnb", None, ""), (404, serde_json::json!({"error": "system `lnb` takes no webhooks"})));
     assert_eq!(served.call("POST", "/webhooks/nosuch", None, ""), (404, serde_json::json!({"error": "system `nosuch` takes no webhooks"})));
     assert_eq!(served.call("POST", "/webhooks/exact", None, "").0, 200, "Exact's subscription check");
+    // Xero and QuickBooks take webhooks, but FLOWMAP_WEBHOOK_SECRET is Exact's alone and their
+    // connections have none stored: refused, with no unsigned check to pass as Exact's.
+    for system in ["xero", "qbo"] {
+        assert_eq!(served.raw("POST", &format!("/webhooks/{system}"), None, b""), (401, String::new()), "{system}");
+        assert_eq!(served.raw("POST", &format!("/webhooks/{system}"), None, b"[]"), (401, String::new()), "{system}");
+    }
+    let log = served.log.lock().unwrap().clone();
+    assert!(log.contains("no webhook secret for this system; run \"flowmap connect xero --webhook-secret\""), "{log}");
 }
 
 fn flow_names(served: &Served) -> Vec<String> {

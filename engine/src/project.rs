@@ -134,6 +134,13 @@ fn load_system(file: &Path, root: &Path) -> Result<(System, crate::load::Documen
         None => None,
     };
     let key_shapes = key_shapes(&def, &doc)?;
+    // A webhooks definition that cannot read events is found here, not at the first delivery.
+    if let Some(hooks) = &def.http.webhooks
+        && let Err(e) = crate::serve::check_webhooks(hooks)
+    {
+        let at = doc.spans.value_loc(&format!("/http/webhooks/{}", e.field.replace('.', "/"))).or_else(|| doc.spans.value_loc("/http/webhooks"));
+        return Err(vec![Diagnostic::error(e.to_string()).at(at)]);
+    }
     let catalogue_path = file.parent().unwrap_or(Path::new(".")).join(&def.catalogue);
     if !catalogue_path.is_file() {
         return Err(vec![Diagnostic::error(format!("the catalogue `{}` does not exist", def.catalogue)).at(doc.spans.value_loc("/catalogue"))]);

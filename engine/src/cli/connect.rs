@@ -7,6 +7,7 @@
 mod files;
 mod paste;
 mod prompt;
+pub mod webhook_secret;
 
 use std::io::{BufRead, Write};
 use std::path::PathBuf;

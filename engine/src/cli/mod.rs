@@ -100,6 +100,10 @@ pub enum Command {
         /// The OAuth client id (else $FLOWMAP_CLIENT_ID, else asked).
         #[arg(long)]
         client_id: Option<String>,
+        /// Store only the webhook secret the system signs its webhooks with ($FLOWMAP_WEBHOOK_SECRET,
+        /// else asked), without consent again.
+        #[arg(long)]
+        webhook_secret: bool,
     },
     /// Run a flow against the live systems: fetch, look up, map, deliver, write back, journal.
     Run {
@@ -137,7 +141,7 @@ pub enum Command {
         format: ConnectionsFormat,
     },
     /// Serve the engine: every flow on its schedule, an HTTP API to list, trigger and replay,
-    /// Exact Online webhooks, hot reload of the flow files, metrics.
+    /// webhooks (Exact Online, Xero, QuickBooks), hot reload of the flow files, metrics.
     Serve {
         /// Address of the HTTP API (127.0.0.1 unless you mean otherwise).
         #[arg(long, default_value = "127.0.0.1:8787")]
@@ -234,7 +238,8 @@ pub fn main() -> ExitCode {
         Command::Test { paths, update, format } => test::run(root, paths, update, format.into()),
         Command::Schema { check } => schema::run(root, check),
         Command::Bench { orders, lines, runs, jq, dir } => bench::run(orders, lines, runs, jq, dir),
-        Command::Connect { name, client_id } => connect::run(root, &args.live, name, client_id),
+        Command::Connect { name, webhook_secret: true, .. } => connect::webhook_secret::run(root, &args.live, name),
+        Command::Connect { name, client_id, webhook_secret: false } => connect::run(root, &args.live, name, client_id),
         Command::Run { flow, keys, format } => {
             let records = if keys.is_empty() { crate::run::Records::Fetch } else { crate::run::Records::Chosen(keys) };
             run::run(root, &args.live, flow, records, format == RunFormat::Json)

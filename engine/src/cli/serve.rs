@@ -1,6 +1,7 @@
 //! `flowmap serve`: raw arguments → a resolved engine setup (project, flows,
-//! connections, state, API token, webhook secret), then the engine.
+//! connections, state, API token, webhook secrets), then the engine.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -46,16 +47,50 @@ pub fn run(root: Option<PathBuf>, live: &LiveOptions, args: ServeArgs) -> Result
     let state_dir = live.state_path(&root).parent().map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
     let (token, token_from) = api_token(&state_dir)?;
     tracing::info!(from = %token_from, "API token");
-    let webhook_secret = std::env::var("FLOWMAP_WEBHOOK_SECRET").ok().filter(|s| !s.is_empty());
-    if let Some(s) = &webhook_secret {
-        crate::http::register_secret(s);
+    let webhook_secrets = webhook_secrets(&setup);
+    for secret in webhook_secrets.values() {
+        crate::http::register_secret(secret);
     }
     crate::http::register_secret(&token);
     serve(
-        ServeSetup { connections_file: live.connections_path(&root), root, set, registry: setup.registry, state: setup.state, token, webhook_secret },
+        ServeSetup {
+            connections_file: live.connections_path(&root),
+            root,
+            set,
+            registry: setup.registry,
+            state: setup.state,
+            token,
+            webhook_secrets,
+        },
         ServeOptions { listen, flows_dir: Some(flows_dir), clock: EngineClock::new(clock_start, args.clock_speed) },
     )?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Each system's webhook secret, read when the engine starts: the `webhook_secret` stored
+/// (encrypted) for the connection named like the system by `flowmap connect NAME
+/// --webhook-secret`. FLOWMAP_WEBHOOK_SECRET is Exact's, and wins over a stored one: it
+/// was how Exact's secret was given before connections had their own.
+fn webhook_secrets(setup: &super::live_setup::LiveSetup) -> HashMap<String, String> {
+    let mut secrets = HashMap::new();
+    for (name, system) in &setup.project.systems {
+        if system.def.http.webhooks.is_none() || setup.registry.definition(name).is_none() {
+            continue;
+        }
+        let stored =
+            setup.vault.as_ref().map_err(Clone::clone).and_then(|vault| setup.state.secret(vault, name, "webhook_secret").map_err(|e| e.to_string()));
+        match stored {
+            Ok(Some(secret)) => {
+                secrets.insert(name.clone(), secret);
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(system = %name, error = %e, "cannot read the webhook secret; its webhooks are refused"),
+        }
+    }
+    if let Some(exact) = std::env::var("FLOWMAP_WEBHOOK_SECRET").ok().filter(|s| !s.is_empty()) {
+        secrets.insert("exact".to_string(), exact);
+    }
+    secrets
 }
 
 fn init_logs(format: LogFormat) {

@@ -13,12 +13,15 @@ pub fn run(root: Option<PathBuf>, options: &LiveOptions, flow: PathBuf, callback
     let compiled = compile(&setup.project, &flow)?;
     let hook = compiled.webhook.as_ref().ok_or_else(|| format!("flow {} has no `webhook` to subscribe to", compiled.name))?;
     let system = setup.project.systems.get(&hook.system).ok_or_else(|| format!("unknown system `{}`", hook.system))?;
-    let def = system.def.http.webhooks.as_ref().ok_or_else(|| format!("system `{}` declares no webhooks (http.webhooks)", hook.system))?;
+    let hooks = system.def.http.webhooks.as_ref().ok_or_else(|| format!("system `{}` declares no webhooks (http.webhooks)", hook.system))?;
+    let def = hooks.subscribe.as_ref().ok_or_else(|| {
+        format!("{}'s webhooks are set up in its developer portal, not by API: give it the callback {callback} there", system.def.title)
+    })?;
     let body = serde_json::json!({ def.callback_field.clone(): callback, def.topic_field.clone(): hook.topic });
     let rt = runtime()?;
     rt.block_on(async {
         let conn = setup.registry.connection(&hook.system).await.map_err(|e| e.to_string())?;
-        conn.call("POST", &conn.url(&def.subscriptions), &[], Some(&body)).await.map_err(|e| format!("{} refused the subscription: {e}", hook.system))
+        conn.call("POST", &conn.url(&def.endpoint), &[], Some(&body)).await.map_err(|e| format!("{} refused the subscription: {e}", hook.system))
     })?;
     let mut out = Out::text();
     writeln!(out, "subscribed {callback} to {} topic {} (flow {})", hook.system, hook.topic, compiled.name)?;

@@ -3,7 +3,7 @@
 //! rate-limit budgets, retries, paging, and redaction of secrets.
 
 pub mod auth;
-mod base64;
+pub(crate) mod base64;
 mod clock;
 mod connection;
 mod discover;

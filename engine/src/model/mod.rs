@@ -17,6 +17,6 @@ pub use flow::{After, Exists, ExistsAction, FlowFile, Lookup, Request, Requests,
 pub use flow_test::{Expectation, TestCase, TestFile};
 pub use system::{FilesDef, KeyShapeDef, Processed, QueryLanguage, StaleDef, SystemDef, Transport, UpdateDef};
 pub use system_http::{
-    AuthDef, BulkDef, ChangesDef, ClientAuth, DiscoverDef, HttpDef, IdempotencyDef, ListingDef, PagingDef, ProblemDef, RateLimitDef, ResetUnit,
-    TokenBody, WebhooksDef,
+    AccountDef, AnswerDef, AuthDef, BulkDef, ChangesDef, ClientAuth, DiscoverDef, EventField, HttpDef, IdempotencyDef, ListingDef, PagingDef,
+    ProblemDef, RateLimitDef, ResetUnit, SignatureDef, SignatureEncoding, SubscribeDef, TokenBody, WebhooksDef,
 };

@@ -310,18 +310,132 @@ pub struct HttpDef {
     pub check: Option<String>,
 }
 
-/// How a webhook subscription is created: a POST of the callback URL and the topic.
+/// How a system calls the engine back (`POST /webhooks/{system}`): how its
+/// deliveries are signed, where the events are in them and what each names;
+/// and, where the system has an API for it, how a subscription is created
+/// (`flowmap subscribe`). The signature schemes are protocols known to the
+/// engine (`serve/signature/`); everything else is read with JMESPath.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhooksDef {
-    /// The subscriptions endpoint, relative to the base URL.
-    pub subscriptions: String,
-    /// Field of the callback URL in the subscription.
-    pub callback_field: String,
-    /// Field of the topic.
-    pub topic_field: String,
+    /// How a subscription is created by API (Exact); without it, webhooks are set up in the
+    /// system's developer portal (Xero, QuickBooks).
+    #[serde(default)]
+    pub subscribe: Option<SubscribeDef>,
+    /// How a delivery is signed.
+    pub signature: SignatureDef,
+    /// An empty POST is the system checking the callback, answered 200 unsigned (Exact does this
+    /// before it creates a subscription).
+    #[serde(default)]
+    pub empty_body_check: bool,
+    /// The system proves the endpoint checks signatures before it sends events (Xero's "intent to
+    /// receive"): signed deliveries with no events, some correctly and some wrongly signed, to be
+    /// answered 200 and 401, both with an empty body.
+    #[serde(default)]
+    pub intent_to_receive: bool,
+    /// JMESPath, over the signed JSON, to the events: a list, or one object taken as a list of one.
+    pub events: String,
+    /// The topic of an event, matched (ignoring case) with the `webhook.topic` of flows.
+    pub topic: EventField,
+    /// The key of the record the event is about.
+    pub key: EventField,
+    /// What happened to the record.
+    #[serde(default)]
+    pub action: Option<EventField>,
+    /// Actions meaning the record is gone: nothing to fetch, the event is acknowledged and ignored.
+    #[serde(default)]
+    pub deleted: Vec<String>,
+    /// The account an event is about, and the connection's parameter holding the connection's own
+    /// account: events about another account are acknowledged, ignored and counted.
+    #[serde(default)]
+    pub account: Option<AccountDef>,
+    /// The event's own id, when the system gives one: what makes a delivery sent again the same event.
+    #[serde(default)]
+    pub id: Option<EventField>,
+    /// When the event was raised: with topic, key and action, what makes an event the same event when
+    /// it has no id (without either, the signed bytes are).
+    #[serde(default)]
+    pub at: Option<EventField>,
+    /// How a delivery is answered.
+    #[serde(default)]
+    pub answer: AnswerDef,
     /// The shape of the keys events name (one of the system's `key_shapes`): an event
     /// naming anything else is refused before it is kept.
     #[serde(default)]
     pub key_shape: Option<String>,
+}
+
+/// A subscription created by a POST of the callback URL and the topic.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubscribeDef {
+    /// The subscriptions endpoint, relative to the base URL.
+    pub endpoint: String,
+    /// Field of the callback URL in the subscription.
+    pub callback_field: String,
+    /// Field of the topic.
+    pub topic_field: String,
+}
+
+/// A webhook signature scheme, keyed with the webhook secret of the connection named like the system.
+#[derive(Debug, Clone, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(tag = "scheme", rename_all = "snake_case", deny_unknown_fields)]
+pub enum SignatureDef {
+    /// Exact Online: the body is `{"Content":…,"HashCode":"…"}`, HashCode the uppercase hex
+    /// HMAC-SHA256 of the raw Content bytes; the signed JSON is the Content.
+    ExactHashCode {},
+    /// The HMAC-SHA256 of the raw body in a header (Xero `x-xero-signature`, QuickBooks
+    /// `intuit-signature`, both base64); the signed JSON is the whole body.
+    HmacSha256 {
+        /// The header carrying the signature.
+        header: String,
+        /// How the signature is written in the header.
+        encoding: SignatureEncoding,
+    },
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SignatureEncoding {
+    /// Standard base64 with padding (RFC 4648 §4).
+    Base64,
+}
+
+/// A value of an event: a JMESPath, or a JMESPath and a regular expression whose first
+/// group is the value (QuickBooks' `type` `qbo.invoice.created.v1` holds topic and action).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum EventField {
+    Path(String),
+    Pattern {
+        path: String,
+        /// Matched against the whole text; its first group is the value.
+        pattern: String,
+    },
+}
+
+/// Where the account an event is about is, and which connection parameter is the connection's own.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountDef {
+    /// JMESPath to the account in the event (Xero `tenantId`, QuickBooks `intuitaccountid`).
+    pub path: String,
+    /// The connection's parameter holding its account (given in `params` or discovered):
+    /// `tenant`, `realm`, `division`.
+    pub param: String,
+}
+
+/// How a correctly signed delivery is answered.
+#[derive(Debug, Clone, Copy, Default, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AnswerDef {
+    /// The one event's own answer: 202 with the runs started, 200 for a repeat or a deleted record,
+    /// 422 for a topic no flow takes, 400 for a key the flows do not take (Exact).
+    #[default]
+    PerEvent,
+    /// 200 with what became of each event (QuickBooks wants 200, and quickly).
+    OkWithEvents,
+    /// 200 with no body, whatever became of the events (Xero: a body or another status is a
+    /// failed delivery, retried and, after 24 hours, the webhook disabled).
+    OkEmpty,
 }

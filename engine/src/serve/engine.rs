@@ -52,8 +52,8 @@ pub struct Engine {
     pub rt: tokio::runtime::Handle,
     pub clock: EngineClock,
     pub metrics: Metrics,
-    /// The Exact Online app's webhook secret, when webhooks are taken.
-    pub webhook_secret: Option<String>,
+    /// Each system's webhook secret (system → secret), from its connection or, for Exact, FLOWMAP_WEBHOOK_SECRET.
+    pub webhook_secrets: HashMap<String, String>,
     flows: RwLock<Arc<FlowSet>>,
     connections: RwLock<Connections>,
     failure: Mutex<Option<LoadFailure>>,
@@ -78,7 +78,7 @@ impl Engine {
         state: Arc<State>,
         rt: tokio::runtime::Handle,
         clock: EngineClock,
-        webhook_secret: Option<String>,
+        webhook_secrets: HashMap<String, String>,
     ) -> Engine {
         let metrics = Metrics::default();
         metrics.set("flowmap_flows_loaded", &[], set.flows.len() as f64);
@@ -93,7 +93,7 @@ impl Engine {
             rt,
             clock,
             metrics,
-            webhook_secret,
+            webhook_secrets,
             flows: RwLock::new(Arc::new(set)),
             failure: Mutex::new(None),
             running: Mutex::new(HashMap::new()),

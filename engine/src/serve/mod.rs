@@ -15,6 +15,7 @@ mod signature;
 mod trigger;
 mod watch;
 
+pub use api::check_webhooks;
 pub use clock::EngineClock;
 pub use flow_set::FlowSet;
 
@@ -46,7 +47,8 @@ pub struct ServeSetup {
     pub connections_file: PathBuf,
     pub state: Arc<flowmap_state::State>,
     pub token: String,
-    pub webhook_secret: Option<String>,
+    /// Each system's webhook secret (system → secret).
+    pub webhook_secrets: std::collections::HashMap<String, String>,
 }
 
 /// Serves until SIGTERM or Ctrl-C, then lets runs in progress finish their batch.
@@ -62,7 +64,7 @@ pub fn serve(setup: ServeSetup, options: ServeOptions) -> Result<(), String> {
         setup.state,
         rt.handle().clone(),
         options.clock,
-        setup.webhook_secret,
+        setup.webhook_secrets,
     ));
     // Runs left `running` by a process that was killed are closed first, so the
     // history does not show them as still going.

@@ -1,6 +1,6 @@
 //! The engine's HTTP API. Everything but `/health` asks for the bearer token
-//! from configuration; Exact's webhook callback is proven by its signature
-//! instead (Exact cannot send our token).
+//! from configuration; a system's webhook callback is proven by its signature
+//! instead (no system can send our token).
 
 mod body;
 mod flows;
@@ -19,6 +19,7 @@ use axum::routing::{delete, get, post};
 use serde_json::json;
 
 use super::engine::Engine;
+pub use webhooks::check_definition as check_webhooks;
 
 #[derive(Clone)]
 pub struct Api {
@@ -47,7 +48,7 @@ pub fn router(api: Api) -> Router {
     Router::new()
         .route("/health", get(health::live))
         .route("/health/ready", get(health::ready))
-        .route("/webhooks/{system}", post(webhooks::exact).layer(axum::middleware::from_fn_with_state(api.clone(), body::webhook)))
+        .route("/webhooks/{system}", post(webhooks::receive).layer(axum::middleware::from_fn_with_state(api.clone(), body::webhook)))
         .merge(guarded)
         .fallback(|| async { problem(StatusCode::NOT_FOUND, "no such endpoint") })
         .with_state(api)

@@ -6,21 +6,15 @@
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
-/// Why a webhook body was refused (logged, never told to the sender).
-#[derive(Debug, PartialEq, Eq)]
-pub enum Refused {
-    NotAnEnvelope,
-    NoHashCode,
-    BadHashCode,
-}
+use super::Refused;
 
 /// The `Content` bytes of a correctly signed body.
 pub fn verify<'a>(body: &'a [u8], secret: &[u8]) -> Result<&'a [u8], Refused> {
     let (content, hash) = split(body)?;
-    let given = decode_upper_hex(hash).ok_or(Refused::BadHashCode)?;
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret).map_err(|_| Refused::BadHashCode)?;
+    let given = decode_upper_hex(hash).ok_or(Refused::BadSignature)?;
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).map_err(|_| Refused::BadSignature)?;
     mac.update(content);
-    mac.verify_slice(&given).map_err(|_| Refused::BadHashCode)?;
+    mac.verify_slice(&given).map_err(|_| Refused::BadSignature)?;
     Ok(content)
 }
 
@@ -29,9 +23,9 @@ fn split(body: &[u8]) -> Result<(&[u8], &[u8]), Refused> {
     const HEAD: &[u8] = b"{\"Content\":";
     const HASH: &[u8] = b",\"HashCode\":\"";
     let rest = body.strip_prefix(HEAD).ok_or(Refused::NotAnEnvelope)?;
-    let at = rest.windows(HASH.len()).rposition(|w| w == HASH).ok_or(Refused::NoHashCode)?;
+    let at = rest.windows(HASH.len()).rposition(|w| w == HASH).ok_or(Refused::NoSignature)?;
     let content = &rest[..at];
-    let hash = rest[at + HASH.len()..].strip_suffix(b"\"}").ok_or(Refused::NoHashCode)?;
+    let hash = rest[at + HASH.len()..].strip_suffix(b"\"}").ok_or(Refused::NoSignature)?;
     Ok((content, hash))
 }
 
@@ -68,10 +62,10 @@ mod tests {
     #[test]
     fn anything_else_is_refused() {
         let content = "The quick brown fox jumps over the lazy dog";
-        assert_eq!(verify(&body(content, &FOX.to_lowercase()), b"key"), Err(Refused::BadHashCode));
-        assert_eq!(verify(&body("The quick brown fox jumps over the lazy cog", FOX), b"key"), Err(Refused::BadHashCode));
-        assert_eq!(verify(&body(content, FOX), b"other"), Err(Refused::BadHashCode));
-        assert_eq!(verify(format!("{{\"Content\":{content}}}").as_bytes(), b"key"), Err(Refused::NoHashCode));
+        assert_eq!(verify(&body(content, &FOX.to_lowercase()), b"key"), Err(Refused::BadSignature));
+        assert_eq!(verify(&body("The quick brown fox jumps over the lazy cog", FOX), b"key"), Err(Refused::BadSignature));
+        assert_eq!(verify(&body(content, FOX), b"other"), Err(Refused::BadSignature));
+        assert_eq!(verify(format!("{{\"Content\":{content}}}").as_bytes(), b"key"), Err(Refused::NoSignature));
         assert_eq!(verify(b"", b"key"), Err(Refused::NotAnEnvelope));
     }
 }
