@@ -46,6 +46,11 @@ pub enum AuthDef {
         /// (Exact), and a lost answer needs a new consent.
         #[serde(default)]
         refresh_grace_seconds: u64,
+        /// Values the consent's redirect carries beside the code, by the base-URL placeholder they
+        /// fill (QuickBooks: `{ realm: realmId }`, the company in every API path). Kept per
+        /// connection at consent; a connection's own `params` still wins.
+        #[serde(default)]
+        redirect_params: IndexMap<String, String>,
     },
     /// OAuth2 client credentials: a client id and secret buy a token.
     Oauth2ClientCredentials {
