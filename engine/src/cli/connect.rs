@@ -53,7 +53,8 @@ pub fn run(root: Option<PathBuf>, options: &LiveOptions, name: String, client_id
             let client = OauthClient { id, secret, auth: *client_auth };
             rt.block_on(async {
                 let (code, kept) = consent(&name, &url, &redirect, &state, &needed).await?;
-                consent::complete(&store, &system.def, &def, &host, &client, &redirect, &code, &kept).await
+                let exchange = consent::Exchange { system: &system.def, def: &def, host: &host, client: &client, redirect_uri: &redirect };
+                consent::complete(&store, &exchange, &code, &kept).await
             })?;
             let conn = rt.block_on(setup.registry.connection(&name)).map_err(|e| e.to_string())?;
             let mut out = Out::text();

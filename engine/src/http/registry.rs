@@ -185,7 +185,7 @@ impl Registry {
         // Placeholders of the base URL and the headers (Xero's `xero-tenant-id: "{tenant}"`):
         // the connection's own values, else what the consent's redirect carried (QuickBooks'
         // realmId), else the state's memory of a discovery, else discover now.
-        let from_consent = self.from_consent(name, system, def);
+        let from_consent = self.consent_values(name, system, def);
         let mut values = from_consent.clone();
         let used = |marker: &str| conn.base_url.contains(marker) || conn.headers.iter().any(|(_, v)| v.contains(marker));
         for (param, how) in &system.http.discover {
@@ -228,7 +228,7 @@ impl Registry {
 
     /// Placeholders filled by the last consent's redirect (`realm` from `realmId`), unless the
     /// connection names its own value.
-    fn from_consent(&self, name: &str, system: &crate::model::SystemDef, def: &ConnectionDef) -> Vec<(String, String)> {
+    fn consent_values(&self, name: &str, system: &crate::model::SystemDef, def: &ConnectionDef) -> Vec<(String, String)> {
         let Some(AuthDef::Oauth2AuthorizationCode { redirect_params, .. }) = &system.auth else {
             return Vec::new();
         };

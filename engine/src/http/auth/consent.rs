@@ -90,18 +90,20 @@ pub struct Store {
     pub name: String,
 }
 
+/// What trades a code: the connection, its system, the client, and the redirect URI the
+/// consent was asked with (the token endpoint checks it is the same).
+pub struct Exchange<'a> {
+    pub system: &'a SystemDef,
+    pub def: &'a ConnectionDef,
+    pub host: &'a str,
+    pub client: &'a OauthClient,
+    pub redirect_uri: &'a str,
+}
+
 /// Trades the redirect's code for tokens and stores them with the values the redirect
 /// carried. A redirect without a value the system needs is refused before the code is spent.
-pub async fn complete(
-    store: &Store,
-    system: &SystemDef,
-    def: &ConnectionDef,
-    host: &str,
-    client: &OauthClient,
-    redirect_uri: &str,
-    code: &str,
-    kept: &[(String, String)],
-) -> Result<(), String> {
+pub async fn complete(store: &Store, exchange: &Exchange<'_>, code: &str, kept: &[(String, String)]) -> Result<(), String> {
+    let Exchange { system, def, host, client, redirect_uri } = *exchange;
     let Some(AuthDef::Oauth2AuthorizationCode { token_url, lifetime_seconds, .. }) = &system.auth else {
         return Err(format!("{} is not connected by consent (OAuth2 authorization code)", system.title));
     };

@@ -122,7 +122,8 @@ pub async fn callback(State(api): State<Api>, Path(name): Path<String>, Query(pa
         _ => return page(StatusCode::CONFLICT, &format!("connection `{name}` has no client_id and client_secret any more: {again}.")),
     };
     let store = Store { state: api.engine.state.clone(), vault, name: name.clone() };
-    if let Err(e) = consent::complete(&store, system, def, &host, &client, &redirect, &code, &kept).await {
+    let exchange = consent::Exchange { system, def, host: &host, client: &client, redirect_uri: &redirect };
+    if let Err(e) = consent::complete(&store, &exchange, &code, &kept).await {
         return page(StatusCode::BAD_GATEWAY, &format!("flowmap could not connect `{name}`: {e}."));
     }
     connected(&registry, &name, &system.title).await
