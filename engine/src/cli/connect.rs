@@ -48,7 +48,7 @@ pub fn run(root: Option<PathBuf>, options: &LiveOptions, name: String, client_id
             let redirect = def.redirect_uri.clone().unwrap_or_else(|| DEFAULT_REDIRECT.to_string());
             let state = consent::random_state();
             let url = consent::authorize_url(&system.def, &def, &host, &id, &redirect, &state)?;
-            let needed = consent::needed(&system.def);
+            let needed = consent::needed(&system.def, &def);
             let store = consent::Store { state: setup.state.clone(), vault: vault.clone(), name: name.clone() };
             let client = OauthClient { id, secret, auth: *client_auth };
             rt.block_on(async {

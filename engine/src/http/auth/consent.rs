@@ -48,10 +48,13 @@ impl Redirect {
     }
 }
 
-/// The redirect values the system's API needs (QuickBooks: `realmId`), by the name the redirect gives them.
-pub fn needed(system: &SystemDef) -> Vec<String> {
+/// The redirect values the connection needs (QuickBooks: `realmId`), by the name the redirect
+/// gives them; not those whose placeholder the connection's own `params` fill.
+pub fn needed(system: &SystemDef, def: &ConnectionDef) -> Vec<String> {
     match &system.auth {
-        Some(AuthDef::Oauth2AuthorizationCode { redirect_params, .. }) => redirect_params.values().cloned().collect(),
+        Some(AuthDef::Oauth2AuthorizationCode { redirect_params, .. }) => {
+            redirect_params.iter().filter(|(param, _)| !def.params.contains_key(*param)).map(|(_, carried)| carried.clone()).collect()
+        }
         _ => Vec::new(),
     }
 }
@@ -107,7 +110,7 @@ pub async fn complete(store: &Store, exchange: &Exchange<'_>, code: &str, kept: 
     let Some(AuthDef::Oauth2AuthorizationCode { token_url, lifetime_seconds, .. }) = &system.auth else {
         return Err(format!("{} is not connected by consent (OAuth2 authorization code)", system.title));
     };
-    if let Some(missing) = needed(system).into_iter().find(|n| !kept.iter().any(|(k, _)| k == n)) {
+    if let Some(missing) = needed(system, def).into_iter().find(|n| !kept.iter().any(|(k, _)| k == n)) {
         return Err(format!("the redirect did not carry {missing}, which {} sends with the code", system.title));
     }
     let clock = ServerClock::new(def.clock_speed.unwrap_or(1.0));
