@@ -23,6 +23,19 @@ impl State {
         Ok(())
     }
 
+    /// Empties setting `name` of `connection` if it still holds `value`; true when this call
+    /// did (a single-use value taken by one caller only, whatever else runs at once).
+    pub fn take_setting(&self, connection: &str, name: &str, value: &str) -> Result<bool> {
+        let changed = self
+            .connection()
+            .execute(
+                "UPDATE settings SET value = '', updated_at_ms = ?4 WHERE connection = ?1 AND name = ?2 AND value = ?3 AND value != ''",
+                params![connection, name, value, now_ms()],
+            )
+            .map_err(self.sqlite_error(format_args!("taking setting {name} of connection {connection}")))?;
+        Ok(changed == 1)
+    }
+
     /// Setting `name` of `connection`, if stored.
     pub fn setting(&self, connection: &str, name: &str) -> Result<Option<String>> {
         self.connection()

@@ -122,6 +122,18 @@ fn settings_round_trip_and_are_replaced() {
 }
 
 #[test]
+fn a_setting_is_taken_once_and_only_while_it_holds_the_value_expected() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = State::open(&dir.path().join("state.db")).unwrap();
+    assert!(!state.take_setting("exact", "consent_pending", "a").unwrap());
+    state.set_setting("exact", "consent_pending", "a").unwrap();
+    assert!(!state.take_setting("exact", "consent_pending", "b").unwrap());
+    assert!(state.take_setting("exact", "consent_pending", "a").unwrap());
+    assert!(!state.take_setting("exact", "consent_pending", "a").unwrap());
+    assert_eq!(state.setting("exact", "consent_pending").unwrap().as_deref(), Some(""));
+}
+
+#[test]
 fn connections_list_what_is_stored_without_secret_values() {
     let dir = tempfile::tempdir().unwrap();
     let state = State::open(&dir.path().join("state.db")).unwrap();

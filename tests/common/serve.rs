@@ -37,7 +37,11 @@ impl Served {
 
     /// As `start`, with the open-file limit lowered to `open_files` when given.
     pub fn start_with(world: &World, root: &Path, extra: &[&str], env: &[(&str, &str)], open_files: Option<u32>) -> Served {
-        let mut args: Vec<String> = vec!["serve".into(), "--root".into(), root.display().to_string(), "--listen".into(), "127.0.0.1:0".into()];
+        let mut args: Vec<String> = vec!["serve".into(), "--root".into(), root.display().to_string()];
+        // A free port unless the test names the address (one written into the connections file).
+        if !extra.contains(&"--listen") {
+            args.extend(["--listen".into(), "127.0.0.1:0".into()]);
+        }
         args.extend(extra.iter().map(|s| s.to_string()));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let mut env: Vec<(&str, &str)> = env.to_vec();

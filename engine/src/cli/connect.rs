@@ -18,8 +18,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::live_setup::{LiveOptions, runtime};
 use super::{Failure, Out};
-use crate::http::auth::{OauthClient, exchange_code};
-use crate::http::{ServerClock, fill_hosts, host_of_def};
+use crate::http::auth::OauthClient;
+use crate::http::auth::consent::{self, Redirect};
+use crate::http::host_of_def;
 use crate::model::AuthDef;
 
 /// The default loopback address the consent page sends the user back to.
@@ -39,45 +40,23 @@ pub fn run(root: Option<PathBuf>, options: &LiveOptions, name: String, client_id
         return Ok(ExitCode::SUCCESS);
     };
     match auth {
-        AuthDef::Oauth2AuthorizationCode { authorize_url, token_url, lifetime_seconds, scope, authorize_params, client_auth, .. } => {
+        AuthDef::Oauth2AuthorizationCode { client_auth, .. } => {
             let id = ask(&setup, &name, "client_id", client_id, "FLOWMAP_CLIENT_ID")?;
             let secret = ask(&setup, &name, "client_secret", None, "FLOWMAP_CLIENT_SECRET")?;
             put("client_id", &id)?;
             put("client_secret", &secret)?;
             let host = host_of_def(&name, &def, &system.def)?;
             let redirect = def.redirect_uri.clone().unwrap_or_else(|| DEFAULT_REDIRECT.to_string());
-            let state = random_hex(16);
-            let mut url = reqwest::Url::parse(&fill_hosts(authorize_url, &system.def, &def, &host)).map_err(|e| format!("authorize_url: {e}"))?;
-            url.query_pairs_mut()
-                .append_pair("client_id", &id)
-                .append_pair("redirect_uri", &redirect)
-                .append_pair("response_type", "code")
-                .append_pair("state", &state);
-            for (k, v) in authorize_params {
-                url.query_pairs_mut().append_pair(k, v);
-            }
-            if let Some(s) = scope {
-                url.query_pairs_mut().append_pair("scope", s);
-            }
-            let tokens = rt.block_on(async {
-                let code = consent(&url, &redirect, &state).await?;
-                let clock = ServerClock::new(def.clock_speed.unwrap_or(1.0));
-                let http = reqwest::Client::new();
-                let client = OauthClient { id: id.clone(), secret: secret.clone(), auth: *client_auth };
-                exchange_code(&http, &clock, &fill_hosts(token_url, &system.def, &def, &host), &code, &redirect, &client, *lifetime_seconds)
-                    .await
-                    .map_err(|e| e.to_string())
+            let state = consent::random_state();
+            let url = consent::authorize_url(&system.def, &def, &host, &id, &redirect, &state)?;
+            let needed = consent::needed(&system.def, &def);
+            let store = consent::Store { state: setup.state.clone(), vault: vault.clone(), name: name.clone() };
+            let client = OauthClient { id, secret, auth: *client_auth };
+            rt.block_on(async {
+                let (code, kept) = consent(&name, &url, &redirect, &state, &needed).await?;
+                let exchange = consent::Exchange { system: &system.def, def: &def, host: &host, client: &client, redirect_uri: &redirect };
+                consent::complete(&store, &exchange, &code, &kept).await
             })?;
-            let lock = setup.state.lock_tokens(&name).map_err(|e| e.to_string())?;
-            lock.store(&vault, &tokens).map_err(|e| e.to_string())?;
-            // A discovered value (the division) belongs to the account that consented,
-            // which may be another one now: it is found again.
-            for param in system.def.http.discover.keys() {
-                setup.state.set_setting(&name, param, "").map_err(|e| e.to_string())?;
-                if let Some(given) = def.params.get(param) {
-                    setup.state.set_setting(&name, &format!("{param}={given}"), "").map_err(|e| e.to_string())?;
-                }
-            }
             let conn = rt.block_on(setup.registry.connection(&name)).map_err(|e| e.to_string())?;
             let mut out = Out::text();
             writeln!(out, "connected `{name}` ({}); requests go to {}", system.def.title, conn.base_url)?;
@@ -140,12 +119,22 @@ fn ask(setup: &super::live_setup::LiveSetup, name: &str, what: &str, given: Opti
     if v.is_empty() { Err(format!("no {what} given")) } else { Ok(v) }
 }
 
+/// The code and the redirect's other values (QuickBooks' realmId).
+type Answer = Result<(String, Vec<(String, String)>), String>;
+
 /// Prints the consent URL and waits for the redirect: on the loopback
-/// callback, or pasted on standard input, whichever comes first.
-async fn consent(url: &reqwest::Url, redirect: &str, state: &str) -> Result<String, String> {
+/// callback, or pasted on standard input, whichever comes first. `needed`:
+/// values the redirect must carry beside the code, so a bare code will not do.
+async fn consent(name: &str, url: &reqwest::Url, redirect: &str, state: &str, needed: &[String]) -> Answer {
     let callback = reqwest::Url::parse(redirect).map_err(|e| format!("redirect_uri: {e}"))?;
     let host = callback.host_str().unwrap_or("");
     if !matches!(host, "127.0.0.1" | "localhost" | "[::1]") {
+        // A redirect to `flowmap serve`: serve takes it, and gives the consent address.
+        if callback.path().ends_with(&format!("/connections/{name}/callback")) {
+            return Err(format!(
+                "the redirect_uri of `{name}` goes to flowmap serve: ask serve for the consent address (POST /connections/{name}/consent)"
+            ));
+        }
         return Err(format!("redirect_uri must be a loopback address (127.0.0.1), not {host}"));
     }
     let port = callback.port_or_known_default().unwrap_or(80);
@@ -164,7 +153,7 @@ async fn consent(url: &reqwest::Url, redirect: &str, state: &str) -> Result<Stri
          it was sent to (or just its code) and press Enter."
     )?;
     out.finish()?;
-    let pasted = pasted(callback.clone(), state.to_string());
+    let pasted = pasted(callback.clone(), state.to_string(), needed.to_vec());
     let wait = async {
         match listener {
             Ok(listener) => loopback(listener, &callback, state).await,
@@ -183,7 +172,7 @@ async fn consent(url: &reqwest::Url, redirect: &str, state: &str) -> Result<Stri
 /// Lines from standard input until one gives this consent's code (or a refusal).
 /// A line that is not this consent's answer is said so, and the next is awaited;
 /// at the end of the input only the callback is left.
-async fn pasted(callback: reqwest::Url, state: String) -> Result<String, String> {
+async fn pasted(callback: reqwest::Url, state: String, needed: Vec<String>) -> Answer {
     let (lines, mut received) = tokio::sync::mpsc::unbounded_channel::<String>();
     // A thread of its own, not the runtime's blocking pool: a read that never
     // returns must not keep the command from ending.
@@ -198,12 +187,12 @@ async fn pasted(callback: reqwest::Url, state: String) -> Result<String, String>
         }
     });
     while let Some(line) = received.recv().await {
-        match paste::read(&line, &callback, &state) {
+        match paste::read(&line, &callback, &state, &needed) {
             paste::Pasted::Nothing => {}
-            paste::Pasted::Code(code) => return Ok(code),
+            paste::Pasted::Code(code, kept) => return Ok((code, kept)),
             paste::Pasted::Refused(error) => return Err(format!("consent was refused: {error}")),
             paste::Pasted::Wrong(why) => {
-                let _ = writeln!(std::io::stderr(), "{why}; paste the address again");
+                let _ = writeln!(std::io::stderr(), "{why}");
             }
         }
     }
@@ -211,7 +200,7 @@ async fn pasted(callback: reqwest::Url, state: String) -> Result<String, String>
 }
 
 /// The redirect on the loopback callback.
-async fn loopback(listener: tokio::net::TcpListener, callback: &reqwest::Url, state: &str) -> Result<String, String> {
+async fn loopback(listener: tokio::net::TcpListener, callback: &reqwest::Url, state: &str) -> Answer {
     loop {
         let (mut socket, _) = listener.accept().await.map_err(|e| e.to_string())?;
         let head = read_head(&mut socket).await;
@@ -221,11 +210,10 @@ async fn loopback(listener: tokio::net::TcpListener, callback: &reqwest::Url, st
             let _ = socket.write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
             continue;
         }
-        let pairs: Vec<(String, String)> = asked.query_pairs().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-        let (page, result) = match (get("code"), get("state"), get("error")) {
+        let Redirect { code, state: given, error, kept } = Redirect::of_url(&asked);
+        let (page, result) = match (code, given, error) {
             (_, _, Some(error)) => ("Access was not granted; you can close this page.", Err(format!("consent was refused: {error}"))),
-            (Some(code), Some(s), None) if s == state => ("flowmap is connected; you can close this page.", Ok(code)),
+            (Some(code), Some(s), None) if s == state => ("flowmap is connected; you can close this page.", Ok((code, kept))),
             _ => {
                 ("This answer does not belong to the consent flowmap asked for.", Err("the redirect did not carry this consent's state".to_string()))
             }
@@ -253,10 +241,4 @@ async fn read_head(socket: &mut tokio::net::TcpStream) -> String {
     };
     let _ = tokio::time::timeout(Duration::from_secs(10), reading).await;
     String::from_utf8_lossy(&head).into_owned()
-}
-
-fn random_hex(bytes: usize) -> String {
-    let mut b = vec![0u8; bytes];
-    let _ = getrandom::fill(&mut b);
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }

@@ -184,11 +184,13 @@ impl Registry {
             shutdown: self.shutdown.clone(),
         };
         // Placeholders of the base URL and the headers (Xero's `xero-tenant-id: "{tenant}"`):
-        // the connection's own values, else the state's memory of a discovery, else discover now.
-        let mut values = Vec::new();
+        // the connection's own values, else what the consent's redirect carried (QuickBooks'
+        // realmId), else the state's memory of a discovery, else discover now.
+        let from_consent = self.consent_values(name, system, def);
+        let mut values = from_consent.clone();
         let used = |marker: &str| conn.base_url.contains(marker) || conn.headers.iter().any(|(_, v)| v.contains(marker));
         for (param, how) in &system.http.discover {
-            if !used(&format!("{{{param}}}")) {
+            if !used(&format!("{{{param}}}")) || values.iter().any(|(p, _)| p == param) {
                 continue;
             }
             let value = match (def.params.get(param), &how.list) {
@@ -209,9 +211,40 @@ impl Registry {
         }
         let unfilled = std::iter::once(&conn.base_url).chain(conn.headers.iter().map(|(_, v)| v));
         if let Some(missing) = unfilled.filter_map(|t| t.split('{').nth(1).and_then(|r| r.split('}').next())).next() {
-            return Err(CallError::Stop { message: format!("connection `{name}` needs a value for `{missing}` (params: {{ {missing}: … }})") });
+            let carried = match &system.auth {
+                Some(AuthDef::Oauth2AuthorizationCode { redirect_params, .. }) => redirect_params.get(missing),
+                _ => None,
+            };
+            let message = match carried {
+                Some(carried) => format!(
+                    "connection `{name}` needs a value for `{missing}`, which the consent's redirect carries ({carried}): \
+                     run \"flowmap connect {name}\" (or params: {{ {missing}: … }})"
+                ),
+                None => format!("connection `{name}` needs a value for `{missing}` (params: {{ {missing}: … }})"),
+            };
+            return Err(CallError::Stop { message });
         }
         Ok(conn)
+    }
+
+    /// Placeholders filled by the last consent's redirect (`realm` from `realmId`), unless the
+    /// connection names its own value.
+    fn consent_values(&self, name: &str, system: &crate::model::SystemDef, def: &ConnectionDef) -> Vec<(String, String)> {
+        let Some(AuthDef::Oauth2AuthorizationCode { redirect_params, .. }) = &system.auth else {
+            return Vec::new();
+        };
+        let kept = super::auth::consent::kept(&self.state, name);
+        redirect_params
+            .iter()
+            .filter(|(param, _)| !def.params.contains_key(*param))
+            .filter_map(|(param, carried)| kept.iter().find(|(k, v)| k == carried && !v.is_empty()).map(|(_, v)| (param.clone(), v.clone())))
+            .collect()
+    }
+
+    /// Forgets the open connection `name`, so the next use builds it from what is stored now
+    /// (the tokens and values of a consent just given).
+    pub async fn forget(&self, name: &str) {
+        self.open.lock().await.remove(name);
     }
 
     /// A placeholder's value found by asking the system, remembered in the state file. With a

@@ -46,6 +46,12 @@ pub enum AuthDef {
         /// (Exact), and a lost answer needs a new consent.
         #[serde(default)]
         refresh_grace_seconds: u64,
+        /// Values the consent's redirect carries beside the code, by the base-URL placeholder they
+        /// fill (QuickBooks: `{ realm: realmId }`, the company in every API path). Kept per
+        /// connection at consent; a connection's own `params` still wins.
+        // Boxed: most systems have none, and the variant is the enum's largest already.
+        #[serde(default)]
+        redirect_params: Box<IndexMap<String, String>>,
     },
     /// OAuth2 client credentials: a client id and secret buy a token.
     Oauth2ClientCredentials {

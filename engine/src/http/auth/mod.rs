@@ -3,6 +3,7 @@
 
 mod client_credentials;
 mod code;
+pub mod consent;
 mod token_post;
 
 pub use client_credentials::ClientCredentials;

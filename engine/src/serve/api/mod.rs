@@ -1,8 +1,9 @@
 //! The engine's HTTP API. Everything but `/health` asks for the bearer token
 //! from configuration; a system's webhook callback is proven by its signature
-//! instead (no system can send our token).
+//! instead (no system can send our token), a consent's callback by its `state`.
 
 mod body;
+mod consent;
 mod flows;
 mod health;
 mod inbox;
@@ -42,12 +43,15 @@ pub fn router(api: Api) -> Router {
         .route("/inbox/{flow}/{key}", delete(inbox::drop_one))
         .route("/inbox/{flow}/{key}/retry", post(inbox::retry))
         .route("/metrics", get(health::metrics))
+        .route("/connections/{name}/consent", post(consent::start))
         // Layers run last-added first: the token is checked before a body is read.
         .route_layer(axum::middleware::from_fn_with_state(api.clone(), body::api))
         .route_layer(axum::middleware::from_fn_with_state(api.clone(), authenticate));
     Router::new()
         .route("/health", get(health::live))
         .route("/health/ready", get(health::ready))
+        // The vendor sends the operator's browser here: it cannot carry the token (its `state` is checked instead).
+        .route("/connections/{name}/callback", get(consent::callback))
         .route("/webhooks/{system}", post(webhooks::receive).layer(axum::middleware::from_fn_with_state(api.clone(), body::webhook)))
         .merge(guarded)
         .fallback(|| async { problem(StatusCode::NOT_FOUND, "no such endpoint") })
