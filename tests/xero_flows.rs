@@ -81,6 +81,11 @@ fn lnb_invoices_and_credit_notes_reach_xero_once_as_xero_takes_them() {
     assert_eq!(new["Contact"]["ContactID"], contacts[0]["ContactID"]);
     assert!(new["LineItems"].as_array().unwrap().iter().all(|l| l.get("ItemCode").is_none()), "{new}");
 
+    // The contact's creation is in the invoice's story.
+    let story = world.flowmap(&["show", "lnb-invoices-to-xero", "INV-2025-0103"]);
+    let created = format!("created            Xero Contact 10077 (ContactID {}), for lookup contact", contacts[0]["ContactID"].as_str().unwrap());
+    assert!(story.stdout.contains(&created), "{}", story.stdout);
+
     // Every write went as Xero takes it.
     let puts = world.requests_to("xero", "PUT", "/api.xro/2.0/");
     assert_eq!(puts.len(), 3, "a contact and two invoices: {puts:?}");

@@ -16,9 +16,22 @@ use crate::error::Result;
 use crate::json;
 use crate::state::State;
 
-/// The events a journal entry can record.
-pub const EVENTS: &[&str] =
-    &["fetched", "sending", "sent", "skipped", "blocked", "failed", "written_back", "write_back_failed", "reconciled", "unknown_outcome", "left"];
+/// The events a journal entry can record. `created`: a record the record's look-ups created
+/// in a target (a Xero contact), which leaves the record's status as it was.
+pub const EVENTS: &[&str] = &[
+    "fetched",
+    "created",
+    "sending",
+    "sent",
+    "skipped",
+    "blocked",
+    "failed",
+    "written_back",
+    "write_back_failed",
+    "reconciled",
+    "unknown_outcome",
+    "left",
+];
 
 /// The event that counts as a delivery attempt.
 const SENDING: &str = "sending";

@@ -166,7 +166,7 @@ impl State {
                 "SELECT event, count(*) FROM journal j
                  WHERE run = ?1 AND event IN ('sent', 'reconciled', 'skipped', 'blocked', 'failed', 'unknown_outcome', 'sending')
                    AND id = (SELECT max(id) FROM journal k WHERE k.run = ?1 AND k.flow = j.flow AND k.key = j.key
-                             AND k.event NOT IN ('written_back', 'write_back_failed', 'fetched'))
+                             AND k.event NOT IN ('written_back', 'write_back_failed', 'fetched', 'created'))
                  GROUP BY event",
             )
             .map_err(self.sqlite_error(format_args!("counting the records of run {run}")))?;

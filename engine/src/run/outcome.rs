@@ -43,6 +43,8 @@ pub struct Outcome {
     pub written: Option<crate::deliver::Written>,
     /// What a live run needs to plan write-backs after delivery (kept only when asked for).
     pub context: Option<Box<Context>>,
+    /// Records this record's look-ups created (`create`): what, and the system's answer.
+    pub created: Vec<(String, serde_json::Value)>,
 }
 
 /// The record, its look-ups and its mapped payload, for planning write-backs

@@ -63,6 +63,8 @@ struct Work {
     previous: Value,
     /// Why an ignored record is ignored, when that is worth saying.
     note: Option<String>,
+    /// What its look-ups created, for the journal.
+    created: Vec<(String, serde_json::Value)>,
 }
 
 impl<'f> Runner<'f> {
@@ -166,6 +168,7 @@ impl<'f> Runner<'f> {
             // None until the journal says otherwise: `if previous` reads "delivered before".
             previous: Value::from(()),
             note: None,
+            created: Vec::new(),
         }
     }
 
@@ -243,7 +246,18 @@ impl<'f> Runner<'f> {
                     let request = deliver::create(&create.target, record, &[&self.flow.name, "lookup", &l.name, &key]);
                     self.calls.record(&request.system, &request.method, &create.target.path, &format!("create {}", l.name), || request.path.clone());
                     let answer = match self.access.create(&create.target, &request) {
-                        Ok(created) => Answer::Found(created),
+                        Ok(created) => {
+                            let id =
+                                create.target.key_field.as_deref().and_then(|k| created.get_attr(k).ok()).map(|v| key_text(&v)).unwrap_or_default();
+                            let what = format!(
+                                "{} {key} ({} {id}), for lookup {}",
+                                create.target.title,
+                                create.target.key_field.as_deref().unwrap_or("id"),
+                                l.name
+                            );
+                            w.created.push((what, crate::value::to_json(&created)));
+                            Answer::Found(created)
+                        }
                         Err(e) => Answer::Failed(AccessError { message: format!("creating it: {e}"), ..e }),
                     };
                     self.resolver.set(slot, key, answer);
@@ -375,6 +389,7 @@ impl<'f> Runner<'f> {
             write_backs: Vec::new(),
             written: None,
             context: None,
+            created: std::mem::take(&mut w.created),
         };
         if w.ignored {
             outcome.message = w.note;

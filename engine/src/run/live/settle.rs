@@ -64,6 +64,20 @@ impl Settle<'_> {
     pub(super) async fn settle(&self, o: Outcome) -> Result<Settled, String> {
         let source = o.context.as_ref().map(|c| crate::value::to_json(&c.record));
         let key = o.key.clone();
+        // What its look-ups created in a target is the record's story too, whatever becomes of it.
+        let created: Vec<_> = o
+            .created
+            .iter()
+            .map(|(what, answer)| {
+                let mut e = self.entry(&key, "created", None);
+                e.detail = Some(what.clone());
+                e.answer = Some(answer.clone());
+                e
+            })
+            .collect();
+        if !created.is_empty() {
+            self.journal(&created)?;
+        }
         match o.status {
             Status::Ignored => Ok(Settled::new(Ending::Ignored, key, Vec::new(), 0, None)),
             // Never settled: the run stops before (`run_records`); this keeps it so.
