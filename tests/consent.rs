@@ -103,8 +103,8 @@ fn read_request(s: &mut TcpStream) -> (String, String) {
     (head, String::from_utf8_lossy(&body).into_owned())
 }
 
-/// A project whose QuickBooks definition is the shipped one with Intuit's consent page and
-/// token endpoint on the connection's host, and a cheap check call; a connection `qbo` to it.
+/// A project whose QuickBooks definition is the shipped one with a check call the stand-in
+/// answers; a connection `qbo` to the stand-in's host.
 struct QboProject {
     _dir: tempfile::TempDir,
     root: PathBuf,
@@ -118,10 +118,9 @@ impl QboProject {
         let root = project_copy(dir.path());
         let file = root.join("mappings/systems/qbo.yaml");
         let shipped = std::fs::read_to_string(&file).unwrap();
-        let def = shipped
-            .replace("https://appcenter.intuit.com/connect/oauth2", "\"{host}/connect/oauth2\"")
-            .replace("https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer", "\"{host}/oauth2/v1/tokens/bearer\"")
-            .replace("\nhttp:\n", "\nhttp:\n  check: \"{base_url}/query?query=select%20*%20from%20CompanyInfo\"\n");
+        // The connection's own host serves Intuit's consent page and token endpoint too
+        // (`{host:appcenter}`, `{host:oauth}`); the stand-in answers its check at `query`.
+        let def = shipped.replace("check: \"{base_url}/preferences\"", "check: \"{base_url}/query?query=select%20*%20from%20CompanyInfo\"");
         assert_ne!(def, shipped);
         std::fs::write(&file, def).unwrap();
         let connections = dir.path().join("connections.yaml");
@@ -195,7 +194,7 @@ fn the_realm_the_browser_brings_back_is_kept_and_every_call_names_it() {
     assert_eq!(project.kept().as_deref(), Some("realmId=9130"));
     let (code, stdout, stderr) = project.flowmap(&["connections", "--check"]);
     assert_eq!(code, 0, "{stdout}{stderr}");
-    assert_eq!(intuit.api_calls(), ["GET /v3/company/9130/query?query=select%20*%20from%20CompanyInfo HTTP/1.1"]);
+    assert_eq!(intuit.api_calls(), ["GET /v3/company/9130/query?query=select%20*%20from%20CompanyInfo&minorversion=75 HTTP/1.1"]);
 
     // A connection whose consent kept no company (given before this was kept) is told to consent again.
     flowmap_state::State::open(&project.state).unwrap().set_setting("qbo", "consent_redirect", "").unwrap();
@@ -228,7 +227,7 @@ fn the_whole_address_pasted_keeps_the_realm_and_a_new_consent_replaces_it() {
     assert_eq!(project.kept().as_deref(), Some("realmId=4620"));
     let (code, stdout, stderr) = project.flowmap(&["connections", "--check"]);
     assert_eq!(code, 0, "{stdout}{stderr}");
-    assert_eq!(intuit.api_calls(), ["GET /v3/company/4620/query?query=select%20*%20from%20CompanyInfo HTTP/1.1"]);
+    assert_eq!(intuit.api_calls(), ["GET /v3/company/4620/query?query=select%20*%20from%20CompanyInfo&minorversion=75 HTTP/1.1"]);
 }
 
 #[test]
