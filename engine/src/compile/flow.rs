@@ -108,6 +108,8 @@ pub struct CompiledLookup {
     pub origin: String,
     /// What a key not found becomes (`create`): a new record of the look-up's entity.
     pub create: Option<CompiledCreate>,
+    /// The key (or list) reads earlier look-ups: it is computed once they are answered.
+    pub reads_lookups: bool,
 }
 
 /// A record a look-up creates: its fields, and where it is sent (the entity as a target).

@@ -10,7 +10,6 @@ use crate::model::{FlowFile, Selection};
 use crate::project::Project;
 
 pub fn compile_lookups(project: &Project, ctx: &mut Ctx, flow: &FlowFile, alias: &'static str) -> Vec<CompiledLookup> {
-    let record_roots = [alias, "settings"];
     let mut lookups = Vec::new();
     for (lname, l) in &flow.lookups {
         let at = format!("/lookups/{lname}");
@@ -25,9 +24,26 @@ pub fn compile_lookups(project: &Project, ctx: &mut Ctx, flow: &FlowFile, alias:
             }
         }
         let each_alias = intern(l.alias.as_deref().unwrap_or("item"));
-        let each = l.each.as_ref().map(|e| ctx.each(&format!("{at}/each"), e, &record_roots, each_alias));
-        let key_roots: Vec<&str> = if l.each.is_some() { vec![alias, "settings", each_alias] } else { vec![alias, "settings"] };
+        // A key may read the look-ups written before it (the QuickBooks item of a line, then the
+        // Exact item of that item's SKU): they are asked first.
+        let each = l.each.as_ref().map(|e| ctx.each(&format!("{at}/each"), e, &[alias, "settings", "lookup"], each_alias));
+        let key_roots: Vec<&str> = if l.each.is_some() { vec![alias, "settings", "lookup", each_alias] } else { vec![alias, "settings", "lookup"] };
         let key = ctx.expr(&format!("{at}/key"), &l.key, &key_roots);
+        let earlier: Vec<&String> = flow.lookups.keys().take_while(|n| *n != lname).collect();
+        let mut reads_lookups = false;
+        for (what, expr) in [("key", key.as_ref()), ("each", each.as_ref().and_then(|e| e.as_ref()))] {
+            let Some(expr) = expr else { continue };
+            for name in expr.fields_read("lookup") {
+                reads_lookups = true;
+                if !earlier.contains(&&name) {
+                    let d =
+                        Diagnostic::error(format!("the {what} of lookup `{lname}` reads `lookup.{name}`, which is not a look-up written before it"))
+                            .at(ctx.spans.value_loc(&format!("{at}/{what}")))
+                            .help("look-ups are asked in the order they are written: move this one after the one it reads");
+                    ctx.error(d);
+                }
+            }
+        }
         let mut msg_roots = key_roots.clone();
         msg_roots.push("key");
         let default_msg = format!("{{{{ key }}}} was not found in {} {} by {}", l.system, l.entity, l.match_field);
@@ -82,6 +98,7 @@ pub fn compile_lookups(project: &Project, ctx: &mut Ctx, flow: &FlowFile, alias:
                 numeric: sys.numeric_field(&l.entity, &l.match_field),
                 origin: ctx.origin(&at),
                 create,
+                reads_lookups,
             });
         }
     }

@@ -156,6 +156,7 @@ pub const KNOWN_FILTERS: &[&str] = &[
     "date_format",
     "money",
     "translate",
+    "flatten",
 ];
 
 pub const KNOWN_FUNCTIONS: &[&str] =

@@ -43,6 +43,8 @@ enum Keys {
     /// The key is empty and the look-up is optional or has a fallback.
     Empty,
     Many(Vec<(String, Value)>),
+    /// The key reads earlier look-ups: computed once they are answered.
+    Later,
 }
 
 /// One record on its way through the stages.
@@ -95,7 +97,7 @@ impl<'f> Runner<'f> {
     pub fn run_batch(&mut self, records: Vec<(usize, Value)>) -> Vec<Outcome> {
         let mut work: Vec<Work> = records.into_iter().map(|(position, record)| self.prepare(position, record)).collect();
         self.apply_history(&mut work);
-        self.resolve_lookups(&work);
+        self.resolve_lookups(&mut work);
         self.create_missing(&mut work);
         for w in work.iter_mut().filter(|w| !w.ignored) {
             self.map_and_check(w);
@@ -137,7 +139,11 @@ impl<'f> Runner<'f> {
                 None => false,
             };
         let before = reasons.len();
-        let keys = if ignored { Vec::new() } else { self.flow.lookups.iter().map(|l| lookup_keys(l, &mut scope, &mut reasons)).collect() };
+        let keys = if ignored {
+            Vec::new()
+        } else {
+            self.flow.lookups.iter().map(|l| if l.reads_lookups { Keys::Later } else { lookup_keys(l, &mut scope, &mut reasons) }).collect()
+        };
         let lookup_failed = reasons.len() > before;
         let version = match &self.flow.source.version {
             Some(v) if !ignored => match v.eval(&scope) {
@@ -202,17 +208,38 @@ impl<'f> Runner<'f> {
         }
     }
 
-    fn resolve_lookups(&mut self, work: &[Work]) {
+    fn resolve_lookups(&mut self, work: &mut [Work]) {
         for (i, l) in self.flow.lookups.iter().enumerate() {
+            if l.reads_lookups {
+                for w in work.iter_mut().filter(|w| !w.ignored) {
+                    self.chained_keys(i, w);
+                }
+            }
             let keys = work.iter().filter(|w| !w.ignored).flat_map(|w| match &w.keys[i] {
                 Keys::One(k) => k.iter().cloned().collect::<Vec<_>>(),
-                Keys::Empty => Vec::new(),
+                Keys::Empty | Keys::Later => Vec::new(),
                 Keys::Many(ks) => ks.iter().map(|(k, _)| k.clone()).collect(),
             });
             let purpose = format!("lookup {}", l.name);
             let q = lookup_question(l, &purpose);
             self.resolver.resolve(self.lookup_slots[i], &q, keys, &mut *self.access, &mut self.calls);
         }
+    }
+
+    /// The keys of look-up `i` for one record, from what the look-ups before it answered. A
+    /// record whose earlier look-up failed already has that reason: its key is not asked.
+    fn chained_keys(&self, i: usize, w: &mut Work) {
+        let mut scope = self.base_scope(&w.record);
+        let mut notes = LookupNotes::default();
+        let earlier = self.lookup_values(w, i, &mut scope, &mut notes);
+        if !notes.reasons.is_empty() {
+            w.keys[i] = Keys::One(None);
+            return;
+        }
+        scope.push("lookup", earlier);
+        let before = w.reasons.len();
+        w.keys[i] = lookup_keys(&self.flow.lookups[i], &mut scope, &mut w.reasons);
+        w.lookup_failed |= w.reasons.len() > before;
     }
 
     /// Keys a look-up with `create` did not find become records of its entity, one per key
@@ -226,7 +253,7 @@ impl<'f> Runner<'f> {
                 let keys: Vec<(String, Option<Value>)> = match &w.keys[i] {
                     Keys::One(Some(k)) => vec![(k.clone(), None)],
                     Keys::Many(ks) => ks.iter().map(|(k, e)| (k.clone(), Some(e.clone()))).collect(),
-                    Keys::One(None) | Keys::Empty => Vec::new(),
+                    Keys::One(None) | Keys::Empty | Keys::Later => Vec::new(),
                 };
                 for (key, element) in keys {
                     if !matches!(self.resolver.answer(slot, &key), Some(Answer::NotFound)) {
@@ -270,32 +297,7 @@ impl<'f> Runner<'f> {
     fn map_and_check(&self, w: &mut Work) {
         let mut scope = self.base_scope(&w.record);
         let mut notes = LookupNotes::default();
-        let mut values: Vec<(&str, Value)> = Vec::with_capacity(self.flow.lookups.len());
-        for (i, l) in self.flow.lookups.iter().enumerate() {
-            let slot = self.lookup_slots[i];
-            let v = match &w.keys[i] {
-                Keys::One(None) => continue,
-                // An empty key is only kept for optional look-ups: the fallback, or nothing.
-                Keys::Empty => self.not_found(l, "", None, &mut scope, &mut notes),
-                Keys::One(Some(k)) => self.lookup_value(l, slot, k, None, &mut scope, &mut notes),
-                Keys::Many(ks) => {
-                    let mut map: Vec<(String, Value)> = Vec::with_capacity(ks.len());
-                    for (k, element) in ks {
-                        if map.iter().any(|(seen, _)| seen == k) {
-                            continue;
-                        }
-                        if let Some(v) = self.lookup_value(l, slot, k, Some(element), &mut scope, &mut notes) {
-                            map.push((k.clone(), v));
-                        }
-                    }
-                    Some(crate::value::map(map))
-                }
-            };
-            if let Some(v) = v {
-                values.push((l.name.as_str(), v));
-            }
-        }
-        w.lookup = crate::value::map(values);
+        w.lookup = self.lookup_values(w, self.flow.lookups.len(), &mut scope, &mut notes);
         scope.push("lookup", w.lookup.clone());
         scope.push("previous", w.previous.clone());
 
@@ -319,6 +321,36 @@ impl<'f> Runner<'f> {
                 }
             };
         }
+    }
+
+    /// The values of the record's first `upto` look-ups (reasons for those that failed in `notes`).
+    fn lookup_values(&self, w: &Work, upto: usize, scope: &mut Scope, notes: &mut LookupNotes) -> Value {
+        let mut values: Vec<(&str, Value)> = Vec::with_capacity(upto);
+        for (i, l) in self.flow.lookups.iter().enumerate().take(upto) {
+            let slot = self.lookup_slots[i];
+            let v = match &w.keys[i] {
+                Keys::One(None) | Keys::Later => continue,
+                // An empty key is only kept for optional look-ups: the fallback, or nothing.
+                Keys::Empty => self.not_found(l, "", None, scope, notes),
+                Keys::One(Some(k)) => self.lookup_value(l, slot, k, None, scope, notes),
+                Keys::Many(ks) => {
+                    let mut map: Vec<(String, Value)> = Vec::with_capacity(ks.len());
+                    for (k, element) in ks {
+                        if map.iter().any(|(seen, _)| seen == k) {
+                            continue;
+                        }
+                        if let Some(v) = self.lookup_value(l, slot, k, Some(element), scope, notes) {
+                            map.push((k.clone(), v));
+                        }
+                    }
+                    Some(crate::value::map(map))
+                }
+            };
+            if let Some(v) = v {
+                values.push((l.name.as_str(), v));
+            }
+        }
+        crate::value::map(values)
     }
 
     /// The value of one look-up key, or None (with a reason when required).

@@ -17,6 +17,7 @@ use minijinja::value::{Kwargs, ValueKind};
 use minijinja::{Environment, Error, ErrorKind, Value};
 
 mod dates;
+mod lists;
 mod money;
 mod native;
 mod odata;
@@ -34,6 +35,7 @@ pub fn register(env: &mut Environment<'static>) {
     odata::register(env);
     text::register(env);
     dates::register(env);
+    lists::register(env);
     money::register(env);
     tables::register(env);
     widths::register(env);
