@@ -408,11 +408,15 @@ impl State {
             .map_err(self.sqlite_error(format_args!("reading the document of record {key} of {flow}")))
     }
 
-    /// Every record, of any flow, about `document`, by flow and key.
+    /// Every record, of any flow, about `document`, by when it last changed.
     pub fn records_of_document(&self, document: &str) -> Result<Vec<RecordRow>> {
         let connection = self.connection();
         let mut statement = connection
-            .prepare_cached(&format!("SELECT {RECORD_COLUMNS} FROM records WHERE document = ?1 ORDER BY updated_at_ms, flow, key"))
+            // Ties of the same millisecond in the order the records were first journaled.
+            .prepare_cached(&format!(
+                "SELECT {RECORD_COLUMNS} FROM records WHERE document = ?1
+                 ORDER BY updated_at_ms, (SELECT min(id) FROM journal j WHERE j.flow = records.flow AND j.key = records.key)"
+            ))
             .map_err(self.sqlite_error("listing a document's records"))?;
         let stored = statement
             .query_map(params![document], StoredRecord::read)
