@@ -113,6 +113,16 @@ impl World {
         self.consent("xero", "/identity/connect/authorize");
     }
 
+    /// A QuickBooks connection to the sandbox's QuickBooks (`tuning` added to its settings),
+    /// consented to: the company (realmId) comes back with the consent's redirect.
+    pub fn connect_qbo(&self, tuning: &str) {
+        let mut text = std::fs::read_to_string(&self.connections).expect("connections file");
+        let indent = |t: &str| t.lines().filter(|l| !l.trim().is_empty()).map(|l| format!("    {l}\n")).collect::<String>();
+        text.push_str(&format!("  qbo:\n    host: {}\n    redirect_uri: {}\n{}", self.sandbox.qbo_url(), self.redirect, indent(tuning)));
+        std::fs::write(&self.connections, text).expect("connections file");
+        self.consent("qbo", "/connect/oauth2");
+    }
+
     /// `flowmap connect NAME`, consenting as a browser would: the printed consent address
     /// (its path holds `marker`) is followed to the loopback callback.
     pub fn consent(&self, name: &str, marker: &str) {
