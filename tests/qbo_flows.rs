@@ -133,25 +133,6 @@ fn an_update_of_an_item_saved_meanwhile_in_quickbooks_reads_it_again_and_goes_on
     assert_eq!(answered, vec![400, 200], "a stale update, then the same with the SyncToken read again");
 }
 
-/// `n` paid QuickBooks invoices DocNumber 7xxxx of one known customer and two known items.
-fn generated_invoices(n: usize) -> Vec<Value> {
-    (0..n)
-        .map(|i| {
-            json!({
-                "Id": format!("{}", 5000 + i), "SyncToken": "0", "DocNumber": format!("7{i:04}"), "TxnDate": "2026-11-30",
-                "CurrencyRef": {"value": "EUR"}, "CustomerRef": {"value": "58"}, "BillEmail": {"Address": "inkoop@groenhart-interiors.nl"},
-                "SalesTermRef": {"value": "3"}, "Balance": 0, "TotalAmt": 72.48,
-                "MetaData": {"CreateTime": "2026-11-30T09:00:00-08:00", "LastUpdatedTime": "2026-11-30T09:00:00-08:00"},
-                "Line": [
-                    {"Id": "1", "LineNum": 1, "Amount": 59.9, "DetailType": "SalesItemLineDetail",
-                     "SalesItemLineDetail": {"ItemRef": {"value": "7", "name": "Organic cotton tee white M"}, "Qty": 2, "UnitPrice": 29.95}},
-                    {"Amount": 59.9, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}}
-                ]
-            })
-        })
-        .collect()
-}
-
 fn generated_counts(world: &World, n: usize) -> BTreeMap<String, usize> {
     let by = world.exact_orders_by_ref();
     (0..n).map(|i| format!("QB-7{i:04}")).map(|k| (k.clone(), by.get(&k).copied().unwrap_or(0))).collect()
@@ -161,7 +142,7 @@ fn generated_counts(world: &World, n: usize) -> BTreeMap<String, usize> {
 fn a_run_killed_midway_then_run_again_sends_every_invoice_once() {
     let n = 150;
     let world = world(SandboxConfig { fixtures: Some(fixtures()), clock_speed: 40.0, ..Default::default() }, "clock_speed: 40");
-    world.sandbox.add_qbo_records("Invoice", generated_invoices(n)).unwrap();
+    world.sandbox.add_qbo_records("Invoice", common::invoices::qbo_invoices(n)).unwrap();
     let mut child = world.spawn(&["run", ORDERS]);
     let started = Instant::now();
     while world.requests_to("exact", "POST", "SalesOrders").len() < 30 {

@@ -1,4 +1,5 @@
-//! LNB invoices for live tests and benchmarks: the shipped fixtures with generated invoices added.
+//! Invoices for live tests and benchmarks: LNB's (the shipped fixtures with generated invoices
+//! added) and QuickBooks' (generated, added to the sandbox).
 
 use std::path::{Path, PathBuf};
 
@@ -40,6 +41,33 @@ pub fn generated(n: usize) -> Vec<Value> {
             let (retailer, name) =
                 if i % 10 == 0 { (format!("2{i:04}"), format!("New retailer {i}")) } else { ("10023".into(), "Boutique Lune".into()) };
             invoice(&format!("INV-9{i:05}"), &retailer, &name, 1 + i % 3)
+        })
+        .collect()
+}
+
+/// `n` paid QuickBooks invoices, DocNumber 7xxxx, of a customer Exact knows, 1–3 lines of items
+/// Exact knows (the tee, the scarf, the tote).
+pub fn qbo_invoices(n: usize) -> Vec<Value> {
+    let items = [("7", "Organic cotton tee white M", 29.95), ("14", "Lambswool scarf grey melange", 39.9), ("13", "Canvas tote natural", 34.5)];
+    (0..n)
+        .map(|i| {
+            let mut lines: Vec<Value> = items[..1 + i % 3]
+                .iter()
+                .enumerate()
+                .map(|(l, (id, name, price))| {
+                    json!({"Id": (l + 1).to_string(), "LineNum": l + 1, "Description": name, "Amount": price * 2.0, "DetailType": "SalesItemLineDetail",
+                           "SalesItemLineDetail": {"ItemRef": {"value": id, "name": name}, "Qty": 2, "UnitPrice": price}})
+                })
+                .collect();
+            let subtotal: f64 = items[..1 + i % 3].iter().map(|(_, _, p)| p * 2.0).sum();
+            lines.push(json!({"Amount": subtotal, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}}));
+            let total = (subtotal * 1.21 * 100.0).round() / 100.0;
+            json!({
+                "Id": (5000 + i).to_string(), "SyncToken": "0", "DocNumber": format!("7{i:04}"), "TxnDate": "2026-11-30",
+                "CurrencyRef": {"value": "EUR"}, "CustomerRef": {"value": "58"}, "BillEmail": {"Address": "inkoop@groenhart-interiors.nl"},
+                "SalesTermRef": {"value": "3"}, "Balance": 0, "TotalAmt": total, "Line": lines,
+                "MetaData": {"CreateTime": "2026-11-30T09:00:00-08:00", "LastUpdatedTime": "2026-11-30T09:00:00-08:00"}
+            })
         })
         .collect()
 }
