@@ -74,7 +74,13 @@ fn replayable(qbo: &Qbo, state: &mut QboState, rest: &str, request: &ApiRequest,
     }
     if let Some(stored) = state.request_ids.get(&request_id) {
         state.replays += 1;
-        return ApiResponse { status: stored.status, headers: Vec::new(), content_type: stored.content_type, body: stored.body.clone(), pending: None };
+        return ApiResponse {
+            status: stored.status,
+            headers: Vec::new(),
+            content_type: stored.content_type,
+            body: stored.body.clone(),
+            pending: None,
+        };
     }
     let answer = answer(qbo, state, rest, request, now_ms);
     state.request_ids.insert(request_id, Stored { status: answer.status, content_type: answer.content_type, body: answer.body.clone() });
@@ -125,7 +131,11 @@ pub fn not_found() -> FaultError {
 /// What QBO answers a path it has no resource for (⚠ wording as integrators quote it).
 fn unsupported(request: &ApiRequest, now_ms: i64) -> ApiResponse {
     validation_fault(
-        vec![FaultError::new("500", "Unsupported Operation", format!("Operation Could not find resource for relative : {} of full path", request.path))],
+        vec![FaultError::new(
+            "500",
+            "Unsupported Operation",
+            format!("Operation Could not find resource for relative : {} of full path", request.path),
+        )],
         now_ms,
     )
 }

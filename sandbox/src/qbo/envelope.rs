@@ -92,7 +92,11 @@ pub fn gateway(status: StatusCode, name: &str, code: &str, detail: &str, kind: &
         "requestId": null, "time": now_ms, "status": null, "cdcresponse": []
     });
     let answer = ApiResponse::json(status, &body);
-    if status == StatusCode::UNAUTHORIZED { answer.with_header("WWW-Authenticate", "Bearer realm=\"Intuit\", error=\"invalid_token\"") } else { answer }
+    if status == StatusCode::UNAUTHORIZED {
+        answer.with_header("WWW-Authenticate", "Bearer realm=\"Intuit\", error=\"invalid_token\"")
+    } else {
+        answer
+    }
 }
 
 /// 401 AuthenticationFailed (code 3200).

@@ -11,8 +11,12 @@ use super::envelope::FaultError;
 use super::refs;
 
 fn required(name: &str) -> FaultError {
-    FaultError::new("2020", "Required param missing, need to supply the required value for the API", format!("Required parameter {name} is missing in the request"))
-        .on(name.to_string())
+    FaultError::new(
+        "2020",
+        "Required param missing, need to supply the required value for the API",
+        format!("Required parameter {name} is missing in the request"),
+    )
+    .on(name.to_string())
 }
 
 fn text<'r>(record: &'r Map<String, Value>, field: &str) -> &'r str {
@@ -120,7 +124,8 @@ fn item(company: &Company, record: &mut Map<String, Value>) -> Result<(), FaultE
 /// What an Attachable is attached to must exist (VCR attachment/error_estimate.yml: 6000).
 fn attachable(company: &Company, record: &Map<String, Value>) -> Result<(), FaultError> {
     for reference in record.get("AttachableRef").and_then(Value::as_array).into_iter().flatten() {
-        let (kind, id) = (reference.pointer("/EntityRef/type").and_then(Value::as_str), reference.pointer("/EntityRef/value").and_then(Value::as_str));
+        let (kind, id) =
+            (reference.pointer("/EntityRef/type").and_then(Value::as_str), reference.pointer("/EntityRef/value").and_then(Value::as_str));
         let (Some(kind), Some(id)) = (kind, id) else { continue };
         if company.find(kind, id).is_none() {
             return Err(FaultError::new(

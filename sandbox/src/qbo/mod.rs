@@ -74,15 +74,7 @@ impl Qbo {
             company.seed(&entity, records.into_iter().filter_map(|r| r.as_object().cloned()).collect());
         }
         let state = QboState { tokens: Default::default(), company, limiter: Default::default(), request_ids: HashMap::new(), replays: 0 };
-        Qbo {
-            shared,
-            own,
-            client_id,
-            client_secret,
-            realm: REALM.to_string(),
-            state: Arc::new(Mutex::new(state)),
-            latency_ms: AtomicU64::new(0),
-        }
+        Qbo { shared, own, client_id, client_secret, realm: REALM.to_string(), state: Arc::new(Mutex::new(state)), latency_ms: AtomicU64::new(0) }
     }
 
     fn lock(&self) -> MutexGuard<'_, QboState> {
@@ -182,7 +174,12 @@ impl Emulator for Qbo {
 
     /// Injected 503s and timeouts answer in the API's Fault envelope (a SystemFault).
     fn error(&self, status: StatusCode, message: &str) -> ApiResponse {
-        let error = envelope::FaultError { code: "10000", message: "An application error has occurred while processing your request", detail: format!("System Failure Error: {message}"), element: String::new() };
+        let error = envelope::FaultError {
+            code: "10000",
+            message: "An application error has occurred while processing your request",
+            detail: format!("System Failure Error: {message}"),
+            element: String::new(),
+        };
         envelope::fault(status, "SystemFault", vec![error], self.now_ms())
     }
 

@@ -152,4 +152,3 @@ fn next_doc_number(company: &Company, entity: &str) -> String {
     let highest = company.of(entity).iter().filter_map(|r| r.get("DocNumber").and_then(Value::as_str)?.parse::<u64>().ok()).max();
     (highest.unwrap_or(1000) + 1).to_string()
 }
-

@@ -40,7 +40,9 @@ pub fn upload(company: &mut Company, realm: &str, request: &ApiRequest, now_ms: 
         let metadata = parts.iter().find(|p| p.name == format!("file_metadata_{number}"));
         let answer = match attach(company, realm, content, metadata, now_ms) {
             Ok(record) => json!({ "Attachable": record }),
-            Err(error) => json!({ "Fault": { "Error": [{ "Message": error.message, "Detail": error.detail, "code": error.code, "element": error.element }], "type": "ValidationFault" } }),
+            Err(error) => {
+                json!({ "Fault": { "Error": [{ "Message": error.message, "Detail": error.detail, "code": error.code, "element": error.element }], "type": "ValidationFault" } })
+            }
         };
         answers.push(answer);
     }
@@ -107,7 +109,9 @@ fn parts(body: &[u8], boundary: &str) -> Option<Vec<Part>> {
         let headers = String::from_utf8_lossy(&chunk[..at]).to_string();
         let mut content = &chunk[at + 4..];
         content = content.strip_suffix(b"\r\n").unwrap_or(content);
-        let header = |name: &str| headers.lines().find_map(|l| l.split_once(':').filter(|(k, _)| k.trim().eq_ignore_ascii_case(name)).map(|(_, v)| v.trim().to_string()));
+        let header = |name: &str| {
+            headers.lines().find_map(|l| l.split_once(':').filter(|(k, _)| k.trim().eq_ignore_ascii_case(name)).map(|(_, v)| v.trim().to_string()))
+        };
         let disposition = header("content-disposition").unwrap_or_default();
         let param = |key: &str| {
             disposition.split(';').map(str::trim).find_map(|p| p.strip_prefix(&format!("{key}="))).map(|v| v.trim_matches('"').to_string())

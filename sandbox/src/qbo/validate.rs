@@ -163,7 +163,8 @@ mod tests {
     #[test]
     fn read_only_properties_are_dropped_and_required_ones_asked_for() {
         let items = &catalogue()["Item"].fields;
-        let mut element = json!({ "Id": "7", "Name": "x", "FullyQualifiedName": "y", "ParentRef": { "value": "1", "name": "z" } }).as_object().cloned().unwrap();
+        let mut element =
+            json!({ "Id": "7", "Name": "x", "FullyQualifiedName": "y", "ParentRef": { "value": "1", "name": "z" } }).as_object().cloned().unwrap();
         drop_read_only(items, &mut element, true);
         assert_eq!(Value::Object(element), json!({ "Id": "7", "Name": "x", "ParentRef": { "value": "1" } }));
         let error = field_error(items, &json!({ "Name": "x" }).as_object().cloned().unwrap(), true, "").unwrap();

@@ -71,12 +71,24 @@ fn one(company: &mut Company, entity: &Entity, request: &ApiRequest, now_ms: i64
 
 /// The record after an update: checks Id and SyncToken, then merges (sparse) or replaces the
 /// writable properties (full), keeping what only QBO sets.
-fn updated(company: &Company, entity: &Entity, body: &Map<String, Value>, id: &str, sparse: bool, now_ms: i64) -> Result<Map<String, Value>, FaultError> {
+fn updated(
+    company: &Company,
+    entity: &Entity,
+    body: &Map<String, Value>,
+    id: &str,
+    sparse: bool,
+    now_ms: i64,
+) -> Result<Map<String, Value>, FaultError> {
     let Some(current) = company.find(entity.name, id) else {
-        return Err(FaultError::new("610", "Object Not Found", format!("Object Not Found : Something you're trying to use has been made inactive. Check the fields with accounts, customers, items, vendors or employees.")).on("Id"));
+        return Err(super::api::not_found().on("Id"));
     };
     let Some(sync_token) = body.get("SyncToken").and_then(Value::as_str) else {
-        return Err(FaultError::new("2020", "Required param missing, need to supply the required value for the API", "Required parameter SyncToken is missing in the request").on("SyncToken"));
+        return Err(FaultError::new(
+            "2020",
+            "Required param missing, need to supply the required value for the API",
+            "Required parameter SyncToken is missing in the request",
+        )
+        .on("SyncToken"));
     };
     let current_token = current.get("SyncToken").and_then(Value::as_str).unwrap_or("0");
     if sync_token != current_token {
@@ -118,7 +130,7 @@ fn delete(company: &mut Company, entity: &Entity, body: &Map<String, Value>, now
     }
     let id = body.get("Id").and_then(Value::as_str).unwrap_or_default().to_string();
     let Some(index) = company.position(entity.name, &id) else {
-        return Err(FaultError::new("610", "Object Not Found", "Object Not Found : Something you're trying to use has been made inactive. Check the fields with accounts, customers, items, vendors or employees.").on("Id"));
+        return Err(super::api::not_found().on("Id"));
     };
     let current_token = company.of(entity.name)[index].get("SyncToken").and_then(Value::as_str).unwrap_or("0").to_string();
     if body.get("SyncToken").and_then(Value::as_str) != Some(current_token.as_str()) {
