@@ -135,6 +135,7 @@ fn help_lists_the_sandbox_options() {
         "--client-secret",
         "--division",
         "--webhook-secret",
+        "--qbo-verifier-token",
         "--truecommerce-port",
         "--truecommerce-root",
         "--truecommerce-company",

@@ -505,3 +505,68 @@ async fn an_item_image_is_uploaded_as_an_attachable() {
     );
     assert_eq!(sandbox.qbo_records("Attachable").len(), 1);
 }
+
+/// Standard base64 with padding, to check the signature independently of the emulator's encoder.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = (u32::from(chunk[0]) << 16) | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8) | u32::from(*chunk.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            out.push(if i <= chunk.len() { char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]) } else { '=' });
+        }
+    }
+    out
+}
+
+/// One webhook delivery received on a loopback endpoint: (head, body).
+async fn receive_one(listener: tokio::net::TcpListener) -> (String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (mut stream, _) = listener.accept().await.unwrap();
+    let mut received = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = stream.read(&mut chunk).await.unwrap();
+        received.extend_from_slice(&chunk[..n]);
+        let text = String::from_utf8_lossy(&received).to_string();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length: usize =
+                head.lines().find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap())).unwrap_or(0);
+            if body.len() >= length || n == 0 {
+                stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").await.unwrap();
+                return (head.to_string(), body.to_string());
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_change_is_sent_as_a_signed_cloud_event() {
+    use hmac::{Hmac, KeyInit, Mac};
+    let sandbox = sandbox();
+    let qbo = sandbox.qbo_url();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}/qbo-events", listener.local_addr().unwrap());
+    let receiving = tokio::spawn(receive_one(listener));
+    let fire = json!({ "entity": "Invoice", "id": "130", "operation": "Update" });
+    let unregistered = answer(http().post(format!("{qbo}/_sandbox/qbo/fire")).json(&fire).send().await.unwrap()).await;
+    assert_eq!(unregistered.status, StatusCode::BAD_REQUEST, "no endpoint yet");
+    let registered = http().post(format!("{qbo}/_sandbox/qbo/webhook")).json(&json!({ "url": endpoint })).send().await.unwrap();
+    assert_eq!(registered.status(), StatusCode::OK);
+    let fired = answer(http().post(format!("{qbo}/_sandbox/qbo/fire")).json(&fire).send().await.unwrap()).await;
+    assert_eq!((fired.status, &fired.body["delivery"]), (StatusCode::OK, &json!({ "status": 200 })), "{}", fired.body);
+
+    let (head, body) = receiving.await.unwrap();
+    assert!(head.starts_with("POST /qbo-events HTTP/1.1"), "{head}");
+    let signature = head.lines().find_map(|l| l.strip_prefix("intuit-signature: ")).expect("signed").to_string();
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(b"sandbox-verifier-token").unwrap();
+    mac.update(body.as_bytes());
+    assert_eq!(signature, base64(&mac.finalize().into_bytes()), "base64 HMAC-SHA256 of the raw body with the verifier token");
+    let events: Value = serde_json::from_str(&body).unwrap();
+    let event = &events[0];
+    assert_eq!(events.as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        (&event["specversion"], &event["type"], &event["intuitentityid"], &event["intuitaccountid"], &event["datacontenttype"]),
+        (&json!("1.0"), &json!("qbo.invoice.updated.v1"), &json!("130"), &json!(QBO_REALM), &json!("application/json"))
+    );
+}

@@ -66,6 +66,9 @@ pub struct SandboxArgs {
     /// The app's webhook secret, the key of each event's HashCode (HMAC-SHA256).
     #[arg(long, default_value = "sandbox-webhook-secret")]
     pub webhook_secret: String,
+    /// The QuickBooks app's webhook verifier token, the key of each event's intuit-signature (HMAC-SHA256).
+    #[arg(long, default_value = "sandbox-verifier-token")]
+    pub qbo_verifier_token: String,
     /// The TrueCommerce emulator's options (boxed: they would make every command of the engine's
     /// command line as large as this one).
     #[command(flatten)]
@@ -131,6 +134,7 @@ impl SandboxArgs {
             faults: Faults { rate: self.fault_rate, kinds: self.faults, seed: self.seed, hang_ms: self.fault_hang_ms },
             webhook_secret: self.webhook_secret,
             truecommerce: self.truecommerce.config(),
+            qbo_verifier_token: self.qbo_verifier_token,
         })
     }
 }

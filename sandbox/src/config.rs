@@ -40,6 +40,8 @@ pub struct SandboxConfig {
     pub webhook_secret: String,
     /// The TrueCommerce SFTP emulator and its partner simulator.
     pub truecommerce: TrueCommerceConfig,
+    /// The QuickBooks app's webhook verifier token: the key of each delivery's `intuit-signature`.
+    pub qbo_verifier_token: String,
 }
 
 impl Default for SandboxConfig {
@@ -62,6 +64,7 @@ impl Default for SandboxConfig {
             faults: Faults::default(),
             webhook_secret: "sandbox-webhook-secret".into(),
             truecommerce: TrueCommerceConfig::default(),
+            qbo_verifier_token: "sandbox-verifier-token".into(),
         }
     }
 }

@@ -87,7 +87,8 @@ impl Sandbox {
         ));
         let xero = Arc::new(Xero::new(shared.clone(), xero_settings.clone(), config.client_id.clone(), config.client_secret.clone(), xero_data));
         let qbo_settings = Settings::new(config.qbo_limits);
-        let qbo = Arc::new(Qbo::new(shared.clone(), qbo_settings.clone(), config.client_id, config.client_secret, qbo_data));
+        let qbo =
+            Arc::new(Qbo::new(shared.clone(), qbo_settings.clone(), (config.client_id, config.client_secret), config.qbo_verifier_token, qbo_data));
         let registry = vec![
             Registered { emulator: exact, settings: exact_settings, port: port_of("exact") },
             Registered { emulator: lnb, settings: lnb_settings, port: port_of("lnb") },

@@ -24,6 +24,7 @@ mod tokens;
 mod transactions;
 mod upload;
 mod validate;
+mod webhooks;
 mod write;
 
 use std::collections::HashMap;
@@ -44,6 +45,8 @@ pub struct Qbo {
     client_id: String,
     client_secret: String,
     realm: String,
+    /// The app's webhook verifier token: the key of every delivery's `intuit-signature`.
+    verifier_token: String,
     state: Arc<Mutex<QboState>>,
     /// How long each API answer is held (control `latency`), so that calls overlap and the limit
     /// of 10 in flight can be met.
@@ -57,6 +60,8 @@ pub struct QboState {
     /// requestid → the first answer.
     request_ids: HashMap<String, Stored>,
     replays: u64,
+    /// The app's webhook endpoint (`POST /_sandbox/qbo/webhook`), when one is registered.
+    webhook_url: Option<String>,
 }
 
 /// An answer kept for replay.
@@ -68,13 +73,29 @@ struct Stored {
 
 impl Qbo {
     /// `seed`: records per entity (fixtures/qbo/*.json) of the one sandbox company.
-    pub fn new(shared: Arc<Shared>, own: Arc<Settings>, client_id: String, client_secret: String, seed: Vec<(String, Vec<Value>)>) -> Qbo {
+    pub fn new(
+        shared: Arc<Shared>,
+        own: Arc<Settings>,
+        (client_id, client_secret): (String, String),
+        verifier_token: String,
+        seed: Vec<(String, Vec<Value>)>,
+    ) -> Qbo {
         let mut company = company::Company::default();
         for (entity, records) in seed {
             company.seed(&entity, records.into_iter().filter_map(|r| r.as_object().cloned()).collect());
         }
-        let state = QboState { tokens: Default::default(), company, limiter: Default::default(), request_ids: HashMap::new(), replays: 0 };
-        Qbo { shared, own, client_id, client_secret, realm: REALM.to_string(), state: Arc::new(Mutex::new(state)), latency_ms: AtomicU64::new(0) }
+        let state =
+            QboState { tokens: Default::default(), company, limiter: Default::default(), request_ids: HashMap::new(), replays: 0, webhook_url: None };
+        Qbo {
+            shared,
+            own,
+            client_id,
+            client_secret,
+            realm: REALM.to_string(),
+            verifier_token,
+            state: Arc::new(Mutex::new(state)),
+            latency_ms: AtomicU64::new(0),
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, QboState> {
@@ -142,6 +163,30 @@ impl Qbo {
     /// Refuses every token issued so far (401 on the API, invalid_grant on refresh).
     pub fn revoke_tokens(&self) {
         self.lock().tokens.revoke_all();
+    }
+
+    pub fn set_webhook_url(&self, url: Option<String>) {
+        self.lock().webhook_url = url;
+    }
+
+    /// Sends the CloudEvent of a change to the registered endpoint and waits for its answer;
+    /// `None` when no endpoint is registered.
+    pub fn notify(&self, entity: &str, id: &str, operation: &str) -> Result<Option<ApiResponse>, String> {
+        let verb = webhooks::verb(operation).ok_or_else(|| format!("unknown operation `{operation}` (Create, Update, Delete, Merge, Void)"))?;
+        let entity = entities::by_name(entity).ok_or_else(|| format!("no QBO entity `{entity}`"))?.name;
+        let Some(url) = self.lock().webhook_url.clone() else { return Ok(None) };
+        let body = webhooks::body(&self.realm, entity, id, verb, self.now_ms());
+        let verifier_token = self.verifier_token.clone();
+        Ok(Some(ApiResponse::later(async move {
+            let signature = webhooks::signature(&verifier_token, body.as_bytes());
+            let delivered = webhooks::deliver(url, verifier_token, body.clone()).await;
+            let outcome = match delivered {
+                Ok(status) => json!({ "status": status }),
+                Err(error) => json!({ "error": error }),
+            };
+            let event: Value = serde_json::from_str(&body).unwrap_or_default();
+            ApiResponse::json(StatusCode::OK, &json!({ "delivery": outcome, "intuit-signature": signature, "body": event }))
+        })))
     }
 
     pub fn set_latency_ms(&self, ms: u64) {
