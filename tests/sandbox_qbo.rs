@@ -8,7 +8,7 @@
 
 mod common;
 
-use flowmap_sandbox::{QBO_REALM, Sandbox, SandboxConfig};
+use flowmap_sandbox::{FaultKind, Faults, QBO_REALM, Sandbox, SandboxConfig};
 use pretty_assertions::assert_eq;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -282,6 +282,15 @@ async fn creates_reads_and_updates_with_sync_tokens_sparse_and_full() {
     assert_eq!(fault(&duplicate), one_error("6240", "Duplicate Name Exists Error", "The name supplied already exists. : null", ""));
     let customer = post(&qbo, &access, "customer", json!({ "DisplayName": "Jeroen Visser" })).await;
     assert_eq!(fault(&customer)["Error"][0]["code"], "6240");
+    // A Sku is not unique in QBO (notes §9; Finance.xsd says nothing of it): only names are.
+    let same_sku = post(
+        &qbo,
+        &access,
+        "item",
+        json!({ "Name": "TSH-WHT-M (old)", "Sku": "TSH-WHT-M", "Type": "Service", "IncomeAccountRef": { "value": "1" } }),
+    )
+    .await;
+    assert_eq!(same_sku.status, StatusCode::OK, "{}", same_sku.body);
 
     // An item in a category: its full name and level.
     let category = post(&qbo, &access, "item", json!({ "Name": "Apparel", "Type": "Category" })).await;
@@ -289,7 +298,7 @@ async fn creates_reads_and_updates_with_sync_tokens_sparse_and_full() {
     let shirt = post(&qbo, &access, "item", json!({ "Name": "TSH-RED-S", "Type": "NonInventory", "IncomeAccountRef": { "value": "79" }, "SubItem": true, "ParentRef": { "value": category_id } })).await;
     assert_eq!((&shirt.body["Item"]["FullyQualifiedName"], &shirt.body["Item"]["Level"]), (&json!("Apparel:TSH-RED-S"), &json!(1)));
     assert_eq!(shirt.body["Item"]["ParentRef"]["name"], "Apparel");
-    assert_eq!(sandbox.qbo_records("Item").len(), 6 + 3);
+    assert_eq!(sandbox.qbo_records("Item").len(), 14 + 4, "Item.json and Item.older.json, and four made here");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -312,7 +321,7 @@ async fn writes_are_checked_against_the_catalogue_naming_the_field() {
             .await;
     assert_eq!(fault(&nested)["Error"][0]["element"], "Line[0].Amont");
     let enum_value = post(&qbo, &access, "item", json!({ "Name": "X", "Type": "Widget" })).await;
-    assert_eq!(fault(&enum_value)["Error"][0]["element"], "Type");
+    assert_eq!(fault(&enum_value), one_error("2170", "Invalid Enumeration", "Invalid Enumeration: Widget", "Type"));
     let missing = post(&qbo, &access, "item", json!({ "Name": "X" })).await;
     assert_eq!(
         fault(&missing),
@@ -331,11 +340,11 @@ async fn writes_are_checked_against_the_catalogue_naming_the_field() {
         one_error(
             "2050",
             "String length is either shorter or longer than supported by specification",
-            "String length specified does not match the supported length. Min:0 Max:100 supplied length:101",
+            "String length specified does not match the supported length. Min:0 Max:100 supported. Supplied length:101",
             "Name"
         )
     );
-    assert_eq!(sandbox.qbo_records("Item").len(), 6, "nothing refused was stored");
+    assert_eq!(sandbox.qbo_records("Item").len(), 14, "nothing refused was stored");
 }
 
 fn invoice_lines(qty: f64, price: f64, amount: f64) -> Value {
@@ -377,7 +386,12 @@ async fn invoices_are_completed_as_qbo_does_and_replayed_by_requestid() {
     let wrong_amount = post(&qbo, &access, "invoice", json!({ "CustomerRef": { "value": "58" }, "Line": invoice_lines(4.0, 29.95, 100.0) })).await;
     assert_eq!(
         fault(&wrong_amount),
-        one_error("6070", "Amount is not equal to UnitPrice * Qty", "Amount is not equal to UnitPrice * Qty. Supplied value:100", "Line[0].Amount")
+        one_error(
+            "6070",
+            "Amount calculation incorrect in the request.",
+            "Amount is not equal to UnitPrice * Qty. Supplied value:100",
+            "Line.Amount"
+        )
     );
     let unknown_customer =
         post(&qbo, &access, "invoice", json!({ "CustomerRef": { "value": "999" }, "Line": invoice_lines(1.0, 29.95, 29.95) })).await;
@@ -387,6 +401,14 @@ async fn invoices_are_completed_as_qbo_does_and_replayed_by_requestid() {
     assert_eq!(fault(&inactive)["Error"][0]["code"], "610");
     let no_customer = post(&qbo, &access, "invoice", json!({ "Line": invoice_lines(1.0, 29.95, 29.95) })).await;
     assert_eq!(fault(&no_customer)["Error"][0]["Detail"], "Required parameter CustomerRef is missing in the request");
+    // A paid invoice stays paid when its memo changes (sparse update of fixture invoice 130).
+    let memo = post(&qbo, &access, "invoice", json!({ "Id": "130", "SyncToken": "1", "sparse": true, "PrivateNote": "checked" })).await;
+    assert_eq!(
+        (memo.status, &memo.body["Invoice"]["Balance"], &memo.body["Invoice"]["SyncToken"]),
+        (StatusCode::OK, &json!(0.0), &json!("2")),
+        "{}",
+        memo.body
+    );
     let receipt = post(&qbo, &access, "salesreceipt", json!({ "PaymentMethodRef": { "value": "3" }, "Line": invoice_lines(2.0, 29.95, 59.9) })).await;
     assert_eq!(receipt.status, StatusCode::OK, "{}", receipt.body);
     assert_eq!((&receipt.body["SalesReceipt"]["Balance"], &receipt.body["SalesReceipt"]["TotalAmt"]), (&json!(0.0), &json!(59.9)));
@@ -569,4 +591,19 @@ async fn a_change_is_sent_as_a_signed_cloud_event() {
         (&event["specversion"], &event["type"], &event["intuitentityid"], &event["intuitaccountid"], &event["datacontenttype"]),
         (&json!("1.0"), &json!("qbo.invoice.updated.v1"), &json!("130"), &json!(QBO_REALM), &json!("application/json"))
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn injected_faults_are_qbos_own_and_spare_the_token_endpoint() {
+    let sandbox = sandbox();
+    let qbo = sandbox.qbo_url();
+    let access = connected(&qbo).await;
+    sandbox.set_faults_of("qbo", Faults { rate: 1.0, kinds: vec![FaultKind::ServiceUnavailable], seed: 1, hang_ms: 10 }).unwrap();
+    let faulted = query(&qbo, &access, "select * from Term").await;
+    assert_eq!((faulted.status, &faulted.body["Fault"]["type"]), (StatusCode::SERVICE_UNAVAILABLE, &json!("SystemFault")));
+    assert_eq!(connected(&qbo).await.is_empty(), false, "consent and tokens are never faulted");
+    sandbox.set_faults_of("qbo", Faults { rate: 1.0, kinds: vec![FaultKind::TooManyRequests], seed: 1, hang_ms: 10 }).unwrap();
+    let throttled = query(&qbo, &access, "select * from Term").await;
+    assert_eq!((throttled.status, throttled.headers.get("retry-after")), (StatusCode::TOO_MANY_REQUESTS, None));
+    assert_eq!(throttled.body["fault"]["error"][0]["message"], "message=ThrottleExceeded; errorCode=003001; statusCode=429");
 }

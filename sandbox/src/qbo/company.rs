@@ -1,6 +1,6 @@
 //! The sandbox company's books: records by entity as QBO serves them, the deleted transactions
 //! (CDC reports them), and the Id sequence. Seeded from `fixtures/qbo/{Entity}.json`, each a query
-//! answer `{"QueryResponse":{"<Entity>":[…]}}`.
+//! answer `{"QueryResponse":{"<Entity>":[…]}}` (`{Entity}.{part}.json` adds more of that entity).
 
 use std::collections::BTreeMap;
 use std::io;
@@ -57,7 +57,7 @@ pub fn id_of(record: &Map<String, Value>) -> Option<&str> {
     record.get("Id").and_then(Value::as_str)
 }
 
-/// `qbo/{Entity}.json` under the fixture folder: records by entity, files in name order.
+/// `qbo/{Entity}.json` and `qbo/{Entity}.{part}.json` under the fixture folder: records by entity, files in name order.
 pub fn load_fixtures(root: &Path) -> io::Result<Vec<(String, Vec<Value>)>> {
     let dir = root.join("qbo");
     if !dir.is_dir() {
@@ -67,7 +67,9 @@ pub fn load_fixtures(root: &Path) -> io::Result<Vec<(String, Vec<Value>)>> {
     files.sort();
     let mut out = Vec::new();
     for file in files.iter().filter(|f| f.extension().is_some_and(|e| e == "json")) {
-        let entity = file.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+        // `Item.older.json` holds more Items: the entity is the name up to its first dot.
+        let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+        let entity = stem.split('.').next().unwrap_or_default().to_string();
         let bad = |why: String| io::Error::new(io::ErrorKind::InvalidData, format!("fixture {}: {why}", file.display()));
         let text = std::fs::read_to_string(file).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", file.display())))?;
         let body: Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;

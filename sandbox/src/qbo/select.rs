@@ -66,7 +66,8 @@ pub fn run(company: &Company, text: &str, now_ms: i64) -> ApiResponse {
     )
 }
 
-/// 400 Fault 4000 "Error parsing query" (⚠ code and message as integrators report them).
+/// 400 Fault 4000 "Error parsing query", Detail `QueryParserError: Encountered …` (Intuit's answers
+/// quoted in mcohen01/node-quickbooks #56, consolibyte/quickbooks-php #129).
 fn parser_error(detail: &str, now_ms: i64) -> ApiResponse {
     validation_fault(vec![FaultError::new("4000", "Error parsing query", detail)], now_ms)
 }

@@ -133,12 +133,14 @@ fn sales_line(company: &Company, line: &mut Map<String, Value>, path: &str) -> R
     };
     let amount = match (given, computed) {
         (Some(given), Some(computed)) if (given - computed).abs() > 0.005 => {
+            // As quoted from Intuit's answer in intuit/QuickBooks-V3-PHP-SDK #445: the element is
+            // `Line.Amount` whichever line it is.
             return Err(FaultError::new(
                 "6070",
-                "Amount is not equal to UnitPrice * Qty",
+                "Amount calculation incorrect in the request.",
                 format!("Amount is not equal to UnitPrice * Qty. Supplied value:{given}"),
             )
-            .on(format!("{path}.Amount")));
+            .on("Line.Amount"));
         }
         (Some(given), _) => given,
         (None, Some(computed)) => computed,

@@ -1,13 +1,15 @@
 //! Every write checked against the catalogue (schemas/catalogue/qbo.yaml), generically, in the
 //! order QBO's reader and then its validation meet the problems (notes §3):
-//! - what Intuit's JSON reader cannot map — an unknown property, a value of the wrong type, a text
-//!   outside the field's `values` — is 2010 "Request has invalid or unsupported property"
-//!   (VCR error/400_json.yml: `Property Name:Unrecognized field "BadJson" (class …)`);
+//! - what Intuit's JSON reader cannot map — an unknown property, a value of the wrong type — is
+//!   2010 "Request has invalid or unsupported property" (VCR error/400_json.yml: `Property
+//!   Name:Unrecognized field "BadJson" (class …)`); a text outside the field's `values` is 2170
+//!   "Invalid Enumeration" (Intuit's "Top QuickBooks Online API errors", 2017);
 //! - read-only properties are dropped, as QBO ignores them on a write (so the object read back
 //!   can be sent as a full update: qbo_api's update specs do just that);
 //! - a required property missing is 2020 "Required param missing" (on a create, and inside any
-//!   object or line sent); a text longer than `max_length` is 2050 ⚠ (the code integrators see for
-//!   "String length is either shorter or longer than supported by specification").
+//!   object or line sent: python-quickbooks PR #257 quotes "Required parameter Line is missing in
+//!   the request"); a text longer than `max_length` is 2050 "String length is either shorter or
+//!   longer than supported by specification" (as quoted in consolibyte/quickbooks-php #79).
 
 use std::collections::BTreeMap;
 
@@ -49,11 +51,8 @@ fn check_value(spec: &FieldSpec, value: &mut Value, entity: &str, path: &str) ->
                 match values.iter().find(|v| v.eq_ignore_ascii_case(text)) {
                     Some(canonical) => *value = Value::String(canonical.clone()),
                     None => {
-                        return Err(unsupported(format!(
-                            "Property Name:Can not construct instance of {path} from String value '{text}': value not one of declared Enum instance names: [{}]",
-                            values.join(", ")
-                        ))
-                        .on(path.to_string()));
+                        // Intuit's "Top QuickBooks Online API errors" (developer.intuit.com hub, 2017-06-08).
+                        return Err(FaultError::new("2170", "Invalid Enumeration", format!("Invalid Enumeration: {text}")).on(path.to_string()));
                     }
                 }
             }
@@ -120,7 +119,9 @@ pub fn field_error(fields: &BTreeMap<String, FieldSpec>, element: &Map<String, V
                         FaultError::new(
                             "2050",
                             "String length is either shorter or longer than supported by specification",
-                            format!("String length specified does not match the supported length. Min:0 Max:{max} supplied length:{length}"),
+                            format!(
+                                "String length specified does not match the supported length. Min:0 Max:{max} supported. Supplied length:{length}"
+                            ),
                         )
                         .on(here),
                     );

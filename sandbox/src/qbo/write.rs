@@ -58,7 +58,20 @@ fn one(company: &mut Company, entity: &Entity, request: &ApiRequest, now_ms: i64
     record.insert("domain".into(), json!("QBO"));
     record.insert("sparse".into(), json!(false));
     match entity.name {
-        "Invoice" | "SalesReceipt" => transactions::complete(company, entity.name, &mut record, now_ms)?,
+        "Invoice" | "SalesReceipt" => {
+            // What was paid stays paid: an update moves the open balance with the new total only.
+            let paid = id.as_deref().and_then(|id| company.find(entity.name, id)).map(|current| {
+                let amount = |field: &str| current.get(field).and_then(Value::as_f64).unwrap_or_default();
+                amount("TotalAmt") - amount("Balance")
+            });
+            transactions::complete(company, entity.name, &mut record, now_ms)?;
+            if entity.name == "Invoice"
+                && let Some(paid) = paid
+            {
+                let total = record.get("TotalAmt").and_then(Value::as_f64).unwrap_or_default();
+                record.insert("Balance".into(), json!(((total - paid).max(0.0) * 100.0).round() / 100.0));
+            }
+        }
         _ => lists::apply(company, entity, &mut record)?,
     }
     let record_id = record.get("Id").and_then(Value::as_str).unwrap_or_default().to_string();
