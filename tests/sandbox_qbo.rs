@@ -159,6 +159,10 @@ async fn another_company_is_403_and_a_missing_record_is_610() {
     assert_eq!(other.body["fault"]["error"][0]["message"], "message=ApplicationAuthorizationFailed; errorCode=003100; statusCode=403");
     let item = call(&qbo, &access, reqwest::Method::GET, "item/7", &[], None).await;
     assert_eq!((item.status, &item.body["Item"]["Name"]), (StatusCode::OK, &json!("TSH-WHT-M")));
+    let nowhere = call(&qbo, &access, reqwest::Method::POST, "widget", &[], Some(json!({}))).await;
+    let path = format!("/v3/company/{QBO_REALM}/widget");
+    let detail = format!("Operation Could not find resource for relative : {path} of full path: {path}?minorversion=75 is not supported.");
+    assert_eq!(fault(&nowhere), one_error("500", "Unsupported Operation", &detail, ""));
     let missing = call(&qbo, &access, reqwest::Method::GET, "item/999", &[], None).await;
     assert_eq!(
         fault(&missing),

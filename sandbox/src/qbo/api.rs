@@ -128,16 +128,13 @@ pub fn not_found() -> FaultError {
     )
 }
 
-/// What QBO answers a path it has no resource for (⚠ wording as integrators quote it).
+/// What QBO answers a path it has no resource for (Intuit's answers quoted in minimul/qbo_api #79,
+/// IntuitDeveloper/SampleApp-CRUD-PHP #7). Entities the sandbox does not serve (Vendor, Bill, …)
+/// get it too, though Intuit serves them.
 fn unsupported(request: &ApiRequest, now_ms: i64) -> ApiResponse {
-    validation_fault(
-        vec![FaultError::new(
-            "500",
-            "Unsupported Operation",
-            format!("Operation Could not find resource for relative : {} of full path", request.path),
-        )],
-        now_ms,
-    )
+    let query = if request.raw_query.is_empty() { String::new() } else { format!("?{}", request.raw_query) };
+    let detail = format!("Operation Could not find resource for relative : {0} of full path: {0}{query} is not supported.", request.path);
+    validation_fault(vec![FaultError::new("500", "Unsupported Operation", detail)], now_ms)
 }
 
 /// The settings the engine's connection check reads (`GET preferences`); the sandbox company's.
