@@ -8,7 +8,7 @@
 
 mod common;
 
-use flowmap_sandbox::{FaultKind, Faults, QBO_REALM, Sandbox, SandboxConfig};
+use flowmap_sandbox::{FaultKind, Faults, Limits, QBO_REALM, Sandbox, SandboxConfig};
 use pretty_assertions::assert_eq;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -486,6 +486,19 @@ async fn an_eleventh_call_in_flight_is_throttled() {
         }
     }
     assert_eq!(throttled, [json!("message=ThrottleExceeded; errorCode=003001; statusCode=429")]);
+
+    // The minute budget (Intuit's 500, three here), counted on the sandbox clock (stopped, so
+    // the calls cannot straddle a minute).
+    sandbox.set_qbo_latency_ms(0);
+    sandbox.set_clock_speed(0.0);
+    sandbox.advance_clock(60);
+    sandbox.set_limits_of("qbo", Limits { minutely: 3, ..Limits::qbo() }).unwrap();
+    for _ in 0..3 {
+        assert_eq!(query(&qbo, &access, "select * from Term").await.status, StatusCode::OK);
+    }
+    assert_eq!(query(&qbo, &access, "select * from Term").await.status, StatusCode::TOO_MANY_REQUESTS);
+    sandbox.advance_clock(60);
+    assert_eq!(query(&qbo, &access, "select * from Term").await.status, StatusCode::OK, "a new minute");
 }
 
 #[tokio::test(flavor = "multi_thread")]
