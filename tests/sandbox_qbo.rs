@@ -159,6 +159,7 @@ async fn another_company_is_403_and_a_missing_record_is_610() {
     assert_eq!(other.body["fault"]["error"][0]["message"], "message=ApplicationAuthorizationFailed; errorCode=003100; statusCode=403");
     let item = call(&qbo, &access, reqwest::Method::GET, "item/7", &[], None).await;
     assert_eq!((item.status, &item.body["Item"]["Name"]), (StatusCode::OK, &json!("TSH-WHT-M")));
+    assert!(item.headers.contains_key("intuit_tid"));
     let nowhere = call(&qbo, &access, reqwest::Method::POST, "widget", &[], Some(json!({}))).await;
     let path = format!("/v3/company/{QBO_REALM}/widget");
     let detail = format!("Operation Could not find resource for relative : {path} of full path: {path}?minorversion=75 is not supported.");
@@ -468,7 +469,7 @@ async fn an_eleventh_call_in_flight_is_throttled() {
     let sandbox = sandbox();
     let qbo = sandbox.qbo_url();
     let access = connected(&qbo).await;
-    sandbox.set_qbo_latency_ms(1500);
+    sandbox.set_qbo_latency_ms(3000);
     let tasks: Vec<_> = (0..11)
         .map(|_| {
             let (qbo, access) = (qbo.clone(), access.clone());

@@ -19,6 +19,11 @@ pub const PREFIX: &str = "/v3/company/";
 const MAX_REQUEST_ID: usize = 50;
 
 pub fn handle(qbo: &Qbo, request: &ApiRequest) -> ApiResponse {
+    // Every answer names its transaction in `intuit_tid`, as Intuit's do (VCR headers).
+    call(qbo, request).with_header("intuit_tid", crate::random::new_guid())
+}
+
+fn call(qbo: &Qbo, request: &ApiRequest) -> ApiResponse {
     let now_ms = qbo.now_ms();
     let mut state = qbo.lock();
     if let Err(refused) = oauth::authenticate(&state, request, now_ms) {

@@ -3,7 +3,8 @@
 //! query language, reads, creates and full or sparse updates of Customer, Item (with Category
 //! items), Term, PaymentMethod, Invoice, SalesReceipt and Attachable (JSON and multipart upload),
 //! Account to read, every write checked against schemas/catalogue/qbo.yaml and QBO's rules,
-//! `requestid` replays, Change Data Capture and Intuit's throttles. Facts: /work/notes/qbo-facts.md
+//! `requestid` replays, Change Data Capture, Intuit's throttles, and signed CloudEvents webhooks
+//! for changes the control API announces. Facts: /work/notes/qbo-facts.md
 //! (Intuit's Finance.xsd, answers recorded from Intuit's sandbox in minimul/qbo_api,
 //! ej2/python-quickbooks, Intuit's OAuth clients) and shared/reference/partner-systems.md §3.
 

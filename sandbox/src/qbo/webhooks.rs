@@ -92,8 +92,8 @@ mod tests {
 
     #[test]
     fn the_signature_is_base64_hmac_sha256_of_the_body() {
-        // RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?".
-        assert_eq!(signature("Jefe", b"what do ya want for nothing?"), "W9zBRr9gdU5qBCQmCJV1x1oAPPU4DTqsKBRkjcD3+0M=");
+        // RFC 4231 test case 2 (key "Jefe", data "what do ya want for nothing?"): 5bdcc146…3843, in base64.
+        assert_eq!(signature("Jefe", b"what do ya want for nothing?"), "W9zBRr9gdU5qBCQmCJV1x1oAPwidJzmDnexYuWTsOEM=");
     }
 
     #[test]
