@@ -21,9 +21,9 @@ impl Drop for Running {
     }
 }
 
-/// `flowmap sandbox ARGS…` started from `dir`, with its five announced lines (exact, lnb, xero,
+/// `flowmap sandbox ARGS…` started from `dir`, with its six announced lines (exact, lnb, xero, qbo,
 /// truecommerce, ready).
-fn start_sandbox(dir: &Path, args: &[&str]) -> (Running, [String; 5]) {
+fn start_sandbox(dir: &Path, args: &[&str]) -> (Running, [String; 6]) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_flowmap"))
         .arg("sandbox")
         // The TrueCommerce SFTP server on any free port (its own tests: sandbox_truecommerce.rs).
@@ -35,7 +35,7 @@ fn start_sandbox(dir: &Path, args: &[&str]) -> (Running, [String; 5]) {
         .expect("flowmap starts");
     let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
     let mut next = || lines.next().and_then(Result::ok).unwrap_or_default();
-    let announced = [next(), next(), next(), next(), next()];
+    let announced = [next(), next(), next(), next(), next(), next()];
     (Running(child), announced)
 }
 
@@ -48,7 +48,7 @@ fn stop_with_sigterm(mut running: Running) {
 
 #[test]
 fn serves_the_emulators_on_the_ports_given_and_stops_on_sigterm() {
-    let (exact_port, lnb_port, xero_port) = (free_port(), free_port(), free_port());
+    let (exact_port, lnb_port, xero_port, qbo_port) = (free_port(), free_port(), free_port(), free_port());
     let fixtures = repo_root().join("fixtures");
     let args = [
         "--fixtures",
@@ -59,16 +59,24 @@ fn serves_the_emulators_on_the_ports_given_and_stops_on_sigterm() {
         &lnb_port.to_string(),
         "--xero-port",
         &xero_port.to_string(),
+        "--qbo-port",
+        &qbo_port.to_string(),
     ];
     let (child, announced) = start_sandbox(&std::env::temp_dir(), &[&args[..], &["--generate", "customers=70,orders=2", "--seed", "5"]].concat());
     let exact = format!("http://127.0.0.1:{exact_port}");
     let lnb = format!("http://127.0.0.1:{lnb_port}");
     let xero = format!("http://127.0.0.1:{xero_port}");
+    let qbo = format!("http://127.0.0.1:{qbo_port}");
     assert_eq!(
-        [&announced[0], &announced[1], &announced[2], &announced[4]],
-        [&format!("exact {exact}"), &format!("lnb {lnb}"), &format!("xero {xero}"), "ready"]
+        [&announced[0], &announced[1], &announced[2], &announced[3], &announced[5]],
+        [&format!("exact {exact}"), &format!("lnb {lnb}"), &format!("xero {xero}"), &format!("qbo {qbo}"), "ready"]
     );
-    assert!(announced[3].starts_with("truecommerce sftp://ACME-EDI@127.0.0.1:"), "{announced:?}");
+    assert!(announced[4].starts_with("truecommerce sftp://ACME-EDI@127.0.0.1:"), "{announced:?}");
+    // QuickBooks' own control, with the fixtures in the sandbox company.
+    let (status, _, body) = http_get(&format!("{qbo}/_sandbox/qbo/records/Term"));
+    assert_eq!(status, 200, "{body}");
+    let terms: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(terms[2]["Name"], "Net 30");
     // Xero's own control, with the fixtures in the Acme tenant.
     let (status, _, body) = http_get(&format!("{xero}/_sandbox/xero/records/Acme%20Fashion%20(NL)/Invoices"));
     assert_eq!(status, 200, "{body}");
@@ -89,8 +97,9 @@ fn serves_the_emulators_on_the_ports_given_and_stops_on_sigterm() {
 
 #[test]
 fn without_fixtures_given_it_serves_the_projects_fixtures_from_any_folder_in_the_project() {
-    let (child, announced) = start_sandbox(&repo_root().join("mappings"), &["--exact-port", "0", "--lnb-port", "0", "--xero-port", "0"]);
-    assert_eq!(announced[4], "ready", "{announced:?}");
+    let (child, announced) =
+        start_sandbox(&repo_root().join("mappings"), &["--exact-port", "0", "--lnb-port", "0", "--xero-port", "0", "--qbo-port", "0"]);
+    assert_eq!(announced[5], "ready", "{announced:?}");
     let lnb = announced[1].trim_start_matches("lnb ");
     let (status, _, body) = http_get(&format!("{lnb}/_sandbox/lnb/orders"));
     assert_eq!(status, 200, "{body}");
@@ -111,6 +120,7 @@ fn help_lists_the_sandbox_options() {
         "--exact-port",
         "--lnb-port",
         "--xero-port",
+        "--qbo-port",
         "--clock-speed",
         "--minutely-limit",
         "--daily-limit",
@@ -125,6 +135,7 @@ fn help_lists_the_sandbox_options() {
         "--client-secret",
         "--division",
         "--webhook-secret",
+        "--qbo-verifier-token",
         "--truecommerce-port",
         "--truecommerce-root",
         "--truecommerce-company",

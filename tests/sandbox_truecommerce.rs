@@ -433,10 +433,24 @@ impl Drop for Running {
     }
 }
 
-/// `flowmap sandbox` on free ports with its TrueCommerce root in `root`; the four lines it announces.
+/// `flowmap sandbox` on free ports with its TrueCommerce root in `root`; the six lines it announces.
 fn start_sandbox(root: &Path) -> (Running, Vec<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_flowmap"))
-        .args(["sandbox", "--exact-port", "0", "--lnb-port", "0", "--xero-port", "0", "--truecommerce-port", "0", "--truecommerce-poll-ms", "0"])
+        .args([
+            "sandbox",
+            "--exact-port",
+            "0",
+            "--lnb-port",
+            "0",
+            "--xero-port",
+            "0",
+            "--qbo-port",
+            "0",
+            "--truecommerce-port",
+            "0",
+            "--truecommerce-poll-ms",
+            "0",
+        ])
         .arg("--truecommerce-root")
         .arg(root)
         .current_dir(std::env::temp_dir())
@@ -444,8 +458,8 @@ fn start_sandbox(root: &Path) -> (Running, Vec<String>) {
         .spawn()
         .expect("flowmap starts");
     let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    // exact, lnb, xero, truecommerce, ready.
-    let announced = (0..5).map(|_| lines.next().and_then(Result::ok).unwrap_or_default()).collect();
+    // exact, lnb, xero, qbo, truecommerce, ready.
+    let announced = (0..6).map(|_| lines.next().and_then(Result::ok).unwrap_or_default()).collect();
     (Running(child), announced)
 }
 
@@ -493,11 +507,11 @@ fn the_sandbox_binary_serves_truecommerce_to_the_engines_flows_both_ways() {
     let sftp_root = dir.path().join("truecommerce");
     std::fs::create_dir_all(&sftp_root).unwrap();
     let (_running, announced) = start_sandbox(&sftp_root);
-    assert_eq!(announced[4], "ready", "{announced:?}");
-    let address = announced[3].split_whitespace().nth(1).and_then(|a| a.strip_prefix("sftp://ACME-EDI@")).expect("an sftp address").to_string();
+    assert_eq!(announced[5], "ready", "{announced:?}");
+    let address = announced[4].split_whitespace().nth(1).and_then(|a| a.strip_prefix("sftp://ACME-EDI@")).expect("an sftp address").to_string();
     let port: u16 = address.strip_prefix("127.0.0.1:").and_then(|p| p.parse().ok()).expect("a loopback port");
     let canonical = sftp_root.canonicalize().unwrap();
-    assert_eq!(announced[3], format!("truecommerce sftp://ACME-EDI@127.0.0.1:{port} host_key {HOST_KEY} root {}", canonical.display()));
+    assert_eq!(announced[4], format!("truecommerce sftp://ACME-EDI@127.0.0.1:{port} host_key {HOST_KEY} root {}", canonical.display()));
     let control = announced[0].trim_start_matches("exact ").to_string();
 
     let root = project(dir.path(), port);

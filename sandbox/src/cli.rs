@@ -18,9 +18,12 @@ pub struct SandboxArgs {
     /// Loopback port of the Le New Black emulator (0: any free port).
     #[arg(long, default_value_t = 18081)]
     pub lnb_port: u16,
-    /// Loopback port of the Xero emulator, identity and API (0: any free port). 18084 is kept for QuickBooks.
+    /// Loopback port of the Xero emulator, identity and API (0: any free port).
     #[arg(long, default_value_t = 18083)]
     pub xero_port: u16,
+    /// Loopback port of the QuickBooks Online emulator, OAuth and API (0: any free port).
+    #[arg(long, default_value_t = 18084)]
+    pub qbo_port: u16,
     /// Sandbox seconds per real second.
     #[arg(long, default_value_t = 1.0)]
     pub clock_speed: f64,
@@ -30,7 +33,7 @@ pub struct SandboxArgs {
     /// Exact API calls per division and UTC day.
     #[arg(long, default_value_t = 5000)]
     pub daily_limit: u32,
-    /// No Exact or Xero rate limits, and no rate-limit headers.
+    /// No Exact, Xero or QuickBooks rate limits, and no rate-limit headers.
     #[arg(long)]
     pub no_rate_limits: bool,
     /// Orders or invoices per LNB page.
@@ -63,6 +66,9 @@ pub struct SandboxArgs {
     /// The app's webhook secret, the key of each event's HashCode (HMAC-SHA256).
     #[arg(long, default_value = "sandbox-webhook-secret")]
     pub webhook_secret: String,
+    /// The QuickBooks app's webhook verifier token, the key of each event's intuit-signature (HMAC-SHA256).
+    #[arg(long, default_value = "sandbox-verifier-token")]
+    pub qbo_verifier_token: String,
     /// The TrueCommerce emulator's options (boxed: they would make every command of the engine's
     /// command line as large as this one).
     #[command(flatten)]
@@ -116,9 +122,11 @@ impl SandboxArgs {
             exact_port: self.exact_port,
             lnb_port: self.lnb_port,
             xero_port: self.xero_port,
+            qbo_port: self.qbo_port,
             clock_speed: self.clock_speed,
             limits: Limits { minutely: self.minutely_limit, daily: self.daily_limit, enabled: !self.no_rate_limits },
             xero_limits: Limits { enabled: !self.no_rate_limits, ..Limits::default() },
+            qbo_limits: Limits { enabled: !self.no_rate_limits, ..Limits::qbo() },
             lnb_page_size: self.lnb_page_size,
             client_id: self.client_id,
             client_secret: self.client_secret,
@@ -126,6 +134,7 @@ impl SandboxArgs {
             faults: Faults { rate: self.fault_rate, kinds: self.faults, seed: self.seed, hang_ms: self.fault_hang_ms },
             webhook_secret: self.webhook_secret,
             truecommerce: self.truecommerce.config(),
+            qbo_verifier_token: self.qbo_verifier_token,
         })
     }
 }
@@ -146,7 +155,7 @@ impl TrueCommerceArgs {
     }
 }
 
-/// Prints `exact URL`, `lnb URL`, `xero URL`, `truecommerce sftp://USER@ADDRESS host_key SHA256:… root FOLDER`
+/// Prints `exact URL`, `lnb URL`, `xero URL`, `qbo URL`, `truecommerce sftp://USER@ADDRESS host_key SHA256:… root FOLDER`
 /// and `ready` on stdout (every port listens by then), serves until SIGINT or SIGTERM, then stops
 /// the sandbox.
 pub fn serve_in_foreground(sandbox: Sandbox) -> std::io::Result<()> {

@@ -15,6 +15,8 @@ pub struct SandboxConfig {
     pub lnb_port: u16,
     /// Loopback port of the Xero emulator (identity and accounting on the one port); 0 picks a free one.
     pub xero_port: u16,
+    /// Loopback port of the QuickBooks Online emulator (OAuth and API on the one port); 0 picks a free one.
+    pub qbo_port: u16,
     /// Sandbox seconds per real second (2.0 makes tokens expire twice as fast).
     pub clock_speed: f64,
     /// Exact's per-division API limits.
@@ -22,9 +24,12 @@ pub struct SandboxConfig {
     /// Xero's per-tenant limits (60 a minute, 5,000 a day); its 5 at once and 10,000 a minute
     /// per app are fixed.
     pub xero_limits: Limits,
+    /// QuickBooks' per-company throttle: `minutely` requests a minute (Intuit: 500); its 10 in
+    /// flight are fixed and `daily` is not used (Intuit has no daily limit).
+    pub qbo_limits: Limits,
     /// Orders or invoices per LNB page.
     pub lnb_page_size: usize,
-    /// The one OAuth client the Exact and Xero emulators know (and LNB's API client).
+    /// The one OAuth client the Exact, Xero and QuickBooks emulators know (and LNB's API client).
     pub client_id: String,
     pub client_secret: String,
     /// The division the Exact user works in (`current/Me`); other divisions answer 403.
@@ -35,6 +40,8 @@ pub struct SandboxConfig {
     pub webhook_secret: String,
     /// The TrueCommerce SFTP emulator and its partner simulator.
     pub truecommerce: TrueCommerceConfig,
+    /// The QuickBooks app's webhook verifier token: the key of each delivery's `intuit-signature`.
+    pub qbo_verifier_token: String,
 }
 
 impl Default for SandboxConfig {
@@ -45,9 +52,11 @@ impl Default for SandboxConfig {
             exact_port: 0,
             lnb_port: 0,
             xero_port: 0,
+            qbo_port: 0,
             clock_speed: 1.0,
             limits: Limits::default(),
             xero_limits: Limits::default(),
+            qbo_limits: Limits::qbo(),
             lnb_page_size: 500,
             client_id: "sandbox-client".into(),
             client_secret: "sandbox-secret".into(),
@@ -55,6 +64,7 @@ impl Default for SandboxConfig {
             faults: Faults::default(),
             webhook_secret: "sandbox-webhook-secret".into(),
             truecommerce: TrueCommerceConfig::default(),
+            qbo_verifier_token: "sandbox-verifier-token".into(),
         }
     }
 }
@@ -67,6 +77,7 @@ impl SandboxConfig {
             "exact" => self.exact_port,
             "lnb" => self.lnb_port,
             "xero" => self.xero_port,
+            "qbo" => self.qbo_port,
             _ => 0,
         }
     }
@@ -132,6 +143,13 @@ pub struct Limits {
     pub daily: u32,
     /// Off: no limits and no `X-RateLimit-*` headers.
     pub enabled: bool,
+}
+
+impl Limits {
+    /// Intuit's 500 requests a minute per company (blogs.intuit.com 2016-08-08).
+    pub fn qbo() -> Limits {
+        Limits { minutely: 500, daily: u32::MAX, enabled: true }
+    }
 }
 
 impl Default for Limits {

@@ -1,5 +1,5 @@
 //! flowmap-sandbox: faithful local emulators of the Exact Online REST API, the Le New Black
-//! wholesale API v2, Xero's Accounting API and TrueCommerce's Integration FTP (SFTP, with a
+//! wholesale API v2, Xero's Accounting API, QuickBooks Online's Accounting API and TrueCommerce's Integration FTP (SFTP, with a
 //! simulated EDI partner) on loopback ports, for trying flows end to end and for the engine's
 //! tests. The HTTP emulators are a registry (core.rs): each under its name, on its own port,
 //! with its own limits and faults.
@@ -22,6 +22,7 @@ mod generate;
 mod generate_purchases;
 mod http;
 mod lnb;
+mod qbo;
 mod random;
 mod recorder;
 mod sandbox;
@@ -31,6 +32,7 @@ mod xero;
 pub use config::{FaultKind, Faults, Generate, Limits, SandboxConfig, TrueCommerceConfig};
 pub use exact::webhooks::WebhookDelivery;
 pub use generate_purchases::{PurchasePlan, PurchaseWorld, purchase_orders};
+pub use qbo::REALM as QBO_REALM;
 pub use recorder::RecordedRequest;
 pub use sandbox::Sandbox;
 pub use truecommerce::SftpFaults;

@@ -15,6 +15,7 @@ use crate::exact::webhooks::{SUBSCRIPTIONS, WebhookDelivery};
 use crate::exact::{Exact, ExactSettings};
 use crate::faults::FaultInjector;
 use crate::lnb::Lnb;
+use crate::qbo::Qbo;
 use crate::recorder::RecordedRequest;
 use crate::truecommerce::records::{ReceivedFile, SentFile};
 use crate::truecommerce::{SftpFaults, TrueCommerce};
@@ -28,10 +29,11 @@ pub struct Sandbox {
 
 const NO_EXACT: &str = "the sandbox has no Exact emulator";
 const NO_XERO: &str = "the sandbox has no Xero emulator";
+const NO_QBO: &str = "the sandbox has no QuickBooks emulator";
 
 /// The HTTP emulators: registry key, what a bind error calls it. Adding one is a line here, its
 /// port in `SandboxConfig`, and its construction in `start`.
-const HTTP_EMULATORS: &[(&str, &str)] = &[("exact", "Exact Online"), ("lnb", "Le New Black"), ("xero", "Xero")];
+const HTTP_EMULATORS: &[(&str, &str)] = &[("exact", "Exact Online"), ("lnb", "Le New Black"), ("xero", "Xero"), ("qbo", "QuickBooks Online")];
 
 impl Sandbox {
     /// Loads the data, makes the TrueCommerce folders, binds the ports on 127.0.0.1 and serves
@@ -40,6 +42,7 @@ impl Sandbox {
         let mut store = Store::new();
         let mut lnb_data = fixtures::LnbData { orders: Vec::new(), invoices: Vec::new() };
         let mut xero_data = Vec::new();
+        let mut qbo_data = Vec::new();
         if let Some(root) = &config.fixtures {
             if !root.is_dir() {
                 return Err(io::Error::new(io::ErrorKind::NotFound, format!("fixtures folder {} not found", root.display())));
@@ -47,6 +50,7 @@ impl Sandbox {
             fixtures::load_exact(root, &mut store)?;
             lnb_data = fixtures::load_lnb(root)?;
             xero_data = fixtures::load_xero(root)?;
+            qbo_data = crate::qbo::load_fixtures(root)?;
         }
         if let Some(plan) = &config.generate {
             generate::generate(plan, config.division, &mut store, &mut lnb_data.orders);
@@ -81,11 +85,15 @@ impl Sandbox {
             lnb_data.orders,
             lnb_data.invoices,
         ));
-        let xero = Arc::new(Xero::new(shared.clone(), xero_settings.clone(), config.client_id, config.client_secret, xero_data));
+        let xero = Arc::new(Xero::new(shared.clone(), xero_settings.clone(), config.client_id.clone(), config.client_secret.clone(), xero_data));
+        let qbo_settings = Settings::new(config.qbo_limits);
+        let qbo =
+            Arc::new(Qbo::new(shared.clone(), qbo_settings.clone(), (config.client_id, config.client_secret), config.qbo_verifier_token, qbo_data));
         let registry = vec![
             Registered { emulator: exact, settings: exact_settings, port: port_of("exact") },
             Registered { emulator: lnb, settings: lnb_settings, port: port_of("lnb") },
             Registered { emulator: xero, settings: xero_settings, port: port_of("xero") },
+            Registered { emulator: qbo, settings: qbo_settings, port: port_of("qbo") },
         ];
         let truecommerce = TrueCommerce::new(config.truecommerce.clone(), truecommerce_port, shared.clone(), config.faults.seed)?;
         let core = Arc::new(Core { shared, registry, truecommerce });
@@ -103,7 +111,7 @@ impl Sandbox {
         Ok(Sandbox { core, runtime: Some(runtime) })
     }
 
-    /// `http://127.0.0.1:PORT` of the HTTP emulator registered as `name` (`exact`, `lnb`, `xero`).
+    /// `http://127.0.0.1:PORT` of the HTTP emulator registered as `name` (`exact`, `lnb`, `xero`, `qbo`).
     pub fn url(&self, name: &str) -> Option<String> {
         self.core.registered(name).map(|r| format!("http://127.0.0.1:{}", r.port))
     }
@@ -123,6 +131,10 @@ impl Sandbox {
 
     fn xero(&self) -> Option<&Xero> {
         self.core.emulator::<Xero>("xero")
+    }
+
+    fn qbo(&self) -> Option<&Qbo> {
+        self.core.emulator::<Qbo>("qbo")
     }
 
     pub fn exact_url(&self) -> String {
@@ -258,6 +270,43 @@ impl Sandbox {
     pub fn set_xero_latency_ms(&self, ms: u64) {
         if let Some(xero) = self.xero() {
             xero.set_latency_ms(ms);
+        }
+    }
+
+    /// QuickBooks' OAuth and API endpoints, all on this one URL.
+    pub fn qbo_url(&self) -> String {
+        self.url("qbo").unwrap_or_default()
+    }
+
+    /// The realm (company id) of the sandbox company, in every QBO API path.
+    pub fn qbo_realm(&self) -> String {
+        self.qbo().map(|q| q.realm().to_string()).unwrap_or_default()
+    }
+
+    /// The QBO company's records of `entity` (`Invoice`, `Item`, …) as stored; empty for an unknown entity.
+    pub fn qbo_records(&self, entity: &str) -> Vec<Value> {
+        self.qbo().map(|q| q.records(entity)).unwrap_or_default()
+    }
+
+    /// Adds QBO records as someone keying them in would (Id, SyncToken and MetaData added when missing).
+    pub fn add_qbo_records(&self, entity: &str, records: Vec<Value>) -> Result<(), String> {
+        self.qbo().ok_or(NO_QBO)?.add_records(entity, records)
+    }
+
+    /// Changes fields of a QBO record as a user would: SyncToken one up, LastUpdatedTime now.
+    pub fn edit_qbo_record(&self, entity: &str, id: &str, fields: serde_json::Map<String, Value>) -> Result<(), String> {
+        self.qbo().ok_or(NO_QBO)?.edit_record(entity, id, fields)
+    }
+
+    /// QBO calls answered from the requestid store instead of being done again.
+    pub fn qbo_replays(&self) -> u64 {
+        self.qbo().map(Qbo::replays).unwrap_or_default()
+    }
+
+    /// Holds every QBO API answer this long (calls overlap; the limit of 10 in flight can be met).
+    pub fn set_qbo_latency_ms(&self, ms: u64) {
+        if let Some(qbo) = self.qbo() {
+            qbo.set_latency_ms(ms);
         }
     }
 

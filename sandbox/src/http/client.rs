@@ -27,14 +27,25 @@ impl Answer {
 /// POSTs `body` to an `http://` URL and reads the answer's status line, all within `timeout`.
 /// The error says why there is no answer (`connection refused`, `no answer within 5 s`, …).
 pub async fn post(url: &str, content_type: Option<&str>, body: &[u8], timeout: Duration) -> Result<Answer, String> {
+    post_with_headers(url, content_type, &[], body, timeout).await
+}
+
+/// `post` with more request headers (QuickBooks signs its webhooks in `intuit-signature`).
+pub async fn post_with_headers(
+    url: &str,
+    content_type: Option<&str>,
+    headers: &[(String, String)],
+    body: &[u8],
+    timeout: Duration,
+) -> Result<Answer, String> {
     let target = Target::parse(url)?;
-    match tokio::time::timeout(timeout, exchange(&target, content_type, body)).await {
+    match tokio::time::timeout(timeout, exchange(&target, content_type, headers, body)).await {
         Ok(result) => result,
         Err(_) => Err(format!("no answer within {} s", timeout.as_secs_f64())),
     }
 }
 
-async fn exchange(target: &Target, content_type: Option<&str>, body: &[u8]) -> Result<Answer, String> {
+async fn exchange(target: &Target, content_type: Option<&str>, headers: &[(String, String)], body: &[u8]) -> Result<Answer, String> {
     let mut stream = TcpStream::connect((target.host.as_str(), target.port)).await.map_err(|e| io_reason(&e))?;
     let _ = stream.set_nodelay(true);
     let mut head = format!(
@@ -45,6 +56,9 @@ async fn exchange(target: &Target, content_type: Option<&str>, body: &[u8]) -> R
     );
     if let Some(content_type) = content_type {
         head.push_str(&format!("Content-Type: {content_type}\r\n"));
+    }
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
     }
     head.push_str("\r\n");
     let mut request = head.into_bytes();

@@ -65,7 +65,7 @@ pub fn catalogue() -> &'static BTreeMap<String, EntitySpec> {
     CATALOGUE.get_or_init(|| from_yaml(XERO_YAML).unwrap_or_default())
 }
 
-fn from_yaml(text: &str) -> Result<BTreeMap<String, EntitySpec>, String> {
+pub(crate) fn from_yaml(text: &str) -> Result<BTreeMap<String, EntitySpec>, String> {
     let docs = Yaml::load_from_str(text).map_err(|e| e.to_string())?;
     let entities = docs.first().and_then(|d| d.as_mapping_get("entities")).and_then(Yaml::as_mapping).ok_or("no `entities`")?;
     let mut out = BTreeMap::new();

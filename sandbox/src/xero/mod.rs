@@ -12,7 +12,7 @@ mod documents;
 mod entities;
 mod envelope;
 mod filter;
-mod oauth;
+pub(crate) mod oauth;
 mod rate_limit;
 mod read;
 mod tenants;

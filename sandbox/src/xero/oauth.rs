@@ -85,7 +85,7 @@ fn client_authenticated(xero: &Xero, header: Option<&str>) -> bool {
 }
 
 /// Standard base64 with padding (RFC 4648 §4); `None` for anything else.
-fn base64_decode(text: &str) -> Option<Vec<u8>> {
+pub(crate) fn base64_decode(text: &str) -> Option<Vec<u8>> {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     if !text.len().is_multiple_of(4) {
         return None;
