@@ -211,7 +211,7 @@ pub enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
-    /// Emulated Exact Online, Le New Black, Xero and TrueCommerce (SFTP) on loopback ports, for trying flows (see sandbox/README.md).
+    /// Emulated Exact Online, Le New Black, Xero, QuickBooks Online and TrueCommerce (SFTP) on loopback ports, for trying flows (see sandbox/README.md).
     Sandbox(flowmap_sandbox::cli::SandboxArgs),
 }
 
