@@ -82,6 +82,33 @@ fn paid_quickbooks_invoices_become_exact_orders_once_as_quickbooks_answers_them(
 }
 
 #[test]
+fn once_a_run_has_a_recent_watermark_only_what_changed_is_asked_of_change_data_capture() {
+    let world = fixtures_world();
+    // An invoice saved in QuickBooks now: the first run's newest change is recent.
+    world.sandbox.edit_qbo_record("Invoice", "130", serde_json::Map::from_iter([("PrivateNote".to_string(), json!("checked"))])).unwrap();
+    let first = world.flowmap(&["run", ORDERS]);
+    assert_eq!(first.code, 0, "{}{}", first.stdout, first.stderr);
+    assert!(untimed(&first.stdout).contains("  6 fetched, 3 sent, 1 skipped, 1 blocked, 1 ignored\n"), "{}", first.stdout);
+
+    // A new paid invoice: the next run asks the feed for what changed since, and takes just that
+    // (and the invoice saved at the watermark, which Exact has already).
+    world.sandbox.clear_requests();
+    let mut new = common::invoices::qbo_invoices(1);
+    // Saved now: QuickBooks stamps its own MetaData.
+    new[0].as_object_mut().unwrap().remove("MetaData");
+    world.sandbox.add_qbo_records("Invoice", new).unwrap();
+    let second = world.flowmap(&["run", ORDERS]);
+    assert!(untimed(&second.stdout).contains("  2 fetched, 1 sent, 1 skipped\n"), "{}{}", second.stdout, second.stderr);
+    assert_eq!(world.exact_orders_by_ref().get("QB-70000"), Some(&1));
+    let asked: Vec<RecordedRequest> = world.sandbox.requests().into_iter().filter(|r| r.system == "qbo" && r.path.contains("/v3/company/")).collect();
+    let feed: Vec<&RecordedRequest> = asked.iter().filter(|r| r.path.ends_with("/cdc")).collect();
+    assert_eq!(feed.len(), 1, "{asked:?}");
+    assert!(feed[0].query.contains(&("entities".into(), "Invoice".into())), "{:?}", feed[0]);
+    assert!(feed[0].query.iter().any(|(k, v)| k == "changedSince" && v.ends_with('Z')), "{:?}", feed[0]);
+    assert!(!asked.iter().any(|r| r.query.iter().any(|(_, v)| v.starts_with("select * from Invoice"))), "the whole listing was asked: {asked:?}");
+}
+
+#[test]
 fn exact_items_become_quickbooks_items_created_or_updated_by_sku() {
     let world = fixtures_world();
     let before = qbo_items(&world);
