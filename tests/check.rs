@@ -385,7 +385,7 @@ fn two_flows_with_one_name_fail_check_as_they_fail_serve() {
     assert_eq!(run.code, 1);
     // After the files' own warnings (edition-only fields), before the set's other warnings.
     assert!(run.stdout.contains(&format!("\n\n{expected}\n")), "{}", run.stdout);
-    assert!(run.stdout.ends_with("checked 21 flows: 1 error, 5 warnings\n"), "{}", run.stdout);
+    assert!(run.stdout.ends_with("checked 22 flows: 1 error, 5 warnings\n"), "{}", run.stdout);
 
     let out = common::serve::serve_to_the_end(dir.path(), &root);
     assert_eq!(out.status.code(), Some(1));
