@@ -242,3 +242,41 @@ fn fifty_concurrent_xero_calls_across_an_expiry_refresh_once() {
         .count();
     assert_eq!(refreshes, 1);
 }
+
+#[test]
+fn a_xero_source_with_since_asks_for_what_changed_with_if_modified_since() {
+    let world = world(fixtures(), 1.0, "");
+    // Xero contacts changed since the last run → LNB's order status (a harmless target here:
+    // LNB answers an unknown reference with 404, and the contact is blocked).
+    let flow = world.path("contacts.flow.yaml");
+    std::fs::write(
+        &flow,
+        "flow: xero-contacts-since\n\
+         source: { system: xero, get: Contacts, as: contact, key: contact.ContactID, since: { field: UpdatedDateUTC } }\n\
+         target: { system: lnb, entity: orders/status, method: POST, path: /orders/status }\n\
+         mapping:\n  reference: contact.ContactNumber\n  status: '\"Closed\"'\n",
+    )
+    .unwrap();
+    let flow = flow.to_str().unwrap();
+    let modified_since = |world: &World| -> Vec<Option<String>> {
+        let listings = world.requests_to("xero", "GET", "/api.xro/2.0/Contacts");
+        let header = |r: &RecordedRequest| r.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("if-modified-since")).map(|(_, v)| v.clone());
+        listings.iter().map(header).collect()
+    };
+    let first = world.flowmap(&["run", flow]);
+    assert!(untimed(&first.stdout).contains("  2 fetched, 2 blocked\n"), "{}{}", first.stdout, first.stderr);
+    assert_eq!(modified_since(&world), vec![None]);
+
+    // Someone edits Maison Verte in Xero: the next run asks for what changed since the newest
+    // UpdatedDateUTC it took, and gets that contact alone.
+    world.sandbox.clear_requests();
+    let id = "ca91f14a-2891-4e30-9e78-d944ebcd262a";
+    world
+        .sandbox
+        .edit_xero_record(ACME, "Contacts", id, serde_json::Map::from_iter([("EmailAddress".to_string(), json!("orders@maisonverte.nl"))]))
+        .unwrap();
+    let second = world.flowmap(&["run", flow]);
+    assert!(untimed(&second.stdout).contains("  1 fetched, 1 blocked\n"), "{}{}", second.stdout, second.stderr);
+    // The fixtures' newest contact change: /Date(1739871132000+0000)/, 2025-02-18 09:32:12 UTC.
+    assert_eq!(modified_since(&world), vec![Some("2025-02-18T09:32:12".to_string())]);
+}

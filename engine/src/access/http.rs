@@ -128,8 +128,14 @@ impl Asker {
             query.push(("$expand".into(), expand));
         }
         let conn = self.registry.connection(system).await?;
-        let lister =
-            Lister { conn: &conn, paging: &info.paging, page_size: info.page_size, records: &info.records, next_link: info.next_link.as_ref() };
+        let lister = Lister {
+            conn: &conn,
+            paging: &info.paging,
+            page_size: info.page_size,
+            records: &info.records,
+            next_link: info.next_link.as_ref(),
+            headers: &[],
+        };
         lister.all(&conn.url(&path), &query).await
     }
 
@@ -158,6 +164,7 @@ impl Asker {
                 page_size: bulk.page_size as usize,
                 records: &info.records,
                 next_link: info.next_link.as_ref(),
+                headers: &[],
             };
             let (list, next) = lister.page(&conn.url(&path), &[("$select".to_string(), select.join(","))], &cursor).await?;
             let next = match next {

@@ -22,17 +22,22 @@ pub fn compile_version(ctx: &mut Ctx, source: &Source, roots: &[&str]) -> Option
 
 /// `since`, when the source system can be asked for what changed: an OData API (the
 /// condition is an OData `$filter`, the field among the `$select`ed ones) or a system with a
-/// change feed (`http.changes`, QuickBooks' Change Data Capture).
+/// change feed (`http.changes`, QuickBooks' Change Data Capture) or a since-header
+/// (`http.since_header`, Xero's `If-Modified-Since`).
 pub fn compile_since(ctx: &mut Ctx, source: &Source, system: Option<&System>) -> Option<CompiledSince> {
     let since = source.since.as_ref()?;
     let system = system?;
     let at = ctx.spans.key_loc("/source/since");
     let odata = system.def.query() == QueryLanguage::Odata;
-    if system.def.transport != Transport::Http || !(odata || system.def.http.changes.is_some()) {
+    let asked = odata || system.def.http.changes.is_some() || system.def.http.since_header.is_some();
+    if system.def.transport != Transport::Http || !asked {
         ctx.error(
-            Diagnostic::error(format!("`since` asks an OData API or a change feed for what changed; `{}` has neither", system.def.system))
-                .at(at)
-                .help("for files, every file is taken once already; for other APIs, filter in `query`"),
+            Diagnostic::error(format!(
+                "`since` asks an OData API, a change feed or a since-header for what changed; `{}` has none",
+                system.def.system
+            ))
+            .at(at)
+            .help("for files, every file is taken once already; for other APIs, filter in `query`"),
         );
         return None;
     }

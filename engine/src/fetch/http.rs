@@ -18,6 +18,8 @@ pub struct HttpSource<'a> {
     query: Vec<(String, String)>,
     /// Changed since this instant (epoch ms), asked of the system's change feed first.
     changed: Option<i64>,
+    /// Headers of the listing's requests (`If-Modified-Since`).
+    headers: Vec<(String, String)>,
 }
 
 impl<'a> HttpSource<'a> {
@@ -32,7 +34,7 @@ impl<'a> HttpSource<'a> {
             }
             None => flow.source.get.clone(),
         };
-        Ok(HttpSource { flow, system, registry, path, query, changed: None })
+        Ok(HttpSource { flow, system, registry, path, query, changed: None, headers: Vec::new() })
     }
 
     /// Lists only what changed since the watermark (`source.since`): an OData condition, or the
@@ -41,6 +43,7 @@ impl<'a> HttpSource<'a> {
         match ask {
             Some(super::SinceAsk::Filter(c)) => self.query = super::with_condition(&self.query, &c),
             Some(super::SinceAsk::Changed(ms)) => self.changed = Some(ms),
+            Some(super::SinceAsk::Header(name, value)) => self.headers.push((name, value)),
             None => {}
         }
         self
@@ -89,6 +92,7 @@ impl Pages for HttpPages<'_> {
                 page_size: def.page_size.unwrap_or(100) as usize,
                 records: &source.flow.source.records,
                 next_link: source.system.next_link.as_ref(),
+                headers: &source.headers,
             };
             let (records, next) = lister.page(&conn.url(&source.path), &source.query, &cursor).await.map_err(|e| source.failed(e))?;
             self.cursor = next;

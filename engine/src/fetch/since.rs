@@ -25,15 +25,26 @@ pub enum SinceAsk {
     Filter(String),
     /// The system's change feed (`http.changes`), from this instant (epoch ms).
     Changed(i64),
+    /// A header on the listing (`http.since_header`, Xero's `If-Modified-Since`) and its value.
+    Header(String, String),
 }
 
-/// The ask for records changed at or after `mark`, for a system that filters in OData, or
-/// else has a change feed.
-pub fn since_ask(field: &str, mark: &str, odata: bool) -> Result<SinceAsk, String> {
-    if odata {
+/// The ask for records changed at or after `mark`, as the source system can be asked: an OData
+/// filter, else its change feed, else its since-header. None when it can be asked none of them
+/// (`check` refuses such a flow).
+pub fn since_ask(field: &str, mark: &str, system: &crate::model::SystemDef) -> Result<SinceAsk, String> {
+    if system.query() == crate::model::QueryLanguage::Odata {
         return odata_condition(field, mark).map(SinceAsk::Filter);
     }
-    instant_ms(mark).map(SinceAsk::Changed).ok_or_else(|| format!("the watermark `{mark}` of `{field}` is not a date"))
+    let ms = instant_ms(mark).ok_or_else(|| format!("the watermark `{mark}` of `{field}` is not a date"))?;
+    if system.http.changes.is_some() {
+        return Ok(SinceAsk::Changed(ms));
+    }
+    let at = chrono::DateTime::from_timestamp_millis(ms).ok_or_else(|| format!("the watermark `{mark}` of `{field}` is out of range"))?;
+    match &system.http.since_header {
+        Some(header) => Ok(SinceAsk::Header(header.clone(), at.naive_utc().format("%Y-%m-%dT%H:%M:%S").to_string())),
+        None => Err(format!("`{}` cannot be asked for what changed since a moment", system.system)),
+    }
 }
 
 /// `query` with the condition added to its `$filter` (and-ed with the flow's own).

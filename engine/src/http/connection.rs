@@ -68,6 +68,8 @@ struct Outgoing<'a> {
     body: Option<&'a serde_json::Value>,
     /// The write's idempotency key, when the system takes one.
     key: Option<&'a str>,
+    /// Headers of this call alone.
+    headers: &'a [(String, String)],
 }
 
 /// A successful answer.
@@ -102,6 +104,11 @@ impl Connection {
         self.call("GET", url, query, None).await
     }
 
+    /// A GET with headers of its own (Xero's `If-Modified-Since` on a listing).
+    pub async fn get_with(&self, url: &str, query: &[(String, String)], headers: &[(String, String)]) -> Result<Answer, CallError> {
+        self.send(&Outgoing { method: "GET", url, query, body: None, key: None, headers }).await
+    }
+
     pub async fn call(&self, method: &str, url: &str, query: &[(String, String)], body: Option<&serde_json::Value>) -> Result<Answer, CallError> {
         self.call_once(method, url, query, body, None).await
     }
@@ -118,11 +125,17 @@ impl Connection {
         body: Option<&serde_json::Value>,
         key: Option<&str>,
     ) -> Result<Answer, CallError> {
+        let key = key.filter(|_| self.idempotency.is_some());
+        self.send(&Outgoing { method, url, query, body, key, headers: &[] }).await
+    }
+
+    /// One call, unless the system counts as down; what its end says of the system's
+    /// availability is counted.
+    async fn send(&self, out: &Outgoing<'_>) -> Result<Answer, CallError> {
         if self.unavailable_in_row.load(Ordering::Relaxed) >= DOWN_AFTER && !self.may_try_again() {
             return Err(self.down());
         }
-        let key = key.filter(|_| self.idempotency.is_some());
-        let result = self.attempt(&Outgoing { method, url, query, body, key }).await;
+        let result = self.attempt(out).await;
         match &result {
             Err(CallError::Unavailable { message }) => {
                 *self.last_unavailable.lock().unwrap_or_else(|e| e.into_inner()) = (message.clone(), Some(std::time::Instant::now()));
@@ -273,7 +286,7 @@ impl Connection {
     }
 
     fn request(&self, out: &Outgoing<'_>, credential: &super::auth::Credential, write: bool) -> Result<reqwest::RequestBuilder, CallError> {
-        let Outgoing { method, url, query, body, key } = *out;
+        let Outgoing { method, url, query, body, key, headers } = *out;
         let method =
             reqwest::Method::from_bytes(method.as_bytes()).map_err(|_| CallError::Stop { message: format!("unknown HTTP method {method}") })?;
         let mut r = self.http.request(method, url).timeout(self.timeout);
@@ -295,7 +308,7 @@ impl Connection {
         if let Some((k, v)) = &credential.query {
             r = r.query(&[(k, v)]);
         }
-        for (k, v) in &self.headers {
+        for (k, v) in self.headers.iter().chain(headers) {
             r = r.header(k, v);
         }
         if write {

@@ -35,20 +35,24 @@ pub struct Lister<'a> {
     pub records: &'a jmespath::Expression<'static>,
     /// The compiled `paging.next` of OData paging.
     pub next_link: Option<&'a jmespath::Expression<'static>>,
+    /// Headers of every page's request (`If-Modified-Since`).
+    pub headers: &'a [(String, String)],
 }
 
 impl Lister<'_> {
     /// One page of records and where the next one is (None: this was the last).
     pub async fn page(&self, url: &str, query: &[(String, String)], cursor: &Cursor) -> Result<(Vec<serde_json::Value>, Option<Cursor>), CallError> {
         let answer = match (cursor, self.paging) {
-            (Cursor::Link(next), _) => self.conn.get(next, &[]).await?,
+            (Cursor::Link(next), _) => self.conn.get_with(next, &[], self.headers).await?,
             (Cursor::Page(n), PagingDef::PageParam { param, .. }) => {
                 let mut q = query.to_vec();
                 q.push((param.clone(), n.to_string()));
-                self.conn.get(url, &q).await?
+                self.conn.get_with(url, &q, self.headers).await?
             }
-            (Cursor::Page(n), PagingDef::QboStartposition { param }) => self.conn.get(url, &positioned(query, param, *n, self.page_size)).await?,
-            _ => self.conn.get(url, query).await?,
+            (Cursor::Page(n), PagingDef::QboStartposition { param }) => {
+                self.conn.get_with(url, &positioned(query, param, *n, self.page_size), self.headers).await?
+            }
+            _ => self.conn.get_with(url, query, self.headers).await?,
         };
         let records = self.records_of(&answer)?;
         let next = self.next(&answer, cursor, records.len())?;

@@ -296,6 +296,11 @@ pub struct HttpDef {
     /// Data Capture). A source with `since` uses it once a watermark exists.
     #[serde(default)]
     pub changes: Option<ChangesDef>,
+    /// A header that asks a listing for what changed since a moment (Xero: `If-Modified-Since`,
+    /// a UTC date-time `2026-11-30T09:00:00`): how a source with `since` is listed when the system
+    /// has neither OData nor a change feed.
+    #[serde(default)]
+    pub since_header: Option<String>,
     /// Rate-limit budgets read from answer headers.
     #[serde(default)]
     pub rate_limits: Vec<RateLimitDef>,

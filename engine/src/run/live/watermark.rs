@@ -16,8 +16,8 @@ impl Live<'_> {
     pub(super) fn since_condition(&self) -> Result<Option<SinceAsk>, String> {
         let Some(since) = &self.flow.source.since else { return Ok(None) };
         let mark = self.state.watermark(&self.flow.name).map_err(|e| e.to_string())?.map(|w| w.value).or_else(|| since.start.clone());
-        let odata = self.project.systems.get(&self.flow.source.system).is_some_and(|s| s.def.query() == crate::model::QueryLanguage::Odata);
-        mark.map(|m| since_ask(&since.field, &m, odata)).transpose()
+        let system = self.project.systems.get(&self.flow.source.system).ok_or_else(|| format!("unknown system `{}`", self.flow.source.system))?;
+        mark.map(|m| since_ask(&since.field, &m, &system.def)).transpose()
     }
 
     /// Moves the watermark to the newest value the run took, when the run settled everything.
