@@ -43,6 +43,8 @@ struct Budget {
 #[derive(Debug, Default)]
 struct Books {
     budgets: Vec<Budget>,
+    /// Server times of the calls taken in the last minute, oldest first (a system's own pace).
+    recent: std::collections::VecDeque<i64>,
     /// Calls taken whose answers have not been read: a fresh window starts
     /// with them already spent, since they may land in it.
     in_flight: i64,
@@ -53,6 +55,8 @@ enum Take<'a> {
     Go(InFlight<'a>),
     /// Until the reset of the budget (by its index) that resets last.
     WaitUntil(i64, usize),
+    /// Until the oldest call of the last minute is a minute old (the system's pace).
+    Pace(i64),
     /// Only an answer can tell the budget (the first call of a run, or a
     /// fresh window of unannounced size): one call goes, the others wait.
     WaitForAnswer,
@@ -61,6 +65,8 @@ enum Take<'a> {
 pub struct RateBudget {
     connection: String,
     defs: Vec<RateLimitDef>,
+    /// Calls a minute the system allows without announcing it in headers (QuickBooks: 500).
+    per_minute: Option<u32>,
     books: Mutex<Books>,
     /// Woken whenever a call's answer has been read (or it got none).
     answered: Notify,
@@ -83,11 +89,12 @@ impl Drop for InFlight<'_> {
 }
 
 impl RateBudget {
-    pub fn new(connection: &str, defs: &[RateLimitDef]) -> Self {
+    pub fn new(connection: &str, defs: &[RateLimitDef], per_minute: Option<u32>) -> Self {
         RateBudget {
             connection: connection.to_string(),
             defs: defs.to_vec(),
-            books: Mutex::new(Books { budgets: vec![Budget::default(); defs.len()], in_flight: 0 }),
+            per_minute: per_minute.filter(|n| *n > 0),
+            books: Mutex::new(Books { budgets: vec![Budget::default(); defs.len()], recent: Default::default(), in_flight: 0 }),
             answered: Notify::new(),
             waited: Mutex::new((Duration::ZERO, None)),
             waits: Waits::default(),
@@ -149,6 +156,12 @@ impl RateBudget {
                     self.waits.note(WaitReason::Budget(self.defs[budget].name.clone()), wait);
                     shutdown.pause(wait).await?;
                 }
+                Take::Pace(until) => {
+                    let wait = clock.real_wait_until(until);
+                    self.count_wait(wait);
+                    self.waits.note(WaitReason::Budget(format!("{} calls a minute", self.per_minute.unwrap_or_default())), wait);
+                    shutdown.pause(wait).await?;
+                }
             }
         }
     }
@@ -184,6 +197,15 @@ impl RateBudget {
         }
         if blind && in_flight > 0 {
             return Ok(Take::WaitForAnswer);
+        }
+        if let Some(most) = self.per_minute {
+            while books.recent.front().is_some_and(|t| now - t >= 60_000) {
+                books.recent.pop_front();
+            }
+            if books.recent.len() >= most as usize {
+                return Ok(Take::Pace(books.recent.front().copied().unwrap_or(now) + 60_000));
+            }
+            books.recent.push_back(now);
         }
         for b in books.budgets.iter_mut() {
             if let Left::Known(left) = &mut b.left {
@@ -282,8 +304,19 @@ mod tests {
             Ok(Take::Go(call)) => call,
             Ok(Take::WaitUntil(t, _)) => panic!("waits until {t}"),
             Ok(Take::WaitForAnswer) => panic!("waits for an answer"),
+            Ok(Take::Pace(t)) => panic!("keeps the pace until {t}"),
             Err(e) => panic!("{e}"),
         }
+    }
+
+    #[test]
+    fn a_pace_the_system_does_not_announce_is_kept() {
+        let clock = ServerClock::new(1.0);
+        let budget = RateBudget::new("qbo", &[], Some(3));
+        let now = clock.now_ms();
+        let calls: Vec<InFlight<'_>> = (0..3).map(|_| goes(budget.try_take(&clock))).collect();
+        drop(calls);
+        assert!(matches!(budget.try_take(&clock), Ok(Take::Pace(t)) if (now + 60_000..now + 61_000).contains(&t)));
     }
 
     /// Xero: every budget resets by `Retry-After`, and a 429 says which it is about.
@@ -299,7 +332,7 @@ mod tests {
     #[test]
     fn a_429_spends_only_the_budget_it_names() {
         let clock = ServerClock::new(1.0);
-        let budget = RateBudget::new("xero", &xero_defs());
+        let budget = RateBudget::new("xero", &xero_defs(), None);
         let minute = |h: &str| match h {
             "X-Rate-Limit-Problem" => Some("Minute".to_string()),
             "Retry-After" => Some("20".to_string()),
@@ -320,7 +353,7 @@ mod tests {
     #[test]
     fn a_spent_minute_waits_and_a_spent_day_stops() {
         let clock = ServerClock::new(1.0);
-        let budget = RateBudget::new("exact", &exact_defs());
+        let budget = RateBudget::new("exact", &exact_defs(), None);
         let now = clock.now_ms();
         budget.observe(headers(now, 1, 100), &clock);
         let _first = goes(budget.try_take(&clock));
@@ -333,7 +366,7 @@ mod tests {
     #[test]
     fn an_unknown_budget_lets_one_call_go_first() {
         let clock = ServerClock::new(1.0);
-        let budget = RateBudget::new("exact", &exact_defs());
+        let budget = RateBudget::new("exact", &exact_defs(), None);
         let probe = goes(budget.try_take(&clock));
         assert!(matches!(budget.try_take(&clock), Ok(Take::WaitForAnswer)));
         budget.observe(headers(clock.now_ms(), 2, 100), &clock);
@@ -345,7 +378,7 @@ mod tests {
     #[test]
     fn an_unannounced_budget_does_not_hold_calls_back() {
         let clock = ServerClock::new(1.0);
-        let budget = RateBudget::new("exact", &exact_defs());
+        let budget = RateBudget::new("exact", &exact_defs(), None);
         let probe = goes(budget.try_take(&clock));
         budget.observe(|_: &str| None, &clock);
         drop(probe);
@@ -356,7 +389,7 @@ mod tests {
     #[test]
     fn a_fresh_window_starts_with_the_calls_still_in_flight_spent() {
         let clock = ServerClock::new(1.0);
-        let budget = RateBudget::new("exact", &exact_defs());
+        let budget = RateBudget::new("exact", &exact_defs(), None);
         let now = clock.now_ms();
         budget.observe(headers(now, 3, 100), &clock);
         let old = (goes(budget.try_take(&clock)), goes(budget.try_take(&clock)));

@@ -165,7 +165,7 @@ impl Registry {
             host: host.clone(),
             http,
             auth,
-            budget: RateBudget::new(name, &system.http.rate_limits),
+            budget: RateBudget::new(name, &system.http.rate_limits, system.http.calls_per_minute),
             clock,
             slots: tokio::sync::Semaphore::new(in_flight(def, system)),
             headers: system.http.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),

@@ -280,6 +280,10 @@ pub struct HttpDef {
     /// `requestid` parameter. Writes that carry one are retried after a lost answer.
     #[serde(default)]
     pub idempotency: Option<IdempotencyDef>,
+    /// Calls a minute the system allows per account without saying so in headers (QuickBooks:
+    /// 500 per realm): the connection keeps to it, so a 429 is the exception.
+    #[serde(default)]
+    pub calls_per_minute: Option<u32>,
     /// How long to wait after a 429 that does not say (no `Retry-After`, no budget header);
     /// without it the wait grows with each 429 (QuickBooks: Intuit says 60 seconds).
     #[serde(default)]
