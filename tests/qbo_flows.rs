@@ -247,3 +247,36 @@ fn fifty_concurrent_quickbooks_calls_across_an_expiry_refresh_once() {
         .count();
     assert_eq!(refreshes, 1);
 }
+
+#[test]
+fn the_other_quickbooks_flows_run_live_too() {
+    let world = fixtures_world();
+    let expect = [
+        (
+            "mappings/qbo-exact/sales-receipts.flow.yaml",
+            "run 1 of qbo-sales-receipts-to-exact: completed in <t>\n  2 fetched, 2 sent\n  API calls: exact 5, qbo 2; waited 0.0 s on rate limits",
+        ),
+        (
+            "mappings/qbo-exact/customers.flow.yaml",
+            "run 2 of qbo-customers-to-exact: completed in <t>
+  5 fetched, 4 sent, 1 blocked
+  blocked 62
+    - Customer 62 (Marco Bakker) has no e-mail address to match an Exact account on
+  API calls: exact 6, qbo 1; waited 0.0 s on rate limits",
+        ),
+        // The category and the bundle are not items; the gift wrapping has no SKU.
+        (
+            "mappings/qbo-exact/products.flow.yaml",
+            "run 3 of qbo-products-to-exact: completed in <t>
+  15 fetched, 12 sent, 1 blocked, 2 ignored
+  blocked 24
+    - Item 24 (Gift wrapping) has no SKU to match an Exact item code on
+  API calls: exact 14, qbo 1; waited 0.0 s on rate limits",
+        ),
+    ];
+    for (flow, summary) in expect {
+        let run = world.flowmap(&["run", flow]);
+        assert_eq!(untimed(&run.stdout), summary, "{}", run.stderr);
+    }
+    assert_eq!(world.exact_orders_by_ref().get("QB-2001"), Some(&1));
+}
