@@ -101,8 +101,8 @@ fn request_heads_and_bodies_are_bounded_in_size_and_time() {
 
     // Bodies over the cap: refused unread when their length is declared, as soon as they pass it when not.
     assert_eq!(
-        served.raw("POST", "/webhooks/exact", None, &vec![b' '; 20_000]),
-        (413, r#"{"error":"the body is larger than 16384 bytes"}"#.to_string())
+        served.raw("POST", "/webhooks/exact", None, &vec![b' '; 300_000]),
+        (413, r#"{"error":"the body is larger than 262144 bytes"}"#.to_string())
     );
     let mut s = connect(&served);
     write!(s, "POST /flows/lnb-orders-to-exact/runs HTTP/1.1\r\nHost: x\r\n{auth}Transfer-Encoding: chunked\r\n\r\n").unwrap();

@@ -18,8 +18,11 @@ use super::{Api, problem};
 /// Largest API body: 1,000 keys of 256 bytes fit, with room for JSON.
 pub const API_BODY_MAX: usize = 512 * 1024;
 
-/// Largest webhook body: Exact's events are under 1 KB (the key is a GUID).
-pub const WEBHOOK_BODY_MAX: usize = 16 * 1024;
+/// Largest webhook body. Exact sends one event (under 1 KB); Xero and QuickBooks send batches
+/// (QuickBooks' CloudEvents are some 400 bytes each, gathered over minutes): a refused batch is
+/// sent again, refused again, and its events never arrive, so the bound leaves room for
+/// hundreds of events.
+pub const WEBHOOK_BODY_MAX: usize = 256 * 1024;
 
 /// Time for a whole body to arrive once the head has: bodies are small.
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
