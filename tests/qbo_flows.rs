@@ -6,7 +6,6 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
 
 use common::live::*;
 use common::repo_root;
@@ -179,14 +178,7 @@ fn a_run_killed_midway_then_run_again_sends_every_invoice_once() {
     let n = 150;
     let world = world(SandboxConfig { fixtures: Some(fixtures()), clock_speed: 40.0, ..Default::default() }, "clock_speed: 40");
     world.sandbox.add_qbo_records("Invoice", common::invoices::qbo_invoices(n)).unwrap();
-    let mut child = world.spawn(&["run", ORDERS]);
-    let started = Instant::now();
-    while world.requests_to("exact", "POST", "SalesOrders").len() < 30 {
-        assert!(started.elapsed() < Duration::from_secs(90), "the run did not get going");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.kill().expect("SIGKILL");
-    let _ = child.wait();
+    world.run_killed_when(ORDERS, |world| world.requests_to("exact", "POST", "SalesOrders").len() >= 30);
     let after_kill = generated_counts(&world, n);
     assert!(after_kill.values().any(|&k| k == 0), "killed before the end");
     assert!(after_kill.values().all(|&k| k <= 1), "{after_kill:?}");

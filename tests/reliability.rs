@@ -35,14 +35,7 @@ fn a_run_killed_midway_then_run_again_sends_every_order_exactly_once() {
     let config = SandboxConfig { generate: generated(orders), clock_speed: 40.0, ..Default::default() };
     let world = World::start(config, "clock_speed: 40");
     world.connect();
-    let mut child = world.spawn(&["run", ORDERS]);
-    let started = Instant::now();
-    while world.requests_to("exact", "POST", "SalesOrders").len() < 30 {
-        assert!(started.elapsed() < Duration::from_secs(60), "the run did not get going");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.kill().expect("SIGKILL");
-    let _ = child.wait();
+    world.run_killed_when(ORDERS, |world| world.requests_to("exact", "POST", "SalesOrders").len() >= 30);
     let after_kill = generated_counts(&world, orders);
     assert!(after_kill.values().any(|&n| n == 0), "killed before the end");
     assert!(after_kill.values().all(|&n| n <= 1), "{after_kill:?}");

@@ -152,7 +152,11 @@ fn help_lists_the_sandbox_options() {
     ];
     expected.sort();
     assert_eq!(options, expected);
-    assert!(run.stdout.starts_with("Emulated Exact Online, Le New Black, Xero, QuickBooks Online and TrueCommerce (SFTP) on loopback ports"), "{}", run.stdout);
+    assert!(
+        run.stdout.starts_with("Emulated Exact Online, Le New Black, Xero, QuickBooks Online and TrueCommerce (SFTP) on loopback ports"),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]

@@ -376,7 +376,10 @@ async fn invoices_are_completed_as_qbo_does_and_replayed_by_requestid() {
     );
     assert_eq!(invoice["CustomerRef"], json!({ "value": "58", "name": "Groenhart Interiors B.V." }));
     let line = &invoice["Line"][0];
-    assert_eq!((&line["Id"], &line["LineNum"], &line["SalesItemLineDetail"]["ItemRef"]["name"]), (&json!("1"), &json!(1), &json!("Organic cotton tee white M")));
+    assert_eq!(
+        (&line["Id"], &line["LineNum"], &line["SalesItemLineDetail"]["ItemRef"]["name"]),
+        (&json!("1"), &json!(1), &json!("Organic cotton tee white M"))
+    );
     assert_eq!(invoice["Line"][1]["Amount"], json!(11.98), "10 % of the lines above");
     assert_eq!(invoice["Line"][2], json!({ "Amount": 119.8, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {} }));
     assert_eq!((&invoice["TotalAmt"], &invoice["Balance"]), (&json!(130.46), &json!(130.46)), "119.80 − 11.98 + 22.64");

@@ -7,7 +7,6 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
 use common::invoices::{generated, invoice, invoices_fixtures};
 use common::live::*;
@@ -166,14 +165,7 @@ fn a_run_killed_midway_then_run_again_sends_every_invoice_once() {
     let dir = tempfile::tempdir().unwrap();
     // Xero's 60 calls a minute on a clock 40 times fast: long enough to be killed in.
     let world = world(invoices_fixtures(dir.path(), &generated(n)), 40.0, "clock_speed: 40");
-    let mut child = world.spawn(&["run", INVOICES]);
-    let started = Instant::now();
-    while world.requests_to("xero", "PUT", "/Invoices").len() < 40 {
-        assert!(started.elapsed() < Duration::from_secs(90), "the run did not get going");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.kill().expect("SIGKILL");
-    let _ = child.wait();
+    world.run_killed_when(INVOICES, |world| world.requests_to("xero", "PUT", "/Invoices").len() >= 40);
     let after_kill = generated_counts(&world, n);
     assert!(after_kill.values().any(|&k| k == 0), "killed before the end");
     assert!(after_kill.values().all(|&k| k <= 1), "{after_kill:?}");

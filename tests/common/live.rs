@@ -113,6 +113,22 @@ impl World {
         self.consent("xero", "/identity/connect/authorize");
     }
 
+    /// `flowmap run FLOW` killed with SIGKILL as soon as `got_going` holds (a minute and a half
+    /// at most), as a crash in the middle of a run would.
+    pub fn run_killed_when(&self, flow: &str, got_going: impl Fn(&World) -> bool) {
+        let mut child = self.spawn(&["run", flow]);
+        let started = std::time::Instant::now();
+        while !got_going(self) {
+            if started.elapsed() > Duration::from_secs(90) {
+                let _ = child.kill();
+                panic!("the run of {flow} did not get going");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        child.kill().expect("SIGKILL");
+        let _ = child.wait();
+    }
+
     /// A QuickBooks connection to the sandbox's QuickBooks (`tuning` added to its settings),
     /// consented to: the company (realmId) comes back with the consent's redirect.
     pub fn connect_qbo(&self, tuning: &str) {
