@@ -152,3 +152,28 @@ fn the_exact_picture_needs_the_token_and_an_item_with_a_picture() {
     let (status, _, _) = http_get(&format!("{base}/docs/SysImage.aspx?Table=Items&ID={}", WITH_PICTURE[0].1));
     assert_eq!(status, 401);
 }
+
+#[test]
+fn a_dry_run_shows_the_planned_upload_and_fetches_nothing() {
+    let world = world();
+    world.sandbox.clear_requests();
+    let dry = world.flowmap(&["dry-run", PRODUCTS, "--format", "json"]);
+    assert_eq!(dry.code, 0, "{}{}", dry.stdout, dry.stderr);
+    let tee: Value =
+        dry.stdout.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()).find(|r| r["key"] == WITH_PICTURE[0].1).expect("the tee");
+    assert_eq!(
+        tee["write_back"],
+        json!([{
+            "system": "qbo", "method": "POST", "path": "upload",
+            "body": {"AttachableRef": [{"EntityRef": {"type": "Item", "value": "7"}}], "FileName": "TSH-WHT-M.png", "ContentType": "image/png"},
+            "file": {
+                "json_part": "file_metadata_01", "file_part": "file_content_01", "from": "exact",
+                "url": "https://start.exactonline.nl/docs/SysImage.aspx?Table=Items&ID=e53fcc59-2b78-47a3-80c9-0f2554cf1bd1&ThumbSize=500&NoCache=1",
+                "name": "TSH-WHT-M.png", "content_type": "image/png"
+            }
+        }])
+    );
+    let text = world.flowmap(&["dry-run", PRODUCTS, "--color", "never"]);
+    assert!(text.stdout.contains("\n  qbo POST upload            write back           3  e.g. upload\n"), "{}", text.stdout);
+    assert_eq!(world.sandbox.requests().len(), 0, "a dry-run calls no system");
+}

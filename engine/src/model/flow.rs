@@ -293,7 +293,7 @@ pub struct Request {
     pub body: indexmap::IndexMap<String, Field>,
     /// Sends the body as one part of a multipart/form-data request and a file as another
     /// (QuickBooks' `upload`: `file_metadata_01` and `file_content_01`).
-    pub multipart: Option<Multipart>,
+    pub multipart: Option<Box<Multipart>>,
     /// An expression naming what this request sends, e.g. the picture's URL and name: once a
     /// request with that value was written back for the record, it is not sent again.
     pub once: Option<String>,

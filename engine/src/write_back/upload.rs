@@ -56,3 +56,22 @@ fn idempotency_key(r: &PlannedRequest, bytes: &[u8]) -> String {
     let hex: String = hash.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect();
     format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn a_fault_inside_a_200_is_a_refusal_and_an_attachable_is_not() {
+        // The shape of Intuit's answer to a refused file (VCR attachment/error_estimate.yml).
+        let refused = json!({"AttachableResponse": [{"Fault": {"Error": [{"Message": "Object Not Found", "Detail": "Object Not Found : Something you're trying to use has been made inactive. Check the fields with accounts, customers, items, vendors or employees.", "code": "610"}], "type": "ValidationFault"}}], "time": "2026-12-02T04:00:00.000-08:00"});
+        assert_eq!(
+            super::fault(&refused).as_deref(),
+            Some(
+                "Object Not Found (610): Object Not Found : Something you're trying to use has been made inactive. Check the fields with accounts, customers, items, vendors or employees."
+            )
+        );
+        let attached = json!({"AttachableResponse": [{"Attachable": {"Id": "5000000000000503624", "FileName": "TSH-WHT-M.png"}}], "time": "2026-12-02T04:00:00.000-08:00"});
+        assert_eq!(super::fault(&attached), None);
+    }
+}

@@ -215,6 +215,16 @@ fn expanded_lines(entity: &Entity, text: &str) -> Result<bool, ApiResponse> {
     Ok(expanded)
 }
 
+/// `https://start.exactonline.nl/docs/…` as a URL on this server (`api_base` is `<base>/api/v1/<division>`);
+/// any other URL (a test's) is served as it is stored.
+fn picture_here(url: &str, api_base: &str) -> String {
+    let base = api_base.split("/api/v1/").next().unwrap_or(api_base);
+    match url.strip_prefix("https://start.exactonline.nl/docs/") {
+        Some(rest) => format!("{base}/docs/{rest}"),
+        None => url.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,15 +282,5 @@ mod tests {
         ] {
             assert!(Projection::parse(orders, select, expand).is_err(), "{select:?} {expand:?}");
         }
-    }
-}
-
-/// `https://start.exactonline.nl/docs/…` as a URL on this server (`api_base` is `<base>/api/v1/<division>`);
-/// any other URL (a test's) is served as it is stored.
-fn picture_here(url: &str, api_base: &str) -> String {
-    let base = api_base.split("/api/v1/").next().unwrap_or(api_base);
-    match url.strip_prefix("https://start.exactonline.nl/docs/") {
-        Some(rest) => format!("{base}/docs/{rest}"),
-        None => url.to_string(),
     }
 }
