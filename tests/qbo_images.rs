@@ -177,3 +177,31 @@ fn a_dry_run_shows_the_planned_upload_and_fetches_nothing() {
     assert!(text.stdout.contains("\n  qbo POST upload            write back           3  e.g. upload\n"), "{}", text.stdout);
     assert_eq!(world.sandbox.requests().len(), 0, "a dry-run calls no system");
 }
+
+#[test]
+fn a_picture_exact_does_not_have_is_a_failed_write_back_and_the_item_still_goes() {
+    let world = world();
+    let tee = WITH_PICTURE[0].1;
+    let missing = "https://start.exactonline.nl/docs/SysImage.aspx?Table=Items&ID=00000000-0000-0000-0000-000000000000&ThumbSize=500&NoCache=1";
+    world.sandbox.edit_exact_record("logistics/Items", tee, serde_json::Map::from_iter([("PictureUrl".to_string(), json!(missing))])).unwrap();
+    let run = world.flowmap(&["run", PRODUCTS]);
+    assert!(
+        run.stdout.contains("  16 fetched, 16 sent\n  1 write-backs failed (they are repeated by the next run)\n"),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+    let show = world.flowmap(&["show", "exact-products-to-qbo", tee]);
+    let url = format!("{}/docs/SysImage.aspx?Table=Items&ID=00000000-0000-0000-0000-000000000000&ThumbSize=500&NoCache=1", world.sandbox.exact_url());
+    assert!(show.stdout.contains(&format!("the file TSH-WHT-M.png could not be fetched: GET {url} (HTTP 404)")), "{}", show.stdout);
+    assert_eq!(world.requests_to("exact", "GET", "/docs/").iter().map(|r| r.status).filter(|s| *s == 404).count(), 1);
+    assert_eq!(attachables(&world).len(), 2);
+
+    // The item is sent again at its next change in Exact, and its picture with it.
+    let fixed = "https://start.exactonline.nl/docs/SysImage.aspx?Table=Items&ID=e53fcc59-2b78-47a3-80c9-0f2554cf1bd1&ThumbSize=500&NoCache=1";
+    world.sandbox.edit_exact_record("logistics/Items", tee, serde_json::Map::from_iter([("PictureUrl".to_string(), json!(fixed))])).unwrap();
+    let again = world.flowmap(&["run", PRODUCTS]);
+    assert!(again.stdout.contains("  1 fetched, 1 sent\n"), "{}{}", again.stdout, again.stderr);
+    let tee_id = qbo_item_id(&world, "TSH-WHT-M");
+    assert!(attachables(&world).iter().any(|a| a.0 == tee_id && a.1 == "TSH-WHT-M.png"), "{}", again.stdout);
+}
