@@ -171,18 +171,28 @@ impl Connection {
             return Err(CallError::Invalid { message: redact(&format!("{url} is not on the host of connection `{}` ({})", self.name, self.host)) });
         }
         let _slot = self.slots.acquire().await.map_err(|_| CallError::Stop { message: "the connection is closed".into() })?;
-        let credential = self.auth.credential(&self.http, &self.clock).await?;
+        let mut credential = self.auth.credential(&self.http, &self.clock).await?;
         let out = Outgoing { method: "GET", url, query: &[], body: None, key: None, file: None };
         let _in_flight = self.budget.acquire(&self.clock, &self.shutdown).await?;
-        self.calls.fetch_add(1, Ordering::Relaxed);
         let what = || redact(&format!("GET {url}"));
-        let mut answer = self
-            .request(&out, &credential, false)?
-            .send()
-            .await
-            .map_err(|e| CallError::Unavailable { message: format!("{} failed: {}", what(), describe(&e)) })?;
-        self.count_code(&answer.status().as_u16().to_string());
-        let status = answer.status().as_u16();
+        let mut renewed = false;
+        let (mut answer, status) = loop {
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            let answer = self
+                .request(&out, &credential, false)?
+                .send()
+                .await
+                .map_err(|e| CallError::Unavailable { message: format!("{} failed: {}", what(), describe(&e)) })?;
+            let status = answer.status().as_u16();
+            self.count_code(&status.to_string());
+            // A token refused once is renewed once, as for every other call.
+            if status == 401 && !renewed {
+                renewed = true;
+                credential = self.auth.renew(&self.name, "the token was refused", &credential, &self.http, &self.clock).await?;
+                continue;
+            }
+            break (answer, status);
+        };
         if !(200..=299).contains(&status) {
             return Err(CallError::Refused { status, message: what() });
         }
