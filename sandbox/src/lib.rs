@@ -30,6 +30,7 @@ mod truecommerce;
 mod xero;
 
 pub use config::{FaultKind, Faults, Generate, Limits, SandboxConfig, TrueCommerceConfig};
+pub use exact::picture::png_of as exact_item_picture;
 pub use exact::webhooks::WebhookDelivery;
 pub use generate_purchases::{PurchasePlan, PurchaseWorld, purchase_orders};
 pub use qbo::REALM as QBO_REALM;

@@ -1,7 +1,7 @@
 //! Write-backs: the requests sent to the source after a delivery, a block or a skip.
 
 use super::context::Ctx;
-use super::flow::{CompiledAfter, CompiledRequest};
+use super::flow::{CompiledAfter, CompiledFile, CompiledRequest};
 use super::mapping::{Schema, compile_fields};
 use super::references::{entity_field, system};
 use crate::model::{FlowFile, Request};
@@ -46,5 +46,34 @@ fn request(project: &Project, ctx: &mut Ctx, at: &str, r: &Request, roots: &[&st
     let when = r.when.as_ref().map(|w| ctx.expr(&format!("{at}/when"), w, roots));
     let schema = entity.map(|e| Schema { title: e.title.clone(), fields: &e.fields });
     let body = compile_fields(ctx, &format!("{at}/body"), &r.body, roots, schema);
-    Some(CompiledRequest { system: r.system.clone(), method: r.method.to_uppercase(), path: path?, when: when.flatten(), body })
+    let file = match &r.multipart {
+        Some(m) => Some(file(project, ctx, &format!("{at}/multipart"), m, roots)?),
+        None => None,
+    };
+    let once = r.once.as_ref().map(|o| ctx.expr(&format!("{at}/once"), o, roots));
+    Some(CompiledRequest {
+        system: r.system.clone(),
+        method: r.method.to_uppercase(),
+        path: path?,
+        when: when.flatten(),
+        body,
+        file,
+        once: once.flatten(),
+    })
+}
+
+/// A multipart request's file: fetched on a connection of a known system, its URL, name and type expressions.
+fn file(project: &Project, ctx: &mut Ctx, at: &str, m: &crate::model::Multipart, roots: &[&str]) -> Option<CompiledFile> {
+    system(project, ctx, &format!("{at}/file/from"), &m.file.from)?;
+    let url = ctx.expr(&format!("{at}/file/url"), &m.file.url, roots);
+    let name = ctx.expr(&format!("{at}/file/name"), &m.file.name, roots);
+    let content_type = ctx.expr(&format!("{at}/file/content_type"), &m.file.content_type, roots);
+    Some(CompiledFile {
+        json_part: m.json_part.clone(),
+        file_part: m.file_part.clone(),
+        from: m.file.from.clone(),
+        url: url?,
+        name: name?,
+        content_type: content_type?,
+    })
 }

@@ -226,12 +226,29 @@ pub struct CompiledRequest {
     pub path: Template,
     pub when: Option<Expr>,
     pub body: Vec<CompiledField>,
+    pub file: Option<CompiledFile>,
+    pub once: Option<Expr>,
+}
+
+/// A multipart request's file part (`model::Multipart`), its expressions compiled.
+pub struct CompiledFile {
+    pub json_part: String,
+    pub file_part: String,
+    pub from: String,
+    pub url: Expr,
+    pub name: Expr,
+    pub content_type: Expr,
 }
 
 impl CompiledRequest {
     /// Whether any part of the request reads the variable `root`.
     pub fn reads(&self, root: &str) -> bool {
-        self.path.reads(root) || self.when.as_ref().is_some_and(|w| w.reads(root)) || fields_read(&self.body, root)
+        let file = self.file.as_ref().is_some_and(|f| [&f.url, &f.name, &f.content_type].iter().any(|e| e.reads(root)));
+        self.path.reads(root)
+            || self.when.as_ref().is_some_and(|w| w.reads(root))
+            || fields_read(&self.body, root)
+            || file
+            || self.once.as_ref().is_some_and(|o| o.reads(root))
     }
 }
 

@@ -13,7 +13,7 @@ pub use files::{FileTarget, Presence, not_sent};
 pub use grouped::{Gathered, Offered, PlannedFile, gather};
 pub use http::{AnswerReader, HttpTarget, send};
 pub use recording::{FileTargetShape, Recorded, RecordingTarget, RecordingWriteBack};
-pub use request::{PlannedRequest, create, record_of, update};
+pub use request::{PlannedRequest, UploadFile, create, record_of, update};
 
 use minijinja::Value;
 

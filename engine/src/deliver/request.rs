@@ -14,6 +14,22 @@ pub struct PlannedRequest {
     pub body: Option<Value>,
     /// The key that makes a repeat of this write harmless, where the target takes one.
     pub idempotency_key: Option<String>,
+    /// A multipart write-back's file, fetched only when the request is really sent.
+    pub file: Option<UploadFile>,
+    /// What the request sends, for a write-back sent only once per record (`once` in the flow).
+    pub once: Option<String>,
+}
+
+/// The file part of a multipart request: where its bytes are fetched, and how it is named.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct UploadFile {
+    pub json_part: String,
+    pub file_part: String,
+    /// The system whose connection fetches the file (its host only, with its credentials).
+    pub from: String,
+    pub url: String,
+    pub name: String,
+    pub content_type: String,
 }
 
 impl PlannedRequest {
@@ -34,6 +50,9 @@ impl serde::Serialize for PlannedRequest {
         }
         if let Some(k) = &self.idempotency_key {
             m.serialize_entry("idempotency_key", k)?;
+        }
+        if let Some(f) = &self.file {
+            m.serialize_entry("file", f)?;
         }
         m.end()
     }
@@ -80,7 +99,7 @@ fn planned(target: &CompiledTarget, method: String, path: String, payload: Value
         None => payload,
     };
     let idempotency_key = target.idempotent.then(|| idempotency_key(identity, &method, &path, &body));
-    PlannedRequest { system: target.system.clone(), method, path, body: Some(body), idempotency_key }
+    PlannedRequest { system: target.system.clone(), method, path, body: Some(body), idempotency_key, file: None, once: None }
 }
 
 /// The same record sent the same way gets the same key, in every run and process, so the

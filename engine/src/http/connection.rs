@@ -70,6 +70,51 @@ struct Outgoing<'a> {
     key: Option<&'a str>,
     /// Headers of this call alone.
     headers: &'a [(String, String)],
+    /// A multipart/form-data body instead of the JSON one.
+    file: Option<&'a FileBody<'a>>,
+}
+
+/// A multipart/form-data body: the JSON body as one part, a file as another.
+pub struct FileBody<'a> {
+    pub json_part: &'a str,
+    pub json: &'a serde_json::Value,
+    pub file_part: &'a str,
+    pub name: &'a str,
+    pub content_type: &'a str,
+    pub bytes: &'a [u8],
+}
+
+impl FileBody<'_> {
+    /// The body and its boundary; the boundary is a hash of the content, so it is not in it
+    /// by chance, and it is the same on every retry.
+    fn encode(&self) -> (String, Vec<u8>) {
+        use sha2::Digest;
+        let hash = sha2::Sha256::digest(self.bytes);
+        let boundary = format!("flowmap-{}", hash.iter().take(12).map(|b| format!("{b:02x}")).collect::<String>());
+        // Quotes and line breaks would end the header parameter early.
+        let quoted = |t: &str| t.replace(['"', '\r', '\n'], "_");
+        let mut body = Vec::new();
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"; filename=\"attachment.json\"\r\nContent-Type: application/json\r\n\r\n{}\r\n",
+                quoted(self.json_part),
+                self.json
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"; filename=\"{}\"\r\nContent-Type: {}\r\n\r\n",
+                quoted(self.file_part),
+                quoted(self.name),
+                quoted(self.content_type)
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(self.bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        (boundary, body)
+    }
 }
 
 /// A successful answer.
@@ -106,11 +151,73 @@ impl Connection {
 
     /// A GET with headers of its own (Xero's `If-Modified-Since` on a listing).
     pub async fn get_with(&self, url: &str, query: &[(String, String)], headers: &[(String, String)]) -> Result<Answer, CallError> {
-        self.send(&Outgoing { method: "GET", url, query, body: None, key: None, headers }).await
+        self.send(&Outgoing { method: "GET", url, query, body: None, key: None, headers, file: None }).await
     }
 
     pub async fn call(&self, method: &str, url: &str, query: &[(String, String)], body: Option<&serde_json::Value>) -> Result<Answer, CallError> {
         self.call_once(method, url, query, body, None).await
+    }
+
+    /// A multipart write (e.g. QuickBooks' `upload`), with the system's query, headers and idempotency key.
+    pub async fn call_multipart(&self, url: &str, file: &FileBody<'_>, key: Option<&str>) -> Result<Answer, CallError> {
+        self.send(&Outgoing {
+            method: "POST",
+            url,
+            query: &[],
+            body: None,
+            key: key.filter(|_| self.idempotency.is_some()),
+            headers: &[],
+            file: Some(file),
+        })
+        .await
+    }
+
+    /// The bytes at `url` on this connection's own host (its credentials go nowhere else), at
+    /// most `limit` of them. Tried once: a failed fetch is a failed write-back, tried next run.
+    pub async fn fetch_bytes(&self, url: &str, limit: usize) -> Result<Vec<u8>, CallError> {
+        if !url.starts_with(&format!("{}/", self.host)) {
+            return Err(CallError::Invalid { message: redact(&format!("{url} is not on the host of connection `{}` ({})", self.name, self.host)) });
+        }
+        let _slot = self.slots.acquire().await.map_err(|_| CallError::Stop { message: "the connection is closed".into() })?;
+        let mut credential = self.auth.credential(&self.http, &self.clock).await?;
+        let out = Outgoing { method: "GET", url, query: &[], body: None, key: None, headers: &[], file: None };
+        let _in_flight = self.budget.acquire(&self.clock, &self.shutdown).await?;
+        let what = || redact(&format!("GET {url}"));
+        let mut renewed = false;
+        let (mut answer, status) = loop {
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            let answer = self
+                .request(&out, &credential, false)?
+                .send()
+                .await
+                .map_err(|e| CallError::Unavailable { message: format!("{} failed: {}", what(), describe(&e)) })?;
+            let status = answer.status().as_u16();
+            self.count_code(&status.to_string());
+            // A token refused once is renewed once, as for every other call.
+            if status == 401 && !renewed {
+                renewed = true;
+                credential = self.auth.renew(&self.name, "the token was refused", &credential, &self.http, &self.clock).await?;
+                continue;
+            }
+            break (answer, status);
+        };
+        if !(200..=299).contains(&status) {
+            return Err(CallError::Refused { status, message: what() });
+        }
+        let too_big = || CallError::Refused { status, message: format!("{} is larger than {limit} bytes", what()) };
+        if answer.content_length().is_some_and(|n| n > limit as u64) {
+            return Err(too_big());
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) =
+            answer.chunk().await.map_err(|e| CallError::Unavailable { message: format!("{} broke off: {}", what(), describe(&e)) })?
+        {
+            if bytes.len() + chunk.len() > limit {
+                return Err(too_big());
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(bytes)
     }
 
     /// A write carrying `key`, which makes a repeat harmless where the system takes one
@@ -126,7 +233,7 @@ impl Connection {
         key: Option<&str>,
     ) -> Result<Answer, CallError> {
         let key = key.filter(|_| self.idempotency.is_some());
-        self.send(&Outgoing { method, url, query, body, key, headers: &[] }).await
+        self.send(&Outgoing { method, url, query, body, key, headers: &[], file: None }).await
     }
 
     /// One call, unless the system counts as down; what its end says of the system's
@@ -286,7 +393,7 @@ impl Connection {
     }
 
     fn request(&self, out: &Outgoing<'_>, credential: &super::auth::Credential, write: bool) -> Result<reqwest::RequestBuilder, CallError> {
-        let Outgoing { method, url, query, body, key, headers } = *out;
+        let Outgoing { method, url, query, body, key, headers, file } = *out;
         let method =
             reqwest::Method::from_bytes(method.as_bytes()).map_err(|_| CallError::Stop { message: format!("unknown HTTP method {method}") })?;
         let mut r = self.http.request(method, url).timeout(self.timeout);
@@ -312,14 +419,18 @@ impl Connection {
             r = r.header(k, v);
         }
         if write {
-            for (k, v) in &self.write_headers {
+            // A multipart body says its own content type.
+            for (k, v) in self.write_headers.iter().filter(|(k, _)| file.is_none() || !k.eq_ignore_ascii_case("content-type")) {
                 r = r.header(k, v);
             }
         }
         if let Some((k, v)) = &credential.header {
             r = r.header(k, v);
         }
-        if let Some(b) = body {
+        if let Some(f) = file {
+            let (boundary, bytes) = f.encode();
+            r = r.header("Content-Type", format!("multipart/form-data; boundary={boundary}")).body(bytes);
+        } else if let Some(b) = body {
             r = r.body(b.to_string());
         }
         Ok(r)

@@ -18,7 +18,7 @@ mod token_answer;
 mod waiting;
 
 pub use clock::{ServerClock, format_utc, local_epoch_ms};
-pub use connection::{Answer, Connection};
+pub use connection::{Answer, Connection, FileBody};
 pub use error::CallError;
 pub use paging::{Cursor, Lister};
 pub use redact::{redact, register_secret};

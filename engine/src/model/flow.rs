@@ -291,4 +291,35 @@ pub struct Request {
     pub when: Option<String>,
     #[serde(default)]
     pub body: indexmap::IndexMap<String, Field>,
+    /// Sends the body as one part of a multipart/form-data request and a file as another
+    /// (QuickBooks' `upload`: `file_metadata_01` and `file_content_01`).
+    pub multipart: Option<Box<Multipart>>,
+    /// An expression naming what this request sends, e.g. the picture's URL and name: once a
+    /// request with that value was written back for the record, it is not sent again.
+    pub once: Option<String>,
+}
+
+/// A multipart request: the JSON body as `json_part`, a file fetched from a source as `file_part`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Multipart {
+    /// The name of the part that carries the JSON body.
+    pub json_part: String,
+    /// The name of the part that carries the file.
+    pub file_part: String,
+    pub file: FilePart,
+}
+
+/// Where a multipart request's file comes from.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FilePart {
+    /// The connection the file is fetched on, with its credentials; only URLs on its own host are fetched.
+    pub from: String,
+    /// Expression: the file's URL.
+    pub url: String,
+    /// Expression: the file name sent with the file.
+    pub name: String,
+    /// Expression: the file's content type.
+    pub content_type: String,
 }

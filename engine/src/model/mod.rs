@@ -13,7 +13,7 @@ mod system_http;
 pub use catalogue::{Catalogue, EntityDef, FieldDef, FieldType};
 pub use connections::{ConnectionDef, ConnectionsFile, ParamValue};
 pub use field::{Field, FieldSpec};
-pub use flow::{After, Exists, ExistsAction, FlowFile, Lookup, Request, Requests, Rule, Selection, Source, Target};
+pub use flow::{After, Exists, ExistsAction, FilePart, FlowFile, Lookup, Multipart, Request, Requests, Rule, Selection, Source, Target};
 pub use flow_test::{Expectation, TestCase, TestFile};
 pub use system::{FilesDef, KeyShapeDef, Processed, QueryLanguage, StaleDef, SystemDef, Transport, UpdateDef};
 pub use system_http::{

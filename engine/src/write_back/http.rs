@@ -16,6 +16,9 @@ impl WriteBack for HttpWriteBack {
     /// again and writes back again.
     fn send<'a>(&'a self, r: &'a PlannedRequest) -> Fut<'a, Result<(), String>> {
         Box::pin(async move {
+            if let Some(file) = &r.file {
+                return super::upload::send(&self.registry, r, file).await;
+            }
             let conn = self.registry.connection(&r.system).await.map_err(|e| redact(&e.to_string()))?;
             let body = r.body.as_ref().map(crate::value::to_json);
             conn.call(&r.method, &conn.url(&r.path), &[], body.as_ref()).await.map(|_| ()).map_err(|e| redact(&e.to_string()))

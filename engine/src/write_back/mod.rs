@@ -3,7 +3,9 @@
 //! (for a delivery: from the target's real answer), and the port that sends
 //! them: HTTP (`http.rs`), or recorded in a dry-run (`deliver::RecordingWriteBack`).
 
+mod file;
 mod http;
+mod upload;
 
 pub use http::HttpWriteBack;
 
@@ -42,12 +44,28 @@ pub fn plan(requests: &[CompiledRequest], scope: &mut Scope) -> (Vec<PlannedRequ
             let reason = e.reason();
             Reason { text: format!("write-back {} {path}: {}", r.method, reason.text), ..reason }
         }));
+        let file = match r.file.as_ref().map(|f| file::plan(f, scope)).transpose() {
+            Ok(f) => f,
+            Err(e) => {
+                problems.push(Reason::new(ReasonKind::Record, format!("write-back {} {path}: {e}", r.method), ""));
+                continue;
+            }
+        };
+        let once = match r.once.as_ref().map(|o| file::text(o, scope)).transpose() {
+            Ok(o) => o,
+            Err(e) => {
+                problems.push(Reason::new(ReasonKind::Record, format!("write-back {} {path}: once: {e}", r.method), ""));
+                continue;
+            }
+        };
         planned.push(PlannedRequest {
             system: r.system.clone(),
             method: r.method.clone(),
             path,
             body: (!r.body.is_empty()).then_some(body),
             idempotency_key: None,
+            file,
+            once,
         });
     }
     (planned, problems)

@@ -8,6 +8,7 @@ mod envelope;
 pub(crate) mod oauth;
 pub mod odata;
 mod path;
+pub mod picture;
 mod projection;
 mod rate_limit;
 mod read;
@@ -146,6 +147,7 @@ impl Emulator for Exact {
             "/api/oauth2/auth" => oauth::authorize(self, request),
             "/api/oauth2/token" if request.method == axum::http::Method::POST => oauth::token(self, request),
             "/api/oauth2/token" => envelope::error(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed."),
+            picture::PATH if request.method == axum::http::Method::GET => picture::serve(self, request),
             path => match path.strip_prefix("/api/v1/") {
                 Some(rest) => api::handle(self, request, rest),
                 None => envelope::not_found(),

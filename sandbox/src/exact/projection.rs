@@ -131,6 +131,8 @@ impl Projection {
             }
             match record.get(name) {
                 Some(value) if value.get("__deferred").is_some() => Some(json!({ "__deferred": { "uri": format!("{uri}/{name}") } })),
+                // The picture is served by this server, as `__metadata.uri` is.
+                Some(Value::String(url)) if name == "PictureUrl" => Some(json!(picture_here(url, api_base))),
                 Some(value) => Some(value.clone()),
                 None => Some(Value::Null),
             }
@@ -211,6 +213,16 @@ fn expanded_lines(entity: &Entity, text: &str) -> Result<bool, ApiResponse> {
         }
     }
     Ok(expanded)
+}
+
+/// `https://start.exactonline.nl/docs/…` as a URL on this server (`api_base` is `<base>/api/v1/<division>`);
+/// any other URL (a test's) is served as it is stored.
+fn picture_here(url: &str, api_base: &str) -> String {
+    let base = api_base.split("/api/v1/").next().unwrap_or(api_base);
+    match url.strip_prefix("https://start.exactonline.nl/docs/") {
+        Some(rest) => format!("{base}/docs/{rest}"),
+        None => url.to_string(),
+    }
 }
 
 #[cfg(test)]

@@ -266,9 +266,17 @@ impl Settle<'_> {
     pub(super) async fn write_back(&self, key: &str, writes: &[PlannedRequest]) -> Result<u64, String> {
         let mut failures = 0;
         for w in writes {
+            let detail = match &w.once {
+                Some(once) => format!("{} {} {} once: {once}", w.system, w.method, w.path),
+                None => format!("{} {} {}", w.system, w.method, w.path),
+            };
+            // A `once` write-back (a picture uploaded) already written back for this record is not sent again.
+            if w.once.is_some() && self.written_back(key, &detail)? {
+                continue;
+            }
             let result = self.write_back.send(w).await;
             let mut e = self.entry(key, if result.is_ok() { "written_back" } else { "write_back_failed" }, None);
-            e.detail = Some(format!("{} {} {}", w.system, w.method, w.path));
+            e.detail = Some(detail);
             if let Err(err) = result {
                 e.reasons = vec![err];
                 failures += 1;
@@ -276,6 +284,11 @@ impl Settle<'_> {
             self.journal(&[e])?;
         }
         Ok(failures)
+    }
+
+    fn written_back(&self, key: &str, detail: &str) -> Result<bool, String> {
+        let history = self.live.state.history(&self.live.flow.name, key).map_err(|e| format!("the journal could not be read: {e}"))?;
+        Ok(history.iter().any(|h| h.event == "written_back" && h.detail.as_deref() == Some(detail)))
     }
 
     pub(super) fn scope(&self, ctx: &Context) -> Scope {
