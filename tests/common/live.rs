@@ -129,6 +129,28 @@ impl World {
         let _ = child.wait();
     }
 
+    /// One call on connection `name`, the sandbox clock moved `seconds` (past the access token's
+    /// life), then 50 calls at once through one registry, as a serving engine makes them; every
+    /// call must succeed. Returns how many refreshes the sandbox's token endpoint got.
+    pub fn fifty_calls_across_an_expiry(&self, name: &str, path: &str, query: &[(String, String)], seconds: i64) -> usize {
+        let project = flowmap::project::Project::load(&super::repo_root()).unwrap_or_else(|_| panic!("the project loads"));
+        let state = std::sync::Arc::new(flowmap_state::State::open(&self.state).unwrap());
+        let vault = std::sync::Arc::new(flowmap_state::Vault::load_from(None, &self.path("key"), false).unwrap());
+        let registry = flowmap::http::Registry::load(&project, &self.connections, state, Ok(vault)).unwrap_or_else(|_| panic!("connections load"));
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            let conn = registry.connection(name).await.unwrap();
+            let url = conn.url(path);
+            conn.get(&url, query).await.unwrap();
+            self.sandbox.advance_clock(seconds);
+            let answers = futures_util::future::join_all((0..50).map(|_| conn.get(&url, query))).await;
+            assert!(answers.iter().all(|a| a.is_ok()), "{:?}", answers.iter().find(|a| a.is_err()));
+        });
+        // The World's connections are named after their systems, as the sandbox records them.
+        let refresh = |r: &RecordedRequest| r.system == name && r.form.iter().any(|(k, v)| k == "grant_type" && v == "refresh_token");
+        self.sandbox.requests().iter().filter(|r| refresh(r)).count()
+    }
+
     /// A QuickBooks connection to the sandbox's QuickBooks (`tuning` added to its settings),
     /// consented to: the company (realmId) comes back with the consent's redirect.
     pub fn connect_qbo(&self, tuning: &str) {

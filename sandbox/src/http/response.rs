@@ -41,6 +41,20 @@ impl ApiResponse {
         ApiResponse { pending: Some(Box::pin(future)), ..ApiResponse::empty(StatusCode::OK) }
     }
 
+    /// `answer` held `latency_ms` (0: at once), as a slow answer of the real service is, with
+    /// `guard` kept until it goes (a call counted in flight by a limiter meanwhile).
+    pub fn held<G: Send + 'static>(answer: ApiResponse, latency_ms: u64, guard: G) -> ApiResponse {
+        if latency_ms == 0 {
+            drop(guard);
+            return answer;
+        }
+        ApiResponse::later(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(latency_ms)).await;
+            drop(guard);
+            answer
+        })
+    }
+
     /// The final answer: this one, or what its pending part yields, with this one's headers first.
     pub async fn settle(mut self) -> ApiResponse {
         let Some(pending) = self.pending.take() else {

@@ -41,17 +41,7 @@ fn call(qbo: &Qbo, request: &ApiRequest) -> ApiResponse {
     let in_flight = limits.enabled.then(|| InFlight { state: qbo.state.clone(), realm: realm.to_string() });
     let answer = replayable(qbo, &mut state, rest, request, now_ms);
     drop(state);
-    let latency = qbo.latency_ms.load(Ordering::Relaxed);
-    if latency == 0 {
-        drop(in_flight);
-        return answer;
-    }
-    // Held, and counted as in flight meanwhile, as a slow answer of the real service is.
-    ApiResponse::later(async move {
-        tokio::time::sleep(std::time::Duration::from_millis(latency)).await;
-        drop(in_flight);
-        answer
-    })
+    ApiResponse::held(answer, qbo.latency_ms.load(Ordering::Relaxed), in_flight)
 }
 
 /// A call admitted by the limiter; dropping it (answered, or the client gone) ends it.

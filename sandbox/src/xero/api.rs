@@ -44,16 +44,7 @@ pub fn handle(xero: &Xero, request: &ApiRequest) -> ApiResponse {
     let answer = answer(&mut state, index, request, now_ms).with_headers(rate_headers);
     drop(state);
     let in_flight = limits.enabled.then(|| InFlight { state: xero.state.clone(), tenant: tenant_id });
-    let latency = xero.latency_ms.load(Ordering::Relaxed);
-    if latency == 0 {
-        return answer;
-    }
-    // Held, and counted as in flight meanwhile, as a slow answer of the real service is.
-    ApiResponse::later(async move {
-        tokio::time::sleep(std::time::Duration::from_millis(latency)).await;
-        drop(in_flight);
-        answer
-    })
+    ApiResponse::held(answer, xero.latency_ms.load(Ordering::Relaxed), in_flight)
 }
 
 /// A call admitted by the limiter; dropping it (answered, or the client gone mid-wait) ends it.
